@@ -1,0 +1,58 @@
+"""The typer application and the helpers every command module shares.
+
+Command modules (``narratives/cli/*_cmds.py``) add commands to :data:`app`; each command parses its
+options, calls the library and prints a summary. Library errors become one clear line, no traceback.
+"""
+
+from __future__ import annotations
+
+import functools
+import logging
+import os
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+import typer
+from rich.console import Console
+
+from narratives.errors import NarrativesError
+
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+
+app = typer.Typer(
+    name="narratives",
+    help=(
+        "Qualitative research on lived-experience narratives in adult social care.\n\n"
+        "Example: narratives init demo && narratives ingest demo corpus/*.md --kind blog"
+    ),
+    no_args_is_help=True,
+    rich_markup_mode="rich",
+    pretty_exceptions_enable=False,
+)
+console = Console()
+err_console = Console(stderr=True)
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def friendly_errors(func: F) -> F:
+    """Turn a library error into one red line and exit code 1 (sqlite-utils' ClickException habit)."""
+
+    @functools.wraps(func)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return func(*args, **kwargs)
+        except NarrativesError as error:
+            err_console.print(f"[bold red]Error[/] {error}", highlight=False, markup=True)
+            raise typer.Exit(code=1) from None
+
+    return wrapper  # type: ignore[return-value]
+
+
+def configure_logging(verbose: bool = False) -> None:
+    logging.basicConfig(
+        level=logging.DEBUG if verbose else logging.WARNING,
+        format="%(levelname)s %(name)s: %(message)s",
+    )

@@ -1,0 +1,107 @@
+"""One home for user-facing errors.
+
+Every error a researcher can act on is a :class:`NarrativesError` (a ``ValueError``) with a short
+code, a message naming the file, row or line, and a fix. The CLI prints ``str(error)`` without a
+traceback and exits non-zero.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+
+class NarrativesError(ValueError):
+    """Base class for errors that a user can fix.
+
+    ``code`` is stable (``E101``) so it can be searched for in the docs; ``where`` names the file,
+    row or line; ``fix`` says what to do.
+    """
+
+    code = "E000"
+
+    def __init__(self, message: str, *, where: str | Path | None = None, fix: str | None = None):
+        self.message = message
+        self.where = str(where) if where is not None else None
+        self.fix = fix
+        super().__init__(self.__str__())
+
+    def __str__(self) -> str:
+        prefix = f"{self.code}: "
+        if self.where:
+            prefix += f"{self.where}: "
+        text = prefix + self.message
+        if self.fix:
+            text += f" Fix: {self.fix}"
+        return text
+
+
+class ProjectError(NarrativesError):
+    """The project workspace is missing, unreadable or of an unknown schema."""
+
+    code = "E100"
+
+
+class StoreError(NarrativesError):
+    """The database refused a write or read."""
+
+    code = "E110"
+
+
+class IngestError(NarrativesError):
+    """An input file cannot be read: unreadable, empty, binary, wrong encoding, too large."""
+
+    code = "E200"
+
+
+class SurveyColumnError(IngestError):
+    """A survey table lacks a column the user asked for."""
+
+    code = "E210"
+
+
+class SegmentError(NarrativesError):
+    """Segmentation could not be done as asked."""
+
+    code = "E300"
+
+
+class CodebookError(NarrativesError):
+    """A codebook file is malformed: duplicate id, missing definition, unknown parent, cycle, ..."""
+
+    code = "E400"
+
+
+class CodingError(NarrativesError):
+    """Automatic coding could not run (no segments, no codebook, no model)."""
+
+    code = "E500"
+
+
+class ModelNotAvailable(NarrativesError):
+    """A model or optional extra is not installed; the fix gives the install command."""
+
+    code = "E510"
+
+
+class ReviewError(NarrativesError):
+    """A review or codebook edit refers to something that does not exist."""
+
+    code = "E600"
+
+
+class EvaluationError(NarrativesError):
+    """An evaluation file lacks the columns or labels asked for."""
+
+    code = "E700"
+
+
+class NotInstalled(ModelNotAvailable):
+    """An optional heavy extra is missing; raised only when the feature is used."""
+
+    code = "E520"
+
+    def __init__(self, package: str, feature: str):
+        super().__init__(
+            f"{feature} needs the package '{package}', which is not installed.",
+            fix=f"pip install '{package}'",
+        )

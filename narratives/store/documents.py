@@ -1,0 +1,159 @@
+"""Writing and reading documents, participants and their attributes."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal
+
+from sqlalchemy import Connection, insert, select, update
+
+from narratives.schema import Attribute, Document, SourceKind, Turn, utcnow
+from narratives.store.tables import attributes, documents, participants
+
+SaveOutcome = Literal["added", "unchanged", "new_version"]
+
+
+@dataclass
+class SavedDocument:
+    outcome: SaveOutcome
+    document_id: int
+    title: str
+    path: str | None
+
+
+def participant_id(connection: Connection, key: str) -> int:
+    """The id of participant ``key``, created if new."""
+    found = connection.execute(select(participants.c.id).where(participants.c.key == key)).scalar()
+    if found is not None:
+        return int(found)
+    result = connection.execute(insert(participants).values(key=key, created=utcnow()))
+    return int(result.inserted_primary_key[0])  # type: ignore[index]
+
+
+def save_document(connection: Connection, document: Document, batch: int | None = None) -> SavedDocument:
+    """Store one document unless the same content is already there (content hash).
+
+    A document whose ``path`` is known with other content is stored as the next version of it; the
+    old version stays (with its segments and codes) but is no longer current.
+    """
+    existing = connection.execute(
+        select(documents.c.id).where(documents.c.content_hash == document.content_hash)
+    ).scalar()
+    if existing is not None:
+        return SavedDocument("unchanged", int(existing), document.title, document.path)
+    previous = None
+    if document.path:
+        previous = connection.execute(
+            select(documents.c.id, documents.c.version)
+            .where(documents.c.path == document.path, documents.c.current.is_(True))
+            .order_by(documents.c.version.desc())
+        ).first()
+    person = participant_id(connection, document.participant) if document.participant else None
+    values = document.model_dump(
+        include={"kind", "title", "author", "date", "wave", "question", "path", "source_format",
+                 "content_hash", "text"}
+    )
+    values["kind"] = document.kind.value
+    result = connection.execute(
+        insert(documents).values(
+            **values,
+            participant_id=person,
+            version=previous.version + 1 if previous else 1,
+            previous_id=previous.id if previous else None,
+            current=True,
+            turns=[turn.model_dump() for turn in document.turns],
+            ingested=utcnow(),
+            ingest_batch=batch,
+        )
+    )
+    new_id = int(result.inserted_primary_key[0])  # type: ignore[index]
+    if previous:
+        connection.execute(update(documents).where(documents.c.id == previous.id).values(current=False))
+    _save_attributes(connection, document.attributes, document_id=new_id)
+    if person is not None:
+        _save_attributes(connection, document.participant_attributes, participant_id=person)
+    return SavedDocument("new_version" if previous else "added", new_id, document.title, document.path)
+
+
+def _save_attributes(
+    connection: Connection,
+    items: list[Attribute],
+    *,
+    document_id: int | None = None,
+    participant_id: int | None = None,
+) -> None:
+    """Attributes are set, not stacked: a participant's age band is replaced by a newer value."""
+    for item in items:
+        owner = (
+            attributes.c.document_id == document_id
+            if document_id is not None
+            else attributes.c.participant_id == participant_id
+        )
+        connection.execute(attributes.delete().where(owner, attributes.c.key == item.key))
+        connection.execute(
+            insert(attributes).values(
+                document_id=document_id,
+                participant_id=participant_id,
+                key=item.key,
+                value=None if item.value is None else str(item.value),
+                value_type=item.value_type,
+            )
+        )
+
+
+def parse_attribute_value(value: str | None, value_type: str) -> str | int | float | bool | None:
+    if value is None:
+        return None
+    if value_type == "int":
+        return int(value)
+    if value_type == "float":
+        return float(value)
+    if value_type == "bool":
+        return value == "True"
+    return value
+
+
+def load_document(connection: Connection, document_id: int) -> Document:
+    row = connection.execute(select(documents).where(documents.c.id == document_id)).one()
+    person = None
+    if row.participant_id is not None:
+        person = connection.execute(
+            select(participants.c.key).where(participants.c.id == row.participant_id)
+        ).scalar()
+    doc_attributes = [
+        Attribute(key=a.key, value=parse_attribute_value(a.value, a.value_type), value_type=a.value_type)
+        for a in connection.execute(select(attributes).where(attributes.c.document_id == document_id))
+    ]
+    person_attributes = []
+    if row.participant_id is not None:
+        person_attributes = [
+            Attribute(key=a.key, value=parse_attribute_value(a.value, a.value_type), value_type=a.value_type)
+            for a in connection.execute(
+                select(attributes).where(attributes.c.participant_id == row.participant_id)
+            )
+        ]
+    return Document(
+        id=row.id,
+        kind=SourceKind(row.kind),
+        title=row.title,
+        text=row.text,
+        author=row.author,
+        participant=person,
+        date=row.date,
+        wave=row.wave,
+        question=row.question,
+        path=row.path,
+        source_format=row.source_format,
+        attributes=doc_attributes,
+        participant_attributes=person_attributes,
+        turns=[Turn(**turn) for turn in row.turns or []],
+        content_hash=row.content_hash,
+        version=row.version,
+    )
+
+
+def current_document_ids(connection: Connection, kind: SourceKind | None = None) -> list[int]:
+    query = select(documents.c.id).where(documents.c.current.is_(True)).order_by(documents.c.id)
+    if kind is not None:
+        query = query.where(documents.c.kind == kind.value)
+    return [int(i) for i in connection.execute(query).scalars()]

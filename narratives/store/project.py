@@ -1,0 +1,175 @@
+"""A project workspace: a database plus folders for caches and exports.
+
+``init_project(path)`` makes one (SQLite inside the folder by default, any SQLAlchemy URL with
+``db_url``); ``open_project(path)`` opens it and brings its schema up to date with the migrations,
+so a project made today still opens after the tool has moved on.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import tomllib
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from alembic import command
+from alembic.config import Config
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from sqlalchemy import Connection, Engine, create_engine, event
+from sqlalchemy.exc import OperationalError, SQLAlchemyError
+
+from narratives.errors import ProjectError
+
+logger = logging.getLogger(__name__)
+
+CONFIG_NAME = "narratives.toml"
+DB_NAME = "narratives.db"
+MIGRATIONS = Path(__file__).parent / "migrations"
+SUBFOLDERS = ("cache", "exports", "models")
+
+
+@dataclass
+class Project:
+    """An open project: where it lives and the engine of its database."""
+
+    path: Path
+    db_url: str
+    engine: Engine = field(repr=False)
+
+    @property
+    def exports_dir(self) -> Path:
+        return self.path / "exports"
+
+    @property
+    def cache_dir(self) -> Path:
+        return self.path / "cache"
+
+    @property
+    def models_dir(self) -> Path:
+        return self.path / "models"
+
+    @contextmanager
+    def begin(self) -> Iterator[Connection]:
+        """One transaction: everything inside is written together or not at all."""
+        with self.engine.begin() as connection:
+            yield connection
+
+    @contextmanager
+    def connect(self) -> Iterator[Connection]:
+        with self.engine.connect() as connection:
+            yield connection
+
+    def close(self) -> None:
+        self.engine.dispose()
+
+
+def default_db_url(path: Path) -> str:
+    return f"sqlite:///{(path / DB_NAME).resolve()}"
+
+
+def make_engine(db_url: str) -> Engine:
+    """An engine tuned for several readers and one writer at a time (two reviewers at once)."""
+    if db_url.startswith("sqlite"):
+        engine = create_engine(db_url, connect_args={"timeout": 30})
+        event.listen(engine, "connect", _sqlite_pragmas)
+        return engine
+    return create_engine(db_url, pool_pre_ping=True)
+
+
+def _sqlite_pragmas(dbapi_connection, _record) -> None:  # type: ignore[no-untyped-def]
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA synchronous=NORMAL")
+    cursor.execute("PRAGMA busy_timeout=30000")
+    cursor.close()
+
+
+def _alembic_config(connection: Connection) -> Config:
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS))
+    config.attributes["connection"] = connection
+    return config
+
+
+def migrate(engine: Engine) -> str:
+    """Upgrade the schema to the newest migration; returns the revision now in force."""
+    with engine.begin() as connection:
+        command.upgrade(_alembic_config(connection), "head")
+        return str(MigrationContext.configure(connection).get_current_revision())
+
+
+def head_revision() -> str:
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS))
+    return str(ScriptDirectory.from_config(config).get_current_head())
+
+
+def init_project(path: str | Path, db_url: str | None = None) -> Project:
+    """Create a project workspace at ``path`` (or re-open it, if it is one already)."""
+    path = Path(path)
+    config_file = path / CONFIG_NAME
+    if config_file.exists():
+        existing = open_project(path)
+        if db_url and db_url != existing.db_url:
+            raise ProjectError(
+                f"a project already exists here with database {redact_url(existing.db_url)}.",
+                where=path,
+                fix="choose another folder, or leave out --db to keep the existing database.",
+            )
+        return existing
+    path.mkdir(parents=True, exist_ok=True)
+    for name in SUBFOLDERS:
+        (path / name).mkdir(exist_ok=True)
+    url = db_url or default_db_url(path)
+    engine = _connect_and_migrate(url, path)
+    stored_url = "" if db_url is None else url  # empty means "the SQLite file beside this config"
+    config_file.write_text(f'# narratives project\ndb_url = "{stored_url}"\n', encoding="utf-8")
+    return Project(path=path, db_url=url, engine=engine)
+
+
+def open_project(path: str | Path) -> Project:
+    """Open an existing workspace; its schema is upgraded if the tool is newer."""
+    path = Path(path)
+    config_file = path / CONFIG_NAME
+    if not config_file.exists():
+        raise ProjectError(
+            "no narratives project here.",
+            where=path,
+            fix=f"create one with: narratives init {path}",
+        )
+    try:
+        config = tomllib.loads(config_file.read_text(encoding="utf-8"))
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as error:
+        raise ProjectError(f"the project settings cannot be read ({error}).", where=config_file) from None
+    url = os.environ.get("NARRATIVES_DB_URL") or config.get("db_url") or default_db_url(path)
+    return Project(path=path, db_url=url, engine=_connect_and_migrate(url, path))
+
+
+def _connect_and_migrate(url: str, path: Path) -> Engine:
+    try:
+        engine = make_engine(url)
+        revision = migrate(engine)
+    except (OperationalError, SQLAlchemyError) as error:
+        raise ProjectError(
+            f"cannot open the database {redact_url(url)}: {error.__class__.__name__}: "
+            f"{str(error).splitlines()[0]}",
+            where=path,
+            fix="check the --db URL, that the server is running and that you may write there.",
+        ) from None
+    logger.debug("project %s at schema revision %s", path, revision)
+    return engine
+
+
+def redact_url(url: str) -> str:
+    """Hide a password in a database URL before printing it."""
+    if "@" in url and "://" in url:
+        scheme, rest = url.split("://", 1)
+        credentials, host = rest.rsplit("@", 1)
+        user = credentials.split(":", 1)[0]
+        return f"{scheme}://{user}:***@{host}"
+    return url

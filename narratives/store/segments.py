@@ -1,0 +1,84 @@
+"""Writing and reading segments."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from sqlalchemy import Connection, and_, exists, insert, select
+
+from narratives.schema import Segment, SegmentUnit, text_hash
+from narratives.store.tables import documents, segments
+
+
+def documents_without_segments(
+    connection: Connection, unit: SegmentUnit, kinds: list[str] | None = None
+) -> list[tuple[int, str, str, list[dict]]]:
+    """Current documents not yet segmented into ``unit``: (id, kind, text, turns)."""
+    already = exists().where(and_(segments.c.document_id == documents.c.id, segments.c.unit == unit.value))
+    query = (
+        select(documents.c.id, documents.c.kind, documents.c.text, documents.c.turns)
+        .where(documents.c.current.is_(True), ~already)
+        .order_by(documents.c.id)
+    )
+    if kinds:
+        query = query.where(documents.c.kind.in_(kinds))
+    return [(int(r.id), r.kind, r.text, r.turns or []) for r in connection.execute(query)]
+
+
+def save_segments(connection: Connection, items: Iterable[Segment], pipeline: str) -> int:
+    rows = [
+        {
+            "document_id": s.document_id,
+            "unit": s.unit.value,
+            "idx": s.index,
+            "start": s.start,
+            "end": s.end,
+            "text": s.text,
+            "text_hash": text_hash(s.text),
+            "speaker": s.speaker,
+            "pipeline": pipeline,
+        }
+        for s in items
+    ]
+    if rows:
+        connection.execute(insert(segments), rows)
+    return len(rows)
+
+
+def _segment(row) -> Segment:  # type: ignore[no-untyped-def]
+    return Segment(
+        id=row.id,
+        document_id=row.document_id,
+        unit=SegmentUnit(row.unit),
+        index=row.idx,
+        start=row.start,
+        end=row.end,
+        text=row.text,
+        speaker=row.speaker,
+    )
+
+
+def load_segments(
+    connection: Connection,
+    *,
+    unit: SegmentUnit | None = None,
+    document_id: int | None = None,
+    ids: list[int] | None = None,
+    current_only: bool = True,
+) -> list[Segment]:
+    query = select(segments).order_by(segments.c.document_id, segments.c.idx)
+    if unit is not None:
+        query = query.where(segments.c.unit == unit.value)
+    if document_id is not None:
+        query = query.where(segments.c.document_id == document_id)
+    if ids is not None:
+        query = query.where(segments.c.id.in_(ids))
+    if current_only:
+        query = query.join(documents, documents.c.id == segments.c.document_id).where(
+            documents.c.current.is_(True)
+        )
+    return [_segment(row) for row in connection.execute(query)]
+
+
+def segmented_units(connection: Connection) -> list[str]:
+    return sorted(str(u) for u in connection.execute(select(segments.c.unit).distinct()).scalars())
