@@ -50,8 +50,18 @@ def save_document(connection: Connection, document: Document, batch: int | None 
         ).first()
     person = participant_id(connection, document.participant) if document.participant else None
     values = document.model_dump(
-        include={"kind", "title", "author", "date", "wave", "question", "path", "source_format",
-                 "content_hash", "text"}
+        include={
+            "kind",
+            "title",
+            "author",
+            "date",
+            "wave",
+            "question",
+            "path",
+            "source_format",
+            "content_hash",
+            "text",
+        }
     )
     values["kind"] = document.kind.value
     result = connection.execute(

@@ -112,8 +112,8 @@ codebooks = Table(
     Column("source_path", Text),
     Column("created", DateTime(timezone=True), nullable=False),
     Column("user", String(200), nullable=False),
-    UniqueConstraint("name", "content_hash"),
 )
+Index("ix_codebooks_name_hash", codebooks.c.name, codebooks.c.content_hash)
 
 codes = Table(
     "codes",

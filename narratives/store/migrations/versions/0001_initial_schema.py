@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-11-22 19:45:55.134549
+Create Date: 2026-11-22 19:47:05.628055
 """
 
 from __future__ import annotations
@@ -32,12 +32,8 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("id", name=op.f("pk_codebook_events")),
     )
     with op.batch_alter_table("codebook_events", schema=None) as batch_op:
-        batch_op.create_index(
-            batch_op.f("ix_codebook_events_code_id"), ["code_id"], unique=False
-        )
-        batch_op.create_index(
-            batch_op.f("ix_codebook_events_codebook"), ["codebook"], unique=False
-        )
+        batch_op.create_index(batch_op.f("ix_codebook_events_code_id"), ["code_id"], unique=False)
+        batch_op.create_index(batch_op.f("ix_codebook_events_codebook"), ["codebook"], unique=False)
 
     op.create_table(
         "codebooks",
@@ -50,10 +46,10 @@ def upgrade() -> None:
         sa.Column("created", sa.DateTime(timezone=True), nullable=False),
         sa.Column("user", sa.String(length=200), nullable=False),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_codebooks")),
-        sa.UniqueConstraint(
-            "name", "content_hash", name=op.f("uq_codebooks_name_content_hash")
-        ),
     )
+    with op.batch_alter_table("codebooks", schema=None) as batch_op:
+        batch_op.create_index("ix_codebooks_name_hash", ["name", "content_hash"], unique=False)
+
     op.create_table(
         "codes",
         sa.Column("id", sa.Integer(), nullable=False),
@@ -66,9 +62,7 @@ def upgrade() -> None:
         sa.Column("retired", sa.Boolean(), nullable=False),
         sa.Column("updated", sa.DateTime(timezone=True), nullable=False),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_codes")),
-        sa.UniqueConstraint(
-            "codebook", "code_id", name=op.f("uq_codes_codebook_code_id")
-        ),
+        sa.UniqueConstraint("codebook", "code_id", name=op.f("uq_codes_codebook_code_id")),
     )
     op.create_table(
         "coding_runs",
@@ -113,15 +107,11 @@ def upgrade() -> None:
         sa.Column("payload", sa.JSON(), nullable=False),
         sa.Column("undoes", sa.Integer(), nullable=True),
         sa.Column("created", sa.DateTime(timezone=True), nullable=False),
-        sa.ForeignKeyConstraint(
-            ["undoes"], ["events.id"], name=op.f("fk_events_undoes_events")
-        ),
+        sa.ForeignKeyConstraint(["undoes"], ["events.id"], name=op.f("fk_events_undoes_events")),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_events")),
     )
     with op.batch_alter_table("events", schema=None) as batch_op:
-        batch_op.create_index(
-            batch_op.f("ix_events_created"), ["created"], unique=False
-        )
+        batch_op.create_index(batch_op.f("ix_events_created"), ["created"], unique=False)
         batch_op.create_index(batch_op.f("ix_events_kind"), ["kind"], unique=False)
         batch_op.create_index(batch_op.f("ix_events_user"), ["user"], unique=False)
 
@@ -137,9 +127,7 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("id", name=op.f("pk_learned_models")),
     )
     with op.batch_alter_table("learned_models", schema=None) as batch_op:
-        batch_op.create_index(
-            "ix_learned_models_code", ["codebook", "code_id"], unique=False
-        )
+        batch_op.create_index("ix_learned_models_code", ["codebook", "code_id"], unique=False)
 
     op.create_table(
         "panel_responses",
@@ -154,9 +142,7 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("id", name=op.f("pk_panel_responses")),
     )
     with op.batch_alter_table("panel_responses", schema=None) as batch_op:
-        batch_op.create_index(
-            batch_op.f("ix_panel_responses_code_id"), ["code_id"], unique=False
-        )
+        batch_op.create_index(batch_op.f("ix_panel_responses_code_id"), ["code_id"], unique=False)
 
     op.create_table(
         "participants",
@@ -185,16 +171,12 @@ def upgrade() -> None:
         sa.Column("sizes", sa.JSON(), nullable=False),
         sa.Column("overlap", sa.JSON(), nullable=False),
         sa.ForeignKeyConstraint(
-            ["run_id"],
-            ["discovery_runs.id"],
-            name=op.f("fk_candidates_run_id_discovery_runs"),
+            ["run_id"], ["discovery_runs.id"], name=op.f("fk_candidates_run_id_discovery_runs")
         ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_candidates")),
     )
     with op.batch_alter_table("candidates", schema=None) as batch_op:
-        batch_op.create_index(
-            batch_op.f("ix_candidates_run_id"), ["run_id"], unique=False
-        )
+        batch_op.create_index(batch_op.f("ix_candidates_run_id"), ["run_id"], unique=False)
 
     op.create_table(
         "documents",
@@ -217,29 +199,19 @@ def upgrade() -> None:
         sa.Column("ingested", sa.DateTime(timezone=True), nullable=False),
         sa.Column("ingest_batch", sa.Integer(), nullable=True),
         sa.ForeignKeyConstraint(
-            ["participant_id"],
-            ["participants.id"],
-            name=op.f("fk_documents_participant_id_participants"),
+            ["participant_id"], ["participants.id"], name=op.f("fk_documents_participant_id_participants")
         ),
         sa.ForeignKeyConstraint(
-            ["previous_id"],
-            ["documents.id"],
-            name=op.f("fk_documents_previous_id_documents"),
+            ["previous_id"], ["documents.id"], name=op.f("fk_documents_previous_id_documents")
         ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_documents")),
         sa.UniqueConstraint("content_hash", name=op.f("uq_documents_content_hash")),
     )
     with op.batch_alter_table("documents", schema=None) as batch_op:
-        batch_op.create_index(
-            batch_op.f("ix_documents_ingest_batch"), ["ingest_batch"], unique=False
-        )
+        batch_op.create_index(batch_op.f("ix_documents_ingest_batch"), ["ingest_batch"], unique=False)
         batch_op.create_index(batch_op.f("ix_documents_kind"), ["kind"], unique=False)
-        batch_op.create_index(
-            batch_op.f("ix_documents_participant_id"), ["participant_id"], unique=False
-        )
-        batch_op.create_index(
-            "ix_documents_path_version", ["path", "version"], unique=False
-        )
+        batch_op.create_index(batch_op.f("ix_documents_participant_id"), ["participant_id"], unique=False)
+        batch_op.create_index("ix_documents_path_version", ["path", "version"], unique=False)
         batch_op.create_index(batch_op.f("ix_documents_wave"), ["wave"], unique=False)
 
     op.create_table(
@@ -251,25 +223,17 @@ def upgrade() -> None:
         sa.Column("value", sa.Text(), nullable=True),
         sa.Column("value_type", sa.String(length=10), nullable=False),
         sa.ForeignKeyConstraint(
-            ["document_id"],
-            ["documents.id"],
-            name=op.f("fk_attributes_document_id_documents"),
+            ["document_id"], ["documents.id"], name=op.f("fk_attributes_document_id_documents")
         ),
         sa.ForeignKeyConstraint(
-            ["participant_id"],
-            ["participants.id"],
-            name=op.f("fk_attributes_participant_id_participants"),
+            ["participant_id"], ["participants.id"], name=op.f("fk_attributes_participant_id_participants")
         ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_attributes")),
     )
     with op.batch_alter_table("attributes", schema=None) as batch_op:
-        batch_op.create_index(
-            batch_op.f("ix_attributes_document_id"), ["document_id"], unique=False
-        )
+        batch_op.create_index(batch_op.f("ix_attributes_document_id"), ["document_id"], unique=False)
         batch_op.create_index(batch_op.f("ix_attributes_key"), ["key"], unique=False)
-        batch_op.create_index(
-            batch_op.f("ix_attributes_participant_id"), ["participant_id"], unique=False
-        )
+        batch_op.create_index(batch_op.f("ix_attributes_participant_id"), ["participant_id"], unique=False)
 
     op.create_table(
         "candidate_events",
@@ -280,18 +244,12 @@ def upgrade() -> None:
         sa.Column("user", sa.String(length=200), nullable=False),
         sa.Column("created", sa.DateTime(timezone=True), nullable=False),
         sa.ForeignKeyConstraint(
-            ["candidate_id"],
-            ["candidates.id"],
-            name=op.f("fk_candidate_events_candidate_id_candidates"),
+            ["candidate_id"], ["candidates.id"], name=op.f("fk_candidate_events_candidate_id_candidates")
         ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_candidate_events")),
     )
     with op.batch_alter_table("candidate_events", schema=None) as batch_op:
-        batch_op.create_index(
-            batch_op.f("ix_candidate_events_candidate_id"),
-            ["candidate_id"],
-            unique=False,
-        )
+        batch_op.create_index(batch_op.f("ix_candidate_events_candidate_id"), ["candidate_id"], unique=False)
 
     op.create_table(
         "segments",
@@ -306,22 +264,14 @@ def upgrade() -> None:
         sa.Column("speaker", sa.String(length=200), nullable=True),
         sa.Column("pipeline", sa.String(length=200), nullable=False),
         sa.ForeignKeyConstraint(
-            ["document_id"],
-            ["documents.id"],
-            name=op.f("fk_segments_document_id_documents"),
+            ["document_id"], ["documents.id"], name=op.f("fk_segments_document_id_documents")
         ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_segments")),
-        sa.UniqueConstraint(
-            "document_id", "unit", "idx", name=op.f("uq_segments_document_id_unit_idx")
-        ),
+        sa.UniqueConstraint("document_id", "unit", "idx", name=op.f("uq_segments_document_id_unit_idx")),
     )
     with op.batch_alter_table("segments", schema=None) as batch_op:
-        batch_op.create_index(
-            batch_op.f("ix_segments_text_hash"), ["text_hash"], unique=False
-        )
-        batch_op.create_index(
-            "ix_segments_unit_document", ["unit", "document_id"], unique=False
-        )
+        batch_op.create_index(batch_op.f("ix_segments_text_hash"), ["text_hash"], unique=False)
+        batch_op.create_index("ix_segments_unit_document", ["unit", "document_id"], unique=False)
 
     op.create_table(
         "panel_quotes",
@@ -332,16 +282,12 @@ def upgrade() -> None:
         sa.Column("user", sa.String(length=200), nullable=False),
         sa.Column("created", sa.DateTime(timezone=True), nullable=False),
         sa.ForeignKeyConstraint(
-            ["segment_id"],
-            ["segments.id"],
-            name=op.f("fk_panel_quotes_segment_id_segments"),
+            ["segment_id"], ["segments.id"], name=op.f("fk_panel_quotes_segment_id_segments")
         ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_panel_quotes")),
     )
     with op.batch_alter_table("panel_quotes", schema=None) as batch_op:
-        batch_op.create_index(
-            batch_op.f("ix_panel_quotes_code_id"), ["code_id"], unique=False
-        )
+        batch_op.create_index(batch_op.f("ix_panel_quotes_code_id"), ["code_id"], unique=False)
 
     op.create_table(
         "suggestions",
@@ -362,30 +308,18 @@ def upgrade() -> None:
         sa.Column("current", sa.Boolean(), nullable=False),
         sa.Column("created", sa.DateTime(timezone=True), nullable=False),
         sa.ForeignKeyConstraint(
-            ["run_id"],
-            ["coding_runs.id"],
-            name=op.f("fk_suggestions_run_id_coding_runs"),
+            ["run_id"], ["coding_runs.id"], name=op.f("fk_suggestions_run_id_coding_runs")
         ),
         sa.ForeignKeyConstraint(
-            ["segment_id"],
-            ["segments.id"],
-            name=op.f("fk_suggestions_segment_id_segments"),
+            ["segment_id"], ["segments.id"], name=op.f("fk_suggestions_segment_id_segments")
         ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_suggestions")),
     )
     with op.batch_alter_table("suggestions", schema=None) as batch_op:
-        batch_op.create_index(
-            "ix_suggestions_code", ["codebook", "code_id", "current"], unique=False
-        )
-        batch_op.create_index(
-            "ix_suggestions_coder_score", ["coder", "current", "score"], unique=False
-        )
-        batch_op.create_index(
-            batch_op.f("ix_suggestions_run_id"), ["run_id"], unique=False
-        )
-        batch_op.create_index(
-            "ix_suggestions_segment", ["segment_id", "current"], unique=False
-        )
+        batch_op.create_index("ix_suggestions_code", ["codebook", "code_id", "current"], unique=False)
+        batch_op.create_index("ix_suggestions_coder_score", ["coder", "current", "score"], unique=False)
+        batch_op.create_index(batch_op.f("ix_suggestions_run_id"), ["run_id"], unique=False)
+        batch_op.create_index("ix_suggestions_segment", ["segment_id", "current"], unique=False)
 
     op.create_table(
         "reviews",
@@ -401,24 +335,16 @@ def upgrade() -> None:
         sa.Column("end", sa.Integer(), nullable=True),
         sa.Column("source", sa.String(length=20), nullable=False),
         sa.Column("created", sa.DateTime(timezone=True), nullable=False),
+        sa.ForeignKeyConstraint(["segment_id"], ["segments.id"], name=op.f("fk_reviews_segment_id_segments")),
         sa.ForeignKeyConstraint(
-            ["segment_id"], ["segments.id"], name=op.f("fk_reviews_segment_id_segments")
-        ),
-        sa.ForeignKeyConstraint(
-            ["suggestion_id"],
-            ["suggestions.id"],
-            name=op.f("fk_reviews_suggestion_id_suggestions"),
+            ["suggestion_id"], ["suggestions.id"], name=op.f("fk_reviews_suggestion_id_suggestions")
         ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_reviews")),
     )
     with op.batch_alter_table("reviews", schema=None) as batch_op:
         batch_op.create_index("ix_reviews_code", ["codebook", "code_id"], unique=False)
-        batch_op.create_index(
-            batch_op.f("ix_reviews_segment_id"), ["segment_id"], unique=False
-        )
-        batch_op.create_index(
-            batch_op.f("ix_reviews_suggestion_id"), ["suggestion_id"], unique=False
-        )
+        batch_op.create_index(batch_op.f("ix_reviews_segment_id"), ["segment_id"], unique=False)
+        batch_op.create_index(batch_op.f("ix_reviews_suggestion_id"), ["suggestion_id"], unique=False)
         batch_op.create_index(batch_op.f("ix_reviews_user"), ["user"], unique=False)
 
     # ### end Alembic commands ###
@@ -491,6 +417,9 @@ def downgrade() -> None:
     op.drop_table("discovery_runs")
     op.drop_table("coding_runs")
     op.drop_table("codes")
+    with op.batch_alter_table("codebooks", schema=None) as batch_op:
+        batch_op.drop_index("ix_codebooks_name_hash")
+
     op.drop_table("codebooks")
     with op.batch_alter_table("codebook_events", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_codebook_events_codebook"))
