@@ -56,3 +56,24 @@ def configure_logging(verbose: bool = False) -> None:
         level=logging.DEBUG if verbose else logging.WARNING,
         format="%(levelname)s %(name)s: %(message)s",
     )
+
+
+def default_user() -> str:
+    """Who is acting: $NARRATIVES_USER, else the login name."""
+    import getpass
+
+    return os.environ.get("NARRATIVES_USER") or getpass.getuser() or "unknown"
+
+
+def progress_bar():  # type: ignore[no-untyped-def]
+    """A rich progress bar for anything longer than a second."""
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    return Progress(
+        TextColumn("[progress.description]{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=console,
+        transient=True,
+    )

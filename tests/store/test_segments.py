@@ -1,0 +1,69 @@
+"""Segmenting stored documents: offsets back into the source, turns kept, idempotent."""
+
+from __future__ import annotations
+
+from narratives.schema import Document, SegmentUnit, SourceKind, Turn
+from narratives.segmenting import segment_project
+from narratives.store.documents import load_document, save_document
+from narratives.store.segments import load_segments
+from narratives.store.status import project_status
+
+TRANSCRIPT = (
+    "Interviewer: How was it?\r\n\r\nP01: Awful. They sent “someone new” every day 🙁\r\nNobody asked me.\r\n"
+)
+
+
+def transcript() -> Document:
+    first = TRANSCRIPT.index("How")
+    second = TRANSCRIPT.index("Awful")
+    return Document(
+        kind=SourceKind.interview,
+        title="P01",
+        text=TRANSCRIPT,
+        participant="P01",
+        wave=1,
+        turns=[
+            Turn(speaker="Interviewer", start=first, end=TRANSCRIPT.index("?") + 1),
+            Turn(speaker="P01", start=second, end=TRANSCRIPT.rindex(".") + 1),
+        ],
+    )
+
+
+def survey_answer() -> Document:
+    return Document(kind=SourceKind.survey, title="R1", text="Good PA. Bad council.", participant="R1")
+
+
+def test_segments_point_back_into_documents(backend_project) -> None:  # type: ignore[no-untyped-def]
+    with backend_project.begin() as connection:
+        save_document(connection, transcript())
+        save_document(connection, survey_answer())
+    report = segment_project(backend_project, "sentence", user="tester")
+    assert report.segments == 5 and "sentencizer" in report.pipeline
+    with backend_project.connect() as connection:
+        for segment in load_segments(connection, unit=SegmentUnit.sentence):
+            document = load_document(connection, segment.document_id)
+            assert document.text[segment.start : segment.end] == segment.text
+        speakers = [s.speaker for s in load_segments(connection, unit=SegmentUnit.sentence) if s.speaker]
+    assert speakers == ["Interviewer", "P01", "P01"]  # the emoji and single line break do not end a sentence
+
+
+def test_turn_unit_falls_back_to_response_for_survey_answers(backend_project) -> None:  # type: ignore[no-untyped-def]
+    with backend_project.begin() as connection:
+        save_document(connection, transcript())
+        save_document(connection, survey_answer())
+    report = segment_project(backend_project, SegmentUnit.turn, user="tester")
+    assert report.failures == []
+    with backend_project.connect() as connection:
+        texts = [s.text for s in load_segments(connection, unit=SegmentUnit.turn)]
+    assert texts[-1] == "Good PA. Bad council."
+    assert texts[0] == "How was it?"
+
+
+def test_segmenting_twice_adds_nothing(backend_project) -> None:  # type: ignore[no-untyped-def]
+    with backend_project.begin() as connection:
+        save_document(connection, survey_answer())
+    segment_project(backend_project, "paragraph", user="tester")
+    again = segment_project(backend_project, "paragraph", user="tester")
+    assert again.segments == 0
+    with backend_project.connect() as connection:
+        assert project_status(connection).segments_by_unit == {"paragraph": 1}
