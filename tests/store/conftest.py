@@ -47,7 +47,8 @@ def backend_project(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[
         return
     if not PG_URL:
         pytest.skip(
-            "PostgreSQL tests skipped: no server reachable (set NARRATIVES_TEST_PG_URL, as scripts/test.sh does)"
+            "PostgreSQL tests skipped: no server reachable "
+            "(set NARRATIVES_TEST_PG_URL, as scripts/test.sh does)"
         )
     url, name = _fresh_pg_database()
     project = init_project(tmp_path / "project", db_url=url)

@@ -7,8 +7,8 @@ from sqlalchemy import func, select
 
 from narratives.schema import Attribute, Document, SourceKind, Turn
 from narratives.store.documents import current_document_ids, load_document, save_document
-from narratives.store.tables import documents, events, participants
 from narratives.store.events import list_events, record_event
+from narratives.store.tables import documents, events, participants
 
 
 def make_document(
