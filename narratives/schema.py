@@ -83,7 +83,18 @@ class Document(BaseModel):
 
     def model_post_init(self, __context: Any) -> None:
         if not self.content_hash:
-            self.content_hash = text_hash(self.text)
+            self.content_hash = document_identity(self.text, self.participant, self.question)
+
+
+def document_identity(text: str, participant: str | None, question: str | None) -> str:
+    """The content hash that recognises a document already stored.
+
+    The same words from two respondents ("Nothing to add") are two documents, so the participant
+    and the survey question are part of the identity; the same blog post in two files is one.
+    """
+    if participant is None and question is None:
+        return text_hash(text)
+    return text_hash(f"{participant or ''}\x1f{question or ''}\x1f{text}")
 
 
 class Segment(BaseModel):

@@ -45,7 +45,11 @@ def save_document(connection: Connection, document: Document, batch: int | None 
     if document.path:
         previous = connection.execute(
             select(documents.c.id, documents.c.version)
-            .where(documents.c.path == document.path, documents.c.current.is_(True))
+            .where(
+                documents.c.path == document.path,
+                _same(documents.c.question, document.question),
+                documents.c.current.is_(True),
+            )
             .order_by(documents.c.version.desc())
         ).first()
     person = participant_id(connection, document.participant) if document.participant else None
@@ -83,6 +87,10 @@ def save_document(connection: Connection, document: Document, batch: int | None 
     if person is not None:
         _save_attributes(connection, document.participant_attributes, participant_id=person)
     return SavedDocument("new_version" if previous else "added", new_id, document.title, document.path)
+
+
+def _same(column, value):  # type: ignore[no-untyped-def]
+    return column.is_(None) if value is None else column == value
 
 
 def _save_attributes(

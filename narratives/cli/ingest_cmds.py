@@ -1,0 +1,139 @@
+"""`narratives ingest`: read surveys, interviews and blogs into a project."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import typer
+from rich.table import Table
+
+from narratives.cli.app import app, console, default_user, friendly_errors, progress_bar
+from narratives.ingest.attributes_file import read_attributes_file
+from narratives.ingest.blogs import preview_split
+from narratives.ingest.checks import read_text_checked
+from narratives.ingest.readers import ReadOptions, expand_paths
+from narratives.ingest.to_project import IngestReport, ingest_paths
+from narratives.schema import SourceKind
+from narratives.store.project import open_project
+
+STATUS_STYLE = {"ingested": "green", "skipped": "yellow", "failed": "red"}
+
+
+@app.command()
+@friendly_errors
+def ingest(
+    project_path: Path = typer.Argument(..., metavar="PROJECT", help="The project folder."),
+    files: list[Path] = typer.Argument(..., help="Files or folders (searched recursively)."),
+    kind: SourceKind | None = typer.Option(None, "--kind", help="survey, interview or blog."),
+    attributes: Path | None = typer.Option(
+        None, "--attributes", help="CSV of file/participant/wave/date plus attribute columns."
+    ),
+    id_column: str | None = typer.Option(None, "--id-column", help="Survey: the respondent id column."),
+    text_column: list[str] = typer.Option(
+        None, "--text-column", help="Survey: a free-text question column (repeatable)."
+    ),
+    attribute_column: list[str] = typer.Option(
+        None, "--attribute-column", help="Survey: an attribute column (repeatable; default: all others)."
+    ),
+    sheet: str | None = typer.Option(None, "--sheet", help="Survey .xlsx: the sheet (default: the first)."),
+    participant: str | None = typer.Option(None, "--participant", help="Interview: the participant key."),
+    wave: int | None = typer.Option(None, "--wave", help="Interview: the wave number."),
+    date: str | None = typer.Option(None, "--date", help="Date of the documents (YYYY-MM-DD)."),
+    split: str | None = typer.Option(
+        None, "--split", help="Blog files with several posts: auto, headings, markers or none."
+    ),
+    split_preview: bool = typer.Option(
+        False, "--split-preview", help="Show how blog files would be split into posts; store nothing."
+    ),
+    encoding: str | None = typer.Option(None, "--encoding", help="Force a text encoding (e.g. cp1252)."),
+    max_mb: float = typer.Option(50.0, "--max-mb", help="Refuse files larger than this many megabytes."),
+    user: str | None = typer.Option(
+        None, "--user", help="Who is acting (default: $NARRATIVES_USER or login)."
+    ),
+) -> None:
+    """Read files into the project, one document per post, transcript or survey answer.
+
+    Each file is stored whole or not at all; re-ingesting the same content adds nothing, and a changed
+    file becomes a new version. Bad files are reported and the rest still go in.
+
+    Examples:
+      narratives ingest demo corpus/blogs --kind blog --split-preview
+      narratives ingest demo corpus/survey/synthetic_survey_2025.csv --kind survey
+        --id-column respondent_id --text-column q1_experience --text-column q2_change
+      narratives ingest demo corpus/interviews --kind interview
+        --attributes corpus/interviews/synthetic_participants.csv
+    """
+    max_bytes = int(max_mb * 1024 * 1024)
+    options = ReadOptions(
+        kind=kind,
+        split=split,
+        id_column=id_column,
+        text_columns=list(text_column or []),
+        attribute_columns=list(attribute_column) if attribute_column else None,
+        sheet=sheet,
+        participant=participant,
+        wave=wave,
+        date=date,
+        max_bytes=max_bytes,
+        encoding=encoding,
+        attributes=read_attributes_file(attributes, max_bytes) if attributes else None,
+    )
+    if split_preview:
+        show_split_preview(files, options)
+        return
+    project = open_project(project_path)
+    with progress_bar() as bar:
+        task = bar.add_task("ingesting", total=None)
+        report = ingest_paths(
+            project,
+            files,
+            options,
+            user=user or default_user(),
+            progress=lambda done, total: bar.update(task, completed=done, total=total),
+        )
+    print_report(report)
+    if report.failed:
+        raise typer.Exit(code=1)
+
+
+def print_report(report: IngestReport) -> None:
+    for note in report.notes:
+        console.print(f"[dim]note[/] {note}", highlight=False)
+    table = Table(title="Ingest summary")
+    table.add_column("file", overflow="fold", min_width=24)
+    for column in ("status", "new", "versions", "unchanged", "failed rows"):
+        table.add_column(column)
+    table.add_column("reasons", overflow="fold", min_width=30)
+    for outcome in report.files:
+        style = STATUS_STYLE[outcome.status]
+        table.add_row(
+            outcome.path,
+            f"[{style}]{outcome.status}[/]",
+            str(outcome.added),
+            str(outcome.new_versions),
+            str(outcome.unchanged),
+            str(outcome.failed_rows),
+            "\n".join(outcome.reasons[:5])
+            + (f"\n(+{len(outcome.reasons) - 5} more)" if len(outcome.reasons) > 5 else ""),
+        )
+    console.print(table)
+    console.print(
+        f"{report.count('ingested')} ingested, {report.count('skipped')} skipped, "
+        f"{report.count('failed')} failed; {report.documents_added} new documents."
+    )
+
+
+def show_split_preview(files: list[Path], options: ReadOptions) -> None:
+    notes: list[str] = []
+    for path in expand_paths(files, options, notes):
+        if path.suffix.lower() not in (".txt", ".md", ".markdown"):
+            continue
+        text = read_text_checked(path, options.max_bytes, options.encoding).text
+        posts = preview_split(text, options.split or "auto")
+        table = Table(title=f"{path}: {len(posts)} post(s)")
+        for column in ("#", "line", "title", "characters"):
+            table.add_column(column)
+        for number, post in enumerate(posts, start=1):
+            table.add_row(str(number), str(post.line), post.title, str(post.end - post.start))
+        console.print(table)
+    console.print("Adjust with --split headings|markers|none, or add '# Title' or '---' lines to the file.")
