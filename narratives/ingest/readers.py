@@ -1,0 +1,287 @@
+"""The dispatcher: choose a reader by file extension and source kind.
+
+:func:`read_files` never stops at the first bad file: it returns the Documents it read, a
+:class:`ReadFailure` for every file (or survey row) it could not use, and notes worth showing the
+user (encoding guesses, how a blog file was split).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+
+from narratives.errors import IngestError, NarrativesError
+from narratives.ingest.attributes_file import AttributesLookup
+from narratives.ingest.blogs import blog_documents, resolve_strategy
+from narratives.ingest.checks import DEFAULT_MAX_BYTES, DecodedText, read_text_checked
+from narratives.ingest.docx import read_docx
+from narratives.ingest.html import html_document
+from narratives.ingest.pdf import read_pdf
+from narratives.ingest.survey import read_survey
+from narratives.ingest.text import source_format, text_document
+from narratives.ingest.transcript import captions_document, looks_like_transcript, transcript_document
+from narratives.schema import Document, SourceKind
+
+logger = logging.getLogger(__name__)
+
+TEXT_FILES = frozenset({".txt", ".md", ".markdown"})
+TABLE_FILES = frozenset({".csv", ".tsv", ".xlsx"})
+CAPTION_FILES = frozenset({".vtt", ".srt"})
+RICH_FILES = frozenset({".docx", ".pdf", ".html", ".htm"})
+SUPPORTED_SUFFIXES = TEXT_FILES | TABLE_FILES | CAPTION_FILES | RICH_FILES
+
+
+@dataclass
+class ReadOptions:
+    """How to read files; every field has a default that suits a folder of narratives."""
+
+    kind: SourceKind | None = None  # None: survey for tables, interview for captions, else guessed
+    split: str | None = None  # blog split strategy; None: "auto" when kind is blog, else no split
+    id_column: str | None = None  # survey respondent id column
+    text_columns: list[str] = field(default_factory=list)  # survey free-text columns
+    attribute_columns: list[str] | None = None  # None: every other survey column
+    sheet: str | None = None  # .xlsx sheet; None: the first
+    participant: str | None = None
+    wave: int | None = None
+    date: str | None = None
+    max_bytes: int = DEFAULT_MAX_BYTES
+    encoding: str | None = None  # force a text encoding instead of detecting it
+    attributes: AttributesLookup | None = None
+
+
+@dataclass(frozen=True)
+class ReadFailure:
+    """A file, or one row of a survey table, that could not be read, and why."""
+
+    path: str
+    row: int | None
+    message: str
+
+
+@dataclass
+class ReadBatch:
+    """What a batch read produced and what it could not."""
+
+    documents: list[Document] = field(default_factory=list)
+    failures: list[ReadFailure] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+    files_read: list[str] = field(default_factory=list)
+
+    def extend(self, other: ReadBatch) -> None:
+        self.documents.extend(other.documents)
+        self.failures.extend(other.failures)
+        self.notes.extend(other.notes)
+        self.files_read.extend(other.files_read)
+
+
+def read_file(
+    path: str | Path, kind: SourceKind | None = None, options: ReadOptions | None = None
+) -> list[Document]:
+    """Read one file; raises :class:`IngestError`. Survey row failures are logged as warnings
+    (use :func:`read_files` to get them, with the notes, as data)."""
+    options = options or ReadOptions()
+    if kind is not None:
+        options = _replace_kind(options, kind)
+    batch = _read_path(Path(path), options)
+    for failure in batch.failures:
+        logger.warning("%s", failure.message)
+    return batch.documents
+
+
+def read_files(paths: Iterable[str | Path], options: ReadOptions | None = None) -> ReadBatch:
+    """Read files and folders (searched recursively); a bad file is recorded and skipped."""
+    options = options or ReadOptions()
+    batch = ReadBatch()
+    for path in expand_paths(paths, options, batch.notes):
+        try:
+            batch.extend(_read_path(path, options))
+        except NarrativesError as exc:
+            batch.failures.append(ReadFailure(str(path), None, str(exc)))
+        except Exception as exc:  # a reader library choking on a damaged file
+            logger.exception("%s: unexpected error", path)
+            batch.failures.append(
+                ReadFailure(
+                    str(path),
+                    None,
+                    f"E200: {path}: unexpected error ({type(exc).__name__}: {exc}). Fix: check the "
+                    "file opens in its usual program; export it again or report this file.",
+                )
+            )
+    logger.info(
+        "read %d document(s) from %d file(s), %d failure(s)",
+        len(batch.documents),
+        len(batch.files_read),
+        len(batch.failures),
+    )
+    return batch
+
+
+def expand_paths(paths: Iterable[str | Path], options: ReadOptions, notes: list[str]) -> list[Path]:
+    """Files as given, and supported files inside folders; each path once."""
+    found: list[Path] = []
+    for raw in paths:
+        path = Path(raw)
+        if path.is_dir():
+            found.extend(_folder_files(path, options, notes))
+        else:
+            found.append(path)
+    unique: dict[Path, Path] = {}
+    for path in found:
+        unique.setdefault(path.resolve(), path)
+    return list(unique.values())
+
+
+def _folder_files(folder: Path, options: ReadOptions, notes: list[str]) -> list[Path]:
+    source = options.attributes.source.resolve() if options.attributes and options.attributes.source else None
+    files: list[Path] = []
+    skipped: list[Path] = []
+    for path in sorted(folder.rglob("*")):
+        hidden = any(part.startswith((".", "~$")) for part in path.relative_to(folder).parts)
+        if not path.is_file() or hidden or path.resolve() == source:
+            continue
+        (files if path.suffix.lower() in SUPPORTED_SUFFIXES else skipped).append(path)
+    if skipped:
+        names = ", ".join(p.name for p in skipped[:5]) + (" ..." if len(skipped) > 5 else "")
+        notes.append(f"{folder}: skipped {len(skipped)} file(s) of unsupported types: {names}")
+    return files
+
+
+def _replace_kind(options: ReadOptions, kind: SourceKind) -> ReadOptions:
+    return replace(options, kind=kind)
+
+
+def _read_path(path: Path, options: ReadOptions) -> ReadBatch:
+    suffix = path.suffix.lower()
+    if suffix not in SUPPORTED_SUFFIXES:
+        raise IngestError(
+            f"unsupported file type '{suffix or '(none)'}'.",
+            where=path,
+            fix="convert it to one of: " + ", ".join(sorted(SUPPORTED_SUFFIXES)) + ".",
+        )
+    if suffix in TABLE_FILES:
+        batch = _read_table(path, options)
+    else:
+        batch = ReadBatch()
+        batch.documents = _read_document_file(path, options, batch.notes)
+    batch.documents = [_apply_options(doc, path, options) for doc in batch.documents]
+    batch.files_read.append(str(path))
+    return batch
+
+
+def _read_table(path: Path, options: ReadOptions) -> ReadBatch:
+    result = read_survey(
+        path,
+        options.id_column,
+        options.text_columns,
+        options.attribute_columns,
+        max_bytes=options.max_bytes,
+        encoding=options.encoding,
+        sheet=options.sheet,
+    )
+    batch = ReadBatch(documents=result.documents)
+    batch.failures = [ReadFailure(str(path), f.row, f.message) for f in result.failures]
+    if result.encoding and result.encoding not in ("utf-8", "ascii"):
+        batch.notes.append(_encoding_note(path, result.encoding, result.encoding_confidence))
+    if result.skipped_blank:
+        batch.notes.append(f"{path}: {result.skipped_blank} empty answer(s) skipped")
+    return batch
+
+
+def _read_document_file(path: Path, options: ReadOptions, notes: list[str]) -> list[Document]:
+    participant = _participant_for(path, options)
+    suffix = path.suffix.lower()
+    if suffix in (".docx", ".pdf"):
+        reader = read_docx if suffix == ".docx" else read_pdf
+        document = reader(path, options.kind or SourceKind.blog, options.max_bytes)
+        return [_maybe_transcript(document, path, options, participant, notes)]
+    decoded = _decoded(path, options, notes)
+    if suffix in CAPTION_FILES:
+        return [captions_document(decoded.text, path, participant, options.wave)]
+    if suffix in (".html", ".htm"):
+        document = html_document(decoded.text, path, options.kind or SourceKind.blog)
+        return [_maybe_transcript(document, path, options, participant, notes)]
+    return _read_plain_text(decoded.text, path, options, participant, notes)
+
+
+def _read_plain_text(
+    text: str, path: Path, options: ReadOptions, participant: str | None, notes: list[str]
+) -> list[Document]:
+    kind = options.kind
+    if kind == SourceKind.interview or (kind is None and looks_like_transcript(text)):
+        return [_transcript(text, path, options, participant, notes)]
+    if kind == SourceKind.blog or options.split not in (None, "none"):
+        split = options.split or "auto"
+        documents = blog_documents(text, path, split)
+        if len(documents) > 1:
+            notes.append(
+                f"{path}: split into {len(documents)} posts "
+                f"({resolve_strategy(text, split)}); check with --split-preview"
+            )
+        return documents
+    return [text_document(text, path, kind or SourceKind.blog)]
+
+
+def _maybe_transcript(
+    document: Document, path: Path, options: ReadOptions, participant: str | None, notes: list[str]
+) -> Document:
+    """Find speaker turns in a Word/PDF/web document read as (or looking like) an interview."""
+    kind = options.kind
+    if kind != SourceKind.interview and (kind is not None or not looks_like_transcript(document.text)):
+        return document
+    transcript = _transcript(document.text, path, options, participant, notes)
+    return transcript.model_copy(
+        update={
+            "title": document.title,
+            "author": document.author,
+            "date": document.date,
+            "source_format": document.source_format,
+        }
+    )
+
+
+def _transcript(
+    text: str, path: Path, options: ReadOptions, participant: str | None, notes: list[str]
+) -> Document:
+    document = transcript_document(text, path, participant, options.wave)
+    if not document.turns:
+        notes.append(f"{path}: no speaker labels found; read as one undivided transcript")
+    return document
+
+
+def _decoded(path: Path, options: ReadOptions, notes: list[str]) -> DecodedText:
+    decoded = read_text_checked(path, options.max_bytes, options.encoding)
+    if decoded.guessed and not options.encoding:
+        notes.append(_encoding_note(path, decoded.encoding, decoded.confidence))
+    return decoded
+
+
+def _encoding_note(path: Path, encoding: str, confidence: float) -> str:
+    return (
+        f"{path}: not UTF-8, read as {encoding} (confidence {confidence:.2f}); if characters "
+        "look wrong, re-save the file as UTF-8 or give the encoding"
+    )
+
+
+def _participant_for(path: Path, options: ReadOptions) -> str | None:
+    if options.participant:
+        return options.participant
+    row = options.attributes.find(path) if options.attributes else None
+    return row.participant if row else None
+
+
+def _apply_options(document: Document, path: Path, options: ReadOptions) -> Document:
+    """Explicit options first, then the attributes table, then what the reader found."""
+    updates: dict[str, object] = {}
+    if options.participant and document.kind != SourceKind.survey:
+        updates["participant"] = options.participant
+    if options.wave is not None:
+        updates["wave"] = options.wave
+    if options.date:
+        updates["date"] = options.date
+    if document.source_format is None:
+        updates["source_format"] = source_format(path)
+    if updates:
+        document = document.model_copy(update=updates)
+    return options.attributes.apply(document) if options.attributes else document
