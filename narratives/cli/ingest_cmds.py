@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import typer
+from rich.markup import escape
 from rich.table import Table
 
 from narratives.cli.app import app, console, default_user, friendly_errors, progress_bar
@@ -98,25 +99,26 @@ def ingest(
 
 def print_report(report: IngestReport) -> None:
     for note in report.notes:
-        console.print(f"[dim]note[/] {note}", highlight=False)
+        console.print(f"[dim]note[/] {escape(note)}", highlight=False)
     table = Table(title="Ingest summary")
     table.add_column("file", overflow="fold", min_width=24)
     for column in ("status", "new", "versions", "unchanged", "failed rows"):
-        table.add_column(column)
-    table.add_column("reasons", overflow="fold", min_width=30)
+        table.add_column(column, justify="right")
     for outcome in report.files:
         style = STATUS_STYLE[outcome.status]
         table.add_row(
-            outcome.path,
+            escape(outcome.path),
             f"[{style}]{outcome.status}[/]",
             str(outcome.added),
             str(outcome.new_versions),
             str(outcome.unchanged),
             str(outcome.failed_rows),
-            "\n".join(outcome.reasons[:5])
-            + (f"\n(+{len(outcome.reasons) - 5} more)" if len(outcome.reasons) > 5 else ""),
         )
     console.print(table)
+    for outcome in report.files:
+        style = STATUS_STYLE[outcome.status]
+        for reason in outcome.reasons:
+            console.print(f"[{style}]{outcome.status}[/] {escape(reason)}", highlight=False, soft_wrap=True)
     console.print(
         f"{report.count('ingested')} ingested, {report.count('skipped')} skipped, "
         f"{report.count('failed')} failed; {report.documents_added} new documents."

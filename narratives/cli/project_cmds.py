@@ -87,7 +87,8 @@ def segment(
         )
     console.print(
         f"{report.segments} {unit.value} segments from {report.documents} documents "
-        f"(pipeline: {report.pipeline})."
+        f"(pipeline: {report.pipeline}).",
+        markup=False,
     )
     for failure in report.failures:
         console.print(f"[red]failed[/] {failure}", highlight=False)
