@@ -16,6 +16,7 @@ _COMMAND_MODULES = [
     "evaluate_cmds",
     "explore_cmds",
     "run_cmds",
+    "bench_cmds",
 ]
 for _name in _COMMAND_MODULES:
     try:

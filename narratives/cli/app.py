@@ -14,6 +14,7 @@ from typing import Any, TypeVar
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 
 from narratives.errors import NarrativesError
 
@@ -45,7 +46,7 @@ def friendly_errors(func: F) -> F:
         try:
             return func(*args, **kwargs)
         except NarrativesError as error:
-            err_console.print(f"[bold red]Error[/] {error}", highlight=False, markup=True)
+            err_console.print(f"[bold red]Error[/] {escape(str(error))}", highlight=False)
             raise typer.Exit(code=1) from None
 
     return wrapper  # type: ignore[return-value]
