@@ -95,6 +95,12 @@ class EvaluationError(NarrativesError):
     code = "E700"
 
 
+class AnalysisError(NarrativesError):
+    """An analysis was asked for something the project does not hold (an attribute, a code)."""
+
+    code = "E800"
+
+
 class NotInstalled(ModelNotAvailable):
     """An optional heavy extra is missing; raised only when the feature is used."""
 

@@ -1,0 +1,333 @@
+"""Codebook: the tree of codes; create, edit, rename, move, merge, split, retire; examples from
+accepted segments; each code's history; export and import YAML and CSV."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+import streamlit as st
+
+from narratives.coding import edits
+from narratives.review import reviewed_labels
+from narratives.schema import Code
+from narratives.store.codebooks import code_history, current_codes
+from narratives.store.segments import load_segments
+from narratives.ui import common
+
+LIST_FIELDS = ("inclusion", "exclusion", "examples", "near_misses", "phrases", "patterns")
+
+
+@st.cache_data(show_spinner=False)
+def codes_of(path: str, version: str, codebook: str) -> list[Code]:
+    with common.project_by_path(path).connect() as connection:
+        return current_codes(connection, codebook, include_retired=True)
+
+
+@st.cache_data(show_spinner=False)
+def accepted_segments(path: str, version: str, codebook: str, code_id: str) -> dict[int, str]:
+    with common.project_by_path(path).connect() as connection:
+        ids = [
+            lab.segment_id
+            for lab in reviewed_labels(connection, codebook)
+            if lab.code_id == code_id and lab.applies
+        ]
+        return {int(s.id or 0): s.text for s in load_segments(connection, ids=ids)} if ids else {}
+
+
+@st.cache_data(show_spinner=False)
+def history_of(path: str, version: str, codebook: str, code_id: str) -> pd.DataFrame:
+    with common.project_by_path(path).connect() as connection:
+        rows = code_history(connection, codebook, code_id)
+    return pd.DataFrame(
+        [
+            {
+                "When": row["created"],
+                "Who": row["user"],
+                "What": row["action"],
+                "Changed": ", ".join(_changed(row["before"], row["after"])),
+            }
+            for row in rows
+        ]
+    )
+
+
+@st.cache_data(show_spinner=False)
+def exported(path: str, version: str, codebook: str, fmt: str) -> str:
+    with common.project_by_path(path).connect() as connection:
+        return edits.export_codebook(connection, codebook, fmt)  # type: ignore[arg-type]
+
+
+def _changed(before: dict | None, after: dict | None) -> list[str]:
+    if before is None:
+        return ["created"]
+    return [key for key in (after or {}) if (after or {}).get(key) != before.get(key)]
+
+
+def render() -> None:
+    project = common.require_project()
+    codebook = common.require_codebook(project)
+    st.title("Codebook")
+    common.show_flash()
+    path, version = str(project.path), common.data_version(project)
+    codes = codes_of(path, version, codebook)
+    active = [c for c in codes if not c.retired]
+    _tree(active, [c for c in codes if c.retired])
+    user = common.acting_user()
+    if user is None:
+        common.need_user_notice()
+        return
+    tabs = st.tabs(
+        ["Create", "Edit", "Rename", "Move", "Merge", "Split", "Retire", "Add example", "History", "Files"]
+    )
+    names = {c.id: f"{c.name} ({c.id})" for c in active}
+    with tabs[0]:
+        _create(project, codebook, user, names)
+    with tabs[1]:
+        _edit(project, codebook, user, active, names)
+    with tabs[2]:
+        _rename(project, codebook, user, names)
+    with tabs[3]:
+        _move(project, codebook, user, names)
+    with tabs[4]:
+        _merge(project, codebook, user, names)
+    with tabs[5]:
+        _split(project, codebook, user, names)
+    with tabs[6]:
+        _retire(project, codebook, user, names)
+    with tabs[7]:
+        _example(project, codebook, user, names)
+    with tabs[8]:
+        _history(path, version, codebook, {c.id: f"{c.name} ({c.id})" for c in codes})
+    with tabs[9]:
+        _files(project, codebook, user, path, version)
+
+
+def _tree(active: list[Code], retired: list[Code]) -> None:
+    children: dict[str | None, list[Code]] = {}
+    for code in active:
+        children.setdefault(code.parent if code.parent in {c.id for c in active} else None, []).append(code)
+
+    def show(parent: str | None, depth: int) -> None:
+        for code in children.get(parent, []):
+            indent = "\u2003" * depth + ("↳ " if depth else "")
+            with st.expander(f"{indent}{code.name} · `{code.id}`"):
+                st.markdown(code.definition or "_No definition._")
+                if code.plain_name:
+                    st.caption(f"In everyday words: {code.plain_name}")
+                for field in LIST_FIELDS:
+                    values = getattr(code, field)
+                    if values:
+                        st.markdown(f"**{field.replace('_', ' ').capitalize()}**")
+                        st.markdown("\n".join(f"- {v}" for v in values))
+            show(code.id, depth + 1)
+
+    show(None, 0)
+    if retired:
+        with st.expander(f"Retired codes ({len(retired)})"):
+            st.markdown("\n".join(f"- {c.name} · `{c.id}`" for c in retired))
+
+
+def _lines(text: str) -> list[str]:
+    return [line.strip() for line in text.splitlines() if line.strip()]
+
+
+def _done(project, action, message: str) -> None:  # type: ignore[no-untyped-def]
+    if common.write(project, action, message) is not None:
+        st.rerun()
+
+
+def _create(project, codebook: str, user: str, names: dict[str, str]) -> None:  # type: ignore[no-untyped-def]
+    with st.form("codebook_form_create"):
+        code_id = st.text_input("Id (short, no spaces)", key="codebook_create_id")
+        name = st.text_input("Name", key="codebook_create_name")
+        definition = st.text_area("Definition", key="codebook_create_definition")
+        parent = st.selectbox(
+            "Parent",
+            [None, *names],
+            format_func=lambda c: "none" if c is None else names[c],
+            key="codebook_create_parent",
+        )
+        examples = st.text_area("Examples (one per line)", key="codebook_create_examples")
+        submitted = st.form_submit_button("Create code", key="codebook_create_submit")
+    if submitted:
+        code = Code(
+            id=code_id.strip(),
+            name=name.strip(),
+            definition=definition.strip(),
+            parent=parent,
+            examples=_lines(examples),
+        )
+        _done(project, lambda c: edits.create_code(c, codebook, code, user), f"Created code {code.name}.")
+
+
+def _edit(project, codebook: str, user: str, active: list[Code], names: dict[str, str]) -> None:  # type: ignore[no-untyped-def]
+    code_id = st.selectbox(
+        "Code to edit", list(names), format_func=names.__getitem__, key="codebook_edit_code"
+    )
+    if code_id is None:
+        return
+    code = next(c for c in active if c.id == code_id)
+    with st.form(f"codebook_form_edit_{code_id}"):
+        definition = st.text_area("Definition", code.definition, key=f"codebook_edit_definition_{code_id}")
+        plain_name = st.text_input(
+            "Name in everyday words (for the panel)",
+            code.plain_name or "",
+            key=f"codebook_edit_plain_{code_id}",
+        )
+        colour = st.text_input("Colour (#rrggbb)", code.colour or "", key=f"codebook_edit_colour_{code_id}")
+        lists = {
+            field: st.text_area(
+                f"{field.replace('_', ' ').capitalize()} (one per line)",
+                "\n".join(getattr(code, field)),
+                key=f"codebook_edit_{field}_{code_id}",
+            )
+            for field in LIST_FIELDS
+        }
+        submitted = st.form_submit_button("Save changes", key="codebook_edit_submit")
+    if submitted:
+        changes: dict[str, object] = {
+            "definition": definition.strip(),
+            "plain_name": plain_name.strip() or None,
+            "colour": colour.strip() or None,
+        }
+        changes |= {field: _lines(text) for field, text in lists.items()}
+        _done(
+            project, lambda c: edits.edit_code(c, codebook, code_id, user, **changes), f"Saved {code.name}."
+        )
+
+
+def _rename(project, codebook: str, user: str, names: dict[str, str]) -> None:  # type: ignore[no-untyped-def]
+    with st.form("codebook_form_rename"):
+        code_id = st.selectbox("Code", list(names), format_func=names.__getitem__, key="codebook_rename_code")
+        name = st.text_input("New name", key="codebook_rename_name")
+        submitted = st.form_submit_button("Rename code", key="codebook_rename_submit")
+    if submitted and code_id:
+        _done(project, lambda c: edits.rename_code(c, codebook, code_id, name, user), f"Renamed to {name}.")
+
+
+def _move(project, codebook: str, user: str, names: dict[str, str]) -> None:  # type: ignore[no-untyped-def]
+    with st.form("codebook_form_move"):
+        code_id = st.selectbox("Code", list(names), format_func=names.__getitem__, key="codebook_move_code")
+        parent = st.selectbox(
+            "New parent",
+            [None, *names],
+            format_func=lambda c: "top level" if c is None else names[c],
+            key="codebook_move_parent",
+        )
+        submitted = st.form_submit_button("Move code", key="codebook_move_submit")
+    if submitted and code_id:
+        _done(
+            project, lambda c: edits.move_code(c, codebook, code_id, parent, user), f"Moved {names[code_id]}."
+        )
+
+
+def _merge(project, codebook: str, user: str, names: dict[str, str]) -> None:  # type: ignore[no-untyped-def]
+    st.caption("The source code is retired; its examples, suggestions and reviews move to the target.")
+    with st.form("codebook_form_merge"):
+        source = st.selectbox(
+            "Merge this code", list(names), format_func=names.__getitem__, key="codebook_merge_source"
+        )
+        target = st.selectbox(
+            "into this code", list(names), format_func=names.__getitem__, key="codebook_merge_target"
+        )
+        submitted = st.form_submit_button("Merge codes", key="codebook_merge_submit")
+    if submitted and source and target:
+        _done(
+            project,
+            lambda c: edits.merge_codes(c, codebook, source, target, user),
+            f"Merged {names[source]} into {names[target]}.",
+        )
+
+
+def _split(project, codebook: str, user: str, names: dict[str, str]) -> None:  # type: ignore[no-untyped-def]
+    st.caption("A new code takes part of an existing one; its segments are re-suggested between the two.")
+    with st.form("codebook_form_split"):
+        code_id = st.selectbox(
+            "Split this code", list(names), format_func=names.__getitem__, key="codebook_split_code"
+        )
+        new_id = st.text_input("New code id", key="codebook_split_id")
+        new_name = st.text_input("New code name", key="codebook_split_name")
+        definition = st.text_area("New code definition", key="codebook_split_definition")
+        use_model = st.checkbox(
+            "Re-suggest segments with the embedding model (slower)", key="codebook_split_embed"
+        )
+        submitted = st.form_submit_button("Split code", key="codebook_split_submit")
+    if submitted and code_id:
+        new = Code(id=new_id.strip(), name=new_name.strip(), definition=definition.strip())
+        embedder = common.embedder(None) if use_model else None
+        message = f"Split {names[code_id]}: created {new.name}."
+        _done(
+            project, lambda c: edits.split_code(c, codebook, code_id, new, user, embedder=embedder), message
+        )
+
+
+def _retire(project, codebook: str, user: str, names: dict[str, str]) -> None:  # type: ignore[no-untyped-def]
+    with st.form("codebook_form_retire"):
+        code_id = st.selectbox("Code", list(names), format_func=names.__getitem__, key="codebook_retire_code")
+        submitted = st.form_submit_button("Retire code", key="codebook_retire_submit")
+    if submitted and code_id:
+        _done(project, lambda c: edits.retire_code(c, codebook, code_id, user), f"Retired {names[code_id]}.")
+
+
+def _example(project, codebook: str, user: str, names: dict[str, str]) -> None:  # type: ignore[no-untyped-def]
+    code_id = st.selectbox("Code", list(names), format_func=names.__getitem__, key="codebook_example_code")
+    if code_id is None:
+        return
+    accepted = accepted_segments(str(project.path), common.data_version(project), codebook, code_id)
+    if not accepted:
+        st.caption("No accepted segments for this code yet: accept some in the Review queue.")
+        return
+    segment_id = st.selectbox(
+        "Accepted segment",
+        list(accepted),
+        format_func=lambda i: accepted[i][:120],
+        key="codebook_example_segment",
+    )
+    if st.button("Add as example", key="codebook_example_submit") and segment_id is not None:
+        _done(
+            project,
+            lambda c: edits.add_example_from_segment(c, codebook, code_id, segment_id, user),
+            "Example added.",
+        )
+
+
+def _history(path: str, version: str, codebook: str, names: dict[str, str]) -> None:
+    code_id = st.selectbox("Code", list(names), format_func=names.__getitem__, key="codebook_history_code")
+    if code_id:
+        st.dataframe(history_of(path, version, codebook, code_id), hide_index=True)
+
+
+def _files(project, codebook: str, user: str, path: str, version: str) -> None:  # type: ignore[no-untyped-def]
+    left, right = st.columns(2)
+    left.download_button(
+        "Download YAML",
+        exported(path, version, codebook, "yaml"),
+        f"{codebook}.yaml",
+        "text/yaml",
+        key="codebook_download_yaml",
+    )
+    try:
+        csv_text = exported(path, version, codebook, "csv")
+    except ValueError as error:
+        right.caption(f"CSV export not possible: {error}")
+    else:
+        right.download_button(
+            "Download CSV", csv_text, f"{codebook}.csv", "text/csv", key="codebook_download_csv"
+        )
+    upload = st.file_uploader(
+        "Import a codebook file (YAML or CSV)", type=["yaml", "yml", "csv"], key="codebook_upload"
+    )
+    st.caption("New codes are created, changed ones edited and codes missing from the file retired.")
+    if st.button("Import codebook", key="codebook_import", disabled=upload is None) and upload is not None:
+        fmt = "csv" if Path(upload.name).suffix.lower() == ".csv" else "yaml"
+        text = upload.getvalue().decode("utf-8", errors="replace")
+
+        def write(connection):  # type: ignore[no-untyped-def]
+            return edits.import_codebook(connection, text, fmt, user, name=codebook, source=upload.name)
+
+        _done(project, write, f"Imported {upload.name}.")
+
+
+if __name__ == "__main__":
+    render()

@@ -1,0 +1,155 @@
+"""Discover: candidate themes from the latest discovery run; promote, merge into a code, or dismiss."""
+
+from __future__ import annotations
+
+import re
+
+import pandas as pd
+import streamlit as st
+
+from narratives.coding.promote import (
+    StoredCandidate,
+    dismiss_candidate,
+    list_candidates,
+    merge_candidate,
+    promote_candidate,
+)
+from narratives.errors import NarrativesError
+from narratives.schema import Code
+from narratives.store.codebooks import current_codes
+from narratives.ui import common
+
+
+@st.cache_data(show_spinner=False)
+def candidates_of(path: str, version: str) -> list[StoredCandidate]:
+    with common.project_by_path(path).connect() as connection:
+        return list_candidates(connection)
+
+
+@st.cache_data(show_spinner=False)
+def codes_of(path: str, version: str, codebook: str) -> list[Code]:
+    with common.project_by_path(path).connect() as connection:
+        return current_codes(connection, codebook)
+
+
+DONE = {"promote": "promoted", "merge": "merged", "dismiss": "dismissed"}
+
+
+def slug(text: str) -> str:
+    return re.sub(r"[^a-z0-9]+", "_", text.lower()).strip("_")[:40] or "theme"
+
+
+def render() -> None:
+    project = common.require_project()
+    st.title("Discover")
+    common.show_flash()
+    path, version = str(project.path), common.data_version(project)
+    found = candidates_of(path, version)
+    if not found:
+        st.info(
+            f"No discovery run yet. Look for candidate themes with:\n\n```\nnarratives discover {path}\n```"
+        )
+        return
+    codebook = common.require_codebook(project)
+    codes = codes_of(path, version, codebook)
+    user = common.acting_user()
+    if user is None:
+        common.need_user_notice()
+    pending = [c for c in found if c.status is None]
+    st.caption(f"{len(found)} candidate(s) from the latest run; {len(pending)} not yet acted on.")
+    for candidate in found:
+        _candidate(project, codebook, user, candidate, codes)
+
+
+def _candidate(
+    project, codebook: str, user: str | None, candidate: StoredCandidate, codes: list[Code]
+) -> None:  # type: ignore[no-untyped-def]
+    with st.container(border=True):
+        st.subheader(f"#{candidate.id} {candidate.label}")
+        st.caption(f"{candidate.size} segments · keywords: {', '.join(candidate.keywords)}")
+        for quote in candidate.quotes[:3]:
+            st.markdown(f"> {quote.get('text', '')}")
+        left, right = st.columns(2)
+        sizes = [
+            {"Group": group, "Value": value, "Segments": n}
+            for group, counts in candidate.sizes.items()
+            for value, n in counts.items()
+        ]
+        if sizes:
+            left.dataframe(pd.DataFrame(sizes), hide_index=True)
+        if candidate.overlap:
+            right.dataframe(
+                pd.DataFrame(
+                    [
+                        {"Overlaps code": o.get("name", o["code_id"]), "Share": o["share"]}
+                        for o in candidate.overlap
+                    ]
+                ),
+                hide_index=True,
+            )
+        if candidate.status is not None:
+            st.info(
+                f"Already {DONE.get(candidate.status, candidate.status)}"
+                + (f" ({candidate.status_code_id})." if candidate.status_code_id else ".")
+            )
+            return
+        if user is not None:
+            _actions(project, codebook, user, candidate, codes)
+
+
+def _run(action, message: str) -> None:  # type: ignore[no-untyped-def]
+    try:
+        action()
+    except NarrativesError as error:
+        st.error(str(error))
+        return
+    st.session_state["flash"] = message
+    st.rerun()
+
+
+def _actions(project, codebook: str, user: str, candidate: StoredCandidate, codes: list[Code]) -> None:  # type: ignore[no-untyped-def]
+    cid = candidate.id
+    names = {c.id: f"{c.name} ({c.id})" for c in codes}
+    promote, merge, dismiss = st.columns(3)
+    with promote.form(f"discover_promote_form_{cid}"):
+        code_id = st.text_input("New code id", slug(candidate.label), key=f"discover_code_id_{cid}")
+        name = st.text_input("New code name", candidate.label, key=f"discover_name_{cid}")
+        parent = st.selectbox(
+            "Parent",
+            [None, *names],
+            format_func=lambda c: "none" if c is None else names[c],
+            key=f"discover_parent_{cid}",
+        )
+        if st.form_submit_button(f"Promote #{cid}", key=f"discover_promote_{cid}"):
+            _run(
+                lambda: promote_candidate(
+                    project,
+                    cid,
+                    codebook_name=codebook,
+                    code_id=code_id.strip(),
+                    name=name.strip(),
+                    parent=parent,
+                    user=user,
+                ),
+                f"Promoted candidate #{cid} to code {name}.",
+            )
+    with merge.form(f"discover_merge_form_{cid}"):
+        target = st.selectbox(
+            "Merge into code", list(names), format_func=names.__getitem__, key=f"discover_target_{cid}"
+        )
+        if st.form_submit_button(f"Merge #{cid}", key=f"discover_merge_{cid}") and target:
+            _run(
+                lambda: merge_candidate(project, cid, target, user, codebook_name=codebook),
+                f"Merged candidate #{cid} into {names[target]}.",
+            )
+    with dismiss.form(f"discover_dismiss_form_{cid}"):
+        reason = st.text_input("Why dismiss? (optional)", key=f"discover_reason_{cid}")
+        if st.form_submit_button(f"Dismiss #{cid}", key=f"discover_dismiss_{cid}"):
+            _run(
+                lambda: dismiss_candidate(project, cid, user, reason=reason.strip() or None),
+                f"Dismissed candidate #{cid}.",
+            )
+
+
+if __name__ == "__main__":
+    render()

@@ -1,0 +1,151 @@
+"""Document view: the full text with coloured code highlights; code or uncode a span by hand."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from narratives.coding.runner import code_thresholds
+from narratives.review import record_review
+from narratives.schema import Code, Decision, Document, Review, Segment
+from narratives.store.codebooks import current_codes
+from narratives.store.documents import load_document
+from narratives.store.segments import load_segments
+from narratives.ui import common
+from narratives.ui.highlight import (
+    Mark,
+    code_colours,
+    document_choices,
+    document_marks,
+    highlight_html,
+    legend_html,
+)
+
+
+@st.cache_data(show_spinner=False)
+def choices_of(path: str, version: str) -> list[tuple[int, str, str]]:
+    with common.project_by_path(path).connect() as connection:
+        return document_choices(connection)
+
+
+@st.cache_data(show_spinner=False)
+def document_of(path: str, document_id: int) -> tuple[Document, list[Segment]]:
+    with common.project_by_path(path).connect() as connection:
+        return load_document(connection, document_id), load_segments(connection, document_id=document_id)
+
+
+@st.cache_data(show_spinner=False)
+def marks_of(path: str, version: str, codebook: str, document_id: int) -> tuple[list[Mark], list[Code]]:
+    with common.project_by_path(path).connect() as connection:
+        thresholds = code_thresholds(connection, codebook)
+        marks = document_marks(connection, codebook, document_id, thresholds=thresholds)
+        return marks, current_codes(connection, codebook)
+
+
+def render() -> None:
+    project = common.require_project()
+    st.title("Documents")
+    common.show_flash()
+    path, version = str(project.path), common.data_version(project)
+    choices = choices_of(path, version)
+    if not choices:
+        st.info(
+            f"The project has no documents yet. Add some with:\n\n```\nnarratives ingest {path} FILES --kind blog\n```"
+        )
+        return
+    codebook = common.require_codebook(project)
+    labels = {doc_id: f"{title} ({kind})" for doc_id, title, kind in choices}
+    document_id = st.selectbox(
+        "Document", list(labels), format_func=labels.__getitem__, key="documents_document"
+    )
+    document, segments = document_of(path, document_id)
+    marks, codes = marks_of(path, version, codebook, document_id)
+    _about(document)
+    show_rejected = st.checkbox("Show rejected suggestions (struck through)", key="documents_show_rejected")
+    shown = [m for m in marks if show_rejected or m.status != "rejected"]
+    colours, names = code_colours(codes), {c.id: c.name for c in codes}
+    used = [c for c in codes if any(m.code_id == c.id for m in shown)]
+    st.markdown(legend_html(used, colours), unsafe_allow_html=True)
+    st.markdown(highlight_html(document.text, shown, colours, names, document.turns), unsafe_allow_html=True)
+    if not marks:
+        st.caption(f"No codes on this document yet (narratives code {path} --codebook FILE).")
+    _hand_coding(project, codebook, document, segments, codes)
+
+
+def _about(document: Document) -> None:
+    facts = [document.kind.value]
+    if document.participant:
+        facts.append(f"participant {document.participant}")
+    if document.wave is not None:
+        facts.append(f"wave {document.wave}")
+    if document.date:
+        facts.append(document.date)
+    st.caption(" · ".join(facts))
+    attributes = [*document.attributes, *document.participant_attributes]
+    if attributes:
+        with st.expander("Attributes"):
+            st.table({a.key: str(a.value) for a in attributes})
+
+
+def _hand_coding(
+    project, codebook: str, document: Document, segments: list[Segment], codes: list[Code]
+) -> None:  # type: ignore[no-untyped-def]
+    st.subheader("Code by hand")
+    user = common.acting_user()
+    if user is None:
+        common.need_user_notice()
+        return
+    names = {c.id: c.name for c in codes}
+    mode = st.radio("Select", ["Segments", "Character range"], horizontal=True, key="documents_mode")
+    if mode == "Segments":
+        by_id = {int(s.id or 0): s for s in segments}
+        chosen = st.multiselect(
+            "Segments",
+            list(by_id),
+            format_func=lambda i: (
+                f"{by_id[i].speaker or ''}{': ' if by_id[i].speaker else ''}{by_id[i].text[:90]}"
+            ),
+            key="documents_segments",
+        )
+        targets: list[tuple[Segment, int | None, int | None]] = [(by_id[i], None, None) for i in chosen]
+    else:
+        columns = st.columns(2)
+        start = int(
+            columns[0].number_input("From character", 0, len(document.text), 0, key="documents_start")
+        )
+        end = int(columns[1].number_input("To character", 0, len(document.text), 0, key="documents_end"))
+        if end > start:
+            st.caption(f"Selected: “{document.text[start:end]}”")
+        targets = [
+            (s, max(start, s.start), min(end, s.end))
+            for s in segments
+            if end > start and s.start < end and s.end > start
+        ]
+    code_id = st.selectbox("Code", list(names), format_func=names.__getitem__, key="documents_code")
+    left, right = st.columns(2)
+    add = left.button("Code selection", key="documents_code_button", disabled=not targets)
+    remove = right.button("Uncode selection", key="documents_uncode_button", disabled=not targets)
+    if (add or remove) and code_id:
+        decision = Decision.add if add else Decision.remove
+        reviews = [
+            Review(
+                segment_id=int(segment.id or 0),
+                code_id=code_id,
+                codebook=codebook,
+                decision=decision,
+                user=user,
+                start=span_start,
+                end=span_end,
+            )
+            for segment, span_start, span_end in targets
+        ]
+
+        def write(connection):  # type: ignore[no-untyped-def]
+            return [record_review(connection, review, source="hand") for review in reviews]
+
+        verb = "Coded" if add else "Uncoded"
+        if common.write(project, write, f"{verb} {len(reviews)} segment(s) as {names[code_id]}.") is not None:
+            st.rerun()
+
+
+if __name__ == "__main__":
+    render()

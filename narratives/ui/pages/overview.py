@@ -1,0 +1,154 @@
+"""Overview: what the project holds, how much is coded, how reviewing goes, how far machine and
+reviewers agree."""
+
+from __future__ import annotations
+
+import math
+
+import altair as alt
+import pandas as pd
+import streamlit as st
+
+from narratives.analysis.overview import Overview, overview
+from narratives.store.status import ProjectStatus, project_status
+from narratives.ui import common
+
+
+@st.cache_data(show_spinner=False)
+def status_of(path: str, version: str) -> ProjectStatus:
+    with common.project_by_path(path).connect() as connection:
+        return project_status(connection)
+
+
+@st.cache_data(show_spinner=False)
+def figures_of(path: str, version: str, codebook: str) -> Overview:
+    with common.project_by_path(path).connect() as connection:
+        return overview(connection, codebook)
+
+
+def _percent(value: float) -> str:
+    return "–" if math.isnan(value) else f"{value:.0%}"
+
+
+def _number(value: float) -> str:
+    return "–" if math.isnan(value) else f"{value:.2f}"
+
+
+def render() -> None:
+    project = common.require_project()
+    st.title("Overview")
+    version = common.data_version(project)
+    status = status_of(str(project.path), version)
+    if status.documents == 0:
+        st.info(
+            "The project has no documents yet. Add some with:\n\n"
+            f"```\nnarratives ingest {project.path} corpus/blogs/*.md --kind blog\n```"
+        )
+        return
+    codebook = common.require_codebook(project)
+    figures = figures_of(str(project.path), version, codebook)
+    _corpus(status, figures)
+    if figures.progress.suggestions == 0 and figures.coded.coded == 0:
+        st.info(
+            "Nothing is coded yet. Code the project with:\n\n"
+            f"```\nnarratives code {project.path} --codebook YOUR-CODEBOOK.yaml\n```"
+        )
+        return
+    _frequency(figures)
+    _progress(figures)
+    _agreement(figures)
+
+
+def _corpus(status: ProjectStatus, figures: Overview) -> None:
+    columns = st.columns(4)
+    columns[0].metric("Documents", status.documents)
+    columns[1].metric("Participants", status.participants)
+    columns[2].metric(f"Segments ({figures.scope.unit or 'all'})", figures.coded.segments)
+    columns[3].metric(
+        "Coded share", _percent(figures.coded.share), help="Segments carrying at least one code"
+    )
+    table = pd.DataFrame(
+        [
+            {
+                "Source kind": row.kind,
+                "Wave": "–" if row.wave is None else str(row.wave),
+                "Documents": row.documents,
+                "Participants": row.participants,
+                "Segments": row.segments,
+            }
+            for row in figures.corpus
+        ]
+    )
+    st.subheader("By source kind and wave")
+    st.dataframe(table, hide_index=True)
+
+
+def _frequency(figures: Overview) -> None:
+    st.subheader("Code frequency")
+    measure = st.radio(
+        "Count by",
+        ["Segments", "Participants"],
+        horizontal=True,
+        key="overview_measure",
+        help="Participants counts each person once per code, however often they said it.",
+    )
+    data = pd.DataFrame(
+        [{"Code": f.name, "Segments": f.segments, "Participants": f.participants} for f in figures.frequency]
+    )
+    chart = (
+        alt.Chart(data)
+        .mark_bar()
+        .encode(
+            x=alt.X(f"{measure}:Q", title=measure),
+            y=alt.Y("Code:N", sort="-x", title=None),
+            tooltip=["Code", "Segments", "Participants"],
+        )
+    )
+    st.altair_chart(chart, width="stretch")
+
+
+def _progress(figures: Overview) -> None:
+    progress = figures.progress
+    st.subheader("Review progress")
+    columns = st.columns(4)
+    columns[0].metric("Suggestions", progress.suggestions)
+    columns[1].metric("Accepted", progress.accepted)
+    columns[2].metric("Rejected", progress.rejected)
+    columns[3].metric("Pending", progress.pending)
+    done = progress.reviewed / progress.suggestions if progress.suggestions else 0.0
+    st.progress(
+        done,
+        text=f"{progress.reviewed} of {progress.suggestions} suggestions reviewed "
+        f"({progress.reviews} reviews by {progress.reviewers} reviewers)",
+    )
+
+
+def _agreement(figures: Overview) -> None:
+    st.subheader("Agreement")
+    machine = figures.machine
+    columns = st.columns(3)
+    columns[0].metric("Reviewed pairs", machine.items)
+    columns[1].metric("Machine–reviewer agreement", _percent(machine.agreement))
+    columns[2].metric("Cohen's kappa", _number(machine.kappa))
+    if machine.items == 0:
+        st.caption("Agreement appears once suggestions have been reviewed.")
+    if figures.reviewers:
+        st.dataframe(
+            pd.DataFrame(
+                [
+                    {
+                        "Reviewer": r.first,
+                        "Other reviewer": r.second,
+                        "Pairs both reviewed": r.agreement.items,
+                        "Agreement": _percent(r.agreement.agreement),
+                        "Kappa": _number(r.agreement.kappa),
+                    }
+                    for r in figures.reviewers
+                ]
+            ),
+            hide_index=True,
+        )
+
+
+if __name__ == "__main__":
+    render()
