@@ -17,6 +17,7 @@ _COMMAND_MODULES = [
     "explore_cmds",
     "run_cmds",
     "bench_cmds",
+    "analysis_cmds",
 ]
 for _name in _COMMAND_MODULES:
     try:

@@ -1,0 +1,237 @@
+"""``narratives crosstab | waves | quotes | export | report``: analyse coded themes and hand them on."""
+
+from __future__ import annotations
+
+from enum import Enum
+from pathlib import Path
+
+import pandas as pd
+import typer
+from rich.markup import escape
+from rich.table import Table
+
+from narratives.analysis.crosstab import themes_by_attribute, themes_by_wave
+from narratives.analysis.quotes import exemplar_quotes
+from narratives.cli.app import app, console, default_user, friendly_errors
+from narratives.errors import ReviewError
+from narratives.interop.refi_qda import export_codebook_qdc, export_qdpx
+from narratives.interop.report import write_report
+from narratives.interop.tables import export_csv, export_xlsx
+from narratives.store.codebooks import codebook_names, current_codebook
+from narratives.store.project import Project, open_project
+
+CODEBOOK_HELP = "Codebook name in the project (optional when it has only one)."
+
+
+class CountBy(str, Enum):
+    participants = "participants"
+    segments = "segments"
+    documents = "documents"
+
+
+class ExportFormat(str, Enum):
+    qdpx = "qdpx"
+    qdc = "qdc"
+    csv = "csv"
+    xlsx = "xlsx"
+
+
+def _codebook(project: Project, name: str | None) -> str:
+    with project.connect() as connection:
+        names = codebook_names(connection)
+    if name:
+        return name
+    if len(names) == 1:
+        return names[0]
+    raise ReviewError(
+        f"the project has {len(names)} codebooks ({', '.join(names) or 'none'}).",
+        fix="name one with --codebook NAME."
+        if names
+        else "load one with: narratives code PROJECT --codebook FILE",
+    )
+
+
+def _output(project: Project, out: Path | None, default: str) -> Path:
+    """``--out`` as given; a bare file name, or none, goes in the project's exports folder."""
+    if out is None:
+        return project.exports_dir / default
+    return project.exports_dir / out if out.parent == Path(".") and not out.is_absolute() else out
+
+
+def _print_frame(frame: pd.DataFrame, title: str, columns: list[str]) -> None:
+    table = Table(title=title, show_lines=False)
+    for column in columns:
+        table.add_column(column, justify="right" if frame[column].dtype.kind in "if" else "left")
+    for row in frame[columns].itertuples(index=False):
+        table.add_row(*(_cell(v) for v in row))
+    console.print(table)
+
+
+def _cell(value: object) -> str:
+    if isinstance(value, float):
+        return "–" if pd.isna(value) else f"{value:.2f}"
+    if isinstance(value, bool):
+        return "< 5" if value else ""
+    return escape(str(value))
+
+
+@app.command()
+@friendly_errors
+def crosstab(
+    project_path: Path = typer.Argument(..., help="The project folder."),
+    by: str = typer.Option(..., "--by", help="Attribute to group by (need_group, council, kind, wave, ...)."),
+    codebook: str | None = typer.Option(None, "--codebook", help=CODEBOOK_HELP),
+    count: CountBy = typer.Option(CountBy.participants, "--count", help="What to count."),
+    reviewed_only: bool = typer.Option(False, "--reviewed-only", help="Leave machine suggestions out."),
+) -> None:
+    """Themes by a participant or document attribute, with group sizes and adjusted p-values.
+
+    Example: narratives crosstab demo-project --codebook care --by council --count participants
+    """
+    project = open_project(project_path)
+    with project.connect() as connection:
+        frame = themes_by_attribute(
+            connection,
+            _codebook(project, codebook),
+            by,
+            unit_of_count=count.value,
+            include_machine=not reviewed_only,
+        )
+    columns = ["code_name", "group", "group_size", "count", "share", "small_group", "test", "p_adjusted"]
+    _print_frame(frame, f"Themes by {by} ({count.value})", columns)
+
+
+@app.command()
+@friendly_errors
+def waves(
+    project_path: Path = typer.Argument(..., help="The project folder."),
+    codebook: str | None = typer.Option(None, "--codebook", help=CODEBOOK_HELP),
+    trajectories: bool = typer.Option(
+        False, "--trajectories", help="Also list each participant's trajectory."
+    ),
+) -> None:
+    """Themes across waves, counted by distinct participants, and what appears or disappears.
+
+    Example: narratives waves demo-project --codebook care --trajectories
+    """
+    project = open_project(project_path)
+    with project.connect() as connection:
+        tables = themes_by_wave(connection, _codebook(project, codebook))
+    _print_frame(
+        tables.counts,
+        "Themes by wave (participants)",
+        ["code_name", "wave", "participants", "wave_participants", "share", "small_group"],
+    )
+    _print_frame(
+        tables.changes,
+        "Between waves (participants in both)",
+        ["code_name", "from_wave", "to_wave", "participants_in_both", "persisted", "appeared", "disappeared"],
+    )
+    if trajectories:
+        _print_frame(
+            tables.trajectories,
+            "Trajectories",
+            ["participant", "code_name", "waves", "participant_waves", "pattern"],
+        )
+
+
+@app.command()
+@friendly_errors
+def quotes(
+    project_path: Path = typer.Argument(..., help="The project folder."),
+    code: str = typer.Option(..., "--code", help="The code id."),
+    codebook: str | None = typer.Option(None, "--codebook", help=CODEBOOK_HELP),
+    n: int = typer.Option(5, "--n", min=1, help="How many quotes."),
+    balance_by: list[str] = typer.Option(
+        ["need_group", "council"],
+        "--balance-by",
+        help="Attributes to spread quotes across (repeat the option).",
+    ),
+) -> None:
+    """Balanced exemplar quotes for a theme: one per participant, spread across groups and waves.
+
+    Example: narratives quotes demo-project --codebook care --code continuity --n 5 --balance-by need_group
+    """
+    project = open_project(project_path)
+    with project.connect() as connection:
+        found = exemplar_quotes(connection, _codebook(project, codebook), code, n=n, balance_by=balance_by)
+    if not found:
+        console.print("No quotes of 6–80 words carry this code yet.")
+    for quote in found:
+        score = "" if quote.score is None else f", score {quote.score:.2f}"
+        console.print(
+            f"[bold]“{escape(quote.text)}”[/]\n  — {escape(quote.attribution)}; {quote.source}{score}\n",
+            highlight=False,
+        )
+
+
+@app.command()
+@friendly_errors
+def export(
+    project_path: Path = typer.Argument(..., help="The project folder."),
+    format: ExportFormat = typer.Option(..., "--format", help="qdpx (REFI-QDA project), qdc, csv or xlsx."),
+    codebook: str | None = typer.Option(None, "--codebook", help=CODEBOOK_HELP),
+    out: Path | None = typer.Option(
+        None,
+        "--out",
+        help="Output file; a bare name goes in PROJECT/exports/ (default: CODEBOOK.FORMAT there).",
+    ),
+    include_machine: bool = typer.Option(
+        False, "--include-machine", help="Also export machine suggestions at or above threshold."
+    ),
+    user: str | None = typer.Option(
+        None, "--user", help="Who is exporting (default: $NARRATIVES_USER or login)."
+    ),
+) -> None:
+    """Export codes and coded text for NVivo, ATLAS.ti, MAXQDA, QualCoder or a spreadsheet.
+
+    Example: narratives export demo-project --codebook care --format qdpx --out care.qdpx
+    """
+    project = open_project(project_path)
+    name = _codebook(project, codebook)
+    path = _output(project, out, f"{name}.{format.value}")
+    with project.connect() as connection:
+        if format is ExportFormat.qdpx:
+            summary = export_qdpx(
+                connection,
+                name,
+                path,
+                user=user or default_user(),
+                include_machine=include_machine,
+                project_name=project.path.name,
+            )
+            console.print(
+                f"{summary.sources} sources, {summary.codes} codes, {summary.codings} codings, "
+                f"{summary.cases} cases, {summary.notes} memos"
+            )
+            written = [path]
+        elif format is ExportFormat.qdc:
+            written = [export_codebook_qdc(current_codebook(connection, name), path)]
+        elif format is ExportFormat.csv:
+            written = export_csv(connection, name, path, include_machine=include_machine)
+        else:
+            written = [export_xlsx(connection, name, path, include_machine=include_machine)]
+    for item in written:
+        console.print(f"[green]Wrote[/] {escape(str(item))}", highlight=False)
+
+
+@app.command()
+@friendly_errors
+def report(
+    project_path: Path = typer.Argument(..., help="The project folder."),
+    codebook: str | None = typer.Option(None, "--codebook", help=CODEBOOK_HELP),
+    out: Path | None = typer.Option(
+        None, "--out", help="report.html or report.md; a bare name goes in PROJECT/exports/."
+    ),
+    reviewed_only: bool = typer.Option(False, "--reviewed-only", help="Leave machine suggestions out."),
+) -> None:
+    """Write a self-contained report of every theme: counts, groups, waves, quotes, panel verdicts.
+
+    Example: narratives report demo-project --codebook care --out report.html
+    """
+    project = open_project(project_path)
+    name = _codebook(project, codebook)
+    path = _output(project, out, f"{name}-report.html")
+    with project.connect() as connection:
+        written = write_report(connection, name, path, include_machine=not reviewed_only)
+    console.print(f"[green]Wrote[/] {escape(str(written))}", highlight=False)

@@ -1,0 +1,514 @@
+"""REFI-QDA exchange: ``.qdpx`` projects and ``.qdc`` codebooks for NVivo, ATLAS.ti, MAXQDA, QualCoder.
+
+A ``.qdpx`` is a zip holding ``project.qde`` (QDA-XML, namespace ``urn:QDA-XML:project:1.0``,
+checked against the bundled ``Project.xsd``) and ``sources/<guid>.txt``, each document's text in
+UTF-8 exactly as stored. What goes in:
+
+- ``Users``: the exporting user, every reviewer, and ``narratives (machine)`` for machine codings;
+- ``CodeBook``: the active codes, nested by parent, ``Description`` = the code's definition;
+- ``Variables`` and ``Cases``: one case per participant with their attributes and documents;
+- ``Sources``: one ``TextSource`` per current document, its document attributes, source kind and wave
+  as variable values, and one ``PlainTextSelection`` per coded span with a ``Coding`` per code — the
+  codes :func:`~narratives.analysis.coded.coded_segments` says the span carries now;
+- ``Notes``: reviewers' memos, referenced from the selection they are about.
+
+Positions count Unicode code points from 0, end exclusive (the standard says "characters"), which is
+how Python indexes a ``str``: ``text[start:end]`` is the coded text. GUIDs are UUID5s of the project
+name and our ids, so exporting again gives the same GUIDs (and, without dates, the same bytes).
+"""
+
+from __future__ import annotations
+
+import math
+import re
+import uuid
+import zipfile
+from collections import defaultdict
+from dataclasses import dataclass, field
+from decimal import Decimal
+from pathlib import Path, PurePosixPath
+
+import pandas as pd
+from lxml import etree
+from sqlalchemy import Connection, select
+
+from narratives import __version__
+from narratives.analysis.coded import Threshold, coded_segments
+from narratives.audit import withdrawn_review_ids
+from narratives.errors import CodebookError, IngestError
+from narratives.schema import Code, Codebook
+from narratives.store.codebooks import current_codebook
+from narratives.store.project import Project
+from narratives.store.tables import attributes, documents, participants, reviews
+
+NS = "urn:QDA-XML:project:1.0"
+CODEBOOK_NS = "urn:QDA-XML:codebook:1.0"
+SCHEMA_PATH = Path(__file__).with_name("Project.xsd")
+GUID_ROOT = uuid.UUID("6f6e6172-7261-7469-7665-732d71646121")
+MACHINE_USER = "narratives (machine)"
+VARIABLE_TYPES = {"str": "Text", "int": "Integer", "float": "Float", "bool": "Boolean"}
+VALUE_ELEMENTS = {
+    "Text": "TextValue",
+    "Integer": "IntegerValue",
+    "Float": "FloatValue",
+    "Boolean": "BooleanValue",
+}
+COLOUR = re.compile(r"^#(?:[0-9a-fA-F]{6}|[0-9a-fA-F]{3})$")
+FIXED_ZIP_TIME = (1980, 1, 1, 0, 0, 0)
+
+
+def make_guid(*parts: object) -> str:
+    """A stable GUID for a thing: UUID5 of its parts (project name, kind, our id)."""
+    return str(uuid.uuid5(GUID_ROOT, "\x1f".join(str(p) for p in parts)))
+
+
+def _q(tag: str, ns: str = NS) -> str:
+    return f"{{{ns}}}{tag}"
+
+
+def _sub(parent: etree._Element, tag: str, text: str | None = None, **attrs: str) -> etree._Element:
+    element = etree.SubElement(parent, _q(tag, etree.QName(parent).namespace or NS), attrs)
+    if text is not None:
+        element.text = _xml_safe(text)
+    return element
+
+
+def _xml_safe(text: str) -> str:
+    """XML 1.0 cannot hold most control characters; they are dropped from names and notes."""
+    return re.sub(r"[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]", "", text)
+
+
+# ------------------------------------------------------------------------------------------ codebook
+
+
+def _codes_element(parent: etree._Element, codebook: Codebook, key: str) -> None:
+    active = [c for c in codebook.codes if not c.retired]
+    ids = {c.id for c in active}
+    children: dict[str | None, list[Code]] = defaultdict(list)
+    for code in active:
+        children[code.parent if code.parent in ids and code.parent != code.id else None].append(code)
+    codes = _sub(parent, "Codes")
+
+    def add(into: etree._Element, code: Code, seen: frozenset[str]) -> None:
+        attrs = {"guid": make_guid(key, "code", code.id), "name": _xml_safe(code.name), "isCodable": "true"}
+        if code.colour and COLOUR.match(code.colour):
+            attrs["color"] = code.colour
+        element = _sub(into, "Code", **attrs)
+        if code.definition:
+            _sub(element, "Description", code.definition)
+        for child in children.get(code.id, []):
+            if child.id not in seen:
+                add(element, child, seen | {child.id})
+
+    for code in children[None]:
+        add(codes, code, frozenset({code.id}))
+
+
+def export_codebook_qdc(codebook: Codebook, path: str | Path) -> Path:
+    """Write the codebook-only exchange file (``.qdc``, namespace ``urn:QDA-XML:codebook:1.0``)."""
+    root = etree.Element(
+        _q("CodeBook", CODEBOOK_NS), nsmap={None: CODEBOOK_NS}, origin=f"narratives {__version__}"
+    )
+    _codes_element(root, codebook, codebook.name)
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(etree.tostring(root, xml_declaration=True, encoding="utf-8", pretty_print=True))
+    return path
+
+
+# ------------------------------------------------------------------------------------------ export
+
+
+@dataclass
+class QdpxExport:
+    path: Path
+    codes: int = 0
+    sources: int = 0
+    selections: int = 0
+    codings: int = 0
+    cases: int = 0
+    notes: int = 0
+
+
+@dataclass
+class _Exporter:
+    connection: Connection
+    key: str  # project name, for GUIDs
+    codebook: Codebook
+    coded: pd.DataFrame
+    user: str
+    users: dict[str, str] = field(default_factory=dict)  # name -> guid
+
+    def user_guid(self, name: str) -> str:
+        return self.users.setdefault(name, make_guid(self.key, "user", name))
+
+
+def export_qdpx(
+    project: Project | Connection,
+    codebook: str | Codebook,
+    path: str | Path,
+    *,
+    user: str,
+    include_machine: bool = False,
+    threshold: Threshold = None,
+    project_name: str | None = None,
+) -> QdpxExport:
+    """Write a REFI-QDA project (see the module docstring); reviewed codes only unless ``include_machine``."""
+    if isinstance(project, Project):
+        with project.connect() as connection:
+            return export_qdpx(
+                connection,
+                codebook,
+                path,
+                user=user,
+                include_machine=include_machine,
+                threshold=threshold,
+                project_name=project_name or project.path.name,
+            )
+    connection = project
+    book = current_codebook(connection, codebook) if isinstance(codebook, str) else codebook
+    active = {c.id for c in book.codes if not c.retired}
+    coded = coded_segments(connection, book.name, include_machine=include_machine, threshold=threshold)
+    exporter = _Exporter(
+        connection, project_name or "narratives", book, coded[coded["code_id"].isin(active)], user
+    )
+    xml, texts, summary = _project_xml(exporter)
+    errors = schema_errors(xml)
+    if errors:
+        raise RuntimeError("the REFI-QDA export does not match Project.xsd: " + "; ".join(errors[:5]))
+    summary.path = _write_zip(Path(path), xml, texts)
+    return summary
+
+
+def _project_xml(exporter: _Exporter) -> tuple[bytes, dict[str, str], QdpxExport]:
+    """Children in the order the schema wants: Users, CodeBook, Variables, Cases, Sources, Notes."""
+    root = etree.Element(
+        _q("Project"),
+        nsmap={None: NS},
+        name=_xml_safe(exporter.key),
+        origin=f"narratives {__version__}",
+        creatingUserGUID=exporter.user_guid(exporter.user),
+    )
+    users = _sub(root, "Users")
+    _codes_element(_sub(root, "CodeBook"), exporter.codebook, exporter.key)
+    summary = QdpxExport(Path(), codes=len(root.findall(f".//{_q('Code')}")))
+    variables = _variables(exporter)
+    element = _sub(root, "Variables")
+    for name, kind in variables.items():
+        _sub(
+            element,
+            "Variable",
+            guid=make_guid(exporter.key, "variable", name),
+            name=name,
+            typeOfVariable=kind,
+        )
+    _cases(exporter, root, variables, summary)
+    notes = _memos(exporter)
+    texts = _sources(exporter, root, variables, notes, summary)
+    if notes:
+        element = _sub(root, "Notes")
+        for found in notes.values():
+            for note_guid, author, memo in found:
+                note = _sub(
+                    element,
+                    "Note",
+                    guid=note_guid,
+                    name=f"Memo by {author}",
+                    creatingUser=exporter.user_guid(author),
+                )
+                _sub(note, "PlainTextContent", memo)
+                summary.notes += 1
+    for name, guid in exporter.users.items():
+        _sub(users, "User", guid=guid, name=_xml_safe(name))
+    return etree.tostring(root, xml_declaration=True, encoding="utf-8", pretty_print=True), texts, summary
+
+
+AttributeRow = tuple[int | None, int | None, str, str | None, str]
+
+
+def _attribute_rows(connection: Connection) -> list[AttributeRow]:
+    current = select(documents.c.id).where(documents.c.current.is_(True))
+    query = (
+        select(
+            attributes.c.document_id,
+            attributes.c.participant_id,
+            attributes.c.key,
+            attributes.c.value,
+            attributes.c.value_type,
+        )
+        .where(attributes.c.document_id.is_(None) | attributes.c.document_id.in_(current))
+        .order_by(attributes.c.id)
+    )
+    return [tuple(row) for row in connection.execute(query)]  # type: ignore[misc]
+
+
+def _variables(exporter: _Exporter) -> dict[str, str]:
+    """Variable name -> REFI type; a key stored with mixed types becomes Text."""
+    found: dict[str, set[str]] = {"source kind": {"Text"}, "wave": {"Integer"}}
+    for _, _, key, _, value_type in _attribute_rows(exporter.connection):
+        found.setdefault(key, set()).add(VARIABLE_TYPES.get(value_type, "Text"))
+    return {name: kinds.pop() if len(kinds) == 1 else "Text" for name, kinds in sorted(found.items())}
+
+
+def _value(parent: etree._Element, key: str, name: str, kind: str, value: object) -> None:
+    if value is None or (isinstance(value, float) and not math.isfinite(value)):
+        return
+    if kind == "Boolean":
+        text = "true" if str(value) in {"True", "true", "1"} else "false"
+    elif kind == "Float":
+        text = format(Decimal(str(value)), "f")
+    else:
+        text = str(value)
+    element = _sub(parent, "VariableValue")
+    _sub(element, "VariableRef", targetGUID=make_guid(key, "variable", name))
+    _sub(element, VALUE_ELEMENTS[kind], text)
+
+
+def _cases(exporter: _Exporter, root: etree._Element, variables: dict[str, str], summary: QdpxExport) -> None:
+    """One case per participant: their attributes and the documents they are in."""
+    rows = exporter.connection.execute(
+        select(participants.c.id, participants.c.key, documents.c.id)
+        .join(documents, documents.c.participant_id == participants.c.id)
+        .where(documents.c.current.is_(True))
+        .order_by(participants.c.key, documents.c.id)
+    ).all()
+    if not rows:
+        return
+    values: dict[int, list[tuple[str, str | None]]] = defaultdict(list)
+    for document_id, person, key, value, _ in _attribute_rows(exporter.connection):
+        if document_id is None and person is not None:
+            values[person].append((key, value))
+    cases = _sub(root, "Cases")
+    by_person: dict[tuple[int, str], list[int]] = defaultdict(list)
+    for person, name, document_id in rows:
+        by_person[(person, name)].append(document_id)
+    for (person, name), document_ids in by_person.items():
+        case = _sub(cases, "Case", guid=make_guid(exporter.key, "case", name), name=_xml_safe(name))
+        for key, value in values[person]:
+            _value(case, exporter.key, key, variables[key], value)
+        for document_id in document_ids:
+            _sub(case, "SourceRef", targetGUID=make_guid(exporter.key, "source", document_id))
+        summary.cases += 1
+
+
+Notes = dict[tuple[int, str], list[tuple[str, str, str]]]
+
+
+def _memos(exporter: _Exporter) -> Notes:
+    """(segment, code) -> [(note guid, author, memo)] for memos on reviews of exported codings."""
+    withdrawn = withdrawn_review_ids(exporter.connection)
+    rows = exporter.connection.execute(
+        select(reviews.c.id, reviews.c.segment_id, reviews.c.code_id, reviews.c.user, reviews.c.memo)
+        .where(reviews.c.codebook == exporter.codebook.name, reviews.c.memo.is_not(None))
+        .order_by(reviews.c.id)
+    )
+    exported = set(zip(exporter.coded["segment_id"], exporter.coded["code_id"], strict=True))
+    notes: Notes = defaultdict(list)
+    for review_id, segment_id, code_id, author, memo in rows:
+        if review_id not in withdrawn and (segment_id, code_id) in exported and memo.strip():
+            notes[(segment_id, code_id)].append((make_guid(exporter.key, "note", review_id), author, memo))
+    return notes
+
+
+def _sources(
+    exporter: _Exporter, root: etree._Element, variables: dict[str, str], notes: Notes, summary: QdpxExport
+) -> dict[str, str]:
+    rows = exporter.connection.execute(
+        select(documents.c.id, documents.c.title, documents.c.text, documents.c.kind, documents.c.wave)
+        .where(documents.c.current.is_(True))
+        .order_by(documents.c.id)
+    ).all()
+    doc_values: dict[int, list[tuple[str, str | None]]] = defaultdict(list)
+    for document_id, _, key, value, _ in _attribute_rows(exporter.connection):
+        if document_id is not None:
+            doc_values[document_id].append((key, value))
+    by_document = dict(list(exporter.coded.groupby("document_id")))
+    texts: dict[str, str] = {}
+    sources = _sub(root, "Sources") if rows else root
+    for document_id, title, text, kind, wave in rows:
+        guid = make_guid(exporter.key, "source", document_id)
+        texts[guid] = text
+        source = _sub(
+            sources, "TextSource", guid=guid, name=_xml_safe(title), plainTextPath=f"internal://{guid}.txt"
+        )
+        _selections(exporter, source, text, by_document.get(document_id), notes, summary)
+        for key, value in [("source kind", kind), ("wave", wave), *doc_values[document_id]]:
+            _value(source, exporter.key, key, variables[key], value)
+        summary.sources += 1
+    return texts
+
+
+def _selections(
+    exporter: _Exporter,
+    source: etree._Element,
+    text: str,
+    coded: pd.DataFrame | None,
+    notes: Notes,
+    summary: QdpxExport,
+) -> None:
+    """One selection per coded span, one Coding per code on it, NoteRefs to memos about it."""
+    if coded is None:
+        return
+    key = exporter.key
+    for (start, end), group in coded.groupby(["start", "end"], sort=True):
+        start, end = int(start), int(end)
+        selection = _sub(
+            source,
+            "PlainTextSelection",
+            guid=make_guid(key, "selection", source.get("guid"), start, end),
+            name=_xml_safe(" ".join(text[start:end].split())[:60]),
+            startPosition=str(start),
+            endPosition=str(end),
+        )
+        note_guids = []
+        for row in group.sort_values("code_id").itertuples(index=False):
+            author = (
+                row.reviewer if row.source == "reviewed" and isinstance(row.reviewer, str) else MACHINE_USER
+            )
+            coding = _sub(
+                selection,
+                "Coding",
+                guid=make_guid(key, "coding", source.get("guid"), start, end, row.code_id),
+                creatingUser=exporter.user_guid(author),
+            )
+            _sub(coding, "CodeRef", targetGUID=make_guid(key, "code", row.code_id))
+            note_guids += [guid for guid, _, _ in notes.get((int(row.segment_id), str(row.code_id)), [])]
+            summary.codings += 1
+        for note_guid in note_guids:
+            _sub(selection, "NoteRef", targetGUID=note_guid)
+        summary.selections += 1
+
+
+def _write_zip(path: Path, xml: bytes, texts: dict[str, str]) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with zipfile.ZipFile(path, "w", compression=zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr(zipfile.ZipInfo("project.qde", FIXED_ZIP_TIME), xml, zipfile.ZIP_DEFLATED)
+        for guid, text in texts.items():
+            archive.writestr(
+                zipfile.ZipInfo(f"sources/{guid}.txt", FIXED_ZIP_TIME),
+                text.encode("utf-8"),
+                zipfile.ZIP_DEFLATED,
+            )
+    return path
+
+
+def schema_errors(xml: bytes) -> list[str]:
+    """Where ``xml`` breaks the bundled REFI-QDA Project.xsd ([] when valid)."""
+    schema = etree.XMLSchema(etree.parse(str(SCHEMA_PATH)))
+    document = etree.fromstring(xml, _parser())
+    return [] if schema.validate(document) else [f"line {e.line}: {e.message}" for e in schema.error_log]
+
+
+def _parser() -> etree.XMLParser:
+    return etree.XMLParser(resolve_entities=False, no_network=True, remove_blank_text=True)
+
+
+# ------------------------------------------------------------------------------------------ import
+
+
+@dataclass
+class ImportedSelection:
+    start: int
+    end: int
+    text: str  # the source text at [start:end]
+    codes: list[str]  # code names, in the order of the Codings
+
+
+@dataclass
+class ImportedSource:
+    guid: str
+    name: str
+    text: str | None  # None when the text lies outside the archive
+    selections: list[ImportedSelection] = field(default_factory=list)
+
+
+def _read_project(path: str | Path) -> tuple[etree._Element, dict[str, bytes]]:
+    """The root element of a .qdpx's project.qde (or of a bare .qde / .qdc) and the archive's files."""
+    path = Path(path)
+    try:
+        if zipfile.is_zipfile(path):
+            with zipfile.ZipFile(path) as archive:
+                files = {name: archive.read(name) for name in archive.namelist() if not name.endswith("/")}
+            qde = next((n for n in files if PurePosixPath(n).name.lower() == "project.qde"), None)
+            if qde is None:
+                raise IngestError(
+                    "the archive has no project.qde.", where=path, fix="export it again as .qdpx."
+                )
+            return etree.fromstring(files[qde], _parser()), files
+        return etree.fromstring(path.read_bytes(), _parser()), {}
+    except (OSError, zipfile.BadZipFile, etree.XMLSyntaxError) as error:
+        raise IngestError(
+            f"not a readable REFI-QDA file ({error}).",
+            where=path,
+            fix="check it is a .qdpx, .qde or .qdc file.",
+        ) from None
+
+
+def _slug(name: str) -> str:
+    return re.sub(r"[^\w]+", "_", name.strip().lower(), flags=re.UNICODE).strip("_") or "code"
+
+
+def import_qdpx_codebook(path: str | Path, name: str | None = None) -> Codebook:
+    """The codes of a .qdpx or .qdc: names, nesting, descriptions, colours; ids made from names."""
+    root, _ = _read_project(path)
+    book = root if etree.QName(root).localname == "CodeBook" else root.find("{*}CodeBook")
+    if book is None or book.find("{*}Codes") is None:
+        raise CodebookError("the file has no codebook.", where=path, fix="export the project with its codes.")
+    codes: list[Code] = []
+    used: set[str] = set()
+
+    def walk(element: etree._Element, parent: str | None) -> None:
+        for child in element.findall("{*}Code"):
+            code_id = _slug(child.get("name", ""))
+            if code_id in used and parent:
+                code_id = f"{parent}/{code_id}"
+            base, n = code_id, 2
+            while code_id in used:
+                code_id, n = f"{base}_{n}", n + 1
+            used.add(code_id)
+            description = child.findtext("{*}Description") or ""
+            colour = child.get("color") if COLOUR.match(child.get("color") or "") else None
+            codes.append(
+                Code(
+                    id=code_id,
+                    name=child.get("name", code_id),
+                    parent=parent,
+                    definition=description.strip(),
+                    colour=colour,
+                )
+            )
+            walk(child, code_id)
+
+    walk(book.find("{*}Codes"), None)
+    return Codebook(name=name or root.get("name") or Path(path).stem, codes=codes)
+
+
+def _source_text(source: etree._Element, files: dict[str, bytes]) -> str | None:
+    inline = source.find("{*}PlainTextContent")
+    if inline is not None:
+        return inline.text or ""
+    target = (source.get("plainTextPath") or "").removeprefix("internal://")
+    for candidate in (f"sources/{target}", target):
+        if ".." not in PurePosixPath(candidate).parts and candidate in files:
+            return files[candidate].decode("utf-8-sig")
+    return None
+
+
+def import_qdpx_codings(path: str | Path) -> list[ImportedSource]:
+    """Every text source of a .qdpx with its text and coded selections (code names)."""
+    root, files = _read_project(path)
+    names = {code.get("guid", "").lower(): code.get("name", "") for code in root.iter("{*}Code")}
+    found = []
+    for source in root.iterfind("{*}Sources/{*}TextSource"):
+        text = _source_text(source, files)
+        name = source.get("name") or PurePosixPath(source.get("plainTextPath") or "").name
+        imported = ImportedSource(source.get("guid", ""), name, text)
+        for selection in source.iterfind("{*}PlainTextSelection"):
+            start, end = int(selection.get("startPosition", 0)), int(selection.get("endPosition", 0))
+            codes = [
+                names.get(ref.get("targetGUID", "").lower(), ref.get("targetGUID", ""))
+                for ref in selection.iterfind("{*}Coding/{*}CodeRef")
+            ]
+            imported.selections.append(ImportedSelection(start, end, (text or "")[start:end], codes))
+        found.append(imported)
+    return found

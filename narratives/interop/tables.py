@@ -1,0 +1,202 @@
+"""Coded segments as spreadsheets: CSV and XLSX for Excel, QualCoder, MAXQDA and R users.
+
+One row per (segment, code) coded now (:func:`~narratives.analysis.coded.coded_segments`) with its
+document, participant, attributes, wave, code, source (reviewed or machine), score and reviewer; and a
+code-by-document matrix counting coded segments. The XLSX holds both plus the codebook, one sheet each.
+
+Spreadsheet programs run a cell that starts with ``=``, ``+``, ``-`` or ``@`` as a formula, so a text
+cell starting so is prefixed with an apostrophe (``excel_safe``, on by default); XLSX text cells are
+written as text, never as formulas.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from pathlib import Path
+
+import pandas as pd
+from openpyxl import Workbook
+from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
+from openpyxl.utils import get_column_letter
+from sqlalchemy import Connection
+
+from narratives.analysis.coded import (
+    DOCUMENT_COLUMNS,
+    Threshold,
+    codebook_name,
+    coded_segments,
+    coded_with_documents,
+    document_table,
+)
+from narratives.analysis.quotes import quote_texts
+from narratives.schema import Codebook
+from narratives.store.codebooks import current_codes
+
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+EXCEL_CELL_LIMIT = 32_767
+LEADING = [
+    "document_id",
+    "document",
+    "path",
+    "kind",
+    "participant",
+    "wave",
+    "question",
+    "segment_id",
+    "start",
+    "end",
+    "text",
+    "code_id",
+    "code",
+    "parent",
+    "source",
+    "score",
+    "reviewer",
+]
+
+
+def coded_table(
+    connection: Connection,
+    codebook: str | Codebook,
+    *,
+    include_machine: bool = True,
+    threshold: Threshold = None,
+    kinds: Iterable[str] | None = None,
+) -> pd.DataFrame:
+    """One row per coded (segment, code): :data:`LEADING` columns, then one column per attribute."""
+    name = codebook_name(codebook)
+    docs = document_table(connection, kinds=kinds)
+    coded = coded_with_documents(
+        coded_segments(connection, name, include_machine=include_machine, threshold=threshold), docs
+    )
+    codes = {c.id: c for c in current_codes(connection, name, include_retired=True)}
+    coded["text"] = quote_texts(connection, coded) if not coded.empty else []
+    coded["code"] = coded["code_id"].map(lambda c: codes[c].name if c in codes else c)
+    coded["parent"] = coded["code_id"].map(lambda c: codes[c].parent if c in codes else None)
+    coded = coded.rename(columns={"title": "document"})
+    attribute_columns = [c for c in docs.columns if c not in DOCUMENT_COLUMNS]
+    return coded.reindex(columns=LEADING + attribute_columns).reset_index(drop=True)
+
+
+def code_document_matrix(
+    connection: Connection,
+    codebook: str | Codebook,
+    *,
+    include_machine: bool = True,
+    threshold: Threshold = None,
+    kinds: Iterable[str] | None = None,
+) -> pd.DataFrame:
+    """Documents × codes: how many segments of each document carry each code (every document a row)."""
+    name = codebook_name(codebook)
+    docs = document_table(connection, kinds=kinds)
+    coded = coded_with_documents(
+        coded_segments(connection, name, include_machine=include_machine, threshold=threshold), docs
+    )
+    counts = coded.groupby(["document_id", "code_id"])["segment_id"].nunique().unstack(fill_value=0)
+    codes = [
+        c for c in current_codes(connection, name, include_retired=True) if not c.retired or c.id in counts
+    ]
+    matrix = counts.reindex(index=docs["document_id"], columns=[c.id for c in codes], fill_value=0)
+    names = [c.name for c in codes]
+    matrix.columns = [
+        n if names.count(n) == 1 else f"{n} [{c.id}]" for n, c in zip(names, codes, strict=True)
+    ]
+    info = docs.set_index("document_id")[["title", "kind", "participant", "wave"]]
+    return info.join(matrix).reset_index().rename(columns={"title": "document"})
+
+
+def excel_safe_text(value: object) -> object:
+    """Prefix text that a spreadsheet would run as a formula with an apostrophe."""
+    if isinstance(value, str) and value.startswith(FORMULA_STARTS):
+        return "'" + value
+    return value
+
+
+def _safe_frame(frame: pd.DataFrame) -> pd.DataFrame:
+    text_columns = [
+        c for c in frame.columns if frame[c].dtype == object or pd.api.types.is_string_dtype(frame[c])
+    ]
+    return frame.assign(**{str(c): frame[c].map(excel_safe_text) for c in text_columns})
+
+
+def export_csv(
+    connection: Connection,
+    codebook: str | Codebook,
+    path: str | Path,
+    *,
+    include_machine: bool = True,
+    threshold: Threshold = None,
+    excel_safe: bool = True,
+) -> list[Path]:
+    """Write ``path`` (coded segments) and ``<stem>_by_document.csv`` beside it; UTF-8 with a BOM for Excel."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    coded = coded_table(connection, codebook, include_machine=include_machine, threshold=threshold)
+    matrix = code_document_matrix(connection, codebook, include_machine=include_machine, threshold=threshold)
+    matrix_path = path.with_name(f"{path.stem}_by_document.csv")
+    for frame, target in ((coded, path), (matrix, matrix_path)):
+        (_safe_frame(frame) if excel_safe else frame).to_csv(target, index=False, encoding="utf-8-sig")
+    return [path, matrix_path]
+
+
+def codebook_frame(connection: Connection, codebook: str | Codebook) -> pd.DataFrame:
+    codes = current_codes(connection, codebook_name(codebook))
+    return pd.DataFrame(
+        [
+            (c.id, c.name, c.parent, c.definition, "; ".join(c.inclusion), "; ".join(c.exclusion))
+            for c in codes
+        ],
+        columns=["code_id", "code", "parent", "definition", "include", "exclude"],
+    )
+
+
+def _xlsx_value(value: object) -> object:
+    if value is None or (not isinstance(value, str) and pd.isna(value)):  # type: ignore[call-overload]
+        return None
+    if hasattr(value, "item"):
+        value = value.item()  # numpy scalar -> Python
+    if isinstance(value, str):
+        return ILLEGAL_CHARACTERS_RE.sub("", value)[:EXCEL_CELL_LIMIT]
+    return value
+
+
+def _write_sheet(workbook: Workbook, title: str, frame: pd.DataFrame, excel_safe: bool) -> None:
+    sheet = workbook.create_sheet(title)
+    sheet.append([str(c) for c in frame.columns])
+    for row in frame.itertuples(index=False):
+        sheet.append([_xlsx_value(v) for v in row])
+    for cells in sheet.iter_rows(min_row=2):
+        for cell in cells:
+            if isinstance(cell.value, str) and cell.data_type == "f":
+                cell.data_type = "s"  # text that looks like a formula stays text
+            if excel_safe and isinstance(cell.value, str):
+                cell.value = excel_safe_text(cell.value)
+                cell.data_type = "s"
+    sheet.freeze_panes = "A2"
+    for index, column in enumerate(frame.columns, start=1):
+        sheet.column_dimensions[get_column_letter(index)].width = (
+            60 if column in {"text", "definition"} else 16
+        )
+
+
+def export_xlsx(
+    connection: Connection,
+    codebook: str | Codebook,
+    path: str | Path,
+    *,
+    include_machine: bool = True,
+    threshold: Threshold = None,
+    excel_safe: bool = False,
+) -> Path:
+    """One workbook: sheets ``coded segments``, ``code by document`` and ``codebook``."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    workbook = Workbook()
+    workbook.remove(workbook.active)
+    coded = coded_table(connection, codebook, include_machine=include_machine, threshold=threshold)
+    matrix = code_document_matrix(connection, codebook, include_machine=include_machine, threshold=threshold)
+    _write_sheet(workbook, "coded segments", coded, excel_safe)
+    _write_sheet(workbook, "code by document", matrix, excel_safe)
+    _write_sheet(workbook, "codebook", codebook_frame(connection, codebook), excel_safe)
+    workbook.save(path)
+    return path
