@@ -89,28 +89,39 @@ class ReviewedLabel:
     disagreement: bool
 
 
+def _withdrawn(connection: Connection) -> set[int]:
+    """Reviews taken back by an undo (imported here: audit builds on this module)."""
+    from narratives.audit import withdrawn_review_ids
+
+    return withdrawn_review_ids(connection)
+
+
 def latest_decisions(connection: Connection, codebook: str) -> dict[tuple[int, str], dict[str, str]]:
-    """(segment, code) -> {reviewer: latest decision}."""
+    """(segment, code) -> {reviewer: latest decision}, leaving out reviews withdrawn by an undo."""
+    withdrawn = _withdrawn(connection)
     rows = connection.execute(
-        select(reviews.c.segment_id, reviews.c.code_id, reviews.c.user, reviews.c.decision)
+        select(reviews.c.id, reviews.c.segment_id, reviews.c.code_id, reviews.c.user, reviews.c.decision)
         .where(reviews.c.codebook == codebook)
         .order_by(reviews.c.id)
     )
     state: dict[tuple[int, str], dict[str, str]] = defaultdict(dict)
-    for segment_id, code_id, user, decision in rows:
-        state[(segment_id, code_id)][user] = decision
+    for review_id, segment_id, code_id, user, decision in rows:
+        if review_id not in withdrawn:
+            state[(segment_id, code_id)][user] = decision
     return state
 
 
 def reviewed_labels(connection: Connection, codebook: str) -> list[ReviewedLabel]:
     """One label per reviewed (segment, code): applies if the most recent decision says so."""
+    withdrawn = _withdrawn(connection)
     latest_by_pair: dict[tuple[int, str], tuple[int, str]] = {}
     for review_id, segment_id, code_id, decision in connection.execute(
         select(reviews.c.id, reviews.c.segment_id, reviews.c.code_id, reviews.c.decision)
         .where(reviews.c.codebook == codebook)
         .order_by(reviews.c.id)
     ):
-        latest_by_pair[(segment_id, code_id)] = (review_id, decision)
+        if review_id not in withdrawn:
+            latest_by_pair[(segment_id, code_id)] = (review_id, decision)
     per_user = latest_decisions(connection, codebook)
     labels = []
     for pair, (_, decision) in latest_by_pair.items():

@@ -176,3 +176,15 @@ def test_undo_panel_response_withdraws_it(demo):
 def test_codebook_load_is_not_undone_code_by_code(demo):
     with pytest.raises(ReviewError, match="nothing left to undo"):
         undo_last(demo.project, "setup")
+
+
+def test_undone_first_review_no_longer_counts_as_reviewed(demo):
+    from narratives.review import reviewed_labels
+
+    review(demo, "accept", "ana")
+    with demo.project.connect() as c:
+        assert (demo.segment_ids[NEVER], "continuity") in latest_decisions(c, CODEBOOK)
+    undo_last(demo.project, "ana")
+    with demo.project.connect() as c:
+        assert (demo.segment_ids[NEVER], "continuity") not in latest_decisions(c, CODEBOOK)
+        assert all(label.segment_id != demo.segment_ids[NEVER] for label in reviewed_labels(c, CODEBOOK))
