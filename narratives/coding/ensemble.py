@@ -1,0 +1,246 @@
+"""The ensemble: one calibrated probability per (segment, code) from the phrase, similarity and
+learned coders, and one threshold per code.
+
+With reviewed examples it stacks: a logistic calibrator pooled across codes (so thin codes borrow
+strength from thick ones) maps the coders' scores on the reviewed examples (the learned coder's
+out-of-fold scores, never its in-sample ones) to a probability, and each code's threshold maximises
+F1 on those examples, shrunk toward the global best threshold by ``shrinkage`` pseudo-positives.
+Without reviewed examples it blends the coders with fixed ``weights`` and uses ``threshold``.
+The evidence kept for a cell is the strongest contributing coder's.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+from sklearn.linear_model import LogisticRegression
+
+from narratives.coding.base import Coder, CoderOutput, Embedder, Evidence, LabelledExamples
+from narratives.coding.learned import LearnedCoder
+from narratives.coding.phrase import PhraseCoder
+from narratives.coding.similarity import SimilarityCoder, codes_to_score
+from narratives.schema import Codebook
+
+logger = logging.getLogger(__name__)
+
+DEFAULT_WEIGHTS = {"similarity": 0.5, "learned": 0.5}
+FEATURES = ("learned_logit", "learned_fitted", "similarity_logit", "phrase")
+THRESHOLD_GRID = np.round(np.arange(0.1, 0.91, 0.025), 3)
+
+
+def _logit(p: np.ndarray) -> np.ndarray:
+    p = np.clip(p, 1e-4, 1 - 1e-4)
+    return np.log(p / (1 - p))
+
+
+def best_f1_threshold(
+    probs: np.ndarray, truth: np.ndarray, grid: np.ndarray = THRESHOLD_GRID
+) -> tuple[float, float]:
+    """The threshold on ``grid`` with the highest F1 (the middle one of ties) and that F1."""
+    truth = truth.astype(bool)
+    f1s = []
+    for t in grid:
+        guess = probs >= t
+        tp, fp, fn = (guess & truth).sum(), (guess & ~truth).sum(), (~guess & truth).sum()
+        f1s.append(2 * tp / (2 * tp + fp + fn) if (2 * tp + fp + fn) else 0.0)
+    f1s_arr = np.array(f1s)
+    best = np.flatnonzero(f1s_arr == f1s_arr.max())
+    return float(grid[best[len(best) // 2]]), float(f1s_arr.max())
+
+
+class EnsembleCoder:
+    """Combines coders into one calibrated probability per (segment, code); see the module doc.
+
+    ``coders`` defaults to phrase, similarity and learned coders. ``min_reviewed`` is the fewest
+    reviewed texts that switch on stacking; ``shrinkage`` is how many positives a code needs before
+    its own threshold counts as much as the global one.
+    """
+
+    name = "ensemble"
+    version = "1"
+
+    def __init__(
+        self,
+        coders: Sequence[Coder] | None = None,
+        weights: dict[str, float] | None = None,
+        threshold: float = 0.5,
+        min_reviewed: int = 20,
+        shrinkage: float = 10.0,
+        C: float = 1.0,
+    ):
+        self.coders = (
+            list(coders) if coders is not None else [PhraseCoder(), SimilarityCoder(), LearnedCoder()]
+        )
+        self.weights = dict(weights or DEFAULT_WEIGHTS)
+        self.threshold = threshold
+        self.min_reviewed = min_reviewed
+        self.shrinkage = shrinkage
+        self.C = C
+
+    def get_config(self) -> dict:
+        config: dict[str, Any] = {
+            "coder": self.name,
+            "version": self.version,
+            "weights": self.weights,
+            "threshold": self.threshold,
+            "min_reviewed": self.min_reviewed,
+            "shrinkage": self.shrinkage,
+            "C": self.C,
+            "coders": [coder.get_config() for coder in self.coders],
+        }
+        if hasattr(self, "mode_"):
+            config |= {
+                "mode": self.mode_,
+                "thresholds": self.thresholds_,
+                "global_threshold": self.global_threshold_,
+            }
+            if self.calibrator_ is not None:
+                coefficients = self.calibrator_.coef_[0].round(4).tolist()
+                config["calibration"] = dict(zip(FEATURES, coefficients, strict=True))
+                config["calibration"]["intercept"] = round(float(self.calibrator_.intercept_[0]), 4)
+        return config
+
+    # ------------------------------------------------------------------------------------ fitting
+
+    def fit(
+        self, codebook: Codebook, embedder: Embedder, examples: LabelledExamples | None = None
+    ) -> EnsembleCoder:
+        self.code_ids_ = [code.id for code in codes_to_score(codebook)]
+        for coder in self.coders:
+            coder.fit(codebook, embedder, examples)
+        self.calibrator_: LogisticRegression | None = None
+        self.global_threshold_ = self.threshold
+        self.thresholds_ = dict.fromkeys(self.code_ids_, self.threshold)
+        self.mode_ = "fixed weights"
+        if examples is not None and len(examples) >= self.min_reviewed:
+            self._fit_stacking(examples)
+        return self
+
+    def _fit_stacking(self, examples: LabelledExamples) -> None:
+        outputs = self._outputs(examples.texts, examples.embeddings, in_sample=True)
+        targets = self._targets(examples)
+        known = ~np.isnan(targets)
+        if len(np.unique(targets[known])) < 2:
+            logger.info("ensemble: reviewed examples hold one class only; keeping fixed weights")
+            return
+        features = self._stack(outputs)
+        self.calibrator_ = LogisticRegression(C=self.C, max_iter=1000).fit(features[known], targets[known])
+        probs = self.calibrator_.predict_proba(features.reshape(-1, len(FEATURES)))[:, 1].reshape(
+            targets.shape
+        )
+        self.global_threshold_, _ = best_f1_threshold(probs[known], targets[known])
+        for j, code_id in enumerate(self.code_ids_):
+            rows = known[:, j]
+            positives = int(np.nansum(targets[rows, j]))
+            own = (
+                best_f1_threshold(probs[rows, j], targets[rows, j])[0]
+                if positives
+                else self.global_threshold_
+            )
+            weight = positives / (positives + self.shrinkage)
+            self.thresholds_[code_id] = round(weight * own + (1 - weight) * self.global_threshold_, 4)
+        self.mode_ = "stacked"
+        logger.info(
+            "ensemble: stacked on %d reviewed texts, global threshold %.2f",
+            len(examples),
+            self.global_threshold_,
+        )
+
+    def _targets(self, examples: LabelledExamples) -> np.ndarray:
+        """1 accepted, 0 rejected or coded otherwise, NaN unknown; (texts x codes)."""
+        targets = np.full((len(examples), len(self.code_ids_)), np.nan)
+        for i, (accepted, rejected) in enumerate(zip(examples.labels, examples.rejected, strict=True)):
+            for j, code_id in enumerate(self.code_ids_):
+                if code_id in accepted:
+                    targets[i, j] = 1.0
+                elif code_id in rejected or accepted:
+                    targets[i, j] = 0.0
+        return targets
+
+    # ---------------------------------------------------------------------------------- combining
+
+    def _outputs(
+        self, texts: Sequence[str], embeddings: np.ndarray, in_sample: bool = False
+    ) -> dict[str, CoderOutput]:
+        outputs = {}
+        for coder in self.coders:
+            output = coder.predict(texts, embeddings)
+            if in_sample and isinstance(coder, LearnedCoder):
+                output.scores = np.nan_to_num(coder.oof_scores_, nan=0.0)
+            outputs[coder.name] = self._aligned(output)
+        return outputs
+
+    def _aligned(self, output: CoderOutput) -> CoderOutput:
+        """The output with columns in this ensemble's code order (0 for codes it does not score)."""
+        if output.code_ids == self.code_ids_:
+            return output
+        scores = np.zeros((output.scores.shape[0], len(self.code_ids_)), dtype=np.float32)
+        index = {code_id: j for j, code_id in enumerate(output.code_ids)}
+        evidence = {}
+        for j, code_id in enumerate(self.code_ids_):
+            if code_id in index:
+                scores[:, j] = output.scores[:, index[code_id]]
+                evidence |= {(i, j): ev for (i, k), ev in output.evidence.items() if k == index[code_id]}
+        return CoderOutput(
+            output.coder, output.version, list(self.code_ids_), scores, evidence, output.config
+        )
+
+    def _fitted_mask(self) -> np.ndarray:
+        learned = next((c for c in self.coders if isinstance(c, LearnedCoder)), None)
+        fitted = set(learned.fitted_codes_) if learned is not None else set()
+        return np.array([code_id in fitted for code_id in self.code_ids_], dtype=float)
+
+    def _stack(self, outputs: dict[str, CoderOutput]) -> np.ndarray:
+        shape = next(iter(outputs.values())).scores.shape if outputs else (0, len(self.code_ids_))
+        zeros = np.zeros(shape, dtype=np.float32)
+        fitted = np.broadcast_to(self._fitted_mask(), shape)
+        learned = outputs["learned"].scores if "learned" in outputs else zeros
+        similarity = outputs["similarity"].scores if "similarity" in outputs else zeros
+        phrase = outputs["phrase"].scores if "phrase" in outputs else zeros
+        columns = [_logit(learned) * fitted, fitted, _logit(similarity), (phrase > 0).astype(float)]
+        return np.stack(columns, axis=-1)
+
+    def _combine(self, outputs: dict[str, CoderOutput]) -> np.ndarray:
+        if self.calibrator_ is not None:
+            features = self._stack(outputs)
+            flat = self.calibrator_.predict_proba(features.reshape(-1, len(FEATURES)))[:, 1]
+            return flat.reshape(features.shape[:2]).astype(np.float32)
+        fitted = self._fitted_mask()
+        total = np.zeros_like(next(iter(outputs.values())).scores, dtype=np.float64)
+        weight = np.zeros(len(self.code_ids_))
+        for name, share in self.weights.items():
+            if name in outputs:
+                present = fitted if name == "learned" else np.ones(len(self.code_ids_))
+                total += share * present * outputs[name].scores
+                weight += share * present
+        blended = total / np.maximum(weight, 1e-9)
+        phrase = outputs["phrase"].scores if "phrase" in outputs else np.zeros_like(blended)
+        return (1 - (1 - phrase) * (1 - blended)).astype(np.float32)
+
+    def predict(self, texts: Sequence[str], embeddings: np.ndarray) -> CoderOutput:
+        outputs = self._outputs(texts, embeddings)
+        scores = self._combine(outputs)
+        evidence = self._evidence(outputs, scores)
+        return CoderOutput(self.name, self.version, list(self.code_ids_), scores, evidence, self.get_config())
+
+    def _evidence(
+        self, outputs: dict[str, CoderOutput], scores: np.ndarray
+    ) -> dict[tuple[int, int], Evidence]:
+        """Per cell, the evidence of the coder with the highest score that has evidence there."""
+        found: dict[tuple[int, int], Evidence] = {}
+        for i, j in zip(*np.nonzero(scores >= 0.1), strict=True):
+            cell = (int(i), int(j))
+            ranked = sorted(outputs.values(), key=lambda out: -out.scores[cell])
+            for output in ranked:
+                if cell in output.evidence:
+                    found[cell] = output.evidence[cell]
+                    break
+        return found
+
+    def decide(self, output: CoderOutput) -> list[list[str]]:
+        """The codes applied to each text: those whose probability reaches the code's threshold."""
+        thresholds = np.array([self.thresholds_.get(code_id, self.threshold) for code_id in output.code_ids])
+        return [[output.code_ids[j] for j in np.flatnonzero(row >= thresholds)] for row in output.scores]

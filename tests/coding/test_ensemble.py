@@ -1,0 +1,79 @@
+"""The ensemble: fixed weights without reviews, stacking and per-code thresholds with them."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from narratives.coding.base import LabelledExamples
+from narratives.coding.ensemble import EnsembleCoder, best_f1_threshold
+from narratives.coding.learned import LearnedCoder
+from narratives.coding.phrase import PhraseCoder
+from narratives.coding.similarity import SimilarityCoder
+from narratives.schema import Code, Codebook
+from tests.coding.test_learned import MONEY, WAITING
+
+
+def codebook() -> Codebook:
+    return Codebook(
+        name="t",
+        codes=[
+            Code(
+                id="waiting",
+                name="Waiting",
+                definition="Delays before care.",
+                phrases=["waiting list"],
+                examples=["we waited months"],
+            ),
+            Code(id="money", name="Money", definition="Costs and budgets.", examples=["the budget was cut"]),
+        ],
+    )
+
+
+def reviewed(embedder) -> LabelledExamples:
+    texts = WAITING + MONEY + ["lovely staff", "kind people", "nice room", "good food"]
+    labels = [{"waiting"}] * 8 + [{"money"}] * 8 + [set()] * 4
+    rejected = [{"money"}] * 8 + [{"waiting"}] * 8 + [{"waiting", "money"}] * 4
+    return LabelledExamples(texts, embedder.encode(texts), labels, rejected)
+
+
+def test_best_f1_threshold_on_a_hand_made_case() -> None:
+    probs = np.array([0.9, 0.8, 0.4, 0.3, 0.2])
+    truth = np.array([1, 1, 1, 0, 0])
+    threshold, f1 = best_f1_threshold(probs, truth, np.array([0.25, 0.35, 0.5, 0.85]))
+    assert threshold == 0.35 and f1 == 1.0
+
+
+def test_without_reviews_uses_fixed_weights_and_global_threshold(fake_embedder) -> None:
+    ensemble = EnsembleCoder([PhraseCoder(), SimilarityCoder()], threshold=0.4).fit(codebook(), fake_embedder)
+    assert ensemble.mode_ == "fixed weights"
+    assert set(ensemble.thresholds_.values()) == {0.4}
+    texts = ["on the waiting list", "zebra quartz"]
+    output = ensemble.predict(texts, fake_embedder.encode(texts))
+    decided = ensemble.decide(output)
+    assert decided[0] == ["waiting"] and decided[1] == []
+    assert output.evidence[(0, 0)].kind == "phrase"
+
+
+def test_with_reviews_stacks_and_chooses_thresholds(fake_embedder) -> None:
+    coders = [PhraseCoder(), SimilarityCoder(), LearnedCoder(use_codebook_examples=False)]
+    ensemble = EnsembleCoder(coders, min_reviewed=10).fit(codebook(), fake_embedder, reviewed(fake_embedder))
+    assert ensemble.mode_ == "stacked"
+    assert all(0.1 <= t <= 0.9 for t in ensemble.thresholds_.values())
+    config = ensemble.get_config()
+    assert "calibration" in config and config["thresholds"] == ensemble.thresholds_
+    texts = ["we waited months again", "the budget and charges", "zebra quartz"]
+    decided = ensemble.decide(ensemble.predict(texts, fake_embedder.encode(texts)))
+    assert "waiting" in decided[0] and "money" in decided[1] and decided[2] == []
+
+
+def test_thresholds_shrink_toward_the_global_one(fake_embedder) -> None:
+    coders = [SimilarityCoder(), LearnedCoder(use_codebook_examples=False)]
+    loose = EnsembleCoder(coders, min_reviewed=10, shrinkage=0.0).fit(
+        codebook(), fake_embedder, reviewed(fake_embedder)
+    )
+    coders = [SimilarityCoder(), LearnedCoder(use_codebook_examples=False)]
+    tight = EnsembleCoder(coders, min_reviewed=10, shrinkage=1e9).fit(
+        codebook(), fake_embedder, reviewed(fake_embedder)
+    )
+    assert all(abs(t - tight.global_threshold_) < 1e-3 for t in tight.thresholds_.values())
+    assert loose.global_threshold_ == tight.global_threshold_

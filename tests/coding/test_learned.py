@@ -1,0 +1,101 @@
+"""The learned coder: learns from examples, skips thin codes, writes model cards, pickles."""
+
+from __future__ import annotations
+
+import io
+
+import joblib
+import numpy as np
+
+from narratives.coding.base import LabelledExamples
+from narratives.coding.learned import LearnedCoder
+from narratives.schema import Code, Codebook
+
+WAITING = [
+    "we waited months",
+    "the wait was long",
+    "waiting list for weeks",
+    "we waited and waited",
+    "a long wait for help",
+    "still waiting for a visit",
+    "months of waiting",
+    "the wait went on",
+]
+MONEY = [
+    "the budget was cut",
+    "charges went up",
+    "money for care ran out",
+    "the budget is too small",
+    "costs of care rose",
+    "we pay charges",
+    "budget reductions hurt",
+    "care costs money",
+]
+
+
+def codebook() -> Codebook:
+    return Codebook(
+        name="t",
+        codes=[
+            Code(id="waiting", name="Waiting", definition="Delays."),
+            Code(id="money", name="Money", definition="Costs."),
+            Code(id="rare", name="Rare", definition="Hardly ever seen."),
+        ],
+    )
+
+
+def examples(embedder, n: int) -> LabelledExamples:
+    texts = WAITING[:n] + MONEY[:n]
+    labels = [{"waiting"}] * len(WAITING[:n]) + [{"money"}] * len(MONEY[:n])
+    return LabelledExamples(texts, embedder.encode(texts), labels, [{"money"}] * n + [{"waiting"}] * n)
+
+
+def accuracy(coder: LearnedCoder, embedder) -> float:
+    tests = ["waiting for weeks again", "the charges and costs", "long wait", "money is short"]
+    truth = np.array([0, 1, 0, 1])
+    scores = coder.predict(tests, embedder.encode(tests)).scores[:, :2]
+    return float((scores.argmax(axis=1) == truth).mean())
+
+
+def test_learned_coder_improves_with_examples(fake_embedder) -> None:
+    few = LearnedCoder(use_codebook_examples=False, min_positives=2).fit(
+        codebook(), fake_embedder, examples(fake_embedder, 2)
+    )
+    many = LearnedCoder(use_codebook_examples=False).fit(
+        codebook(), fake_embedder, examples(fake_embedder, 8)
+    )
+    assert accuracy(many, fake_embedder) >= accuracy(few, fake_embedder)
+    assert accuracy(many, fake_embedder) == 1.0
+
+
+def test_thin_codes_are_skipped_and_cards_written(fake_embedder) -> None:
+    coder = LearnedCoder(use_codebook_examples=False).fit(
+        codebook(), fake_embedder, examples(fake_embedder, 8)
+    )
+    assert set(coder.fitted_codes_) == {"waiting", "money"}
+    assert "rare" in coder.skipped_codes_
+    card = coder.model_cards_["waiting"]
+    assert card["n_positive"] == 8 and card["n_negative"] == 8
+    assert card["model"] == fake_embedder.name and card["date"] and card["cv_f1"] is not None
+    assert not np.isnan(coder.oof_scores_[:, 0]).any()
+
+
+def test_evidence_is_nearest_accepted_example_and_coder_pickles(fake_embedder) -> None:
+    coder = LearnedCoder(use_codebook_examples=False).fit(
+        codebook(), fake_embedder, examples(fake_embedder, 8)
+    )
+    buffer = io.BytesIO()
+    joblib.dump(coder, buffer)
+    again = joblib.load(io.BytesIO(buffer.getvalue()))
+    texts = ["we waited months again"]
+    output = again.predict(texts, fake_embedder.encode(texts))
+    assert output.scores[0, 0] > 0.5
+    assert output.evidence[(0, 0)].text in WAITING
+
+
+def test_codebook_examples_alone_train_a_coder(fake_embedder) -> None:
+    book = codebook()
+    book.codes[0].examples = WAITING[:4]
+    book.codes[1].examples = MONEY[:4]
+    coder = LearnedCoder().fit(book, fake_embedder, None)
+    assert set(coder.fitted_codes_) == {"waiting", "money"}

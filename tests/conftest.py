@@ -1,0 +1,60 @@
+"""Fixtures shared across the test suite. Add new ones here; keep each one small and documented."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import re
+from collections.abc import Iterator, Sequence
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+
+
+class HashingEmbedder:
+    """A deterministic fake embedder: a bag of words, each word a fixed random vector.
+
+    Texts sharing words get similar vectors; nothing is downloaded. ``calls`` and ``encoded`` count
+    what went through :meth:`encode`, so cache tests can check that nothing was re-encoded.
+    """
+
+    name = "fake-hashing-bow"
+
+    def __init__(self, dim: int = 64):
+        self.dim = dim
+        self.calls = 0
+        self.encoded = 0
+
+    def _word_vector(self, word: str) -> np.ndarray:
+        seed = int.from_bytes(hashlib.sha256(word.encode("utf-8")).digest()[:4], "little")
+        return np.random.default_rng(seed).standard_normal(self.dim)
+
+    def encode(self, texts: Sequence[str]) -> np.ndarray:
+        self.calls += 1
+        self.encoded += len(texts)
+        rows = np.zeros((len(texts), self.dim))
+        for i, text in enumerate(texts):
+            for word in re.findall(r"\w+", text.lower()):
+                rows[i] += self._word_vector(word[:-1] if word.endswith("s") and len(word) > 3 else word)
+        norms = np.linalg.norm(rows, axis=1, keepdims=True)
+        return (rows / np.where(norms == 0, 1, norms)).astype(np.float32)
+
+
+@pytest.fixture
+def fake_embedder() -> HashingEmbedder:
+    """A fresh :class:`HashingEmbedder` (64 dimensions) with its call counters at zero."""
+    return HashingEmbedder()
+
+
+@pytest.fixture
+def tmp_project(tmp_path: Path) -> Iterator:
+    """A new, empty SQLite project workspace under the test's temporary folder."""
+    from narratives.store import init_project
+
+    project = init_project(tmp_path / "proj")
+    yield project
+    project.close()
