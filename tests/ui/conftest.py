@@ -17,6 +17,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import insert, select
 
+from narratives.ingest.transcript import find_turns
 from narratives.schema import (
     Attribute,
     Code,
@@ -81,11 +82,7 @@ DOCUMENTS = [
         participant="P01",
         wave=1,
         path="p01.txt",
-        turns=[
-            Turn(speaker="Interviewer", start=0, end=34),
-            Turn(speaker="P01", start=35, end=107),
-            Turn(speaker="Interviewer", start=108, end=len(TRANSCRIPT)),
-        ],
+        turns=find_turns(TRANSCRIPT),  # as the transcript reader finds them: labels left out
         participant_attributes=[Attribute.of("carer", True)],
     ),
 ]

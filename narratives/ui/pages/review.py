@@ -5,6 +5,8 @@ Keyboard: a = accept, r = reject, n = next (ignored while typing in a field).
 
 from __future__ import annotations
 
+import html
+
 import streamlit as st
 
 from narratives.coding.queue import BANDS, QueueFilters, QueueItem, review_queue
@@ -129,7 +131,7 @@ def _context(path: str, item: QueueItem) -> None:
     )
     if index is not None and index > 0:
         _neighbour(segments[index - 1], "Before")
-    speaker = f"**{item.speaker}:** " if item.speaker else ""
+    speaker = f"<strong>{html.escape(item.speaker)}:</strong> " if item.speaker else ""
     st.markdown(
         f'<div class="review-segment" style="font-size:1.15rem;padding:0.6em;border-left:4px solid #1f77b4;'
         f'background:#f4f8fc">{speaker}{evidence_html(item.text, item.evidence_start, item.evidence_end)}</div>',
