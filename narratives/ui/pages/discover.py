@@ -65,7 +65,7 @@ def _candidate(
     project, codebook: str, user: str | None, candidate: StoredCandidate, codes: list[Code]
 ) -> None:  # type: ignore[no-untyped-def]
     with st.container(border=True):
-        st.subheader(f"#{candidate.id} {candidate.label}")
+        st.header(f"#{candidate.id} {candidate.label}")
         st.caption(f"{candidate.size} segments · keywords: {', '.join(candidate.keywords)}")
         for quote in candidate.quotes[:3]:
             st.markdown(f"> {quote.get('text', '')}")

@@ -89,7 +89,7 @@ def _about(document: Document) -> None:
 def _hand_coding(
     project, codebook: str, document: Document, segments: list[Segment], codes: list[Code]
 ) -> None:  # type: ignore[no-untyped-def]
-    st.subheader("Code by hand")
+    st.header("Code by hand")
     user = common.acting_user()
     if user is None:
         common.need_user_notice()

@@ -79,12 +79,12 @@ def _corpus(status: ProjectStatus, figures: Overview) -> None:
             for row in figures.corpus
         ]
     )
-    st.subheader("By source kind and wave")
+    st.header("By source kind and wave")
     st.dataframe(table, hide_index=True)
 
 
 def _frequency(figures: Overview) -> None:
-    st.subheader("Code frequency")
+    st.header("Code frequency")
     measure = st.radio(
         "Count by",
         ["Segments", "Participants"],
@@ -109,7 +109,7 @@ def _frequency(figures: Overview) -> None:
 
 def _progress(figures: Overview) -> None:
     progress = figures.progress
-    st.subheader("Review progress")
+    st.header("Review progress")
     columns = st.columns(4)
     columns[0].metric("Suggestions", progress.suggestions)
     columns[1].metric("Accepted", progress.accepted)
@@ -124,7 +124,7 @@ def _progress(figures: Overview) -> None:
 
 
 def _agreement(figures: Overview) -> None:
-    st.subheader("Agreement")
+    st.header("Agreement")
     machine = figures.machine
     columns = st.columns(3)
     columns[0].metric("Reviewed pairs", machine.items)

@@ -124,7 +124,7 @@ def _context(path: str, item: QueueItem) -> None:
     document, segments = document_of(path, item.document_id)
     index = next((i for i, s in enumerate(segments) if s.id == item.segment_id), None)
     wave = f" · wave {item.wave}" if item.wave is not None else ""
-    st.subheader(item.document_title)
+    st.header(item.document_title)
     st.caption(
         f"{item.document_kind}{wave}"
         + (f" · participant {document.participant}" if document.participant else "")
