@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-11-22 19:47:05.628055
+Create Date: 2026-11-22 20:05:30.270558
 """
 
 from __future__ import annotations
@@ -318,6 +318,11 @@ def upgrade() -> None:
     with op.batch_alter_table("suggestions", schema=None) as batch_op:
         batch_op.create_index("ix_suggestions_code", ["codebook", "code_id", "current"], unique=False)
         batch_op.create_index("ix_suggestions_coder_score", ["coder", "current", "score"], unique=False)
+        batch_op.create_index(
+            "ix_suggestions_queue",
+            ["codebook", "coder", "current", "code_id", "score", "segment_id"],
+            unique=False,
+        )
         batch_op.create_index(batch_op.f("ix_suggestions_run_id"), ["run_id"], unique=False)
         batch_op.create_index("ix_suggestions_segment", ["segment_id", "current"], unique=False)
 
@@ -362,6 +367,7 @@ def downgrade() -> None:
     with op.batch_alter_table("suggestions", schema=None) as batch_op:
         batch_op.drop_index("ix_suggestions_segment")
         batch_op.drop_index(batch_op.f("ix_suggestions_run_id"))
+        batch_op.drop_index("ix_suggestions_queue")
         batch_op.drop_index("ix_suggestions_coder_score")
         batch_op.drop_index("ix_suggestions_code")
 

@@ -1,0 +1,223 @@
+"""`narratives code`, `queue` and `reviews import|export`."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import typer
+from rich.table import Table
+
+from narratives.cli.app import app, console, default_user, friendly_errors, progress_bar
+from narratives.errors import ReviewError
+from narratives.schema import Codebook, SegmentUnit
+from narratives.store.project import Project, open_project
+
+reviews_app = typer.Typer(
+    help="Import and export reviewer decisions as CSV.\n\n"
+    "Example: narratives reviews import demo-project decisions.csv --codebook social-care",
+    no_args_is_help=True,
+)
+app.add_typer(reviews_app, name="reviews")
+
+USER_HELP = "Who is acting (default: $NARRATIVES_USER or login)."
+
+
+def _codebook(project: Project, source: str) -> Codebook:
+    """A codebook file, or the name of a codebook already in the project."""
+    from narratives.coding.codebook import load_codebook
+    from narratives.store.codebooks import codebook_names, current_codebook
+
+    if Path(source).exists():
+        return load_codebook(source)
+    with project.connect() as connection:
+        if source in codebook_names(connection):
+            return current_codebook(connection, source)
+    return load_codebook(source)  # raises the file error, with its fix
+
+
+def codebook_name(project: Project, name: str | None) -> str:
+    """The codebook named, or the project's only one."""
+    from narratives.store.codebooks import codebook_names
+
+    with project.connect() as connection:
+        names = codebook_names(connection)
+    if name:
+        return name
+    if len(names) == 1:
+        return names[0]
+    raise ReviewError(
+        "say which codebook: "
+        + (f"the project has {', '.join(names)}." if names else "the project has none."),
+        fix="pass --codebook NAME (or code the project first: narratives code PROJECT --codebook FILE).",
+    )
+
+
+@app.command()
+@friendly_errors
+def code(
+    path: Path = typer.Argument(..., help="The project folder."),
+    codebook: str = typer.Option(
+        ...,
+        "--codebook",
+        help="A codebook YAML file, or the name of a codebook in the project (keeps edits made there).",
+    ),
+    unit: SegmentUnit | None = typer.Option(
+        None, "--unit", help="Segment unit (default: the finest present)."
+    ),
+    model: str | None = typer.Option(None, "--model", help="Embedding model: default, or a local folder."),
+    user: str | None = typer.Option(None, "--user", help=USER_HELP),
+) -> None:
+    """Suggest codes for every segment; re-running codes only new segments and changed codes.
+
+    Example: narratives code demo-project --codebook models/codebooks/social-care-lived-experience.yaml
+    """
+    from narratives.coding.runner import CodingConfig, code_project
+    from narratives.embed import load_embedder
+
+    project = open_project(path)
+    book = _codebook(project, codebook)
+    embedder = load_embedder(model)
+    with progress_bar() as bar:
+        tasks: dict[str, int] = {}
+
+        def report(stage: str, done: int, total: int) -> None:
+            if stage not in tasks:
+                tasks[stage] = bar.add_task(stage, total=total)
+            bar.update(tasks[stage], completed=done, total=total)
+
+        result = code_project(
+            project,
+            book,
+            unit=unit,
+            embedder=embedder,
+            user=user or default_user(),
+            config=CodingConfig(model=model),
+            progress=report,
+        )
+    table = Table(title=f"Coding with {result.codebook} {result.codebook_version}")
+    table.add_column("what")
+    table.add_column("", justify="right")
+    rows = [
+        ("run", str(result.run_id) if result.run_id else "nothing changed: no new run"),
+        (f"{result.unit} segments coded", f"{result.segments_coded} of {result.segments_total}"),
+        ("suggestions written", str(result.suggestions_written)),
+        ("suggestions superseded", str(result.suggestions_superseded)),
+        ("codes re-coded", ", ".join(result.codes_recoded) or "none"),
+        ("codes unchanged", str(len(result.codes_unchanged))),
+        ("codes retired", ", ".join(result.codes_retired) or "none"),
+        ("embedding cache hits / misses", f"{result.cache_hits} / {result.cache_misses}"),
+        ("learned coder", result.learned),
+        ("time", f"{result.seconds:.1f} s"),
+    ]
+    for what, value in rows:
+        table.add_row(what, value)
+    console.print(table)
+
+
+@app.command()
+@friendly_errors
+def queue(
+    path: Path = typer.Argument(..., help="The project folder."),
+    codebook: str | None = typer.Option(None, "--codebook", help="Codebook name (default: the only one)."),
+    limit: int = typer.Option(20, "--limit", help="How many items."),
+    code_ids: list[str] = typer.Option(None, "--code", help="Only this code id (repeatable)."),
+    kinds: list[str] = typer.Option(None, "--kind", help="Only this source kind (repeatable)."),
+    waves: list[int] = typer.Option(None, "--wave", help="Only this wave (repeatable)."),
+    band: str | None = typer.Option(None, "--band", help="Confidence band: low, medium or high."),
+    min_score: float | None = typer.Option(None, "--min-score", help="Lowest score shown."),
+    max_score: float | None = typer.Option(None, "--max-score", help="Highest score shown."),
+    reviewed_by: str | None = typer.Option(None, "--reviewed-by", help="Only pairs this reviewer decided."),
+    not_reviewed_by: str | None = typer.Option(None, "--not-reviewed-by", help="Leave out this reviewer's."),
+    user: str | None = typer.Option(None, "--user", help=USER_HELP + " Your own decisions are left out."),
+) -> None:
+    """Print the suggestions whose review would teach the coders most (uncertain, rare codes, varied).
+
+    Example: narratives queue demo-project --limit 10 --kind interview --band medium
+    """
+    from narratives.coding.queue import BANDS, QueueFilters, review_queue
+
+    if band is not None and band not in BANDS:
+        raise ReviewError(
+            f"band '{band}' is not one of {', '.join(BANDS)}.", fix="use --band low|medium|high."
+        )
+    project = open_project(path)
+    name = codebook_name(project, codebook)
+    filters = QueueFilters(
+        code_ids=code_ids or None,
+        kinds=kinds or None,
+        waves=waves or None,
+        band=band,  # type: ignore[arg-type]
+        min_score=min_score,
+        max_score=max_score,
+        reviewed_by=reviewed_by,
+        not_reviewed_by=not_reviewed_by,
+    )
+    items = review_queue(project, name, limit=limit, filters=filters, user=user or default_user())
+    table = Table(title=f"Review queue: {name} ({len(items)} items)")
+    for column in ("#", "suggestion", "segment", "code", "score", "text", "document", "why"):
+        table.add_column(column, overflow="fold")
+    for rank, item in enumerate(items, start=1):
+        text = item.text if len(item.text) <= 120 else item.text[:117] + "..."
+        table.add_row(
+            str(rank),
+            str(item.suggestion_id),
+            str(item.segment_id),
+            item.code_name,
+            f"{item.score:.2f} (t {item.threshold:.2f})",
+            text,
+            f"{item.document_title} [{item.document_kind}]",
+            ", ".join(item.reasons),
+        )
+    console.print(table)
+
+
+@reviews_app.command("import")
+@friendly_errors
+def reviews_import(
+    path: Path = typer.Argument(..., help="The project folder."),
+    csv_path: Path = typer.Argument(..., help="CSV with code, decision, user and a segment column."),
+    codebook: str | None = typer.Option(None, "--codebook", help="Codebook name (default: the only one)."),
+    strict: bool = typer.Option(False, "--strict", help="Import nothing if any row is bad."),
+    user: str | None = typer.Option(
+        None,
+        "--user",
+        help="Reviewer for rows with an empty 'user' cell (default: $NARRATIVES_USER or login).",
+    ),
+) -> None:
+    """Record reviewer decisions from a CSV (segment_id, or document_path+start+end, or text).
+
+    Example: narratives reviews import demo-project decisions.csv --codebook social-care --strict
+    """
+    from narratives.interop.reviews_csv import import_reviews_csv
+
+    project = open_project(path)
+    report = import_reviews_csv(
+        project,
+        csv_path,
+        codebook_name=codebook_name(project, codebook),
+        strict=strict,
+        default_user=user or default_user(),
+    )
+    console.print(f"{report.imported} reviews imported, {len(report.problems)} rows refused.", markup=False)
+    for problem in report.problems:
+        console.print(f"[red]{csv_path}: {problem}[/]", highlight=False)
+    if report.problems:
+        raise typer.Exit(code=1)
+
+
+@reviews_app.command("export")
+@friendly_errors
+def reviews_export(
+    path: Path = typer.Argument(..., help="The project folder."),
+    csv_path: Path = typer.Argument(..., help="Where to write the CSV."),
+    codebook: str | None = typer.Option(None, "--codebook", help="Only this codebook's reviews."),
+) -> None:
+    """Write every review (the full, append-only history) to a CSV that `reviews import` reads back.
+
+    Example: narratives reviews export demo-project exports/reviews.csv
+    """
+    from narratives.interop.reviews_csv import export_reviews_csv
+
+    project = open_project(path)
+    count = export_reviews_csv(project, csv_path, codebook_name=codebook)
+    console.print(f"{count} reviews written to {csv_path}.", markup=False)

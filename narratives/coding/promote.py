@@ -1,0 +1,214 @@
+"""What a researcher does with a discovered theme: promote it to a code, merge it, or dismiss it.
+
+Each action is a codebook event where it changes a code (through
+:func:`~narratives.store.codebooks.apply_code_change`), a ``candidate_events`` row and an audit
+event, all in one transaction. A candidate is acted on once: promoted, merged or dismissed.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import Connection, insert, select
+
+from narratives.errors import ReviewError
+from narratives.schema import Code, utcnow
+from narratives.store.codebooks import apply_code_change, current_codebook
+from narratives.store.events import record_event
+from narratives.store.project import Project
+from narratives.store.tables import candidate_events, candidates, discovery_runs
+
+logger = logging.getLogger(__name__)
+
+MAX_EXAMPLES = 5
+
+
+@dataclass
+class StoredCandidate:
+    id: int
+    run_id: int
+    topic: int
+    label: str
+    keywords: list[str]
+    quotes: list[dict[str, Any]]
+    segment_ids: list[int]
+    size: int
+    sizes: dict[str, dict[str, int]]
+    overlap: list[dict[str, Any]]
+    codebook: str | None  # the codebook the discovery run compared against
+    status: str | None  # None, or the action taken: promote, merge, dismiss
+    status_code_id: str | None
+
+
+def load_candidate(connection: Connection, candidate_id: int) -> StoredCandidate:
+    row = connection.execute(
+        select(candidates, discovery_runs.c.config)
+        .join(discovery_runs, discovery_runs.c.id == candidates.c.run_id)
+        .where(candidates.c.id == candidate_id)
+    ).first()
+    if row is None:
+        raise ReviewError(
+            f"candidate {candidate_id} does not exist.",
+            fix="list the candidates with: narratives discover PROJECT",
+        )
+    return _candidate(connection, row)
+
+
+def list_candidates(connection: Connection, run_id: int | None = None) -> list[StoredCandidate]:
+    """Candidates of one discovery run (the latest when ``run_id`` is None), largest first."""
+    if run_id is None:
+        run_id = connection.execute(select(discovery_runs.c.id).order_by(discovery_runs.c.id.desc())).scalar()
+        if run_id is None:
+            return []
+    rows = connection.execute(
+        select(candidates, discovery_runs.c.config)
+        .join(discovery_runs, discovery_runs.c.id == candidates.c.run_id)
+        .where(candidates.c.run_id == run_id)
+        .order_by(candidates.c.size.desc(), candidates.c.id)
+    )
+    return [_candidate(connection, row) for row in rows]
+
+
+def _candidate(connection: Connection, row: Any) -> StoredCandidate:
+    last = connection.execute(
+        select(candidate_events.c.action, candidate_events.c.code_id)
+        .where(candidate_events.c.candidate_id == row.id)
+        .order_by(candidate_events.c.id.desc())
+    ).first()
+    return StoredCandidate(
+        id=row.id,
+        run_id=row.run_id,
+        topic=row.topic,
+        label=row.label,
+        keywords=list(row.keywords),
+        quotes=list(row.quotes),
+        segment_ids=list(row.segment_ids),
+        size=row.size,
+        sizes=dict(row.sizes),
+        overlap=list(row.overlap),
+        codebook=(row.config or {}).get("codebook"),
+        status=last.action if last else None,
+        status_code_id=last.code_id if last else None,
+    )
+
+
+def draft_definition(candidate: StoredCandidate) -> str:
+    words = ", ".join(candidate.keywords[:8]) or candidate.label
+    return (
+        f"Draft from discovered theme '{candidate.label}' ({candidate.size} segments): "
+        f"texts about {words}. Rewrite this definition in your own words before coding with it."
+    )
+
+
+def promote_candidate(
+    project: Project,
+    candidate_id: int,
+    *,
+    codebook_name: str,
+    code_id: str,
+    name: str,
+    parent: str | None = None,
+    user: str,
+) -> Code:
+    """Create code ``code_id`` from the candidate: a draft definition and its quotes as examples."""
+    with project.begin() as connection:
+        candidate = _open_candidate(connection, candidate_id)
+        codebook = current_codebook(connection, codebook_name)
+        if any(code.id == code_id for code in codebook.codes):
+            raise ReviewError(
+                f"code '{code_id}' already exists in codebook '{codebook_name}'.",
+                fix=f"choose another --code-id, or merge into it with --merge-into {code_id}.",
+            )
+        if parent is not None and not any(c.id == parent and not c.retired for c in codebook.codes):
+            raise ReviewError(f"parent code '{parent}' is not an active code of '{codebook_name}'.")
+        code = Code(
+            id=code_id,
+            name=name,
+            parent=parent,
+            definition=draft_definition(candidate),
+            examples=_quote_texts(candidate)[:MAX_EXAMPLES],
+        )
+        extra = {"from_candidate": candidate_id}
+        apply_code_change(connection, codebook_name, code_id, "create", None, code, user, extra=extra)
+        _record(connection, candidate, "promote", f"{codebook_name}/{code_id}", code_id, user)
+    return code
+
+
+def merge_candidate(
+    project: Project, candidate_id: int, code_id: str, user: str, *, codebook_name: str | None = None
+) -> Code:
+    """Add the candidate's quotes as examples of an existing code."""
+    with project.begin() as connection:
+        candidate = _open_candidate(connection, candidate_id)
+        name = codebook_name or candidate.codebook
+        if not name:
+            raise ReviewError(
+                f"candidate {candidate_id} was discovered without a codebook; say which to merge into.",
+                fix="pass --codebook NAME.",
+            )
+        codebook = current_codebook(connection, name)
+        try:
+            before = codebook.code(code_id)
+        except KeyError:
+            raise ReviewError(f"code '{code_id}' is not in codebook '{name}'.") from None
+        if before.retired:
+            raise ReviewError(f"code '{code_id}' is retired.", fix="merge into an active code.")
+        new_examples = [q for q in _quote_texts(candidate) if q not in before.examples][:MAX_EXAMPLES]
+        after = before.model_copy(update={"examples": [*before.examples, *new_examples]})
+        extra = {"from_candidate": candidate_id, "merged_examples": len(new_examples)}
+        apply_code_change(connection, name, code_id, "edit", before, after, user, extra=extra)
+        _record(connection, candidate, "merge", f"{name}/{code_id}", code_id, user)
+    return after
+
+
+def dismiss_candidate(project: Project, candidate_id: int, user: str, *, reason: str | None = None) -> None:
+    """Mark the candidate as not a theme worth coding (kept, with who decided and why)."""
+    with project.begin() as connection:
+        candidate = _open_candidate(connection, candidate_id)
+        _record(connection, candidate, "dismiss", None, None, user, reason=reason)
+
+
+def _open_candidate(connection: Connection, candidate_id: int) -> StoredCandidate:
+    candidate = load_candidate(connection, candidate_id)
+    if candidate.status is not None:
+        done = f" ({candidate.status_code_id})" if candidate.status_code_id else ""
+        raise ReviewError(
+            f"candidate {candidate_id} was already acted on: {candidate.status}{done}.",
+            fix="run discovery again for fresh candidates, or edit the code directly.",
+        )
+    return candidate
+
+
+def _quote_texts(candidate: StoredCandidate) -> list[str]:
+    return list(dict.fromkeys(q["text"].strip() for q in candidate.quotes if q.get("text", "").strip()))
+
+
+def _record(
+    connection: Connection,
+    candidate: StoredCandidate,
+    action: str,
+    target: str | None,
+    code_id: str | None,
+    user: str,
+    reason: str | None = None,
+) -> None:
+    connection.execute(
+        insert(candidate_events).values(
+            candidate_id=candidate.id, action=action, code_id=code_id, user=user, created=utcnow()
+        )
+    )
+    record_event(
+        connection,
+        f"candidate.{action}",
+        user,
+        target=target or f"candidate/{candidate.id}",
+        payload={
+            "candidate_id": candidate.id,
+            "label": candidate.label,
+            "code_id": code_id,
+            "reason": reason,
+        },
+    )
+    logger.info("candidate %s: %s %s", candidate.id, action, code_id or "")

@@ -1,0 +1,457 @@
+"""Coding a project with a codebook: embed, score, and store suggestions, re-coding only what changed.
+
+One run: the codebook is stored in the project (its changes become codebook events), the segments of
+one unit are embedded through the project's cache, the phrase and similarity coders (plus the
+learned coder once there are reviews) are combined by the ensemble, and the suggestions worth
+showing are written with the run's provenance (coder, model, codebook version, config hash).
+
+A later run compares each code's fingerprint with the one recorded by the previous run for the same
+codebook and unit: only new or changed codes are scored again (their old suggestions stop being
+current), retired codes' suggestions stop being current, and new segments get every code. A change of
+settings, model or reviewed examples re-codes everything. All writes of a run are one transaction.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any, cast
+
+import numpy as np
+from pydantic import BaseModel, Field
+from sqlalchemy import Connection, insert, select, update
+
+from narratives.coding.base import Embedder
+from narratives.coding.ensemble import EnsembleCoder
+from narratives.coding.learned import LearnedCoder
+from narratives.coding.phrase import PhraseCoder
+from narratives.coding.similarity import SimilarityCoder, codes_to_score
+from narratives.coding.training import Training, prepare_training, save_learned
+from narratives.embed import CachedEmbedder, EmbeddingCache
+from narratives.errors import CodingError
+from narratives.schema import Codebook, Segment, SegmentUnit, utcnow
+from narratives.store.codebooks import codebook_version, store_codebook
+from narratives.store.events import record_event
+from narratives.store.project import Project
+from narratives.store.segments import load_segments, segmented_units
+from narratives.store.tables import coding_runs, segments, suggestions
+
+logger = logging.getLogger(__name__)
+
+UNIT_ORDER = (SegmentUnit.sentence, SegmentUnit.paragraph, SegmentUnit.turn, SegmentUnit.response)
+Progress = Callable[[str, int, int], None]  # (stage, done, total)
+
+
+class CodingConfig(BaseModel):
+    """Settings of a coding run; their hash is stored on every suggestion."""
+
+    unit: SegmentUnit | None = None
+    model: str | None = None  # embedding model name, as given to load_embedder
+    floor: float = Field(default=0.2, ge=0, le=1)  # store a suggestion whose score reaches this ...
+    top_k: int = Field(default=3, ge=0)  # ... or that is among the segment's top_k codes ...
+    min_score: float = Field(default=0.05, ge=0, le=1)  # ... and scores at least this
+    threshold: float = Field(default=0.5, ge=0, le=1)  # default decision threshold of the ensemble
+    thresholds: dict[str, float] = Field(default_factory=dict)  # per-code overrides
+    coders: list[str] = Field(default_factory=lambda: ["phrase", "similarity", "learned"])
+    store_components: list[str] = Field(default_factory=list)  # also store these coders' own rows
+    min_reviewed: int = 20  # reviewed texts that switch the ensemble to stacking
+    seed: int = 0
+    batch_size: int = Field(default=2000, ge=1)
+
+
+@dataclass
+class CodingRunResult:
+    run_id: int | None  # None when nothing had changed and nothing was written
+    codebook: str
+    codebook_version: str
+    unit: str
+    segments_total: int
+    segments_coded: int
+    new_segments: int
+    codes_recoded: list[str]
+    codes_unchanged: list[str]
+    codes_retired: list[str]
+    suggestions_written: int
+    suggestions_superseded: int
+    cache_hits: int
+    cache_misses: int
+    learned: str  # "off", "trained", "loaded"
+    config_hash: str
+    seconds: float
+    thresholds: dict[str, float] = field(default_factory=dict)
+
+    @property
+    def noop(self) -> bool:
+        return self.run_id is None
+
+    def __str__(self) -> str:
+        if self.noop:
+            return (
+                f"nothing changed ({self.segments_total} {self.unit} segments, {self.cache_hits} cache hits)"
+            )
+        return (
+            f"run {self.run_id}: {self.segments_coded} {self.unit} segments coded, "
+            f"{self.suggestions_written} suggestions, {len(self.codes_recoded)} codes re-coded, "
+            f"{len(self.codes_unchanged)} unchanged, {len(self.codes_retired)} retired, "
+            f"cache {self.cache_hits} hits / {self.cache_misses} misses, {self.seconds:.1f} s"
+        )
+
+
+@dataclass
+class _Plan:
+    codes: list[str]  # codes the ensemble scores now
+    recode: list[str]  # codes scored again on every segment
+    dropped: list[str]  # codes whose current suggestions stop being current
+    new_rows: np.ndarray  # bool per segment: never coded with this codebook and unit
+    full: bool
+
+    @property
+    def empty(self) -> bool:
+        return not self.recode and not self.dropped and not self.new_rows.any()
+
+
+def choose_unit(connection: Connection, unit: SegmentUnit | None = None) -> SegmentUnit:
+    """``unit`` if the project has segments of it, else the finest unit it has."""
+    present = set(segmented_units(connection))
+    if unit is not None:
+        if unit.value not in present:
+            raise CodingError(
+                f"the project has no {unit.value} segments (it has: {', '.join(sorted(present)) or 'none'}).",
+                fix=f"segment it first: narratives segment PROJECT --unit {unit.value}",
+            )
+        return unit
+    for candidate in UNIT_ORDER:
+        if candidate.value in present:
+            return candidate
+    raise CodingError("the project has no segments to code.", fix="run: narratives segment PROJECT")
+
+
+def _latest_run(connection: Connection, codebook: str, unit: str | None = None) -> Any:
+    query = select(coding_runs).where(coding_runs.c.codebook == codebook, coding_runs.c.finished.is_not(None))
+    if unit is not None:
+        query = query.where(coding_runs.c.unit == unit)
+    return connection.execute(query.order_by(coding_runs.c.id.desc()).limit(1)).first()
+
+
+def code_thresholds(connection: Connection, codebook: str) -> dict[str, float]:
+    """Each code's decision threshold as the latest coding run of ``codebook`` set it."""
+    run = _latest_run(connection, codebook)
+    return dict((run.stats or {}).get("thresholds", {})) if run is not None else {}
+
+
+def last_model(connection: Connection, codebook: str) -> str | None:
+    """The embedding model of the latest coding run of ``codebook``."""
+    run = _latest_run(connection, codebook)
+    return run.model if run is not None else None
+
+
+def code_project(
+    project: Project,
+    codebook: Codebook,
+    *,
+    embedder: Embedder,
+    user: str,
+    unit: SegmentUnit | None = None,
+    config: CodingConfig | None = None,
+    progress: Progress | None = None,
+) -> CodingRunResult:
+    """Code the project's segments with ``codebook``; see the module doc for what is re-coded."""
+    config = config or CodingConfig()
+    report = progress or (lambda stage, done, total: None)
+    started_at, started = utcnow(), time.perf_counter()
+    with project.connect() as connection:
+        chosen = choose_unit(connection, unit or config.unit)
+        segs = load_segments(connection, unit=chosen)
+        previous = _latest_run(connection, codebook.name, chosen.value)
+    cache = EmbeddingCache(project.engine)
+    vectors = _embed(cache, embedder, [s.text for s in segs], report)
+    training = prepare_training(project, codebook, embedder, cache, config)
+    ensemble = _ensemble(config, training)
+    config_doc = _config_document(config, embedder, ensemble, training, chosen)
+    config_hash = hashlib.sha256(json.dumps(config_doc, sort_keys=True, default=str).encode()).hexdigest()
+    plan = _plan(previous, codebook, [c.id for c in codes_to_score(codebook)], config_hash, segs)
+    thresholds = dict((previous.stats or {}).get("thresholds", {})) if previous is not None else {}
+    rows: list[dict] = []
+    if not plan.empty:
+        prototypes = cast(Embedder, CachedEmbedder(embedder, EmbeddingCache(project.engine)))
+        ensemble.fit(codebook, prototypes, training.examples)
+        thresholds = {**ensemble.thresholds_, **config.thresholds}
+        rows = _score(ensemble, config, segs, vectors, plan, report)
+    with project.begin() as connection:
+        _check_no_run_since(connection, codebook.name, chosen.value, previous)
+        store_codebook(connection, codebook, user)
+        result = CodingRunResult(
+            run_id=None,
+            codebook=codebook.name,
+            codebook_version=codebook_version(connection, codebook.name),
+            unit=chosen.value,
+            segments_total=len(segs),
+            segments_coded=_coded(plan),
+            new_segments=int(plan.new_rows.sum()),
+            codes_recoded=plan.recode,
+            codes_unchanged=[c for c in plan.codes if c not in plan.recode],
+            codes_retired=plan.dropped,
+            suggestions_written=len(rows),
+            suggestions_superseded=0,
+            cache_hits=cache.hits,
+            cache_misses=cache.misses,
+            learned=training.status,
+            config_hash=config_hash,
+            seconds=0.0,
+            thresholds=thresholds,
+        )
+        if not plan.empty:
+            if training.trained is not None:
+                save_learned(connection, codebook.name, training)
+            fingerprints = {code_id: codebook.fingerprint(code_id) for code_id in plan.codes}
+            result.run_id = _insert_run(
+                connection, result, config_doc, fingerprints, segs, user, started_at, embedder
+            )
+            result.suggestions_superseded = _supersede(connection, codebook.name, chosen.value, plan)
+            _insert_suggestions(connection, rows, result, embedder.name)
+        result.seconds = round(time.perf_counter() - started, 2)
+        if result.run_id is not None:
+            _finish_run(connection, result, user)
+    logger.info("coding %s: %s", codebook.name, result)
+    report("done", 1, 1)
+    return result
+
+
+def _check_no_run_since(connection: Connection, codebook: str, unit: str, previous: Any) -> None:
+    latest = _latest_run(connection, codebook, unit)
+    if (latest.id if latest else None) != (previous.id if previous else None):
+        raise CodingError(
+            f"another coding run of '{codebook}' finished while this one was scoring; nothing was written.",
+            fix="run the command again: it will code only what is still new.",
+        )
+
+
+def _embed(cache: EmbeddingCache, embedder: Embedder, texts: list[str], report: Progress) -> np.ndarray:
+    chunk = 512
+    parts = [np.zeros((0, embedder.dim), dtype=np.float32)] if not texts else []
+    for start in range(0, len(texts), chunk):
+        parts.append(cache.embed(embedder, texts[start : start + chunk]))
+        report("embedding", min(start + chunk, len(texts)), len(texts))
+    return np.vstack(parts)
+
+
+def _ensemble(config: CodingConfig, training: Training) -> EnsembleCoder:
+    unknown = set(config.coders) - {"phrase", "similarity", "learned"}
+    if unknown:
+        raise CodingError(
+            f"unknown coder(s): {', '.join(sorted(unknown))}.", fix="choose from phrase, similarity, learned."
+        )
+    coders: list[Any] = []
+    if "phrase" in config.coders:
+        coders.append(PhraseCoder())
+    if "similarity" in config.coders:
+        coders.append(SimilarityCoder())
+    if training.learned is not None:
+        coders.append(training.learned)
+    elif "learned" in config.coders and training.examples is not None:
+        training.trained = LearnedCoder(random_state=config.seed)
+        training.status = "trained"
+        coders.append(training.trained)
+    if not coders:
+        raise CodingError("no coder is switched on.", fix="enable at least one of phrase, similarity.")
+    return EnsembleCoder(coders, threshold=config.threshold, min_reviewed=config.min_reviewed)
+
+
+def _config_document(
+    config: CodingConfig, embedder: Embedder, ensemble: EnsembleCoder, training: Training, unit: SegmentUnit
+) -> dict[str, Any]:
+    settings = config.model_dump(mode="json", exclude={"batch_size", "model"})  # the embedder name is below
+    settings["unit"] = unit.value
+    coders: list[Any] = list(ensemble.coders)
+    coder_configs = [c.get_config() for c in coders]
+    for coder_config in coder_configs:
+        coder_config.pop("model", None)  # set by fit; the embedder name is recorded below
+    return {
+        "settings": settings,
+        "embedder": embedder.name,
+        "ensemble": {k: v for k, v in ensemble.get_config().items() if k != "coders"},
+        "coders": coder_configs,
+        "training_digest": training.digest,
+    }
+
+
+def _plan(
+    previous: Any, codebook: Codebook, code_ids: list[str], config_hash: str, segs: list[Segment]
+) -> _Plan:
+    ids = np.array([s.id for s in segs], dtype=np.int64)
+    if previous is None or previous.config_hash != config_hash:
+        before = list((previous.config or {}).get("fingerprints", {})) if previous is not None else []
+        dropped = [c for c in before if c not in code_ids]
+        return _Plan(list(code_ids), list(code_ids), dropped, np.ones(len(segs), dtype=bool), full=True)
+    before = (previous.config or {}).get("fingerprints", {})
+    recode = [c for c in code_ids if before.get(c) != codebook.fingerprint(c)]
+    dropped = [c for c in before if c not in code_ids]
+    new_rows = ids > int((previous.stats or {}).get("max_segment_id", 0))
+    return _Plan(list(code_ids), recode, dropped, new_rows, full=False)
+
+
+def _coded(plan: _Plan) -> int:
+    return len(plan.new_rows) if plan.recode else int(plan.new_rows.sum())
+
+
+def _score(
+    ensemble: EnsembleCoder,
+    config: CodingConfig,
+    segs: list[Segment],
+    vectors: np.ndarray,
+    plan: _Plan,
+    report: Progress,
+) -> list[dict]:
+    """Suggestion rows (without run provenance) for the cells the plan asks for."""
+    recode_columns = np.array([c in plan.recode for c in ensemble.code_ids_], dtype=bool)
+    rows_to_score = np.arange(len(segs)) if plan.recode else np.flatnonzero(plan.new_rows)
+    components = [c for c in cast(list[Any], ensemble.coders) if c.name in config.store_components]
+    found: list[dict] = []
+    for start in range(0, len(rows_to_score), config.batch_size):
+        batch = rows_to_score[start : start + config.batch_size]
+        texts = [segs[i].text for i in batch]
+        needed = plan.new_rows[batch][:, None] | recode_columns[None, :]
+        scorers: list[Any] = [ensemble, *components]
+        for coder in scorers:
+            output = coder.predict(texts, vectors[batch])
+            scores = _aligned_scores(output.scores, output.code_ids, ensemble.code_ids_)
+            keep = _keep(scores, config) & needed
+            for i, j in zip(*np.nonzero(keep), strict=True):
+                evidence = output.evidence.get((int(i), output.code_ids.index(ensemble.code_ids_[j])))
+                found.append(
+                    {
+                        "segment_id": segs[batch[i]].id,
+                        "code_id": ensemble.code_ids_[j],
+                        "coder": coder.name,
+                        "coder_version": coder.version,
+                        "score": round(float(scores[i, j]), 5),
+                        "evidence": evidence.text if evidence else None,
+                        "evidence_start": evidence.start if evidence else None,
+                        "evidence_end": evidence.end if evidence else None,
+                    }
+                )
+        report("coding", min(start + config.batch_size, len(rows_to_score)), len(rows_to_score))
+    return found
+
+
+def _aligned_scores(scores: np.ndarray, code_ids: list[str], wanted: list[str]) -> np.ndarray:
+    if code_ids == wanted:
+        return scores
+    index = {code_id: j for j, code_id in enumerate(code_ids)}
+    aligned = np.zeros((scores.shape[0], len(wanted)), dtype=np.float32)
+    for j, code_id in enumerate(wanted):
+        if code_id in index:
+            aligned[:, j] = scores[:, index[code_id]]
+    return aligned
+
+
+def _keep(scores: np.ndarray, config: CodingConfig) -> np.ndarray:
+    """Scores worth storing: at least ``floor``, or among the row's ``top_k`` and at least ``min_score``."""
+    keep = scores >= config.floor
+    if config.top_k and scores.shape[1]:
+        k = min(config.top_k, scores.shape[1])
+        top = np.argsort(-scores, axis=1, kind="stable")[:, :k]
+        in_top = np.zeros_like(keep)
+        np.put_along_axis(in_top, top, True, axis=1)
+        keep |= in_top & (scores >= config.min_score)
+    return keep
+
+
+def _insert_run(
+    connection: Connection,
+    result: CodingRunResult,
+    config_doc: dict[str, Any],
+    fingerprints: dict[str, str],
+    segs: list[Segment],
+    user: str,
+    started_at: Any,
+    embedder: Embedder,
+) -> int:
+    inserted = connection.execute(
+        insert(coding_runs).values(
+            codebook=result.codebook,
+            codebook_version=result.codebook_version,
+            unit=result.unit,
+            model=embedder.name,
+            config={**config_doc, "fingerprints": fingerprints},
+            config_hash=result.config_hash,
+            codes=result.codes_recoded,
+            stats={"max_segment_id": max((int(s.id or 0) for s in segs), default=0)},
+            user=user,
+            started=started_at,
+        )
+    )
+    return int(inserted.inserted_primary_key[0])  # type: ignore[index]
+
+
+def _supersede(connection: Connection, codebook: str, unit: str, plan: _Plan) -> int:
+    """Old suggestions of re-coded and dropped codes on this unit's segments stop being current."""
+    codes = sorted(set(plan.recode) | set(plan.dropped))
+    if not codes:
+        return 0
+    query = (
+        update(suggestions)
+        .where(
+            suggestions.c.codebook == codebook,
+            suggestions.c.current.is_(True),
+            suggestions.c.segment_id.in_(select(segments.c.id).where(segments.c.unit == unit)),
+        )
+        .values(current=False)
+    )
+    if not plan.full:
+        query = query.where(suggestions.c.code_id.in_(codes))
+    return int(connection.execute(query).rowcount or 0)
+
+
+def _insert_suggestions(
+    connection: Connection, rows: list[dict], result: CodingRunResult, model: str
+) -> None:
+    common = {
+        "run_id": result.run_id,
+        "codebook": result.codebook,
+        "codebook_version": result.codebook_version,
+        "config_hash": result.config_hash,
+        "model": model,
+        "current": True,
+        "created": utcnow(),
+    }
+    for start in range(0, len(rows), 5000):
+        connection.execute(insert(suggestions), [{**row, **common} for row in rows[start : start + 5000]])
+
+
+def _finish_run(connection: Connection, result: CodingRunResult, user: str) -> None:
+    run_id = result.run_id
+    stats = {
+        key: getattr(result, key)
+        for key in (
+            "segments_total",
+            "segments_coded",
+            "new_segments",
+            "codes_unchanged",
+            "codes_retired",
+            "suggestions_written",
+            "suggestions_superseded",
+            "cache_hits",
+            "cache_misses",
+            "learned",
+            "seconds",
+            "thresholds",
+        )
+    }
+    current = connection.execute(select(coding_runs.c.stats).where(coding_runs.c.id == run_id)).scalar() or {}
+    connection.execute(
+        update(coding_runs)
+        .where(coding_runs.c.id == run_id)
+        .values(stats={**current, **stats}, finished=utcnow())
+    )
+    record_event(
+        connection,
+        "coding.run",
+        user,
+        target=f"{result.codebook}@{result.codebook_version}",
+        payload={"run_id": run_id, "unit": result.unit, "codes": result.codes_recoded, **stats},
+    )
