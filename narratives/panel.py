@@ -10,12 +10,13 @@ event, and the summary leaves withdrawn responses out.
 from __future__ import annotations
 
 from collections import Counter
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from sqlalchemy import Connection, insert, select
 
 from narratives.audit import withdrawn_ids
+from narratives.deidentify import DeidentificationSettings, text_redactor
 from narratives.errors import ReviewError
 from narratives.schema import Code, utcnow
 from narratives.store.codebooks import current_codes
@@ -150,10 +151,20 @@ def plain_description(code: Code) -> str:
 
 
 def panel_themes(
-    connection: Connection, codebook: str, *, max_quotes: int = 3, prepared_only: bool = True
+    connection: Connection,
+    codebook: str,
+    *,
+    max_quotes: int = 3,
+    prepared_only: bool = True,
+    deidentify: bool | DeidentificationSettings = True,
 ) -> list[PanelTheme]:
-    """Themes ready for the panel: active codes with a plain name or at least one chosen quote."""
+    """Themes ready for the panel: active codes with a plain name or at least one chosen quote.
+
+    The quotes are de-identified for display (:mod:`narratives.deidentify`) unless ``deidentify`` is
+    False; the chosen quotes stored in ``panel_quotes`` keep the original text.
+    """
     quotes = panel_quotes_by_code(connection, codebook)
+    redact = text_redactor(connection, deidentify)
     themes = []
     for code in current_codes(connection, codebook):
         chosen = quotes.get(code.id, [])
@@ -164,7 +175,7 @@ def panel_themes(
                 code_id=code.id,
                 name=code.plain_name or code.name,
                 description=plain_description(code),
-                quotes=chosen[:max_quotes],
+                quotes=[replace(quote, text=redact(quote.text)) for quote in chosen[:max_quotes]],
             )
         )
     return themes

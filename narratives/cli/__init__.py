@@ -18,6 +18,7 @@ _COMMAND_MODULES = [
     "run_cmds",
     "bench_cmds",
     "analysis_cmds",
+    "privacy_cmds",
 ]
 for _name in _COMMAND_MODULES:
     try:

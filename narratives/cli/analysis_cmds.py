@@ -13,6 +13,7 @@ from rich.table import Table
 from narratives.analysis.crosstab import themes_by_attribute, themes_by_wave
 from narratives.analysis.quotes import exemplar_quotes
 from narratives.cli.app import app, console, default_user, friendly_errors
+from narratives.deidentify import deidentification_settings
 from narratives.errors import ReviewError
 from narratives.interop.refi_qda import export_codebook_qdc, export_qdpx
 from narratives.interop.report import write_report
@@ -182,13 +183,30 @@ def export(
     user: str | None = typer.Option(
         None, "--user", help="Who is exporting (default: $NARRATIVES_USER or login)."
     ),
+    deidentify: bool = typer.Option(
+        False,
+        "--deidentify",
+        help="csv/xlsx only: replace names, places, phone numbers, ... in the text "
+        "(see narratives deidentify). A qdpx project always keeps the original text, "
+        "because its coding offsets must match the source.",
+    ),
 ) -> None:
     """Export codes and coded text for NVivo, ATLAS.ti, MAXQDA, QualCoder or a spreadsheet.
 
+    The REFI-QDA project (qdpx) holds the documents' original text, personal details included:
+    its coding positions must match the source. Use --deidentify with csv or xlsx for a copy that
+    leaves the research team.
+
     Example: narratives export demo-project --codebook care --format qdpx --out care.qdpx
     """
+    if deidentify and format is ExportFormat.qdpx:
+        raise typer.BadParameter(
+            "a qdpx project keeps the original text (its offsets must match); use --format csv or xlsx.",
+            param_hint="--deidentify",
+        )
     project = open_project(project_path)
     name = _codebook(project, codebook)
+    redact = deidentification_settings(project) if deidentify else False
     path = _output(project, out, f"{name}.{format.value}")
     with project.connect() as connection:
         if format is ExportFormat.qdpx:
@@ -208,9 +226,11 @@ def export(
         elif format is ExportFormat.qdc:
             written = [export_codebook_qdc(current_codebook(connection, name), path)]
         elif format is ExportFormat.csv:
-            written = export_csv(connection, name, path, include_machine=include_machine)
+            written = export_csv(connection, name, path, include_machine=include_machine, deidentify=redact)
         else:
-            written = [export_xlsx(connection, name, path, include_machine=include_machine)]
+            written = [
+                export_xlsx(connection, name, path, include_machine=include_machine, deidentify=redact)
+            ]
     for item in written:
         console.print(f"[green]Wrote[/] {escape(str(item))}", highlight=False)
 
@@ -224,14 +244,23 @@ def report(
         None, "--out", help="report.html or report.md; a bare name goes in PROJECT/exports/."
     ),
     reviewed_only: bool = typer.Option(False, "--reviewed-only", help="Leave machine suggestions out."),
+    deidentify: bool = typer.Option(
+        True,
+        "--deidentify/--keep-identifiers",
+        help="Replace names, places, phone numbers, ... in quotes and panel comments (the default).",
+    ),
 ) -> None:
     """Write a self-contained report of every theme: counts, groups, waves, quotes, panel verdicts.
+
+    Quotes are de-identified with the project's settings (PROJECT/deidentify.toml); check them first
+    with: narratives deidentify PROJECT --preview 20
 
     Example: narratives report demo-project --codebook care --out report.html
     """
     project = open_project(project_path)
     name = _codebook(project, codebook)
     path = _output(project, out, f"{name}-report.html")
+    redact = deidentification_settings(project) if deidentify else False
     with project.connect() as connection:
-        written = write_report(connection, name, path, include_machine=not reviewed_only)
+        written = write_report(connection, name, path, include_machine=not reviewed_only, deidentify=redact)
     console.print(f"[green]Wrote[/] {escape(str(written))}", highlight=False)

@@ -473,7 +473,7 @@ def import_qdpx_codebook(path: str | Path, name: str | None = None) -> Codebook:
                     id=code_id,
                     name=child.get("name", code_id),
                     parent=parent,
-                    definition=description.strip(),
+                    definition=description,
                     colour=colour,
                 )
             )

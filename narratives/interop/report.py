@@ -9,8 +9,8 @@ text from the project is escaped.
 from __future__ import annotations
 
 import html
-from collections.abc import Sequence
-from dataclasses import dataclass, field
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timezone
 from pathlib import Path
 
@@ -26,6 +26,7 @@ from narratives.analysis.coded import (
 )
 from narratives.analysis.crosstab import MIN_GROUP, themes_by_attribute, themes_by_wave
 from narratives.analysis.quotes import DEFAULT_BALANCE, Quote, exemplar_quotes
+from narratives.deidentify import DeidentificationSettings, text_redactor
 from narratives.panel import VERDICTS, ThemeSummary, panel_summary
 from narratives.schema import Code
 from narratives.store.codebooks import current_codebook
@@ -79,8 +80,15 @@ def build_report(
     quotes: int = 4,
     balance_by: Sequence[str] = DEFAULT_BALANCE,
     title: str | None = None,
+    deidentify: bool | DeidentificationSettings = True,
 ) -> Report:
-    """Gather every figure of the report (see the module docstring)."""
+    """Gather every figure of the report (see the module docstring).
+
+    Quotes and panel comments are de-identified (:mod:`narratives.deidentify`) unless ``deidentify``
+    is False; pass the project's settings (``deidentification_settings(project)``) to use its
+    ``deidentify.toml``.
+    """
+    redact = text_redactor(connection, deidentify)
     book = current_codebook(connection, codebook_name(codebook))
     docs = document_table(connection)
     coded = coded_with_documents(
@@ -105,16 +113,19 @@ def build_report(
                 participants=int(mine["person"].nunique()),
                 by_attribute={a: t[t["code_id"] == code.id] for a, t in tables.items()},
                 by_wave=None if waves is None else waves[waves["code_id"] == code.id],
-                quotes=exemplar_quotes(
-                    connection,
-                    book.name,
-                    code.id,
-                    n=quotes,
-                    balance_by=balance_by,
-                    include_machine=machine,
-                    threshold=given,
-                ),
-                panel=panel.get(code.id),
+                quotes=[
+                    replace(quote, text=redact(quote.text))
+                    for quote in exemplar_quotes(
+                        connection,
+                        book.name,
+                        code.id,
+                        n=quotes,
+                        balance_by=balance_by,
+                        include_machine=machine,
+                        threshold=given,
+                    )
+                ],
+                panel=_redacted_panel(panel.get(code.id), redact),
             )
         )
     return Report(
@@ -125,6 +136,10 @@ def build_report(
         datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
         themes,
     )
+
+
+def _redacted_panel(summary: ThemeSummary | None, redact: Callable[[str], str]) -> ThemeSummary | None:
+    return None if summary is None else replace(summary, comments=[redact(c) for c in summary.comments])
 
 
 # ------------------------------------------------------------------------------------------ HTML

@@ -7,6 +7,9 @@ code-by-document matrix counting coded segments. The XLSX holds both plus the co
 Spreadsheet programs run a cell that starts with ``=``, ``+``, ``-`` or ``@`` as a formula, so a text
 cell starting so is prefixed with an apostrophe (``excel_safe``, on by default); XLSX text cells are
 written as text, never as formulas.
+
+``deidentify`` (off by default: this is the research team's own export) replaces personal details in
+the coded text and document titles (:mod:`narratives.deidentify`) for a spreadsheet that leaves it.
 """
 
 from __future__ import annotations
@@ -29,6 +32,7 @@ from narratives.analysis.coded import (
     document_table,
 )
 from narratives.analysis.quotes import quote_texts
+from narratives.deidentify import DeidentificationSettings, text_redactor
 from narratives.schema import Codebook
 from narratives.store.codebooks import current_codes
 
@@ -119,6 +123,17 @@ def _safe_frame(frame: pd.DataFrame) -> pd.DataFrame:
     return frame.assign(**{str(c): frame[c].map(excel_safe_text) for c in text_columns})
 
 
+def deidentified_frame(
+    connection: Connection, frame: pd.DataFrame, deidentify: bool | DeidentificationSettings
+) -> pd.DataFrame:
+    """``frame`` with its ``text`` and ``document`` columns de-identified (unchanged when off)."""
+    if deidentify is False:
+        return frame
+    redact = text_redactor(connection, deidentify)
+    columns = [c for c in ("text", "document") if c in frame.columns]
+    return frame.assign(**{c: frame[c].map(redact) for c in columns})
+
+
 def export_csv(
     connection: Connection,
     codebook: str | Codebook,
@@ -127,12 +142,14 @@ def export_csv(
     include_machine: bool = True,
     threshold: Threshold = None,
     excel_safe: bool = True,
+    deidentify: bool | DeidentificationSettings = False,
 ) -> list[Path]:
     """Write ``path`` (coded segments) and ``<stem>_by_document.csv`` beside it; UTF-8 with a BOM for Excel."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     coded = coded_table(connection, codebook, include_machine=include_machine, threshold=threshold)
     matrix = code_document_matrix(connection, codebook, include_machine=include_machine, threshold=threshold)
+    coded, matrix = (deidentified_frame(connection, f, deidentify) for f in (coded, matrix))
     matrix_path = path.with_name(f"{path.stem}_by_document.csv")
     for frame, target in ((coded, path), (matrix, matrix_path)):
         (_safe_frame(frame) if excel_safe else frame).to_csv(target, index=False, encoding="utf-8-sig")
@@ -187,6 +204,7 @@ def export_xlsx(
     include_machine: bool = True,
     threshold: Threshold = None,
     excel_safe: bool = False,
+    deidentify: bool | DeidentificationSettings = False,
 ) -> Path:
     """One workbook: sheets ``coded segments``, ``code by document`` and ``codebook``."""
     path = Path(path)
@@ -195,6 +213,7 @@ def export_xlsx(
     workbook.remove(workbook.active)
     coded = coded_table(connection, codebook, include_machine=include_machine, threshold=threshold)
     matrix = code_document_matrix(connection, codebook, include_machine=include_machine, threshold=threshold)
+    coded, matrix = (deidentified_frame(connection, f, deidentify) for f in (coded, matrix))
     _write_sheet(workbook, "coded segments", coded, excel_safe)
     _write_sheet(workbook, "code by document", matrix, excel_safe)
     _write_sheet(workbook, "codebook", codebook_frame(connection, codebook), excel_safe)

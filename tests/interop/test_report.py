@@ -63,7 +63,7 @@ def test_html_is_self_contained_and_escaped(study: Study, tmp_path: Path) -> Non
     assert not re.search(r"(src|href)=['\"]?https?:", page)
     assert "&lt;b&gt;So true&lt;/b&gt;" in page and "<b>So true" not in page
     assert "Forms &amp; &lt;admin&gt;." in page
-    assert "Now I know my carer Zoë" in page  # a quote, non-ASCII kept
+    assert "Now I know my carer [name]" in page and "Zoë" not in page  # quotes de-identified by default
     assert "Continuity of care" in page and "Panel verdicts (2)" in page
 
 
@@ -106,3 +106,9 @@ def test_cli_errors_are_one_line(study: Study) -> None:
     result = CliRunner().invoke(app, ["crosstab", str(study.project.path), "--by", "postcode"])
     assert result.exit_code == 1
     assert "E800" in result.output and "Traceback" not in result.output
+
+
+def test_report_can_keep_identifiers_for_the_research_team(study: Study, tmp_path: Path) -> None:
+    with study.project.connect() as connection:
+        path = write_report(connection, CODEBOOK, tmp_path / "report.html", deidentify=False)
+    assert "Now I know my carer Zoë" in path.read_text(encoding="utf-8")  # non-ASCII kept

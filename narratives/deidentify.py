@@ -1,0 +1,605 @@
+"""De-identifying quotes before they leave the research team (reports, panels, exports).
+
+:func:`find_identifiers` finds personal details with exact offsets (``text[start:end] == span.text``):
+email addresses, UK phone numbers, UK postcodes, NHS numbers (check digit validated), National
+Insurance numbers, full dates, street addresses, links and @handles, people's names (a title and a
+capitalised word, a common first name with or without a surname, names the project knows) and places
+the project knows (its councils). :func:`pseudonymise` replaces them with ``[name]``, ``[phone]``, ...
+or with consistent pseudonyms (``Person KQXB``) stable within a project through a salted hash.
+
+It is rule-based, not a trained model: it finds what matches its patterns and lists, and misses
+what does not (an unusual first name on its own, a town the project never named, "my neighbour at
+number 12"). Read a sample before sharing; add names and places to ``PROJECT/deidentify.toml``::
+
+    names = ["Kev", "Lorna"]        # always redacted as names
+    places = ["Peterborough"]       # always redacted as places
+    keep = ["Hope"]                 # never redacted
+    style = "consistent"            # or "brackets" (the default)
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import tomllib
+from collections import Counter
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
+from typing import Any, Literal
+
+from sqlalchemy import Connection, select
+
+from narratives.errors import ProjectError
+from narratives.store.project import Project
+from narratives.store.tables import attributes, documents, participants
+from narratives.store.tables import settings as settings_table
+
+Style = Literal["brackets", "consistent"]
+SETTINGS_FILE = "deidentify.toml"
+SALT_KEY = "deidentify.salt"
+LABELS = {
+    "name": "[name]",
+    "place": "[place]",
+    "address": "[address]",
+    "postcode": "[postcode]",
+    "phone": "[phone]",
+    "email": "[email]",
+    "url": "[link]",
+    "handle": "[handle]",
+    "nhs_number": "[NHS number]",
+    "ni_number": "[NI number]",
+    "date": "[date]",
+}
+PSEUDONYM_PREFIX = {"name": "Person", "place": "Place"}
+# Lower rank wins an overlap; within a rank the longer span wins.
+RANK = {"email": 0, "url": 0, "handle": 1, "phone": 1, "nhs_number": 1, "ni_number": 1, "postcode": 1}
+RANK |= {"date": 1, "address": 2, "name": 3, "place": 3}
+
+MONTHS = [
+    "January",
+    "February",
+    "March",
+    "April",
+    "May",
+    "June",
+    "July",
+    "August",
+    "September",
+    "October",
+    "November",
+    "December",
+]
+WEEKDAYS = ["Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"]
+MONTH_ABBR = ["Jan", "Feb", "Mar", "Apr", "Jun", "Jul", "Aug", "Sep", "Sept", "Oct", "Nov", "Dec"]
+TITLES = {"Mr", "Mrs", "Ms", "Miss", "Mx", "Dr", "Doctor", "Prof", "Professor", "Sir", "Dame"}
+TITLES |= {"Cllr", "Councillor", "Rev", "Revd"}
+# Capitalised words that are never a surname (and stop a lone first name before them).
+NOT_NAMES = set(MONTHS + WEEKDAYS + MONTH_ABBR) | {
+    "The", "A", "An", "And", "But", "Or", "If", "So", "Then", "When", "Is", "Was", "I", "It", "He", "She",
+    "We", "They", "You", "My", "Our", "Your", "His", "Her", "Their", "This", "That", "In", "On", "At",
+    "To", "For", "From", "Of", "With", "By", "After", "Before", "Because", "Not", "No", "Yes", "Mum", "Dad",
+    "Nan", "Nana", "Gran", "Grandad", "Interviewer", "Participant", "Council", "Social", "Worker",
+    "Care", "Carer", "Carers", "Nurse", "Doctor", "Manager", "Team", "Trust", "Hospital", "Station",
+    "Centre", "Center", "House", "Home", "Court", "Park", "Hall", "School", "College", "University",
+    "Surgery", "Practice", "Ward", "Unit", "Service", "Services", "Group", "Network", "Foundation",
+    "Society", "Association", "Partnership", "Limited", "Ltd", "Road", "Street", "Lane", "Avenue",
+    "Close", "Drive", "Square", "Bridge", "Line", "Allowance", "Act", "Christmas", "Easter", "Covid",
+    "Rovers", "United", "City", "Town", "Club", "Cafe", "Café", "Church", "Day", "Night", "Junction",
+    "General", "Royal", "Community", "Health", "Board", "Authority", "Office", "Department",
+}  # fmt: skip
+# First names that are also everyday words: only matched away from the start of a sentence.
+AMBIGUOUS = {"Will", "Mark", "Grace", "Hope", "Joy", "Rose", "Jack", "Frank", "Bill", "Pat", "Sue", "Rob"}
+AMBIGUOUS |= {
+    "Max",
+    "Nick",
+    "Ray",
+    "Dean",
+    "Jean",
+    "Holly",
+    "Amber",
+    "Ruby",
+    "Jade",
+    "Lily",
+    "Poppy",
+    "Hazel",
+}
+AMBIGUOUS |= {"Heather", "Violet", "Georgia", "Jordan", "Victoria", "Kay", "Lee", "Val", "Joe", "Des", "Ali"}
+# Words before a first name that do not make it part of a place or organisation name ("my Aunt Sue").
+KIN = {"Aunt", "Auntie", "Aunty", "Uncle", "Nan", "Nana", "Nanny", "Gran", "Granny", "Grandma", "Grandad"}
+KIN |= {"Grandpa", "Cousin", "Mum", "Dad", "Nurse", "Sister", "Brother", "Dear", "Hi", "Hello", "Thanks"}
+SENTENCE_BREAK = set(".!?:;\n]–—•*")
+OPENERS = set(" \t\"'“‘([-")
+SPACES = {" ", "\xa0", "\u202f"}
+
+EMAIL = re.compile(r"(?<![\w.+-])[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}\b")
+URL = re.compile(r"\b(?:https?://|www\.)[^\s<>\"'“”]+")
+HANDLE = re.compile(r"(?<![\w@.])@[A-Za-z0-9_]{2,30}\b(?!\.\w)")
+PHONE = re.compile(r"(?<![\w+])(?:\+44\s?(?:\(0\)\s?)?|\(0|0)(?:\d(?:[ -]|\)\s?)?){8,9}\d(?!\w)")
+NHS = re.compile(r"(?<![\w-])(\d{3})([ -]?)(\d{3})\2(\d{4})(?![\w-])")
+NI = re.compile(r"(?<!\w)([A-CEGHJ-PR-TW-Z][A-CEGHJ-NPR-TW-Z]) ?(\d{2}) ?(\d{2}) ?(\d{2})(?: ?[A-D])?(?!\w)")
+NI_NEVER = {"BG", "GB", "KN", "NK", "NT", "TN", "ZZ"}
+POSTCODE = re.compile(
+    r"(?<!\w)(?:(?:[A-PR-UWYZ][A-HK-Y]?\d[A-Z\d]?|GIR) ?\d[ABD-HJLNP-UW-Z]{2}"
+    r"|(?:[a-pr-uwyz][a-hk-y]?\d[a-z\d]?) ?\d[abd-hjlnp-uw-z]{2})(?!\w)"
+)
+_MONTH = "|".join(MONTHS + MONTH_ABBR)
+DATES = [
+    re.compile(r"(?<![\w/.-])(\d{1,2})([/.-])(\d{1,2})\2(\d{4}|\d{2})(?![\w/-]|\.\d)"),
+    re.compile(r"(?<![\w-])((?:19|20)\d{2})-(\d{2})-(\d{2})(?![\w-])"),
+    re.compile(rf"\b(\d{{1,2}})(?:st|nd|rd|th)?(?: of)? (?:{_MONTH})\.?,? ((?:19|20)\d{{2}})\b"),
+    re.compile(rf"\b(?:{_MONTH})\.? (\d{{1,2}})(?:st|nd|rd|th)?,? ((?:19|20)\d{{2}})\b"),
+]
+_STREETS = "Road|Rd|Street|St|Avenue|Ave|Lane|Close|Drive|Way|Crescent|Court|Place|Gardens|Terrace"
+_STREETS += "|Grove|Hill|Row|Walk|Square|Mews|Park|View|Rise|Green|Parade|Gate|Yard|Wharf"
+_CAP = r"[A-Z][a-z'’-]+"
+ADDRESS = re.compile(
+    rf"\b(?:(?:Flat|Apartment|Unit) \d{{1,4}}[A-Za-z]?,? )?\d{{1,4}}[A-Za-z]?,? (?:{_CAP} ){{1,3}}(?:{_STREETS})\b"
+)
+STREET = re.compile(
+    rf"\b(?:{_CAP} ){{1,2}}(?:Road|Street|Avenue|Lane|Close|Drive|Crescent|Terrace|Grove|Mews|Gardens)\b"
+)
+WORD = re.compile(r"[^\W\d_]+(?:['’-][^\W\d_]+)*")
+
+
+@dataclass(frozen=True)
+class Span:
+    """A personal detail found in a text: ``text[start:end]`` of kind ``kind`` (see :data:`LABELS`)."""
+
+    start: int
+    end: int
+    kind: str
+    text: str
+
+
+@dataclass(frozen=True)
+class Replacement:
+    """One span as replaced: offsets into the original text, what stood there and what stands now."""
+
+    start: int
+    end: int
+    kind: str
+    original: str
+    replacement: str
+
+
+@dataclass(frozen=True)
+class DeidentifiedText:
+    text: str
+    replacements: list[Replacement] = field(default_factory=list)
+
+
+@lru_cache(maxsize=1)
+def first_names() -> frozenset[str]:
+    path = Path(__file__).with_name("data") / "first_names.txt"
+    lines = (line.strip() for line in path.read_text(encoding="utf-8").splitlines())
+    return frozenset(line for line in lines if line and not line.startswith("#"))
+
+
+# ------------------------------------------------------------------------------------------ finding
+
+
+def nhs_number_valid(digits: str) -> bool:
+    """The NHS number's modulus-11 check: weights 10..2 on the first nine digits."""
+    digits = re.sub(r"[ -]", "", digits)
+    if len(digits) != 10 or not digits.isdigit():
+        return False
+    check = 11 - sum(int(d) * w for d, w in zip(digits[:9], range(10, 1, -1), strict=True)) % 11
+    return check != 10 and (0 if check == 11 else check) == int(digits[9])
+
+
+def _valid_day_month(day: int, month: int) -> bool:
+    return 1 <= day <= 31 and 1 <= month <= 12
+
+
+def _pattern_spans(text: str) -> Iterable[Span]:
+    def spans(pattern: re.Pattern[str], kind: str, valid: Callable[[re.Match[str]], bool] = bool):
+        for match in pattern.finditer(text):
+            if valid(match):
+                yield Span(match.start(), match.end(), kind, match.group())
+
+    yield from spans(EMAIL, "email")
+    for match in URL.finditer(text):
+        end = match.start() + len(match.group().rstrip(".,;:!?)]}'\""))
+        yield Span(match.start(), end, "url", text[match.start() : end])
+    yield from spans(HANDLE, "handle")
+    yield from spans(PHONE, "phone", lambda m: ("(" in m.group()) == (")" in m.group()))
+    yield from spans(NHS, "nhs_number", lambda m: nhs_number_valid(m.group()))
+    yield from spans(NI, "ni_number", lambda m: m.group(1) not in NI_NEVER)
+    yield from spans(POSTCODE, "postcode")
+    numeric, iso, day_first, month_first = DATES
+    yield from spans(
+        numeric,
+        "date",
+        lambda m: (
+            (m.group(2) != "." or len(m.group(4)) == 4)
+            and (
+                _valid_day_month(int(m.group(1)), int(m.group(3)))
+                or _valid_day_month(int(m.group(3)), int(m.group(1)))
+            )
+        ),
+    )
+    yield from spans(iso, "date", lambda m: _valid_day_month(int(m.group(3)), int(m.group(2))))
+    yield from spans(day_first, "date", lambda m: 1 <= int(m.group(1)) <= 31)
+    yield from spans(month_first, "date", lambda m: 1 <= int(m.group(1)) <= 31)
+    yield from spans(ADDRESS, "address")
+    for match in STREET.finditer(text):
+        words = match.group().split()
+        while len(words) > 1 and words[0] in NOT_NAMES:  # "The High Street" -> "High Street"
+            words.pop(0)
+        if len(words) > 1:
+            start = match.end() - len(" ".join(words))
+            yield Span(start, match.end(), "address", text[start : match.end()])
+
+
+def _core(word: str) -> str:
+    """A word without its possessive: "Kev's" -> "Kev"."""
+    return word[:-2] if len(word) > 2 and word[-2:] in ("'s", "’s") else word
+
+
+def _starts_sentence(text: str, start: int) -> bool:
+    i = start - 1
+    while i >= 0 and text[i] in OPENERS:
+        i -= 1
+    return i < 0 or text[i] in SENTENCE_BREAK
+
+
+def _name_like(word: str, keep: frozenset[str]) -> bool:
+    """A capitalised word that could be a surname (not a role, month, acronym or stop word)."""
+    return (
+        word[:1].isupper()
+        and not (word.isupper() and len(word) > 1)  # "Mr G" is a name, "NHS" is not
+        and word not in NOT_NAMES
+        and word not in TITLES
+        and word.casefold() not in keep
+    )
+
+
+def _name_spans(text: str, keep: frozenset[str], lone_first_names: bool) -> Iterable[Span]:
+    words = [(m.start(), m.start() + len(_core(m.group())), _core(m.group())) for m in WORD.finditer(text)]
+    names = first_names()
+
+    def joined(i: int, title: bool = False) -> bool:  # word i+1 follows word i after one space
+        if i + 1 >= len(words):
+            return False
+        gap = text[words[i][1] : words[i + 1][0]]
+        return gap in SPACES or (title and gap[:1] == "." and gap[1:] in SPACES)  # "Dr. Okafor"
+
+    def surname_end(i: int) -> int | None:  # the end of up to two name-like words after word i
+        end = None
+        for j in (i + 1, i + 2):
+            if not joined(j - 1) or not _name_like(words[j][2], keep):
+                break
+            end = words[j][1]
+        return end
+
+    for i, (start, end, word) in enumerate(words):
+        if word in TITLES and joined(i, title=True) and _name_like(words[i + 1][2], keep):
+            stop = surname_end(i) or words[i + 1][1]
+            yield Span(start, stop, "name", text[start:stop])
+            continue
+        if word not in names or word.casefold() in keep or word in NOT_NAMES:
+            continue
+        previous = words[i - 1] if i else None
+        if previous and previous[2] in TITLES and joined(i - 1, title=True):
+            continue  # already part of a title + name
+        after = surname_end(i)
+        if after is not None:
+            yield Span(start, after, "name", text[start:after])
+            continue
+        if not lone_first_names or (joined(i) and words[i + 1][2] in NOT_NAMES - {"I"}):
+            continue  # "Victoria Station", "Rose Court": a place, not a person
+        if (
+            previous is not None
+            and joined(i - 1)
+            and previous[2][:1].isupper()
+            and previous[2] not in KIN
+            and (previous[2] in {"St", "Saint"} or not _starts_sentence(text, previous[0]))
+        ):
+            continue  # inside a capitalised phrase: "Royal Albert Hall", "St Helen"
+        if word in AMBIGUOUS and _starts_sentence(text, start):
+            continue
+        yield Span(start, end, "name", word)
+
+
+@lru_cache(maxsize=64)
+def _known_pattern(words: tuple[str, ...]) -> re.Pattern[str] | None:
+    alternatives = sorted({w for w in words if w.strip()}, key=len, reverse=True)
+    if not alternatives:
+        return None
+    return re.compile(r"(?<!\w)(?:" + "|".join(re.escape(w) for w in alternatives) + r")(?!\w)")
+
+
+def _known_words(names: Iterable[str]) -> tuple[str, ...]:
+    """Each known name, and each capitalised word of a longer one ("Kev Smith" -> "Kev", "Smith")."""
+    found: set[str] = set()
+    for name in names:
+        name = " ".join(str(name).split())
+        if not name:
+            continue
+        found.add(name)
+        found.update(w for w in name.split() if len(w) > 1 and w[0].isupper() and w not in TITLES)
+    return tuple(sorted(found))
+
+
+def _known_spans(text: str, words: tuple[str, ...], kind: str) -> Iterable[Span]:
+    pattern = _known_pattern(words)
+    if pattern is not None:
+        for match in pattern.finditer(text):
+            yield Span(match.start(), match.end(), kind, match.group())
+
+
+def find_identifiers(
+    text: str,
+    *,
+    known_names: Iterable[str] = (),
+    known_places: Iterable[str] = (),
+    keep: Iterable[str] = (),
+    lone_first_names: bool = True,
+) -> list[Span]:
+    """Personal details in ``text``, in order, not overlapping (see the module docstring).
+
+    ``keep`` lists words never to redact; ``lone_first_names=False`` matches a first name from the
+    built-in list only when a surname follows it.
+    """
+    kept = frozenset(k.casefold() for k in keep)
+    names = list(_name_spans(text, kept, lone_first_names))
+    # "Mrs Dyson ... Dyson said": a surname seen in a full name is a name elsewhere in the text too
+    surnames = {_core(s.text.split()[-1]) for s in names if len(s.text.split()) > 1}
+    found = [
+        *_pattern_spans(text),
+        *names,
+        *_known_spans(text, tuple(sorted(w for w in surnames if len(w) > 1)), "name"),
+        *_known_spans(text, _known_words(known_names), "name"),
+        *_known_spans(text, tuple(" ".join(p.split()) for p in known_places if p.strip()), "place"),
+    ]
+    chosen: list[Span] = []
+    for span in sorted(found, key=lambda s: (RANK[s.kind], s.start - s.end, s.start)):
+        if span.text.casefold() in kept or span.start == span.end:
+            continue
+        if all(span.end <= other.start or span.start >= other.end for other in chosen):
+            chosen.append(span)
+    return sorted(chosen, key=lambda s: s.start)
+
+
+# ------------------------------------------------------------------------------------------ replacing
+
+_LETTERS = "ABCDEFGHJKLMNPQRSTUVWXYZ"  # no I or O
+
+
+def _identity(kind: str, original: str) -> str:
+    words = [_core(w) for w in original.replace(".", " ").split()]
+    if kind == "name" and len(words) > 1 and words[0] in TITLES:
+        words = words[1:]
+    return " ".join(words).casefold()
+
+
+def pseudonym(kind: str, original: str, salt: str) -> str:
+    """``Person KQXB`` for a name, ``Place TRWA`` for a place: the same for the same original and salt."""
+    if kind not in PSEUDONYM_PREFIX:
+        return LABELS.get(kind, f"[{kind}]")
+    digest = int.from_bytes(
+        hashlib.sha256(f"{salt}\x1f{kind}\x1f{_identity(kind, original)}".encode()).digest()
+    )
+    code = ""
+    for _ in range(4):
+        digest, index = divmod(digest, len(_LETTERS))
+        code += _LETTERS[index]
+    return f"{PSEUDONYM_PREFIX[kind]} {code}"
+
+
+def _replace(text: str, spans: Sequence[Span], style: Style, salt: str) -> DeidentifiedText:
+    if style not in ("brackets", "consistent"):
+        raise ValueError(f"unknown de-identification style {style!r}: use 'brackets' or 'consistent'.")
+    parts: list[str] = []
+    done: list[Replacement] = []
+    position = 0
+    for span in sorted(spans, key=lambda s: (s.start, -s.end)):
+        if span.start < position or span.end > len(text) or span.start >= span.end:
+            continue  # overlapping or out of range: the text stays
+        original = text[span.start : span.end]
+        label = LABELS.get(span.kind, f"[{span.kind}]")
+        new = pseudonym(span.kind, original, salt) if style == "consistent" else label
+        parts += [text[position : span.start], new]
+        done.append(Replacement(span.start, span.end, span.kind, original, new))
+        position = span.end
+    parts.append(text[position:])
+    return DeidentifiedText("".join(parts), done)
+
+
+def pseudonymise(text: str, spans: Sequence[Span], *, style: Style = "brackets", salt: str = "") -> str:
+    """``text`` with each span replaced; everything outside the spans stays as it was."""
+    return _replace(text, spans, style, salt).text
+
+
+def deidentify_text(
+    text: str,
+    *,
+    known_names: Iterable[str] = (),
+    known_places: Iterable[str] = (),
+    keep: Iterable[str] = (),
+    style: Style = "brackets",
+    salt: str = "",
+    lone_first_names: bool = True,
+) -> DeidentifiedText:
+    """Find the personal details in ``text`` and replace them (:func:`find_identifiers`, :func:`pseudonymise`)."""
+    spans = find_identifiers(
+        text, known_names=known_names, known_places=known_places, keep=keep, lone_first_names=lone_first_names
+    )
+    return _replace(text, spans, style, salt)
+
+
+# ------------------------------------------------------------------------------------------ projects
+
+NAME_KEYS = {"name", "full_name", "first_name", "last_name", "surname", "participant_name", "pa", "pa_name"}
+NAME_KEYS |= {"carer_name", "worker_name", "social_worker", "key_worker", "keyworker"}
+PLACE_KEYS = {"council", "council_name", "local_authority", "authority", "la", "borough", "district"}
+PLACE_KEYS |= {"county", "town", "city", "village", "place", "location", "locality"}
+NOT_PROPER = {"yes", "no", "true", "false", "none", "n/a", "na", "unknown", "other", "missing", "-"}
+
+
+@dataclass(frozen=True)
+class DeidentificationSettings:
+    """What a project de-identifies beyond the built-in rules, and how (see the module docstring)."""
+
+    names: tuple[str, ...] = ()
+    places: tuple[str, ...] = ()
+    keep: tuple[str, ...] = ()
+    style: Style = "brackets"
+    salt: str = ""
+
+    def apply(self, text: str) -> DeidentifiedText:
+        return deidentify_text(
+            text,
+            known_names=self.names,
+            known_places=self.places,
+            keep=self.keep,
+            style=self.style,
+            salt=self.salt,
+        )
+
+    def find(self, text: str) -> list[Span]:
+        return find_identifiers(text, known_names=self.names, known_places=self.places, keep=self.keep)
+
+
+def _proper_noun(value: object) -> bool:
+    """A value that reads like a name or a place: letters, each main word capitalised."""
+    if (
+        not isinstance(value, str)
+        or not 1 < len(value.strip()) <= 80
+        or value.strip().casefold() in NOT_PROPER
+    ):
+        return False
+    words = value.split()
+    return all(not any(c.isdigit() for c in w) for w in words) and all(
+        w[0].isupper() or w in {"upon", "on", "under", "le", "de", "and", "of", "in", "the"} for w in words
+    )
+
+
+def project_folder(connection: Connection) -> Path | None:
+    """The project folder of a SQLite project database (where ``deidentify.toml`` lives), if known."""
+    url = connection.engine.url
+    if url.get_backend_name() != "sqlite" or not url.database or url.database == ":memory:":
+        return None
+    folder = Path(url.database).parent
+    return folder if (folder / "narratives.toml").exists() else None
+
+
+def _settings_file(folder: Path | None) -> dict[str, Any]:
+    path = folder / SETTINGS_FILE if folder is not None else None
+    if path is None or not path.exists():
+        return {}
+    try:
+        found = tomllib.loads(path.read_text(encoding="utf-8"))
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as error:
+        raise ProjectError(f"cannot read the de-identification settings ({error}).", where=path) from None
+    for key in ("names", "places", "keep"):
+        if not isinstance(found.get(key, []), list) or not all(
+            isinstance(v, str) for v in found.get(key, [])
+        ):
+            raise ProjectError(f"'{key}' must be a list of quoted words.", where=path, fix=f'{key} = ["..."]')
+    if found.get("style", "brackets") not in ("brackets", "consistent"):
+        raise ProjectError('\'style\' must be "brackets" or "consistent".', where=path)
+    return found
+
+
+def _salt(connection: Connection) -> str:
+    """The stored salt, else one derived from the project's first document (stable, not guessable)."""
+    stored = connection.execute(
+        select(settings_table.c.value).where(settings_table.c.key == SALT_KEY)
+    ).scalar()
+    if stored:
+        return str(stored)
+    first = connection.execute(select(documents.c.content_hash).order_by(documents.c.id).limit(1)).scalar()
+    return hashlib.sha256(f"narratives.deidentify\x1f{first or ''}".encode()).hexdigest()
+
+
+def settings_from_connection(connection: Connection, folder: Path | None = None) -> DeidentificationSettings:
+    """Known names and places from the project's attributes, participants and authors, plus its file.
+
+    Participant keys such as ``P03`` are pseudonyms already and left alone; a key that reads like a
+    personal name ("Daniel Smith") is treated as one. ``folder`` defaults to the SQLite project's.
+    """
+    names: set[str] = set()
+    places: set[str] = set()
+    for key, value in connection.execute(select(attributes.c.key, attributes.c.value).distinct()):
+        normal = str(key).strip().casefold().replace(" ", "_")
+        if _proper_noun(value) and normal in PLACE_KEYS:
+            places.add(value)
+        elif _proper_noun(value) and (normal in NAME_KEYS or normal.endswith("_name")):
+            names.add(value)
+    people = connection.execute(select(participants.c.key)).scalars()
+    authors = connection.execute(select(documents.c.author).distinct()).scalars()
+    names.update(v for v in [*people, *authors] if _proper_noun(v) and v.replace(" ", "").isalpha())
+    found = _settings_file(folder if folder is not None else project_folder(connection))
+    return DeidentificationSettings(
+        names=tuple(sorted(names | set(found.get("names", [])))),
+        places=tuple(sorted(places | set(found.get("places", [])))),
+        keep=tuple(found.get("keep", [])),
+        style=found.get("style", "brackets"),
+        salt=str(found.get("salt") or _salt(connection)),
+    )
+
+
+def deidentification_settings(project: Project) -> DeidentificationSettings:
+    """The project's settings: :func:`settings_from_connection` with ``PROJECT/deidentify.toml``."""
+    with project.connect() as connection:
+        return settings_from_connection(connection, folder=project.path)
+
+
+def text_redactor(
+    connection: Connection, deidentify: bool | DeidentificationSettings
+) -> Callable[[str], str]:
+    """What output code calls on each piece of text: de-identifies it, or returns it as it is."""
+    if deidentify is False:
+        return lambda text: text
+    found = (
+        deidentify
+        if isinstance(deidentify, DeidentificationSettings)
+        else settings_from_connection(connection)
+    )
+    return lambda text: found.apply(text).text if isinstance(text, str) else text
+
+
+# ------------------------------------------------------------------------------------------ previews
+
+
+@dataclass
+class Finding:
+    document_id: int
+    replacement: Replacement
+    context: str  # the original text around it
+
+
+@dataclass
+class DeidentificationScan:
+    """What de-identifying a project's documents would replace (nothing is changed)."""
+
+    documents: int = 0
+    counts: Counter[str] = field(default_factory=Counter)
+    examples: list[Finding] = field(default_factory=list)
+
+
+def scan_documents(
+    connection: Connection,
+    found: DeidentificationSettings,
+    *,
+    document_ids: Sequence[int] | None = None,
+    examples: int = 10,
+    context: int = 30,
+) -> DeidentificationScan:
+    """Counts by kind over the current documents (or ``document_ids``), and the first ``examples``."""
+    query = select(documents.c.id, documents.c.text).order_by(documents.c.id)
+    query = query.where(
+        documents.c.current.is_(True) if document_ids is None else documents.c.id.in_(document_ids)
+    )
+    scan = DeidentificationScan()
+    for document_id, text in connection.execute(query):
+        scan.documents += 1
+        for replaced in found.apply(text).replacements:
+            scan.counts[replaced.kind] += 1
+            if len(scan.examples) < examples:
+                around = text[max(0, replaced.start - context) : replaced.end + context]
+                scan.examples.append(Finding(int(document_id), replaced, " ".join(around.split())))
+    return scan
