@@ -536,7 +536,7 @@ def import_codebook(
     source: str = "upload",
 ) -> Codebook:
     """Bring a codebook file's content into the project: new codes created, changed ones edited,
-    codes missing from the file retired (``store_codebook``), each change in the history."""
+    codes missing from the file retired (``store_codebook(replace=True)``), each change in the history."""
     if fmt == "yaml":
         codebook = validate_codebook(text, source)
     else:
@@ -547,7 +547,7 @@ def import_codebook(
             path = Path(folder) / Path(source).name
             path.write_text(text, encoding="utf-8")
             codebook = load_codebook_csv(path, name, version)
-    store_codebook(connection, codebook, user, source_path=source)
+    store_codebook(connection, codebook, user, source_path=source, replace=True)
     return codebook
 
 

@@ -21,41 +21,52 @@ def codebook_content_hash(codebook: Codebook) -> str:
 
 
 def store_codebook(
-    connection: Connection, codebook: Codebook, user: str, source_path: str | None = None
+    connection: Connection,
+    codebook: Codebook,
+    user: str,
+    source_path: str | None = None,
+    *,
+    replace: bool = False,
 ) -> list[str]:
-    """Bring the project's copy of ``codebook`` in line with the file; returns the code ids that changed.
+    """Bring a codebook file into the project; returns the code ids that changed.
 
-    New codes are created, changed ones edited and codes missing from the file retired, each change
-    an event. Loading the same content again changes nothing.
+    By default only what changed in the file since it was last loaded is applied (new codes created,
+    changed ones edited, codes dropped from the file retired), so edits made in the project since
+    (a renamed code, a promoted theme) survive re-running a pipeline with the same file. With
+    ``replace=True`` the project's codes are made to match the file exactly (an explicit import).
+    Every change is an event; loading the same content again changes nothing.
     """
     content = codebook_content_hash(codebook)
     known = connection.execute(
         select(codebooks.c.id).where(codebooks.c.name == codebook.name, codebooks.c.content_hash == content)
     ).scalar()
     current = {c.id: c for c in current_codes(connection, codebook.name, include_retired=True)}
+    last_file = None if replace else _last_loaded(connection, codebook.name)
+    baseline = current if last_file is None else {c.id: c for c in last_file.codes}
     changed: list[str] = []
     for code in codebook.codes:
+        if baseline.get(code.id) == code and code.id in current:
+            continue  # unchanged in the file: keep whatever the project made of it
         before = current.get(code.id)
-        if before is None:
-            apply_code_change(connection, codebook.name, code.id, "create", None, code, user)
-        elif before != code:
-            apply_code_change(connection, codebook.name, code.id, "edit", before, code, user)
-        else:
+        if before == code:
             continue
+        action = "create" if before is None else "edit"
+        apply_code_change(connection, codebook.name, code.id, action, before, code, user)
         changed.append(code.id)
     file_ids = {c.id for c in codebook.codes}
     for code_id, code in current.items():
-        if code_id not in file_ids and not code.retired:
-            apply_code_change(
-                connection,
-                codebook.name,
-                code_id,
-                "retire",
-                code,
-                code.model_copy(update={"retired": True}),
-                user,
-            )
-            changed.append(code_id)
+        if code_id in file_ids or code.retired or (not replace and code_id not in baseline):
+            continue  # codes made in the project, not in any file, stay unless replacing
+        apply_code_change(
+            connection,
+            codebook.name,
+            code_id,
+            "retire",
+            code,
+            code.model_copy(update={"retired": True}),
+            user,
+        )
+        changed.append(code_id)
     if changed or known is None:
         # Written after the code events, so that edits made later count from here (codebook_version).
         connection.execute(
@@ -77,6 +88,13 @@ def store_codebook(
             payload={"version": codebook.version, "content_hash": content, "changed": changed},
         )
     return changed
+
+
+def _last_loaded(connection: Connection, name: str) -> Codebook | None:
+    body = connection.execute(
+        select(codebooks.c.body).where(codebooks.c.name == name).order_by(codebooks.c.id.desc()).limit(1)
+    ).scalar()
+    return None if body is None else Codebook.model_validate(body)
 
 
 def apply_code_change(

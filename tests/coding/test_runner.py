@@ -400,3 +400,24 @@ def test_the_bundled_model_codes_offline(project: Project, monkeypatch: pytest.M
     charges = next(i for i, t in texts.items() if t.startswith("The charges for day care"))
     assert best[lonely][1] == "isolation" and best[charges][1] == "money"
     assert {r.model for r in rows} == {"all-MiniLM-L6-v2"}
+
+
+def test_recoding_with_the_file_keeps_codes_made_in_the_project(project: Project) -> None:
+    from narratives.coding.edits import create_code, rename_code
+    from narratives.store.codebooks import current_codebook
+
+    code_project(project, make_codebook(), embedder=FakeEmbedder(), user="ana")
+    with project.begin() as connection:
+        create_code(
+            connection,
+            "test-book",
+            Code(id="promoted", name="Promoted theme", definition="Waiting lists for assessments."),
+            "ben",
+        )
+        rename_code(connection, "test-book", "waiting", "Waiting for support", "ben")
+    again = code_project(project, make_codebook(), embedder=FakeEmbedder(), user="ana")
+    with project.connect() as connection:
+        codebook = current_codebook(connection, "test-book")
+    assert not codebook.code("promoted").retired
+    assert codebook.code("waiting").name == "Waiting for support"  # the project's rename survives
+    assert "promoted" in again.codes_recoded  # and the new code is scored
