@@ -6,6 +6,14 @@ strength from thick ones) maps the coders' scores on the reviewed examples (the 
 out-of-fold scores, never its in-sample ones) to a probability, and each code's threshold maximises
 F1 on those examples, shrunk toward the global best threshold by ``shrinkage`` pseudo-positives.
 Without reviewed examples it blends the coders with fixed ``weights`` and uses ``threshold``.
+
+Most texts carry one code, so the decision uses label cardinality: a text's best code applies when
+its probability reaches the low ``top_threshold`` (below it, no code applies); any further code needs
+its own threshold, never less than ``extra_threshold``. Reviewed examples are sampled per code, so
+they over-represent multi-coded texts (and hold no uncoded ones): thresholds fitted on them alone
+come out too low for further codes, hence the floor. ``predict`` lifts a best code that passes
+``top_threshold`` to its code's threshold, so "score >= threshold" is the decision everywhere the
+scores are used (the runner, the review queue, the pages).
 The evidence kept for a cell is the strongest contributing coder's.
 """
 
@@ -26,7 +34,7 @@ from narratives.schema import Codebook
 
 logger = logging.getLogger(__name__)
 
-DEFAULT_WEIGHTS = {"similarity": 0.5, "learned": 0.5}
+DEFAULT_WEIGHTS = {"similarity": 0.25, "learned": 0.75}
 FEATURES = ("learned_logit", "learned_fitted", "similarity_logit", "phrase")
 THRESHOLD_GRID = np.round(np.arange(0.1, 0.91, 0.025), 3)
 
@@ -56,7 +64,9 @@ class EnsembleCoder:
 
     ``coders`` defaults to phrase, similarity and learned coders. ``min_reviewed`` is the fewest
     reviewed texts that switch on stacking; ``shrinkage`` is how many positives a code needs before
-    its own threshold counts as much as the global one.
+    its own threshold counts as much as the global one. ``top_threshold`` is the probability a
+    text's best code needs (``None`` turns the best-code rule off); ``extra_threshold`` the floor of
+    every code's own threshold when stacked. ``weights`` blend the coders without reviews.
     """
 
     name = "ensemble"
@@ -70,6 +80,8 @@ class EnsembleCoder:
         min_reviewed: int = 20,
         shrinkage: float = 10.0,
         C: float = 1.0,
+        top_threshold: float | None = 0.2,
+        extra_threshold: float = 0.5,
     ):
         self.coders = (
             list(coders) if coders is not None else [PhraseCoder(), SimilarityCoder(), LearnedCoder()]
@@ -79,6 +91,8 @@ class EnsembleCoder:
         self.min_reviewed = min_reviewed
         self.shrinkage = shrinkage
         self.C = C
+        self.top_threshold = top_threshold
+        self.extra_threshold = extra_threshold
 
     def get_config(self) -> dict:
         config: dict[str, Any] = {
@@ -89,6 +103,8 @@ class EnsembleCoder:
             "min_reviewed": self.min_reviewed,
             "shrinkage": self.shrinkage,
             "C": self.C,
+            "top_threshold": self.top_threshold,
+            "extra_threshold": self.extra_threshold,
             "coders": [coder.get_config() for coder in self.coders],
         }
         if hasattr(self, "mode_"):
@@ -141,7 +157,8 @@ class EnsembleCoder:
                 else self.global_threshold_
             )
             weight = positives / (positives + self.shrinkage)
-            self.thresholds_[code_id] = round(weight * own + (1 - weight) * self.global_threshold_, 4)
+            shrunk = weight * own + (1 - weight) * self.global_threshold_
+            self.thresholds_[code_id] = round(max(shrunk, self.extra_threshold), 4)
         self.mode_ = "stacked"
         logger.info(
             "ensemble: stacked on %d reviewed texts, global threshold %.2f",
@@ -222,9 +239,23 @@ class EnsembleCoder:
 
     def predict(self, texts: Sequence[str], embeddings: np.ndarray) -> CoderOutput:
         outputs = self._outputs(texts, embeddings)
-        scores = self._combine(outputs)
+        scores = self._lift_best(self._combine(outputs))
         evidence = self._evidence(outputs, scores)
         return CoderOutput(self.name, self.version, list(self.code_ids_), scores, evidence, self.get_config())
+
+    def _lift_best(self, scores: np.ndarray) -> np.ndarray:
+        """Raise each text's best code to its threshold when it reaches ``top_threshold``."""
+        if self.top_threshold is None or not scores.size:
+            return scores
+        thresholds = np.array([self.thresholds_.get(code_id, self.threshold) for code_id in self.code_ids_])
+        rows = np.arange(len(scores))
+        best = scores.argmax(axis=1)
+        passes = scores[rows, best] >= min(self.top_threshold, self.threshold)
+        lifted = scores.copy()
+        lifted[rows[passes], best[passes]] = np.maximum(
+            scores[rows[passes], best[passes]], thresholds[best[passes]]
+        )
+        return lifted
 
     def _evidence(
         self, outputs: dict[str, CoderOutput], scores: np.ndarray

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import numpy as np
+import pytest
 
-from narratives.coding.base import LabelledExamples
+from narratives.coding.base import CoderOutput, LabelledExamples
 from narratives.coding.ensemble import EnsembleCoder, best_f1_threshold
 from narratives.coding.learned import LearnedCoder
 from narratives.coding.phrase import PhraseCoder
@@ -77,3 +78,24 @@ def test_thresholds_shrink_toward_the_global_one(fake_embedder) -> None:
     )
     assert all(abs(t - tight.global_threshold_) < 1e-3 for t in tight.thresholds_.values())
     assert loose.global_threshold_ == tight.global_threshold_
+
+
+def test_best_code_is_lifted_to_its_threshold_and_further_codes_need_the_floor(fake_embedder) -> None:
+    ensemble = EnsembleCoder([PhraseCoder(), SimilarityCoder()], top_threshold=0.2, extra_threshold=0.5)
+    ensemble.fit(codebook(), fake_embedder)
+    ensemble.thresholds_ = {"waiting": 0.6, "money": 0.6}
+    scores = np.array([[0.3, 0.1], [0.1, 0.05], [0.7, 0.65], [0.4, 0.35]], dtype=np.float32)
+    lifted = ensemble._lift_best(scores)
+    assert lifted[0].tolist() == pytest.approx([0.6, 0.1])  # best code passes 0.2: lifted
+    assert lifted[1].tolist() == pytest.approx([0.1, 0.05])  # below 0.2: no code applies
+    assert lifted[2].tolist() == pytest.approx([0.7, 0.65])  # both pass on their own
+    assert lifted[3].tolist() == pytest.approx([0.6, 0.35])  # the runner-up stays below its threshold
+    output = CoderOutput("ensemble", "1", ["waiting", "money"], lifted)
+    assert ensemble.decide(output) == [["waiting"], [], ["waiting", "money"], ["waiting"]]
+
+
+def test_stacked_thresholds_never_fall_below_the_extra_floor(fake_embedder) -> None:
+    coders = [SimilarityCoder(), LearnedCoder(use_codebook_examples=False)]
+    ensemble = EnsembleCoder(coders, min_reviewed=10, extra_threshold=0.55)
+    ensemble.fit(codebook(), fake_embedder, reviewed(fake_embedder))
+    assert all(t >= 0.55 for t in ensemble.thresholds_.values())
