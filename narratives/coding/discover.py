@@ -87,6 +87,9 @@ def clustering_parameters(n: int, min_topic_size: int | None = None) -> dict[str
     }
 
 
+INTERVIEWER = ("Interviewer",)  # interviewers' questions are left out of the clustering
+
+
 def is_substantive(text: str) -> bool:
     """False for empty, filler ("N/A", "nothing to add") and very short answers."""
     stripped = text.strip()
@@ -110,7 +113,7 @@ def discover_themes(
     started = time.perf_counter()
     with project.connect() as connection:
         chosen_unit = choose_unit(connection, unit)
-        all_segments = load_segments(connection, unit=chosen_unit)
+        all_segments = load_segments(connection, unit=chosen_unit, exclude_speakers=INTERVIEWER)
         codebook = current_codebook(connection, codebook_name) if codebook_name else None
     if (seed_topics or zeroshot) and codebook is None:
         raise CodingError(

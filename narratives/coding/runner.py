@@ -61,6 +61,8 @@ class CodingConfig(BaseModel):
     min_reviewed: int = 20  # reviewed texts that switch the ensemble to stacking
     seed: int = 0
     batch_size: int = Field(default=2000, ge=1)
+    # Interviewers' questions are not data about the participant: left uncoded unless asked for.
+    skip_speakers: list[str] = Field(default_factory=lambda: ["Interviewer"])
 
 
 @dataclass
@@ -166,7 +168,7 @@ def code_project(
     from_file, (codebook, store_file) = codebook, _as_merged(project, codebook, user)
     with project.connect() as connection:
         chosen = choose_unit(connection, unit or config.unit)
-        segs = load_segments(connection, unit=chosen)
+        segs = load_segments(connection, unit=chosen, exclude_speakers=config.skip_speakers)
         previous = _latest_run(connection, codebook.name, chosen.value)
     cache = EmbeddingCache(project.engine)
     vectors = _embed(cache, embedder, [s.text for s in segs], report)

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 
-from sqlalchemy import Connection, and_, exists, insert, select
+from sqlalchemy import Connection, and_, exists, insert, or_, select
 
 from narratives.schema import Segment, SegmentUnit, text_hash
 from narratives.store.tables import documents, segments
@@ -65,8 +65,14 @@ def load_segments(
     document_id: int | None = None,
     ids: list[int] | None = None,
     current_only: bool = True,
+    exclude_speakers: Sequence[str] = (),
 ) -> list[Segment]:
+    """Segments in document order; ``exclude_speakers`` leaves out turns such as the interviewer's."""
     query = select(segments).order_by(segments.c.document_id, segments.c.idx)
+    if exclude_speakers:
+        query = query.where(
+            or_(segments.c.speaker.is_(None), segments.c.speaker.not_in(list(exclude_speakers)))
+        )
     if unit is not None:
         query = query.where(segments.c.unit == unit.value)
     if document_id is not None:

@@ -67,3 +67,13 @@ def test_segmenting_twice_adds_nothing(backend_project) -> None:  # type: ignore
     assert again.segments == 0
     with backend_project.connect() as connection:
         assert project_status(connection).segments_by_unit == {"paragraph": 1}
+
+
+def test_interviewer_turns_can_be_left_out(backend_project) -> None:  # type: ignore[no-untyped-def]
+    with backend_project.begin() as connection:
+        save_document(connection, transcript())
+        save_document(connection, survey_answer())
+    segment_project(backend_project, "sentence", user="tester")
+    with backend_project.connect() as connection:
+        kept = load_segments(connection, unit=SegmentUnit.sentence, exclude_speakers=["Interviewer"])
+    assert [s.speaker for s in kept] == ["P01", "P01", None, None]  # survey sentences have no speaker
