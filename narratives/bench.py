@@ -108,7 +108,8 @@ def bench_pipeline(rows: int = 2000, model: str | None = None) -> dict[str, Any]
 def bench_all(rows: int = 2000, ui: bool = True, model: str | None = None) -> dict[str, dict[str, Any]]:
     results = {"pipeline": bench_pipeline(rows, model)}
     if ui:
-        from narratives.bench_ui import bench_ui, build_large_project
+        from narratives.bench_project import build_large_project
+        from narratives.bench_ui import bench_ui
 
         with tempfile.TemporaryDirectory() as folder:
             path = Path(folder) / "large"

@@ -58,3 +58,13 @@ def tmp_project(tmp_path: Path) -> Iterator:
     project = init_project(tmp_path / "proj")
     yield project
     project.close()
+
+
+@pytest.fixture
+def study(tmp_path: Path) -> Iterator:
+    """The small hand-checked study of :mod:`tests.builders.study`, in a temporary project."""
+    from tests.builders.study import build_study
+
+    built = build_study(tmp_path / "study")
+    yield built
+    built.project.close()

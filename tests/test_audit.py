@@ -11,13 +11,13 @@ from sqlalchemy import func, select
 
 from narratives import panel
 from narratives.audit import audit_csv, audit_log, last_action, undo_last, withdrawn_review_ids
-from narratives.coding import edits
+from narratives.coding import edits, merge_split
 from narratives.errors import ReviewError
 from narratives.review import latest_decisions, record_review
 from narratives.schema import Decision, Review
 from narratives.store.codebooks import current_codebook
 from narratives.store.tables import events, reviews, suggestions
-from tests.ui.conftest import CODEBOOK, build_demo_project
+from tests.builders.demo_project import CODEBOOK, build_demo_project
 
 NEVER = "I never know who is coming."
 
@@ -143,7 +143,7 @@ def test_undo_create_retires_the_code(demo):
 def test_undo_merge_restores_codes_suggestions_and_withdraws_copied_reviews(demo):
     review(demo, "accept", "ana")
     with demo.project.begin() as c:
-        edits.merge_codes(c, CODEBOOK, "continuity", "listening", "ana")
+        merge_split.merge_codes(c, CODEBOOK, "continuity", "listening", "ana")
         assert len(last_action(c, "ana")) == 2  # target edit + source merge, one group
     undo_last(demo.project, "ana")
     with demo.project.connect() as c:

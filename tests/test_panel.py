@@ -10,7 +10,7 @@ from narratives.audit import undo_last
 from narratives.errors import ReviewError
 from narratives.store.events import list_events
 from narratives.store.tables import panel_responses, reviews
-from tests.ui.conftest import CODEBOOK, build_demo_project
+from tests.builders.demo_project import CODEBOOK, build_demo_project
 
 NEVER = "I never know who is coming."
 

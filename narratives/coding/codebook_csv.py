@@ -20,7 +20,7 @@ from difflib import get_close_matches
 from pathlib import Path
 from typing import Any
 
-from narratives.coding.codebook import LIST_FIELDS, CodebookProblems, Problem, validate_codebook
+from narratives.coding.codebook_validation import LIST_FIELDS, CodebookProblems, Problem, validate_codebook
 from narratives.schema import Code, Codebook
 
 STANDARD_COLUMNS = (

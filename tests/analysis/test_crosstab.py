@@ -1,10 +1,8 @@
-"""Themes by attribute and across waves on the hand-checked study of ``test_coded``."""
+"""Themes by attribute and across waves on the hand-checked study of :mod:`tests.builders.study`."""
 
 from __future__ import annotations
 
 import math
-from collections.abc import Iterator
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -18,14 +16,7 @@ from narratives.analysis.crosstab import (
     wave_pattern,
 )
 from narratives.errors import AnalysisError
-from tests.analysis.test_coded import CODEBOOK, Study, build_study
-
-
-@pytest.fixture
-def study(tmp_path: Path) -> Iterator[Study]:
-    built = build_study(tmp_path / "study")
-    yield built
-    built.project.close()
+from tests.builders.study import CODEBOOK, Study
 
 
 def _cells(frame, code_id: str) -> dict[str, tuple[int, int]]:  # type: ignore[no-untyped-def]

@@ -12,7 +12,7 @@ from narratives.analysis import overview as ov
 from narratives.review import record_review
 from narratives.schema import Decision, Review, utcnow
 from narratives.store.tables import coding_runs, documents, segments, suggestions
-from tests.ui.conftest import CODEBOOK, build_demo_project
+from tests.builders.demo_project import CODEBOOK, build_demo_project
 
 RUSHED = "The carers are always rushed."
 CALLS = "Nobody returned my calls."

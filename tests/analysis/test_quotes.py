@@ -1,9 +1,6 @@
-"""Balanced exemplar quotes on the hand-checked study of ``test_coded``."""
+"""Balanced exemplar quotes on the hand-checked study of :mod:`tests.builders.study`."""
 
 from __future__ import annotations
-
-from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 from sqlalchemy import select
@@ -15,14 +12,7 @@ from narratives.schema import Decision, Document, Review, Segment, SegmentUnit, 
 from narratives.store.documents import save_document
 from narratives.store.segments import save_segments
 from narratives.store.tables import segments
-from tests.analysis.test_coded import CODEBOOK, REVIEWER, Study, build_study
-
-
-@pytest.fixture
-def study(tmp_path: Path) -> Iterator[Study]:
-    built = build_study(tmp_path / "study")
-    yield built
-    built.project.close()
+from tests.builders.study import CODEBOOK, REVIEWER, Study
 
 
 def test_one_quote_per_participant_spread_over_groups_and_waves(study: Study) -> None:

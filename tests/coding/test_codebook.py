@@ -14,7 +14,6 @@ from typer.testing import CliRunner
 
 from narratives.cli import app
 from narratives.coding.codebook import (
-    CodebookProblems,
     ancestors,
     children,
     code_tree,
@@ -24,8 +23,8 @@ from narratives.coding.codebook import (
     leaf_codes,
     load_codebook,
     save_codebook,
-    validate_codebook,
 )
+from narratives.coding.codebook_validation import CodebookProblems, validate_codebook
 from narratives.errors import CodebookError
 from narratives.schema import Code, Codebook
 

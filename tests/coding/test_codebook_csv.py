@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 from typer.testing import CliRunner
 
 from narratives.cli import app
-from narratives.coding.codebook import CodebookProblems, leaf_codes, load_codebook
+from narratives.coding.codebook import leaf_codes, load_codebook
 from narratives.coding.codebook_csv import (
     codebook_from_nhs_csv,
     dump_codebook_csv,
@@ -24,6 +24,7 @@ from narratives.coding.codebook_csv import (
     slugify,
     split_cell,
 )
+from narratives.coding.codebook_validation import CodebookProblems
 from narratives.errors import CodebookError
 from narratives.schema import Code, Codebook
 

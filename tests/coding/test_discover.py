@@ -2,11 +2,8 @@
 
 from __future__ import annotations
 
-import random
-from collections.abc import Iterator
 from pathlib import Path
 
-import numpy as np
 import pytest
 from sqlalchemy import select
 
@@ -14,50 +11,17 @@ import narratives.coding.discover as discover
 from narratives.coding.discover import clustering_parameters, discover_themes, is_substantive
 from narratives.coding.runner import code_project
 from narratives.errors import CodingError
-from narratives.schema import SourceKind
 from narratives.store.project import Project, init_project
 from narratives.store.tables import candidates, discovery_runs, events
-from tests.coding.test_runner import FakeEmbedder, add_documents, make_codebook
-
-VOCAB = {
-    "waiting": ["waited", "months", "assessment", "delay", "queue", "weeks", "reply", "list"],
-    "staff": ["carer", "different", "agency", "rota", "workers", "continuity", "strangers", "visits"],
-    "money": ["charges", "bills", "savings", "pension", "costs", "invoice", "fees", "afford"],
-    "lonely": ["lonely", "isolated", "alone", "friends", "company", "silence", "nobody", "talk"],
-    "respite": ["respite", "break", "exhausted", "sleep", "holiday", "rest", "tired", "relief"],
-}
-FILLER = ["N/A", "Nothing to add.", "no", "None", "ok fine", "-", "Nothing else to say"]
-
-
-def comments(per_theme: int = 30, seed: int = 0) -> list[tuple[str, str]]:
-    """(theme, comment) survey answers built from each theme's words, plus filler answers."""
-    rng = random.Random(seed)
-    found = []
-    for theme, words in VOCAB.items():
-        for _ in range(per_theme):
-            a, b, c, d = rng.sample(words, 4)
-            found.append((theme, f"Honestly the {a} and {b} made {c} worse, {d} again."))
-    found += [("filler", text) for text in FILLER]
-    rng.shuffle(found)
-    return list(dict((text, (theme, text)) for theme, text in found).values())
-
-
-@pytest.fixture
-def survey(tmp_path: Path) -> Iterator[Project]:
-    made = init_project(tmp_path / "project")
-    answers = comments()
-    half = len(answers) // 2
-    groups = {"need_group": lambda n: {"need_group": "older" if n % 3 else "learning", "council": "Leeds"}}
-    add_documents(
-        made,
-        [[t] for _, t in answers[:half]],
-        kind=SourceKind.survey,
-        prefix="s",
-        attributes=groups["need_group"],
-    )
-    add_documents(made, [[t] for _, t in answers[half:]], kind=SourceKind.blog, prefix="b")
-    yield made
-    made.close()
+from tests.builders.themes import (
+    FILLER,
+    VOCAB,
+    FakeEmbedder,
+    add_documents,
+    comments,
+    fake_fit,
+    make_codebook,
+)
 
 
 @pytest.mark.parametrize(
@@ -93,16 +57,6 @@ def test_too_few_texts_says_so(tmp_path: Path) -> None:
     add_documents(made, [["The carers were kind."], ["N/A"], ["Nothing to add."]])
     with pytest.raises(CodingError, match="only 1 of 3 sentence segments"):
         discover_themes(made, embedder=FakeEmbedder(), user="ana")
-
-
-def fake_fit(texts, vectors, params, seed, embedder, guidance, keybert):  # type: ignore[no-untyped-def]
-    """Cluster by the theme words, standing in for BERTopic in the fast tests."""
-    topics = np.array(
-        [next((k for k, words in enumerate(VOCAB.values()) if any(w in t for w in words)), -1) for t in texts]
-    )
-    keywords = {k: words[:5] for k, words in enumerate(VOCAB.values())}
-    labels = {k: " / ".join(words[:3]) for k, words in keywords.items()}
-    return discover._Fit(topics=topics, keywords=keywords, labels=labels, stats={"fit_seconds": 0.0})
 
 
 def test_candidates_carry_quotes_sizes_and_overlap(survey: Project, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -6,14 +6,14 @@ import numpy as np
 import pytest
 from sqlalchemy import select
 
-from narratives.coding import edits
+from narratives.coding import edits, merge_split
 from narratives.errors import ReviewError
 from narratives.review import latest_decisions, record_review
 from narratives.schema import Code, Decision, Review
 from narratives.store.codebooks import code_history, current_codebook
 from narratives.store.events import list_events
 from narratives.store.tables import codebook_events, reviews, suggestions
-from tests.ui.conftest import CODEBOOK, build_demo_project
+from tests.builders.demo_project import CODEBOOK, build_demo_project
 
 RUSHED = "The carers are always rushed."
 NEVER = "I never know who is coming."
@@ -84,7 +84,7 @@ def test_merge_moves_current_suggestions_and_copies_reviews(demo):
     with demo.project.begin() as c:
         _review(c, demo, RUSHED, "continuity", "accept", "ana")
         _review(c, demo, NEVER, "continuity", "reject", "ben")
-        result = edits.merge_codes(c, CODEBOOK, "continuity", "listening", "ana")
+        result = merge_split.merge_codes(c, CODEBOOK, "continuity", "listening", "ana")
     assert result.suggestions_moved == 5  # three ensemble rows and two phrase-coder rows
     with demo.project.connect() as c:
         current = c.execute(
@@ -117,7 +117,7 @@ def test_merge_keeps_target_positive_decision(demo):
     with demo.project.begin() as c:
         _review(c, demo, RUSHED, "listening", "add", "ana", suggestion=False)
         _review(c, demo, RUSHED, "continuity", "reject", "ana")
-        edits.merge_codes(c, CODEBOOK, "continuity", "listening", "ana")
+        merge_split.merge_codes(c, CODEBOOK, "continuity", "listening", "ana")
         state = latest_decisions(c, CODEBOOK)
     assert state[(demo.segment_ids[RUSHED], "listening")] == {"ana": "add"}
 
@@ -125,14 +125,14 @@ def test_merge_keeps_target_positive_decision(demo):
 def test_merge_refuses_itself_and_descendants(demo):
     with demo.project.begin() as c:
         with pytest.raises(ReviewError, match="into itself"):
-            edits.merge_codes(c, CODEBOOK, "choice", "choice", "ana")
+            merge_split.merge_codes(c, CODEBOOK, "choice", "choice", "ana")
         with pytest.raises(ReviewError, match="own descendant"):
-            edits.merge_codes(c, CODEBOOK, "access", "waiting", "ana")
+            merge_split.merge_codes(c, CODEBOOK, "access", "waiting", "ana")
 
 
 def test_merge_moves_children_to_target(demo):
     with demo.project.begin() as c:
-        edits.merge_codes(c, CODEBOOK, "access", "choice", "ana")
+        merge_split.merge_codes(c, CODEBOOK, "access", "choice", "ana")
         book = current_codebook(c, CODEBOOK)
     assert book.code("waiting").parent == "choice" and book.code("paperwork").parent == "choice"
 
@@ -151,7 +151,7 @@ class KeywordEmbedder:
 def test_split_with_embedder_resuggests_between_the_two(demo):
     new = Code(id="rota", name="Changing rota", definition="The rota changes every week.")
     with demo.project.begin() as c:
-        result = edits.split_code(c, CODEBOOK, "continuity", new, "ana", embedder=KeywordEmbedder())
+        result = merge_split.split_code(c, CODEBOOK, "continuity", new, "ana", embedder=KeywordEmbedder())
         rows = c.execute(
             select(
                 suggestions.c.segment_id, suggestions.c.code_id, suggestions.c.score, suggestions.c.coder
@@ -172,7 +172,7 @@ def test_split_with_embedder_resuggests_between_the_two(demo):
 def test_split_without_embedder_flags_segments_for_review(demo):
     new = Code(id="rota", name="Changing rota", definition="The rota changes every week.")
     with demo.project.begin() as c:
-        result = edits.split_code(c, CODEBOOK, "continuity", new, "ana")
+        result = merge_split.split_code(c, CODEBOOK, "continuity", new, "ana")
         still = c.execute(
             select(suggestions.c.id).where(
                 suggestions.c.current.is_(True),

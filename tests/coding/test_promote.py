@@ -21,9 +21,7 @@ from narratives.errors import ReviewError
 from narratives.store.codebooks import code_history, current_codebook
 from narratives.store.project import Project
 from narratives.store.tables import candidate_events, events
-from tests.coding.test_discover import fake_fit
-from tests.coding.test_discover import survey as survey
-from tests.coding.test_runner import FakeEmbedder, make_codebook
+from tests.builders.themes import FakeEmbedder, fake_fit, make_codebook
 
 BOOK = "test-book"
 

@@ -16,7 +16,7 @@ from narratives.store.codebooks import store_codebook
 from narratives.store.project import Project, init_project
 from narratives.store.segments import load_segments
 from narratives.store.tables import coding_runs, suggestions
-from tests.coding.test_runner import FakeEmbedder, add_documents, make_codebook, theme_documents
+from tests.builders.themes import FakeEmbedder, add_documents, make_codebook, theme_documents
 
 BOOK = "test-book"
 

@@ -25,7 +25,7 @@ from typing import Any
 
 import pytest
 
-from tests.ui.conftest import DemoProject, build_demo_project
+from tests.builders.demo_project import DemoProject, build_demo_project
 
 REPO = Path(__file__).resolve().parents[2]
 E2E = Path(__file__).resolve().parent

@@ -16,8 +16,8 @@ import pytest
 from sqlalchemy import select
 
 from narratives.store.tables import candidate_events, codes, events, reviews
+from tests.builders.demo_project import CODEBOOK, DemoProject
 from tests.e2e.conftest import Server, copy_for_docs, run_axe, screenshot, wait_for_app, write_axe_summary
-from tests.ui.conftest import CODEBOOK, DemoProject
 
 pytestmark = pytest.mark.browser
 

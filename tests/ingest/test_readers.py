@@ -10,7 +10,7 @@ from narratives.errors import IngestError
 from narratives.ingest.attributes_file import read_attributes_file
 from narratives.ingest.readers import ReadOptions, read_file, read_files
 from narratives.schema import SourceKind
-from tests.ingest.conftest import minimal_pdf
+from tests.builders.pdf import minimal_pdf
 
 
 def test_txt_kind_blog_is_split_into_posts(fixtures: Path) -> None:

@@ -11,7 +11,7 @@ from narratives.ingest.docx import read_docx
 from narratives.ingest.html import read_html
 from narratives.ingest.pdf import read_pdf
 from narratives.schema import SourceKind
-from tests.ingest.conftest import minimal_pdf
+from tests.builders.pdf import minimal_pdf
 
 
 def write_docx(path: Path, paragraphs: list[str], title: str = "", author: str = "") -> Path:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import zipfile
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -11,30 +10,15 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from lxml import etree
 
-from narratives.interop.refi_qda import (
-    NS,
-    SCHEMA_PATH,
-    export_codebook_qdc,
-    export_qdpx,
-    import_qdpx_codebook,
-    import_qdpx_codings,
-    schema_errors,
-)
+from narratives.interop.refi_qda import NS, SCHEMA_PATH, export_codebook_qdc, export_qdpx, schema_errors
+from narratives.interop.refi_qda_import import import_qdpx_codebook, import_qdpx_codings
 from narratives.review import record_review
 from narratives.schema import Code, Codebook, Decision, Document, Review, Segment, SegmentUnit, SourceKind
 from narratives.store.codebooks import store_codebook
 from narratives.store.documents import save_document
 from narratives.store.project import init_project
 from narratives.store.segments import load_segments, save_segments
-from tests.analysis.test_coded import CODEBOOK, CODES, DOCUMENTS, Study, build_study
-
-
-@pytest.fixture
-def study(tmp_path: Path) -> Iterator[Study]:
-    built = build_study(tmp_path / "study")
-    yield built
-    built.project.close()
-
+from tests.builders.study import CODEBOOK, CODES, DOCUMENTS, Study
 
 SHARED = Path(__file__).resolve().parents[2].parent / "shared" / "refi-qda"
 

@@ -15,7 +15,7 @@ from narratives.interop.reviews_csv import export_reviews_csv, import_reviews_cs
 from narratives.store.project import Project, init_project
 from narratives.store.segments import load_segments
 from narratives.store.tables import events, reviews
-from tests.coding.test_runner import FakeEmbedder, add_documents, make_codebook, theme_documents
+from tests.builders.themes import FakeEmbedder, add_documents, make_codebook, theme_documents
 
 BOOK = "test-book"
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 
 import openpyxl
@@ -20,14 +19,7 @@ from narratives.review import record_review
 from narratives.schema import Decision, Document, Review, Segment, SegmentUnit, SourceKind
 from narratives.store.documents import save_document
 from narratives.store.segments import load_segments, save_segments
-from tests.analysis.test_coded import CODEBOOK, REVIEWER, Study, build_study
-
-
-@pytest.fixture
-def study(tmp_path: Path) -> Iterator[Study]:
-    built = build_study(tmp_path / "study")
-    yield built
-    built.project.close()
+from tests.builders.study import CODEBOOK, REVIEWER, Study
 
 
 def test_one_row_per_segment_code_with_context(study: Study) -> None:

@@ -15,7 +15,7 @@ from narratives.store.codebooks import current_codebook
 from narratives.store.events import list_events
 from narratives.store.project import init_project
 from narratives.store.tables import panel_quotes, panel_responses, reviews
-from tests.ui.conftest import CODEBOOK, build_demo_project
+from tests.builders.demo_project import CODEBOOK, build_demo_project
 
 APP = Path(__file__).resolve().parents[2] / "app.py"
 PAGES = "narratives/ui/pages"

@@ -8,7 +8,7 @@ from pathlib import Path
 import pandas as pd
 import streamlit as st
 
-from narratives.coding import edits
+from narratives.coding import edits, merge_split
 from narratives.review import reviewed_labels
 from narratives.schema import Code
 from narratives.store.codebooks import code_history, current_codes
@@ -235,7 +235,7 @@ def _merge(project, codebook: str, user: str, names: dict[str, str]) -> None:  #
     if submitted and source and target:
         _done(
             project,
-            lambda c: edits.merge_codes(c, codebook, source, target, user),
+            lambda c: merge_split.merge_codes(c, codebook, source, target, user),
             f"Merged {names[source]} into {names[target]}.",
         )
 
@@ -258,7 +258,9 @@ def _split(project, codebook: str, user: str, names: dict[str, str]) -> None:  #
         embedder = common.embedder(None) if use_model else None
         message = f"Split {names[code_id]}: created {new.name}."
         _done(
-            project, lambda c: edits.split_code(c, codebook, code_id, new, user, embedder=embedder), message
+            project,
+            lambda c: merge_split.split_code(c, codebook, code_id, new, user, embedder=embedder),
+            message,
         )
 
 

@@ -1,44 +1,21 @@
-"""De-identifying quotes before they leave the research team (reports, panels, exports).
+"""The de-identification rules: finding personal details in a text and replacing them.
 
-:func:`find_identifiers` finds personal details with exact offsets (``text[start:end] == span.text``):
-email addresses, UK phone numbers, UK postcodes, NHS numbers (check digit validated), National
-Insurance numbers, full dates, street addresses, links and @handles, people's names (a title and a
-capitalised word, a common first name with or without a surname, names the project knows) and places
-the project knows (its councils). :func:`pseudonymise` replaces them with ``[name]``, ``[phone]``, ...
-or with consistent pseudonyms (``Person KQXB``) stable within a project through a salted hash.
-
-It is rule-based, not a trained model: it finds what matches its patterns and lists, and misses
-what does not (an unusual first name on its own, a town the project never named, "my neighbour at
-number 12"). Read a sample before sharing; add names and places to ``PROJECT/deidentify.toml``::
-
-    names = ["Kev", "Lorna"]        # always redacted as names
-    places = ["Peterborough"]       # always redacted as places
-    keep = ["Hope"]                 # never redacted
-    style = "consistent"            # or "brackets" (the default)
+:func:`find_identifiers` gives spans with exact offsets (``text[start:end] == span.text``);
+:func:`pseudonymise` replaces them with labels or consistent pseudonyms. What they find and miss is
+described in :mod:`narratives.deidentify`.
 """
 
 from __future__ import annotations
 
 import hashlib
 import re
-import tomllib
-from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
-from typing import Any, Literal
-
-from sqlalchemy import Connection, select
-
-from narratives.errors import ProjectError
-from narratives.store.project import Project
-from narratives.store.tables import attributes, documents, participants
-from narratives.store.tables import settings as settings_table
+from typing import Literal
 
 Style = Literal["brackets", "consistent"]
-SETTINGS_FILE = "deidentify.toml"
-SALT_KEY = "deidentify.salt"
 LABELS = {
     "name": "[name]",
     "place": "[place]",
@@ -172,7 +149,7 @@ class DeidentifiedText:
 
 @lru_cache(maxsize=1)
 def first_names() -> frozenset[str]:
-    path = Path(__file__).with_name("data") / "first_names.txt"
+    path = Path(__file__).parent.parent / "data" / "first_names.txt"
     lines = (line.strip() for line in path.read_text(encoding="utf-8").splitlines())
     return frozenset(line for line in lines if line and not line.startswith("#"))
 
@@ -428,178 +405,3 @@ def deidentify_text(
         text, known_names=known_names, known_places=known_places, keep=keep, lone_first_names=lone_first_names
     )
     return _replace(text, spans, style, salt)
-
-
-# ------------------------------------------------------------------------------------------ projects
-
-NAME_KEYS = {"name", "full_name", "first_name", "last_name", "surname", "participant_name", "pa", "pa_name"}
-NAME_KEYS |= {"carer_name", "worker_name", "social_worker", "key_worker", "keyworker"}
-PLACE_KEYS = {"council", "council_name", "local_authority", "authority", "la", "borough", "district"}
-PLACE_KEYS |= {"county", "town", "city", "village", "place", "location", "locality"}
-NOT_PROPER = {"yes", "no", "true", "false", "none", "n/a", "na", "unknown", "other", "missing", "-"}
-
-
-@dataclass(frozen=True)
-class DeidentificationSettings:
-    """What a project de-identifies beyond the built-in rules, and how (see the module docstring)."""
-
-    names: tuple[str, ...] = ()
-    places: tuple[str, ...] = ()
-    keep: tuple[str, ...] = ()
-    style: Style = "brackets"
-    salt: str = ""
-
-    def apply(self, text: str) -> DeidentifiedText:
-        return deidentify_text(
-            text,
-            known_names=self.names,
-            known_places=self.places,
-            keep=self.keep,
-            style=self.style,
-            salt=self.salt,
-        )
-
-    def find(self, text: str) -> list[Span]:
-        return find_identifiers(text, known_names=self.names, known_places=self.places, keep=self.keep)
-
-
-def _proper_noun(value: object) -> bool:
-    """A value that reads like a name or a place: letters, each main word capitalised."""
-    if (
-        not isinstance(value, str)
-        or not 1 < len(value.strip()) <= 80
-        or value.strip().casefold() in NOT_PROPER
-    ):
-        return False
-    words = value.split()
-    return all(not any(c.isdigit() for c in w) for w in words) and all(
-        w[0].isupper() or w in {"upon", "on", "under", "le", "de", "and", "of", "in", "the"} for w in words
-    )
-
-
-def project_folder(connection: Connection) -> Path | None:
-    """The project folder of a SQLite project database (where ``deidentify.toml`` lives), if known."""
-    url = connection.engine.url
-    if url.get_backend_name() != "sqlite" or not url.database or url.database == ":memory:":
-        return None
-    folder = Path(url.database).parent
-    return folder if (folder / "narratives.toml").exists() else None
-
-
-def _settings_file(folder: Path | None) -> dict[str, Any]:
-    path = folder / SETTINGS_FILE if folder is not None else None
-    if path is None or not path.exists():
-        return {}
-    try:
-        found = tomllib.loads(path.read_text(encoding="utf-8"))
-    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as error:
-        raise ProjectError(f"cannot read the de-identification settings ({error}).", where=path) from None
-    for key in ("names", "places", "keep"):
-        if not isinstance(found.get(key, []), list) or not all(
-            isinstance(v, str) for v in found.get(key, [])
-        ):
-            raise ProjectError(f"'{key}' must be a list of quoted words.", where=path, fix=f'{key} = ["..."]')
-    if found.get("style", "brackets") not in ("brackets", "consistent"):
-        raise ProjectError('\'style\' must be "brackets" or "consistent".', where=path)
-    return found
-
-
-def _salt(connection: Connection) -> str:
-    """The stored salt, else one derived from the project's first document (stable, not guessable)."""
-    stored = connection.execute(
-        select(settings_table.c.value).where(settings_table.c.key == SALT_KEY)
-    ).scalar()
-    if stored:
-        return str(stored)
-    first = connection.execute(select(documents.c.content_hash).order_by(documents.c.id).limit(1)).scalar()
-    return hashlib.sha256(f"narratives.deidentify\x1f{first or ''}".encode()).hexdigest()
-
-
-def settings_from_connection(connection: Connection, folder: Path | None = None) -> DeidentificationSettings:
-    """Known names and places from the project's attributes, participants and authors, plus its file.
-
-    Participant keys such as ``P03`` are pseudonyms already and left alone; a key that reads like a
-    personal name ("Daniel Smith") is treated as one. ``folder`` defaults to the SQLite project's.
-    """
-    names: set[str] = set()
-    places: set[str] = set()
-    for key, value in connection.execute(select(attributes.c.key, attributes.c.value).distinct()):
-        normal = str(key).strip().casefold().replace(" ", "_")
-        if _proper_noun(value) and normal in PLACE_KEYS:
-            places.add(value)
-        elif _proper_noun(value) and (normal in NAME_KEYS or normal.endswith("_name")):
-            names.add(value)
-    people = connection.execute(select(participants.c.key)).scalars()
-    authors = connection.execute(select(documents.c.author).distinct()).scalars()
-    names.update(v for v in [*people, *authors] if _proper_noun(v) and v.replace(" ", "").isalpha())
-    found = _settings_file(folder if folder is not None else project_folder(connection))
-    return DeidentificationSettings(
-        names=tuple(sorted(names | set(found.get("names", [])))),
-        places=tuple(sorted(places | set(found.get("places", [])))),
-        keep=tuple(found.get("keep", [])),
-        style=found.get("style", "brackets"),
-        salt=str(found.get("salt") or _salt(connection)),
-    )
-
-
-def deidentification_settings(project: Project) -> DeidentificationSettings:
-    """The project's settings: :func:`settings_from_connection` with ``PROJECT/deidentify.toml``."""
-    with project.connect() as connection:
-        return settings_from_connection(connection, folder=project.path)
-
-
-def text_redactor(
-    connection: Connection, deidentify: bool | DeidentificationSettings
-) -> Callable[[str], str]:
-    """What output code calls on each piece of text: de-identifies it, or returns it as it is."""
-    if deidentify is False:
-        return lambda text: text
-    found = (
-        deidentify
-        if isinstance(deidentify, DeidentificationSettings)
-        else settings_from_connection(connection)
-    )
-    return lambda text: found.apply(text).text if isinstance(text, str) else text
-
-
-# ------------------------------------------------------------------------------------------ previews
-
-
-@dataclass
-class Finding:
-    document_id: int
-    replacement: Replacement
-    context: str  # the original text around it
-
-
-@dataclass
-class DeidentificationScan:
-    """What de-identifying a project's documents would replace (nothing is changed)."""
-
-    documents: int = 0
-    counts: Counter[str] = field(default_factory=Counter)
-    examples: list[Finding] = field(default_factory=list)
-
-
-def scan_documents(
-    connection: Connection,
-    found: DeidentificationSettings,
-    *,
-    document_ids: Sequence[int] | None = None,
-    examples: int = 10,
-    context: int = 30,
-) -> DeidentificationScan:
-    """Counts by kind over the current documents (or ``document_ids``), and the first ``examples``."""
-    query = select(documents.c.id, documents.c.text).order_by(documents.c.id)
-    query = query.where(
-        documents.c.current.is_(True) if document_ids is None else documents.c.id.in_(document_ids)
-    )
-    scan = DeidentificationScan()
-    for document_id, text in connection.execute(query):
-        scan.documents += 1
-        for replaced in found.apply(text).replacements:
-            scan.counts[replaced.kind] += 1
-            if len(scan.examples) < examples:
-                around = text[max(0, replaced.start - context) : replaced.end + context]
-                scan.examples.append(Finding(int(document_id), replaced, " ".join(around.split())))
-    return scan
