@@ -66,10 +66,10 @@ def run_pipeline(
         )
     for unit in config.get("segment", {}).get("units", []):
         started = time.perf_counter()
-        report = segment_project(project, unit, user=user)
-        result.segment.append(report)
+        segmented = segment_project(project, unit, user=user)
+        result.segment.append(segmented)
         result.timings[f"segment {unit}"] = time.perf_counter() - started
-        say(f"segmented into {unit}s: {report.segments} new segments ({report.pipeline})")
+        say(f"segmented into {unit}s: {segmented.segments} new segments ({segmented.pipeline})")
     if "code" in config:
         started = time.perf_counter()
         result.coding = _code(project, config["code"], base, user, say)

@@ -20,8 +20,13 @@ from narratives.schema import Codebook
 class Embedder(Protocol):
     """Turns texts into L2-normalised float32 vectors of shape (n, dim)."""
 
-    name: str  # recorded on every suggestion, e.g. "sentence-transformers/all-MiniLM-L6-v2"
-    dim: int
+    @property
+    def name(self) -> str:
+        """Recorded on every suggestion, e.g. "all-MiniLM-L6-v2"."""
+        ...
+
+    @property
+    def dim(self) -> int: ...
 
     def encode(self, texts: Sequence[str]) -> np.ndarray: ...
 
