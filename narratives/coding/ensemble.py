@@ -15,12 +15,23 @@ come out too low for further codes, hence the floor. ``predict`` lifts a best co
 ``top_threshold`` to its code's threshold, so "score >= threshold" is the decision everywhere the
 scores are used (the runner, the review queue, the pages).
 The evidence kept for a cell is the strongest contributing coder's.
+
+A long text often raises several matters, one per sentence, and its embedding blurs them: with
+``sentence_pooling`` (and the embedder given to ``fit``), a text of two or more sentences also has
+each sentence scored, and each code keeps its highest probability over the whole text and its
+sentences (max pooling, as in multiple-instance learning). Only without stacking: the calibrator and
+thresholds are fitted on whole-text scores, and a maximum over several sentences sits higher than
+they expect (measured on NHS FFT at k=25, pooling there cost about 0.01 F1). Sentence segments are
+left as they are; the runner and ``evaluate`` take the same path, so response-level units are coded
+the same way.
 """
 
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Sequence
+from dataclasses import replace
 from typing import Any
 
 import numpy as np
@@ -37,6 +48,27 @@ logger = logging.getLogger(__name__)
 DEFAULT_WEIGHTS = {"similarity": 0.25, "learned": 0.75}
 FEATURES = ("learned_logit", "learned_fitted", "similarity_logit", "phrase")
 THRESHOLD_GRID = np.round(np.arange(0.1, 0.91, 0.025), 3)
+SENTENCE_BREAK = re.compile(r"(?<=[.!?])\s+|\s*\n\s*")
+
+
+def sentence_spans(text: str, min_chars: int = 15) -> list[tuple[int, int]]:
+    """(start, end) of the sentences of ``text`` with at least ``min_chars`` characters, trimmed;
+    [] when there are fewer than two."""
+    spans, start = [], 0
+    for found in [*SENTENCE_BREAK.finditer(text), None]:
+        end = found.start() if found is not None else len(text)
+        piece = text[start:end]
+        left = start + len(piece) - len(piece.lstrip())
+        right = start + len(piece.rstrip())
+        if right - left >= min_chars:
+            spans.append((left, right))
+        start = found.end() if found is not None else len(text)
+    return spans if len(spans) > 1 else []
+
+
+def sentences_of(text: str, min_chars: int = 15) -> list[str]:
+    """The sentences of ``text`` with at least ``min_chars`` characters; [] when there are fewer than two."""
+    return [text[start:end] for start, end in sentence_spans(text, min_chars)]
 
 
 def _logit(p: np.ndarray) -> np.ndarray:
@@ -67,6 +99,7 @@ class EnsembleCoder:
     its own threshold counts as much as the global one. ``top_threshold`` is the probability a
     text's best code needs (``None`` turns the best-code rule off); ``extra_threshold`` the floor of
     every code's own threshold when stacked. ``weights`` blend the coders without reviews.
+    ``sentence_pooling`` max-pools each code over a text's sentences when not stacked.
     """
 
     name = "ensemble"
@@ -82,6 +115,7 @@ class EnsembleCoder:
         C: float = 1.0,
         top_threshold: float | None = 0.2,
         extra_threshold: float = 0.5,
+        sentence_pooling: bool = True,
     ):
         self.coders = (
             list(coders) if coders is not None else [PhraseCoder(), SimilarityCoder(), LearnedCoder()]
@@ -93,6 +127,7 @@ class EnsembleCoder:
         self.C = C
         self.top_threshold = top_threshold
         self.extra_threshold = extra_threshold
+        self.sentence_pooling = sentence_pooling
 
     def get_config(self) -> dict:
         config: dict[str, Any] = {
@@ -105,6 +140,7 @@ class EnsembleCoder:
             "C": self.C,
             "top_threshold": self.top_threshold,
             "extra_threshold": self.extra_threshold,
+            "sentence_pooling": self.sentence_pooling,
             "coders": [coder.get_config() for coder in self.coders],
         }
         if hasattr(self, "mode_"):
@@ -125,6 +161,7 @@ class EnsembleCoder:
         self, codebook: Codebook, embedder: Embedder, examples: LabelledExamples | None = None
     ) -> EnsembleCoder:
         self.code_ids_ = [code.id for code in codes_to_score(codebook)]
+        self.embedder_: Embedder | None = embedder
         for coder in self.coders:
             coder.fit(codebook, embedder, examples)
         self.calibrator_: LogisticRegression | None = None
@@ -239,9 +276,48 @@ class EnsembleCoder:
 
     def predict(self, texts: Sequence[str], embeddings: np.ndarray) -> CoderOutput:
         outputs = self._outputs(texts, embeddings)
-        scores = self._lift_best(self._combine(outputs))
+        pooled, from_sentences = self._pooled(texts, self._combine(outputs))
+        scores = self._lift_best(pooled)
         evidence = self._evidence(outputs, scores)
+        evidence |= {cell: ev for cell, ev in from_sentences.items() if scores[cell] >= 0.1}
         return CoderOutput(self.name, self.version, list(self.code_ids_), scores, evidence, self.get_config())
+
+    def _pooled(
+        self, texts: Sequence[str], scores: np.ndarray
+    ) -> tuple[np.ndarray, dict[tuple[int, int], Evidence]]:
+        """Each code's highest probability over the whole text and its sentences (see the module doc),
+        and the evidence of the cells a sentence won, with offsets into the whole text."""
+        embedder = getattr(self, "embedder_", None)
+        stacked = getattr(self, "calibrator_", None) is not None
+        if not self.sentence_pooling or stacked or embedder is None or not len(texts):
+            return scores, {}
+        owners, starts, sentences = [], [], []
+        for i, text in enumerate(texts):
+            for start, end in sentence_spans(text):
+                owners.append(i), starts.append(start), sentences.append(text[start:end])
+        if not sentences:
+            return scores, {}
+        vectors = np.asarray(embedder.encode(sentences), dtype=np.float32)
+        outputs = self._outputs(sentences, vectors)
+        per_sentence = self._combine(outputs)
+        pooled = scores.copy()
+        np.maximum.at(pooled, np.array(owners), per_sentence)
+        evidence: dict[tuple[int, int], Evidence] = {}
+        sentence_evidence = self._evidence(outputs, per_sentence)
+        for (r, j), ev in sentence_evidence.items():
+            i = owners[r]
+            if (
+                per_sentence[r, j] > scores[i, j]
+                and per_sentence[r, j] >= pooled[i, j]
+                and (i, j) not in evidence
+            ):
+                shift = starts[r]
+                evidence[(i, j)] = replace(
+                    ev,
+                    start=ev.start + shift if ev.start is not None else None,
+                    end=ev.end + shift if ev.end is not None else None,
+                )
+        return pooled, evidence
 
     def _lift_best(self, scores: np.ndarray) -> np.ndarray:
         """Raise each text's best code to its threshold when it reaches ``top_threshold``."""

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from narratives.coding.base import CoderOutput, LabelledExamples
-from narratives.coding.ensemble import EnsembleCoder, best_f1_threshold
+from narratives.coding.ensemble import EnsembleCoder, best_f1_threshold, sentences_of
 from narratives.coding.learned import LearnedCoder
 from narratives.coding.phrase import PhraseCoder
 from narratives.coding.similarity import SimilarityCoder
@@ -99,3 +99,46 @@ def test_stacked_thresholds_never_fall_below_the_extra_floor(fake_embedder) -> N
     ensemble = EnsembleCoder(coders, min_reviewed=10, extra_threshold=0.55)
     ensemble.fit(codebook(), fake_embedder, reviewed(fake_embedder))
     assert all(t >= 0.55 for t in ensemble.thresholds_.values())
+
+
+def test_sentences_of_splits_only_texts_with_two_or_more_sentences() -> None:
+    assert sentences_of("The nurses were kind. We waited for six hours!") == [
+        "The nurses were kind.",
+        "We waited for six hours!",
+    ]
+    assert sentences_of("One sentence only.") == []
+    assert sentences_of("Good. The parking was awful and expensive.") == []  # short pieces are dropped
+
+
+def test_sentence_pooling_keeps_each_codes_best_sentence(fake_embedder) -> None:
+    text = "The budget was cut again this year. Then we were left on the waiting list."
+    parts = sentences_of(text)
+    pooled = EnsembleCoder([PhraseCoder(), SimilarityCoder()], top_threshold=None).fit(
+        codebook(), fake_embedder
+    )
+    whole = EnsembleCoder([PhraseCoder(), SimilarityCoder()], top_threshold=None, sentence_pooling=False).fit(
+        codebook(), fake_embedder
+    )
+    each = whole.predict([text, *parts], fake_embedder.encode([text, *parts])).scores
+    scores = pooled.predict([text], fake_embedder.encode([text])).scores
+    assert np.allclose(scores[0], each.max(axis=0), atol=1e-6)
+    assert pooled.get_config()["sentence_pooling"] is True
+
+
+def test_sentence_pooling_is_off_when_stacked(fake_embedder) -> None:
+    coders = [PhraseCoder(), SimilarityCoder(), LearnedCoder(use_codebook_examples=False)]
+    ensemble = EnsembleCoder(coders, min_reviewed=10).fit(codebook(), fake_embedder, reviewed(fake_embedder))
+    assert ensemble.mode_ == "stacked"
+    texts = ["The budget was cut again this year. Then we were left on the waiting list."]
+    vectors = fake_embedder.encode(texts)
+    encoded = fake_embedder.encoded
+    ensemble.predict(texts, vectors)
+    assert fake_embedder.encoded == encoded  # no sentence was embedded
+
+
+def test_sentence_pooling_evidence_points_into_the_whole_text(fake_embedder) -> None:
+    text = "The staff were all very kind to us. Then we sat on the waiting list for a year."
+    ensemble = EnsembleCoder([PhraseCoder(), SimilarityCoder()]).fit(codebook(), fake_embedder)
+    output = ensemble.predict([text], fake_embedder.encode([text]))
+    ev = output.evidence[(0, 0)]
+    assert ev.kind == "phrase" and text[ev.start : ev.end].lower() == "waiting list"
