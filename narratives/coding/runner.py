@@ -173,7 +173,7 @@ def code_project(
     cache = EmbeddingCache(project.engine)
     vectors = _embed(cache, embedder, [s.text for s in segs], report)
     training = prepare_training(project, codebook, embedder, cache, config)
-    ensemble = _ensemble(config, training)
+    ensemble = _ensemble(config, training, codebook)
     config_doc = _config_document(config, embedder, ensemble, training, chosen)
     config_hash = hashlib.sha256(json.dumps(config_doc, sort_keys=True, default=str).encode()).hexdigest()
     plan = _plan(previous, codebook, [c.id for c in codes_to_score(codebook)], config_hash, segs)
@@ -263,7 +263,7 @@ def _embed(cache: EmbeddingCache, embedder: Embedder, texts: list[str], report: 
     return np.vstack(parts)
 
 
-def _ensemble(config: CodingConfig, training: Training) -> EnsembleCoder:
+def _ensemble(config: CodingConfig, training: Training, codebook: Codebook) -> EnsembleCoder:
     unknown = set(config.coders) - {"phrase", "similarity", "learned"}
     if unknown:
         raise CodingError(
@@ -276,7 +276,9 @@ def _ensemble(config: CodingConfig, training: Training) -> EnsembleCoder:
         coders.append(SimilarityCoder())
     if training.learned is not None:
         coders.append(training.learned)
-    elif "learned" in config.coders and training.examples is not None:
+    elif "learned" in config.coders and (
+        training.examples is not None or any(code.examples for code in codebook.active_codes)
+    ):
         training.trained = LearnedCoder(random_state=config.seed)
         training.status = "trained"
         coders.append(training.trained)
@@ -299,7 +301,9 @@ def _config_document(
         "embedder": embedder.name,
         "ensemble": {k: v for k, v in ensemble.get_config().items() if k != "coders"},
         "coders": coder_configs,
-        "training_digest": training.digest,
+        # Reviews, not codebook examples: a changed code's examples re-score that code (its
+        # fingerprint), while new reviews retrain the coder and re-code everything.
+        "training_digest": training.reviews_digest,
     }
 
 

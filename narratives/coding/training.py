@@ -36,7 +36,8 @@ class Training:
     """Reviewed examples for the learned coder and the ensemble, and the learned coder to use."""
 
     examples: LabelledExamples | None
-    digest: str  # what the learned coder was (or would be) trained on
+    digest: str  # what the learned coder was (or would be) trained on: reviews and codebook examples
+    reviews_digest: str = ""  # the reviews alone: new reviews re-code everything, codebook edits do not
     learned: LearnedCoder | None = None  # loaded from the project, reviews unchanged
     trained: LearnedCoder | None = None  # trained in this run, to be saved
     status: str = "off"
@@ -60,19 +61,19 @@ def prepare_training(
         ids = sorted({label.segment_id for label in labels})
         texts = {s.id: s.text for s in load_segments(connection, ids=ids, current_only=False)} if ids else {}
     ids = [i for i in ids if i in texts]
-    if not ids:
-        return Training(examples=None, digest="none")
     accepted: dict[int, set[str]] = {i: set() for i in ids}
     rejected: dict[int, set[str]] = {i: set() for i in ids}
     for label in labels:
         if label.segment_id in texts:
             (accepted if label.applies else rejected)[label.segment_id].add(label.code_id)
-    examples = LabelledExamples(
-        texts=[texts[i] for i in ids],
-        embeddings=cache.embed(embedder, [texts[i] for i in ids]),
-        labels=[accepted[i] for i in ids],
-        rejected=[rejected[i] for i in ids],
-    )
+    examples = None  # with no reviews, the learned coder trains on the codebook's examples alone
+    if ids:
+        examples = LabelledExamples(
+            texts=[texts[i] for i in ids],
+            embeddings=cache.embed(embedder, [texts[i] for i in ids]),
+            labels=[accepted[i] for i in ids],
+            rejected=[rejected[i] for i in ids],
+        )
     basis = {
         "labels": [[text_hash(texts[i]), sorted(accepted[i]), sorted(rejected[i])] for i in ids],
         "codebook_examples": {c.id: [c.examples, c.near_misses] for c in codebook.active_codes},
@@ -80,7 +81,9 @@ def prepare_training(
         "seed": config.seed,
     }
     digest = hashlib.sha256(json.dumps(basis, sort_keys=True).encode()).hexdigest()
-    training = Training(examples=examples, digest=digest)
+    reviews_basis = {k: v for k, v in basis.items() if k != "codebook_examples"}
+    reviews_digest = hashlib.sha256(json.dumps(reviews_basis, sort_keys=True).encode()).hexdigest()
+    training = Training(examples=examples, digest=digest, reviews_digest=reviews_digest)
     if "learned" in config.coders:
         with project.connect() as connection:
             training.learned = load_learned(connection, codebook.name, embedder.name, digest)

@@ -266,3 +266,10 @@ def test_recoding_with_the_file_keeps_codes_made_in_the_project(project: Project
     assert not codebook.code("promoted").retired
     assert codebook.code("waiting").name == "Waiting for support"  # the project's rename survives
     assert "promoted" in again.codes_recoded  # and the new code is scored
+
+
+def test_a_new_project_learns_from_the_codebook_examples(project: Project) -> None:
+    first = code_project(project, make_codebook(), embedder=FakeEmbedder(), user="ana")
+    again = code_project(project, make_codebook(), embedder=FakeEmbedder(), user="ana")
+    assert first.learned == "trained"  # no reviews yet: trained on the codebook's own examples
+    assert again.noop and again.learned == "loaded"
