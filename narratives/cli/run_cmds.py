@@ -6,6 +6,7 @@ import sys
 from pathlib import Path
 
 import typer
+from rich.markup import escape
 
 from narratives.cli.app import app, console, default_user, friendly_errors
 from narratives.pipeline import load_pipeline_config, run_pipeline
@@ -42,7 +43,7 @@ def run(
         load_pipeline_config(pipeline),
         base=_base_folder(pipeline),
         user=user or default_user(),
-        say=lambda line: console.print(f"[green]✓[/] {line}", highlight=False),
+        say=lambda line: console.print(f"[green]✓[/] {escape(line)}", highlight=False),
     )
     for step, seconds in result.timings.items():
         console.print(f"  {step}: {seconds:.1f} s", style="dim")
