@@ -121,7 +121,10 @@ def _filters(codes: list[Code]) -> tuple:
 
 
 def _context(path: str, item: QueueItem) -> None:
-    document, segments = document_of(path, item.document_id)
+    document, all_segments = document_of(path, item.document_id)
+    this = next((s for s in all_segments if s.id == item.segment_id), None)
+    # Neighbours in the same unit as the item (a document may also be cut into turns or paragraphs).
+    segments = [s for s in all_segments if this is not None and s.unit == this.unit]
     index = next((i for i, s in enumerate(segments) if s.id == item.segment_id), None)
     wave = f" · wave {item.wave}" if item.wave is not None else ""
     st.header(item.document_title)
