@@ -14,11 +14,10 @@ from narratives.analysis.crosstab import themes_by_attribute, themes_by_wave
 from narratives.analysis.quotes import exemplar_quotes
 from narratives.cli.app import app, console, default_user, friendly_errors
 from narratives.deidentify import deidentification_settings
-from narratives.errors import ReviewError
 from narratives.interop.refi_qda import export_codebook_qdc, export_qdpx
 from narratives.interop.report import write_report
 from narratives.interop.tables import export_csv, export_xlsx
-from narratives.store.codebooks import codebook_names, current_codebook
+from narratives.store.codebooks import current_codebook, resolve_codebook_name
 from narratives.store.project import Project, open_project
 
 CODEBOOK_HELP = "Codebook name in the project (optional when it has only one)."
@@ -39,17 +38,7 @@ class ExportFormat(str, Enum):
 
 def _codebook(project: Project, name: str | None) -> str:
     with project.connect() as connection:
-        names = codebook_names(connection)
-    if name:
-        return name
-    if len(names) == 1:
-        return names[0]
-    raise ReviewError(
-        f"the project has {len(names)} codebooks ({', '.join(names) or 'none'}).",
-        fix="name one with --codebook NAME."
-        if names
-        else "load one with: narratives code PROJECT --codebook FILE",
-    )
+        return resolve_codebook_name(connection, name)
 
 
 def _output(project: Project, out: Path | None, default: str) -> Path:

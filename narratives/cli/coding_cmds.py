@@ -37,19 +37,10 @@ def _codebook(project: Project, source: str) -> Codebook:
 
 def codebook_name(project: Project, name: str | None) -> str:
     """The codebook named, or the project's only one."""
-    from narratives.store.codebooks import codebook_names
+    from narratives.store.codebooks import resolve_codebook_name
 
     with project.connect() as connection:
-        names = codebook_names(connection)
-    if name:
-        return name
-    if len(names) == 1:
-        return names[0]
-    raise ReviewError(
-        "say which codebook: "
-        + (f"the project has {', '.join(names)}." if names else "the project has none."),
-        fix="pass --codebook NAME (or code the project first: narratives code PROJECT --codebook FILE).",
-    )
+        return resolve_codebook_name(connection, name)
 
 
 @app.command()

@@ -207,6 +207,19 @@ def codebook_names(connection: Connection) -> list[str]:
     return sorted(set(connection.execute(select(codebooks.c.name)).scalars()))
 
 
+def resolve_codebook_name(connection: Connection, name: str | None) -> str:
+    """The codebook named, or the project's only one; an error saying what to do otherwise."""
+    if name:
+        return name
+    names = codebook_names(connection)
+    if len(names) == 1:
+        return names[0]
+    raise ReviewError(
+        f"say which codebook: the project has {', '.join(names) if names else 'none'}.",
+        fix="pass --codebook NAME (or code the project first: narratives code PROJECT --codebook FILE).",
+    )
+
+
 def code_history(connection: Connection, codebook: str, code_id: str) -> list[dict[str, Any]]:
     rows = connection.execute(
         select(codebook_events)
