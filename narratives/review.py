@@ -137,3 +137,15 @@ def reviewed_labels(connection: Connection, codebook: str) -> list[ReviewedLabel
             )
         )
     return labels
+
+
+def accepted_segment_texts(connection: Connection, codebook: str, code_id: str) -> dict[int, str]:
+    """Segments whose latest review says ``code_id`` applies: segment id -> text."""
+    from narratives.store.segments import load_segments
+
+    ids = [
+        lab.segment_id
+        for lab in reviewed_labels(connection, codebook)
+        if lab.code_id == code_id and lab.applies
+    ]
+    return {int(s.id or 0): s.text for s in load_segments(connection, ids=ids)} if ids else {}

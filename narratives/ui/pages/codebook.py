@@ -9,10 +9,9 @@ import pandas as pd
 import streamlit as st
 
 from narratives.coding import edits, merge_split
-from narratives.review import reviewed_labels
+from narratives.review import accepted_segment_texts
 from narratives.schema import Code
 from narratives.store.codebooks import code_history, current_codes
-from narratives.store.segments import load_segments
 from narratives.ui import common
 
 LIST_FIELDS = ("inclusion", "exclusion", "examples", "near_misses", "phrases", "patterns")
@@ -27,12 +26,7 @@ def codes_of(path: str, version: str, codebook: str) -> list[Code]:
 @st.cache_data(show_spinner=False)
 def accepted_segments(path: str, version: str, codebook: str, code_id: str) -> dict[int, str]:
     with common.project_by_path(path).connect() as connection:
-        ids = [
-            lab.segment_id
-            for lab in reviewed_labels(connection, codebook)
-            if lab.code_id == code_id and lab.applies
-        ]
-        return {int(s.id or 0): s.text for s in load_segments(connection, ids=ids)} if ids else {}
+        return accepted_segment_texts(connection, codebook, code_id)
 
 
 @st.cache_data(show_spinner=False)

@@ -20,10 +20,9 @@ from narratives.panel import (
     panel_themes,
     record_panel_response,
 )
-from narratives.review import reviewed_labels
+from narratives.review import accepted_segment_texts
 from narratives.schema import Code
 from narratives.store.codebooks import current_codes
-from narratives.store.segments import load_segments
 from narratives.ui import common
 
 CSS = """<style>
@@ -53,12 +52,7 @@ def summary_of(path: str, version: str, codebook: str) -> list[ThemeSummary]:
 def quote_options(path: str, version: str, codebook: str, code_id: str) -> dict[int, str]:
     """Segments accepted for the code, the candidates for panel quotes."""
     with common.project_by_path(path).connect() as connection:
-        ids = [
-            lab.segment_id
-            for lab in reviewed_labels(connection, codebook)
-            if lab.code_id == code_id and lab.applies
-        ]
-        return {int(s.id or 0): s.text for s in load_segments(connection, ids=ids)} if ids else {}
+        return accepted_segment_texts(connection, codebook, code_id)
 
 
 @st.cache_data(show_spinner=False)
