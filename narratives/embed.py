@@ -90,6 +90,7 @@ class SentenceTransformerEmbedder:
                     fix="pip install torch==2.13.0 sentence-transformers",
                 ) from None
             logger.info("loading embedding model %s from %s", self.name, path)
+            _quiet_model_loading()
             self._model = SentenceTransformer(str(path), device="cpu")
         return self._model
 
@@ -108,6 +109,16 @@ class SentenceTransformerEmbedder:
 
     def __getstate__(self) -> dict[str, Any]:
         return {**self.__dict__, "_model": None}
+
+
+def _quiet_model_loading() -> None:
+    """No "Loading weights" progress bar on every load: the CLI shows its own progress."""
+    try:
+        from transformers.utils import logging as transformers_logging
+
+        transformers_logging.disable_progress_bar()
+    except ImportError:  # pragma: no cover - transformers comes with sentence-transformers
+        pass
 
 
 def _model_name(model_path_or_name: str | Path | None) -> str:
