@@ -124,7 +124,7 @@ def promote(
     )
     console.print(f"Definition (a draft, edit it): {code.definition}", markup=False)
     console.print(
-        f"Next: narratives code {path} --codebook {book}  (the project's codebook, with this code; "
-        "coding with the original file would retire it)",
+        f"Next: narratives code {path} --codebook {book}  (or with the codebook file: codes made in the "
+        "project are kept)",
         markup=False,
     )
