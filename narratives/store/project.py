@@ -7,8 +7,10 @@ so a project made today still opens after the tool has moved on.
 
 from __future__ import annotations
 
+import functools
 import logging
 import os
+import threading
 import tomllib
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -96,13 +98,23 @@ def _alembic_config(connection: Connection) -> Config:
     return config
 
 
+# Alembic keeps its migration context in module globals: two threads (two explorer sessions, say)
+# opening projects at once must not migrate at the same time.
+_MIGRATION_LOCK = threading.Lock()
+
+
 def migrate(engine: Engine) -> str:
     """Upgrade the schema to the newest migration; returns the revision now in force."""
-    with engine.begin() as connection:
+    head = head_revision()
+    with _MIGRATION_LOCK, engine.begin() as connection:
+        current = MigrationContext.configure(connection).get_current_revision()
+        if current == head:
+            return head
         command.upgrade(_alembic_config(connection), "head")
         return str(MigrationContext.configure(connection).get_current_revision())
 
 
+@functools.lru_cache(maxsize=1)
 def head_revision() -> str:
     config = Config()
     config.set_main_option("script_location", str(MIGRATIONS))
