@@ -59,6 +59,22 @@ LEADING = [
 ]
 
 
+def _coded_and_documents(
+    connection: Connection,
+    codebook: str | Codebook,
+    include_machine: bool,
+    threshold: Threshold,
+    kinds: Iterable[str] | None,
+) -> tuple[str, pd.DataFrame, pd.DataFrame]:
+    """The codebook's name, the document table, and the coded segments joined to their documents."""
+    name = codebook_name(codebook)
+    docs = document_table(connection, kinds=kinds)
+    coded = coded_with_documents(
+        coded_segments(connection, name, include_machine=include_machine, threshold=threshold), docs
+    )
+    return name, docs, coded
+
+
 def coded_table(
     connection: Connection,
     codebook: str | Codebook,
@@ -68,11 +84,7 @@ def coded_table(
     kinds: Iterable[str] | None = None,
 ) -> pd.DataFrame:
     """One row per coded (segment, code): :data:`LEADING` columns, then one column per attribute."""
-    name = codebook_name(codebook)
-    docs = document_table(connection, kinds=kinds)
-    coded = coded_with_documents(
-        coded_segments(connection, name, include_machine=include_machine, threshold=threshold), docs
-    )
+    name, docs, coded = _coded_and_documents(connection, codebook, include_machine, threshold, kinds)
     codes = {c.id: c for c in current_codes(connection, name, include_retired=True)}
     coded["text"] = quote_texts(connection, coded) if not coded.empty else []
     coded["code"] = coded["code_id"].map(lambda c: codes[c].name if c in codes else c)
@@ -91,11 +103,7 @@ def code_document_matrix(
     kinds: Iterable[str] | None = None,
 ) -> pd.DataFrame:
     """Documents × codes: how many segments of each document carry each code (every document a row)."""
-    name = codebook_name(codebook)
-    docs = document_table(connection, kinds=kinds)
-    coded = coded_with_documents(
-        coded_segments(connection, name, include_machine=include_machine, threshold=threshold), docs
-    )
+    name, docs, coded = _coded_and_documents(connection, codebook, include_machine, threshold, kinds)
     counts = coded.groupby(["document_id", "code_id"])["segment_id"].nunique().unstack(fill_value=0)
     codes = [
         c for c in current_codes(connection, name, include_retired=True) if not c.retired or c.id in counts
