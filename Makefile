@@ -46,6 +46,7 @@ evaluate: install
 lint: install-dev
 	$(BIN)/ruff check narratives tests app.py
 	$(BIN)/ruff format --check narratives tests app.py
+	$(BIN)/mypy narratives
 
 clean:
 	rm -rf $(DEMO) test-output .stamp-install .stamp-install-dev

@@ -17,6 +17,11 @@ else
   echo "PostgreSQL could not be started: PostgreSQL tests will be skipped"
 fi
 
+echo "lint: ruff and mypy"
+.venv/bin/ruff check narratives tests app.py scripts
+.venv/bin/ruff format --check narratives tests app.py scripts
+.venv/bin/mypy narratives
+
 mkdir -p test-output
 set +e
 .venv/bin/python -m pytest "$@"

@@ -117,7 +117,7 @@ class EnsembleCoder:
         extra_threshold: float = 0.5,
         sentence_pooling: bool = True,
     ):
-        self.coders = (
+        self.coders: list[Coder] = (
             list(coders) if coders is not None else [PhraseCoder(), SimilarityCoder(), LearnedCoder()]
         )
         self.weights = dict(weights or DEFAULT_WEIGHTS)
@@ -233,7 +233,7 @@ class EnsembleCoder:
             return output
         scores = np.zeros((output.scores.shape[0], len(self.code_ids_)), dtype=np.float32)
         index = {code_id: j for j, code_id in enumerate(output.code_ids)}
-        evidence = {}
+        evidence: dict[tuple[int, int], Evidence] = {}
         for j, code_id in enumerate(self.code_ids_):
             if code_id in index:
                 scores[:, j] = output.scores[:, index[code_id]]
@@ -294,7 +294,9 @@ class EnsembleCoder:
         owners, starts, sentences = [], [], []
         for i, text in enumerate(texts):
             for start, end in sentence_spans(text):
-                owners.append(i), starts.append(start), sentences.append(text[start:end])
+                owners.append(i)
+                starts.append(start)
+                sentences.append(text[start:end])
         if not sentences:
             return scores, {}
         vectors = np.asarray(embedder.encode(sentences), dtype=np.float32)

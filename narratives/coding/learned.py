@@ -115,12 +115,18 @@ class LearnedCoder:
             rejected += [set(x) for x in examples.rejected]
             vectors.append(np.asarray(examples.embeddings, dtype=np.float32))
         if self.use_codebook_examples:
-            extra, extra_labels, extra_rejected = [], [], []
+            extra: list[str] = []
+            extra_labels: list[set[str]] = []
+            extra_rejected: list[set[str]] = []
             for code in codes_to_score(codebook):
                 for example in code.examples:
-                    extra.append(example), extra_labels.append({code.id}), extra_rejected.append(set())
+                    extra.append(example)
+                    extra_labels.append({code.id})
+                    extra_rejected.append(set())
                 for near_miss in code.near_misses:
-                    extra.append(near_miss), extra_labels.append(set()), extra_rejected.append({code.id})
+                    extra.append(near_miss)
+                    extra_labels.append(set())
+                    extra_rejected.append({code.id})
             if extra:
                 texts += extra
                 labels += extra_labels
@@ -133,11 +139,17 @@ class LearnedCoder:
         rows, targets, weights = [], [], []
         for i, (accepted, rejected) in enumerate(zip(data.labels, data.rejected, strict=True)):
             if code_id in accepted:
-                rows.append(i), targets.append(1), weights.append(1.0)
+                rows.append(i)
+                targets.append(1)
+                weights.append(1.0)
             elif code_id in rejected:
-                rows.append(i), targets.append(0), weights.append(1.0)
+                rows.append(i)
+                targets.append(0)
+                weights.append(1.0)
             elif accepted and self.other_weight > 0:
-                rows.append(i), targets.append(0), weights.append(self.other_weight)
+                rows.append(i)
+                targets.append(0)
+                weights.append(self.other_weight)
         return np.array(rows, dtype=int), np.array(targets, dtype=int), np.array(weights, dtype=float)
 
     def _fit_code(self, j: int, code_id: str, data: _Training, features: sparse.csr_matrix) -> None:

@@ -90,11 +90,16 @@ class SimilarityCoder:
         positive_texts, kinds, owners, negative_texts, negative_owners = [], [], [], [], []
         for j, code in enumerate(codes):
             for sentence in definition_sentences(code):
-                positive_texts.append(sentence), kinds.append("definition"), owners.append(j)
+                positive_texts.append(sentence)
+                kinds.append("definition")
+                owners.append(j)
             for example in code.examples if self.use_examples else []:
-                positive_texts.append(example), kinds.append("example"), owners.append(j)
+                positive_texts.append(example)
+                kinds.append("example")
+                owners.append(j)
             for negative in [*code.near_misses, *code.exclusion]:
-                negative_texts.append(negative), negative_owners.append(j)
+                negative_texts.append(negative)
+                negative_owners.append(j)
         vectors = embedder.encode(positive_texts + negative_texts)
         n = len(positive_texts)
         self.prototypes_ = _Prototypes(positive_texts, kinds, np.array(owners, dtype=int), vectors[:n])
