@@ -1,14 +1,15 @@
 """Coding a project with a codebook: embed, score, and store suggestions, re-coding only what changed.
 
 One run: the codebook is stored in the project (its changes become codebook events), the segments of
-one unit are embedded through the project's cache, the phrase and similarity coders (plus the
-learned coder once there are reviews) are combined by the ensemble, and the suggestions worth
-showing are written with the run's provenance (coder, model, codebook version, config hash).
+one unit are embedded through the project's cache, the phrase, similarity and learned coders (the
+learned one trained on the reviews and the codebook's examples) are combined by the ensemble, and the
+suggestions worth showing are written with the run's provenance (coder, model, codebook version,
+config hash); ``narratives.store.coding_runs`` writes them.
 
 A later run compares each code's fingerprint with the one recorded by the previous run for the same
 codebook and unit: only new or changed codes are scored again (their old suggestions stop being
 current), retired codes' suggestions stop being current, and new segments get every code. A change of
-settings, model or reviewed examples re-codes everything. All writes of a run are one transaction.
+settings, model or reviews re-codes everything. All writes of a run are one transaction.
 """
 
 from __future__ import annotations
@@ -23,7 +24,7 @@ from typing import Any, cast
 
 import numpy as np
 from pydantic import BaseModel, Field
-from sqlalchemy import Connection, insert, select, update
+from sqlalchemy import Connection, select
 
 from narratives.coding.base import Embedder
 from narratives.coding.ensemble import EnsembleCoder
@@ -35,10 +36,10 @@ from narratives.embed import CachedEmbedder, EmbeddingCache
 from narratives.errors import CodingError
 from narratives.schema import Codebook, Segment, SegmentUnit, utcnow
 from narratives.store.codebooks import codebook_names, codebook_version, current_codebook, store_codebook
-from narratives.store.events import record_event
+from narratives.store.coding_runs import finish_run, insert_run, insert_suggestions, supersede
 from narratives.store.project import Project
 from narratives.store.segments import load_segments, segmented_units
-from narratives.store.tables import coding_runs, segments, suggestions
+from narratives.store.tables import coding_runs
 
 logger = logging.getLogger(__name__)
 
@@ -212,14 +213,20 @@ def code_project(
             if training.trained is not None:
                 save_learned(connection, codebook.name, training)
             fingerprints = {code_id: codebook.fingerprint(code_id) for code_id in plan.codes}
-            result.run_id = _insert_run(
+            result.run_id = insert_run(
                 connection, result, config_doc, fingerprints, segs, user, started_at, embedder
             )
-            result.suggestions_superseded = _supersede(connection, codebook.name, chosen.value, plan)
-            _insert_suggestions(connection, rows, result, embedder.name)
+            result.suggestions_superseded = supersede(
+                connection,
+                codebook.name,
+                chosen.value,
+                sorted(set(plan.recode) | set(plan.dropped)),
+                plan.full,
+            )
+            insert_suggestions(connection, rows, result, embedder.name)
         result.seconds = round(time.perf_counter() - started, 2)
         if result.run_id is not None:
-            _finish_run(connection, result, user)
+            finish_run(connection, result, user)
     if result.run_id is not None and project.engine.dialect.name == "sqlite":
         # Fresh statistics keep SQLite on the right indexes for the explorer's queries (bench_ui).
         with project.begin() as connection:
@@ -387,99 +394,3 @@ def _keep(scores: np.ndarray, config: CodingConfig) -> np.ndarray:
         np.put_along_axis(in_top, top, True, axis=1)
         keep |= in_top & (scores >= config.min_score)
     return keep
-
-
-def _insert_run(
-    connection: Connection,
-    result: CodingRunResult,
-    config_doc: dict[str, Any],
-    fingerprints: dict[str, str],
-    segs: list[Segment],
-    user: str,
-    started_at: Any,
-    embedder: Embedder,
-) -> int:
-    inserted = connection.execute(
-        insert(coding_runs).values(
-            codebook=result.codebook,
-            codebook_version=result.codebook_version,
-            unit=result.unit,
-            model=embedder.name,
-            config={**config_doc, "fingerprints": fingerprints},
-            config_hash=result.config_hash,
-            codes=result.codes_recoded,
-            stats={"max_segment_id": max((int(s.id or 0) for s in segs), default=0)},
-            user=user,
-            started=started_at,
-        )
-    )
-    return int(inserted.inserted_primary_key[0])  # type: ignore[index]
-
-
-def _supersede(connection: Connection, codebook: str, unit: str, plan: _Plan) -> int:
-    """Old suggestions of re-coded and dropped codes on this unit's segments stop being current."""
-    codes = sorted(set(plan.recode) | set(plan.dropped))
-    if not codes:
-        return 0
-    query = (
-        update(suggestions)
-        .where(
-            suggestions.c.codebook == codebook,
-            suggestions.c.current.is_(True),
-            suggestions.c.segment_id.in_(select(segments.c.id).where(segments.c.unit == unit)),
-        )
-        .values(current=False)
-    )
-    if not plan.full:
-        query = query.where(suggestions.c.code_id.in_(codes))
-    return int(connection.execute(query).rowcount or 0)
-
-
-def _insert_suggestions(
-    connection: Connection, rows: list[dict], result: CodingRunResult, model: str
-) -> None:
-    common = {
-        "run_id": result.run_id,
-        "codebook": result.codebook,
-        "codebook_version": result.codebook_version,
-        "config_hash": result.config_hash,
-        "model": model,
-        "current": True,
-        "created": utcnow(),
-    }
-    for start in range(0, len(rows), 5000):
-        connection.execute(insert(suggestions), [{**row, **common} for row in rows[start : start + 5000]])
-
-
-def _finish_run(connection: Connection, result: CodingRunResult, user: str) -> None:
-    run_id = result.run_id
-    stats = {
-        key: getattr(result, key)
-        for key in (
-            "segments_total",
-            "segments_coded",
-            "new_segments",
-            "codes_unchanged",
-            "codes_retired",
-            "suggestions_written",
-            "suggestions_superseded",
-            "cache_hits",
-            "cache_misses",
-            "learned",
-            "seconds",
-            "thresholds",
-        )
-    }
-    current = connection.execute(select(coding_runs.c.stats).where(coding_runs.c.id == run_id)).scalar() or {}
-    connection.execute(
-        update(coding_runs)
-        .where(coding_runs.c.id == run_id)
-        .values(stats={**current, **stats}, finished=utcnow())
-    )
-    record_event(
-        connection,
-        "coding.run",
-        user,
-        target=f"{result.codebook}@{result.codebook_version}",
-        payload={"run_id": run_id, "unit": result.unit, "codes": result.codes_recoded, **stats},
-    )

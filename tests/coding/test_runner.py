@@ -123,7 +123,7 @@ def test_a_failed_run_leaves_the_project_as_it_was(project: Project, monkeypatch
     def fail(*args, **kwargs):  # type: ignore[no-untyped-def]
         raise RuntimeError("disk full")
 
-    monkeypatch.setattr(runner, "_insert_suggestions", fail)
+    monkeypatch.setattr(runner, "insert_suggestions", fail)
     with pytest.raises(RuntimeError):
         code_project(project, make_codebook(), embedder=FakeEmbedder(), user="ana")
     assert count(project, suggestions) == 0 and count(project, coding_runs) == 0
