@@ -88,3 +88,19 @@ def load_segments(
 
 def segmented_units(connection: Connection) -> list[str]:
     return sorted(str(u) for u in connection.execute(select(segments.c.unit).distinct()).scalars())
+
+
+def neighbours(items: Sequence[Segment], segment_id: int) -> tuple[Segment | None, Segment | None]:
+    """The segments just before and after ``segment_id`` in the same unit of the same document.
+
+    ``items`` may hold several units of a document (sentences and turns, say): only the segment's
+    own unit counts, in document order.
+    """
+    this = next((s for s in items if s.id == segment_id), None)
+    if this is None:
+        return None, None
+    same = sorted(
+        (s for s in items if s.unit == this.unit and s.document_id == this.document_id), key=lambda s: s.index
+    )
+    at = next(i for i, s in enumerate(same) if s.id == segment_id)
+    return (same[at - 1] if at > 0 else None), (same[at + 1] if at + 1 < len(same) else None)

@@ -77,3 +77,19 @@ def test_interviewer_turns_can_be_left_out(backend_project) -> None:  # type: ig
     with backend_project.connect() as connection:
         kept = load_segments(connection, unit=SegmentUnit.sentence, exclude_speakers=["Interviewer"])
     assert [s.speaker for s in kept] == ["P01", "P01", None, None]  # survey sentences have no speaker
+
+
+def test_neighbours_stay_in_the_segments_own_unit(backend_project) -> None:  # type: ignore[no-untyped-def]
+    from narratives.store.segments import neighbours
+
+    with backend_project.begin() as connection:
+        save_document(connection, transcript())
+    segment_project(backend_project, "sentence", user="tester")
+    segment_project(backend_project, "turn", user="tester")
+    with backend_project.connect() as connection:
+        every_unit = load_segments(connection)  # sentences and turns of the same document
+    sentences = [s for s in every_unit if s.unit is SegmentUnit.sentence]
+    before, after = neighbours(every_unit, sentences[1].id)  # type: ignore[arg-type]
+    assert before == sentences[0] and after == sentences[2]
+    assert neighbours(every_unit, sentences[0].id) == (None, sentences[1])  # type: ignore[arg-type]
+    assert neighbours(every_unit, 10_000) == (None, None)

@@ -14,7 +14,7 @@ from narratives.review import record_review
 from narratives.schema import Code, Decision, Document, Review, Segment
 from narratives.store.codebooks import current_codes
 from narratives.store.documents import load_document
-from narratives.store.segments import load_segments
+from narratives.store.segments import load_segments, neighbours
 from narratives.store.status import project_status
 from narratives.ui import common
 from narratives.ui.highlight import evidence_html
@@ -122,26 +122,23 @@ def _filters(codes: list[Code]) -> tuple:
 
 def _context(path: str, item: QueueItem) -> None:
     document, all_segments = document_of(path, item.document_id)
-    this = next((s for s in all_segments if s.id == item.segment_id), None)
-    # Neighbours in the same unit as the item (a document may also be cut into turns or paragraphs).
-    segments = [s for s in all_segments if this is not None and s.unit == this.unit]
-    index = next((i for i, s in enumerate(segments) if s.id == item.segment_id), None)
+    before, after = neighbours(all_segments, item.segment_id)
     wave = f" · wave {item.wave}" if item.wave is not None else ""
     st.header(item.document_title)
     st.caption(
         f"{item.document_kind}{wave}"
         + (f" · participant {document.participant}" if document.participant else "")
     )
-    if index is not None and index > 0:
-        _neighbour(segments[index - 1], "Before")
+    if before is not None:
+        _neighbour(before, "Before")
     speaker = f"<strong>{html.escape(item.speaker)}:</strong> " if item.speaker else ""
     st.markdown(
         f'<div class="review-segment" style="font-size:1.15rem;padding:0.6em;border-left:4px solid #1f77b4;'
         f'background:#f4f8fc">{speaker}{evidence_html(item.text, item.evidence_start, item.evidence_end)}</div>',
         unsafe_allow_html=True,
     )
-    if index is not None and index + 1 < len(segments):
-        _neighbour(segments[index + 1], "After")
+    if after is not None:
+        _neighbour(after, "After")
     attributes = [*document.attributes, *document.participant_attributes]
     if attributes:
         st.caption(" · ".join(f"{a.key}: {a.value}" for a in attributes))
