@@ -32,7 +32,8 @@ from narratives.analysis.coded import (
 from narratives.errors import AnalysisError
 from narratives.schema import Codebook
 from narratives.store.codebooks import current_codes
-from narratives.store.tables import coding_runs, segments
+from narratives.store.coding_runs import last_coded_unit
+from narratives.store.tables import segments
 
 UnitOfCount = Literal["participants", "segments", "documents"]
 NOT_RECORDED = "(not recorded)"
@@ -71,16 +72,6 @@ def most_common(values: pd.Series) -> str:
     return str(min(counts.index, key=lambda v: (-counts[v], v)))
 
 
-def _coding_unit(connection: Connection, codebook: str) -> str | None:
-    unit = connection.execute(
-        select(coding_runs.c.unit)
-        .where(coding_runs.c.codebook == codebook, coding_runs.c.unit.is_not(None))
-        .order_by(coding_runs.c.id.desc())
-        .limit(1)
-    ).scalar()
-    return str(unit) if unit else None
-
-
 def _units(
     connection: Connection,
     codebook: str,
@@ -100,7 +91,7 @@ def _units(
     query = select(segments.c.id, segments.c.document_id).where(
         segments.c.document_id.in_(docs["document_id"].tolist())
     )
-    unit = _coding_unit(connection, codebook)
+    unit = last_coded_unit(connection, codebook)
     if unit:
         query = query.where(segments.c.unit == unit)
     rows = pd.DataFrame(connection.execute(query).all(), columns=["unit", "document_id"])

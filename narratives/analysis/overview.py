@@ -21,7 +21,8 @@ from narratives.audit import withdrawn_review_ids
 from narratives.coding.runner import code_thresholds
 from narratives.review import POSITIVE
 from narratives.store.codebooks import current_codes
-from narratives.store.tables import coding_runs, documents, reviews, segments, suggestions
+from narratives.store.coding_runs import last_coded_unit
+from narratives.store.tables import documents, reviews, segments, suggestions
 
 ENSEMBLE = "ensemble"
 DEFAULT_THRESHOLD = 0.5
@@ -113,14 +114,9 @@ class Overview:
 
 def coding_unit(connection: Connection, codebook: str) -> str | None:
     """The unit the codebook was last coded in, else the most common segment unit."""
-    unit = connection.execute(
-        select(coding_runs.c.unit)
-        .where(coding_runs.c.codebook == codebook, coding_runs.c.unit.is_not(None))
-        .order_by(coding_runs.c.id.desc())
-        .limit(1)
-    ).scalar()
+    unit = last_coded_unit(connection, codebook)
     if unit:
-        return str(unit)
+        return unit
     common = connection.execute(
         select(segments.c.unit).group_by(segments.c.unit).order_by(func.count().desc()).limit(1)
     ).scalar()

@@ -107,3 +107,14 @@ def finish_run(connection: Connection, result: CodingRunResult, user: str) -> No
         target=f"{result.codebook}@{result.codebook_version}",
         payload={"run_id": run_id, "unit": result.unit, "codes": result.codes_recoded, **stats},
     )
+
+
+def last_coded_unit(connection: Connection, codebook: str) -> str | None:
+    """The segment unit the codebook was last coded in (None before any coding run)."""
+    unit = connection.execute(
+        select(coding_runs.c.unit)
+        .where(coding_runs.c.codebook == codebook, coding_runs.c.unit.is_not(None))
+        .order_by(coding_runs.c.id.desc())
+        .limit(1)
+    ).scalar()
+    return str(unit) if unit else None
