@@ -51,16 +51,19 @@ def segment_project(
         for document_id, kind, text, turns in pending:
             use_unit = TURN_FALLBACK.get(kind, unit) if unit is SegmentUnit.turn and not turns else unit
             groups[use_unit].append((document_id, text, turns))
+        done = 0
         for use_unit, docs in groups.items():
+            failed_before = len(report.failures)
             for piece in _segment_group(docs, use_unit, nlp, report):
                 # Stored under the unit asked for, so `--unit turn` finds every document.
                 batch.append(piece.model_copy(update={"unit": unit}))
                 if len(batch) >= 2000:
                     report.segments += save_segments(connection, batch, report.pipeline)
                     batch.clear()
-            report.documents += len(docs)
+            done += len(docs)
+            report.documents += len(docs) - (len(report.failures) - failed_before)
             if progress:
-                progress(report.documents, len(pending))
+                progress(done, len(pending))
         report.segments += save_segments(connection, batch, report.pipeline)
         record_event(
             connection,

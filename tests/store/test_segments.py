@@ -93,3 +93,13 @@ def test_neighbours_stay_in_the_segments_own_unit(backend_project) -> None:  # t
     assert before == sentences[0] and after == sentences[2]
     assert neighbours(every_unit, sentences[0].id) == (None, sentences[1])  # type: ignore[arg-type]
     assert neighbours(every_unit, 10_000) == (None, None)
+
+
+def test_a_document_that_cannot_be_segmented_is_reported_not_counted(backend_project) -> None:  # type: ignore[no-untyped-def]
+    broken = transcript().model_copy(update={"turns": [Turn(speaker="P01", start=0, end=10_000)]})
+    with backend_project.begin() as connection:
+        save_document(connection, broken)
+        save_document(connection, survey_answer())
+    report = segment_project(backend_project, "sentence", user="tester")
+    assert report.documents == 1 and report.segments == 2
+    assert len(report.failures) == 1 and "turn" in report.failures[0]
