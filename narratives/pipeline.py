@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from narratives.coding.base import Embedder
 from narratives.errors import ProjectError
 from narratives.ingest.attributes_file import read_attributes_file
 from narratives.ingest.readers import ReadOptions
@@ -70,13 +71,19 @@ def run_pipeline(
         result.segment.append(segmented)
         result.timings[f"segment {unit}"] = time.perf_counter() - started
         say(f"segmented into {unit}s: {segmented.segments} new segments ({segmented.pipeline})")
+    if "code" not in config and "discover" not in config:
+        return result
+    from narratives.embed import load_embedder
+
+    embedder = load_embedder(config.get("code", {}).get("model"))  # one model for both steps
     if "code" in config:
         started = time.perf_counter()
-        result.coding = _code(project, config["code"], base, user, say)
+        result.coding = _code(project, config["code"], embedder, base, user, say)
         result.timings["code"] = time.perf_counter() - started
     if "discover" in config:
         started = time.perf_counter()
-        result.discovery = _discover(project, config["discover"], config.get("code", {}), base, user, say)
+        codebook_name = result.coding.codebook if result.coding is not None else None
+        result.discovery = _discover(project, config["discover"], embedder, codebook_name, user, say)
         result.timings["discover"] = time.perf_counter() - started
     return result
 
@@ -95,15 +102,13 @@ def _read_options(step: dict[str, Any], base: Path) -> ReadOptions:
     )
 
 
-def _code(project: Project, step: dict[str, Any], base: Path, user: str, say: Say) -> Any:
+def _code(project: Project, step: dict[str, Any], embedder: Embedder, base: Path, user: str, say: Say) -> Any:
     from narratives.coding.codebook import load_codebook
     from narratives.coding.runner import CodingConfig, code_project
-    from narratives.embed import load_embedder
     from narratives.schema import SegmentUnit
 
     codebook = load_codebook(base / step["codebook"])
     unit = SegmentUnit(step["unit"]) if step.get("unit") else None
-    embedder = load_embedder(step.get("model"))
     config = CodingConfig(**{k: v for k, v in step.items() if k in CodingConfig.model_fields})
     outcome = code_project(project, codebook, unit=unit, embedder=embedder, user=user, config=config)
     say(f"coded with {codebook.name} {codebook.version}: {outcome}")
@@ -111,20 +116,19 @@ def _code(project: Project, step: dict[str, Any], base: Path, user: str, say: Sa
 
 
 def _discover(
-    project: Project, step: dict[str, Any], code_step: dict[str, Any], base: Path, user: str, say: Say
+    project: Project,
+    step: dict[str, Any],
+    embedder: Embedder,
+    codebook_name: str | None,
+    user: str,
+    say: Say,
 ) -> Any:
     from narratives.coding.discover import discover_themes
-    from narratives.embed import load_embedder
     from narratives.schema import SegmentUnit
 
-    codebook_name = None
-    if code_step.get("codebook"):
-        from narratives.coding.codebook import load_codebook
-
-        codebook_name = load_codebook(base / code_step["codebook"]).name
     outcome = discover_themes(
         project,
-        embedder=load_embedder(code_step.get("model")),
+        embedder=embedder,
         codebook_name=codebook_name,
         seed=int(step.get("seed", 42)),
         unit=SegmentUnit(step["unit"]) if step.get("unit") else None,
