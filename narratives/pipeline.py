@@ -20,7 +20,7 @@ from narratives.ingest.attributes_file import read_attributes_file
 from narratives.ingest.readers import ReadOptions
 from narratives.ingest.to_project import IngestReport, ingest_paths
 from narratives.schema import SourceKind
-from narratives.segmenting import SegmentReport, segment_project
+from narratives.segment.to_project import SegmentReport, segment_project
 from narratives.store.project import Project
 
 logger = logging.getLogger(__name__)
@@ -103,7 +103,7 @@ def _read_options(step: dict[str, Any], base: Path) -> ReadOptions:
 
 
 def _code(project: Project, step: dict[str, Any], embedder: Embedder, base: Path, user: str, say: Say) -> Any:
-    from narratives.coding.codebook import load_codebook
+    from narratives.codebook.files import load_codebook
     from narratives.coding.runner import CodingConfig, code_project
     from narratives.schema import SegmentUnit
 
@@ -123,7 +123,7 @@ def _discover(
     user: str,
     say: Say,
 ) -> Any:
-    from narratives.coding.discover import discover_themes
+    from narratives.discovery.topics import discover_themes
     from narratives.schema import SegmentUnit
 
     outcome = discover_themes(

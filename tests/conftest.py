@@ -68,3 +68,45 @@ def study(tmp_path: Path) -> Iterator:
     built = build_study(tmp_path / "study")
     yield built
     built.project.close()
+
+
+@pytest.fixture
+def demo(tmp_path: Path) -> Iterator:
+    """The small explorer project of :mod:`tests.builders.demo_project` (coded, with discovery)."""
+    from tests.builders.demo_project import build_demo_project
+
+    built = build_demo_project(tmp_path / "demo")
+    yield built
+    built.project.close()
+
+
+@pytest.fixture
+def empty_project(tmp_path: Path) -> Iterator:
+    """A project with nothing in it, for the explorer's empty states."""
+    from narratives.store import init_project
+
+    project = init_project(tmp_path / "empty")
+    yield project
+    project.close()
+
+
+@pytest.fixture
+def survey(tmp_path: Path) -> Iterator:
+    """Survey answers and blog posts on five themes (:mod:`tests.builders.themes`), for discovery."""
+    from narratives.schema import SourceKind
+    from narratives.store import init_project
+    from tests.builders.themes import add_documents, comments
+
+    made = init_project(tmp_path / "project")
+    answers = comments()
+    half = len(answers) // 2
+
+    def groups(n: int) -> dict[str, str]:
+        return {"need_group": "older" if n % 3 else "learning", "council": "Leeds"}
+
+    add_documents(
+        made, [[t] for _, t in answers[:half]], kind=SourceKind.survey, prefix="s", attributes=groups
+    )
+    add_documents(made, [[t] for _, t in answers[half:]], kind=SourceKind.blog, prefix="b")
+    yield made
+    made.close()

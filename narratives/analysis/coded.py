@@ -25,8 +25,8 @@ from typing import Any
 import pandas as pd
 from sqlalchemy import Connection, and_, func, select
 
-from narratives.audit import withdrawn_review_ids
-from narratives.review import POSITIVE
+from narratives.review.audit import withdrawn_review_ids
+from narratives.review.record import POSITIVE
 from narratives.schema import Codebook
 from narratives.store.documents import parse_attribute_value
 from narratives.store.tables import (

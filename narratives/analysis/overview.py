@@ -17,9 +17,9 @@ from sqlalchemy import Connection, Select, and_, case, exists, func, literal, se
 from sqlalchemy.sql.elements import ColumnElement
 
 from narratives.analysis.metrics import binary_kappa
-from narratives.audit import withdrawn_review_ids
 from narratives.coding.runner import code_thresholds
-from narratives.review import POSITIVE
+from narratives.review.audit import withdrawn_review_ids
+from narratives.review.record import POSITIVE
 from narratives.store.codebooks import current_codes
 from narratives.store.coding_runs import last_coded_unit
 from narratives.store.tables import documents, reviews, segments, suggestions

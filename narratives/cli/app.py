@@ -32,8 +32,21 @@ app = typer.Typer(
     rich_markup_mode="rich",
     pretty_exceptions_enable=False,
 )
-console = Console()
-err_console = Console(stderr=True)
+# Output that is not a terminal (a pipe, a file, a test) is never wrapped to a guessed width, so what a
+# command prints does not depend on the terminal or on how long a path is.
+PIPE_WIDTH = 1000
+
+
+def make_console(stderr: bool = False) -> Console:
+    """A console that wraps at the terminal's width, and not at all when the output is not a terminal."""
+    console = Console(stderr=stderr, soft_wrap=True)
+    if not console.is_terminal:
+        console = Console(stderr=stderr, soft_wrap=True, width=PIPE_WIDTH)
+    return console
+
+
+console = make_console()
+err_console = make_console(stderr=True)
 
 F = TypeVar("F", bound=Callable[..., Any])
 

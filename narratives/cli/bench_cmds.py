@@ -23,7 +23,7 @@ def bench(
 
     Example: narratives bench --rows 5000 --json bench.json
     """
-    from narratives.bench import bench_all
+    from narratives.bench.pipeline import bench_all
 
     results = bench_all(rows=rows, ui=ui, model=model)
     for section, figures in results.items():

@@ -11,7 +11,8 @@ from rich.markup import escape
 from rich.tree import Tree
 
 from narratives.cli.app import app, console, err_console, friendly_errors
-from narratives.coding.codebook import (
+from narratives.codebook.csv import codebook_from_nhs_csv, load_codebook_csv, save_codebook_csv
+from narratives.codebook.files import (
     CodeNode,
     code_tree,
     codebook_version_hash,
@@ -19,7 +20,6 @@ from narratives.coding.codebook import (
     load_codebook,
     save_codebook,
 )
-from narratives.coding.codebook_csv import codebook_from_nhs_csv, load_codebook_csv, save_codebook_csv
 from narratives.errors import CodebookError
 from narratives.schema import Codebook
 

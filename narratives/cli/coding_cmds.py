@@ -24,7 +24,7 @@ USER_HELP = "Who is acting (default: $NARRATIVES_USER or login)."
 
 def _codebook(project: Project, source: str) -> Codebook:
     """A codebook file, or the name of a codebook already in the project."""
-    from narratives.coding.codebook import load_codebook
+    from narratives.codebook.files import load_codebook
     from narratives.store.codebooks import codebook_names, current_codebook
 
     if Path(source).exists():
@@ -125,7 +125,7 @@ def queue(
 
     Example: narratives queue demo-project --limit 10 --kind interview --band medium
     """
-    from narratives.coding.queue import BANDS, QueueFilters, review_queue
+    from narratives.review.queue import BANDS, QueueFilters, review_queue
 
     if band is not None and band not in BANDS:
         raise ReviewError(

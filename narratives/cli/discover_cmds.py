@@ -38,7 +38,7 @@ def discover(
 
     Example: narratives discover demo-project --codebook social-care --seed 42 --guided
     """
-    from narratives.coding.discover import discover_themes
+    from narratives.discovery.topics import discover_themes
     from narratives.embed import load_embedder
 
     project = open_project(path)
@@ -96,7 +96,7 @@ def promote(
     Example: narratives promote demo-project 12 --code-id respite --name "Needing a break"
     """
     from narratives.cli.coding_cmds import codebook_name
-    from narratives.coding.promote import dismiss_candidate, merge_candidate, promote_candidate
+    from narratives.discovery.promote import dismiss_candidate, merge_candidate, promote_candidate
 
     project = open_project(path)
     who = user or default_user()

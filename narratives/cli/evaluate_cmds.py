@@ -64,9 +64,9 @@ def evaluate(
         --gold evals/data/nhs_fft_dev/comments.csv --labels-column labels_v7
         --where substantive=True --k 0,5,10,25,50 --seeds 3 --json evals/results.json
     """
-    from narratives.coding.codebook import load_codebook
-    from narratives.coding.evaluate import EvaluationSettings, read_gold
-    from narratives.coding.evaluate import evaluate as run_evaluation
+    from narratives.analysis.evaluate import EvaluationSettings, read_gold
+    from narratives.analysis.evaluate import evaluate as run_evaluation
+    from narratives.codebook.files import load_codebook
     from narratives.embed import CachedEmbedder, NpyEmbeddingCache, load_embedder
 
     ks = _parse_ks(k)

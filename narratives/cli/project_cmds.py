@@ -9,7 +9,7 @@ from rich.table import Table
 
 from narratives.cli.app import app, console, default_user, friendly_errors, progress_bar
 from narratives.schema import SegmentUnit
-from narratives.segmenting import segment_project
+from narratives.segment.to_project import segment_project
 from narratives.store.project import init_project, open_project, redact_url
 from narratives.store.status import project_status
 

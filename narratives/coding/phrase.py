@@ -62,7 +62,7 @@ class PhraseCoder:
     def _build_matcher(self) -> Any:
         from spacy.matcher import PhraseMatcher
 
-        from narratives.nlp import load_pipeline
+        from narratives.segment.nlp import load_pipeline
 
         nlp = load_pipeline()
         matcher = PhraseMatcher(nlp.vocab, attr="LEMMA")

@@ -21,7 +21,7 @@ from sqlalchemy import Connection, insert, select, update
 from narratives.coding.base import Embedder, LabelledExamples
 from narratives.coding.learned import LearnedCoder
 from narratives.embed import EmbeddingCache
-from narratives.review import reviewed_labels
+from narratives.review.record import reviewed_labels
 from narratives.schema import Codebook, text_hash, utcnow
 from narratives.store.project import Project
 from narratives.store.segments import load_segments

@@ -35,7 +35,7 @@ from sqlalchemy import Connection, select
 
 from narratives import __version__
 from narratives.analysis.coded import Threshold, coded_segments
-from narratives.audit import withdrawn_review_ids
+from narratives.review.audit import withdrawn_review_ids
 from narratives.schema import Code, Codebook
 from narratives.store.codebooks import current_codebook
 from narratives.store.project import Project

@@ -27,7 +27,7 @@ from narratives.analysis.coded import (
 from narratives.analysis.crosstab import MIN_GROUP, themes_by_attribute, themes_by_wave
 from narratives.analysis.quotes import DEFAULT_BALANCE, Quote, exemplar_quotes
 from narratives.deidentify import DeidentificationSettings, text_redactor
-from narratives.panel import VERDICTS, ThemeSummary, panel_summary
+from narratives.review.panel import VERDICTS, ThemeSummary, panel_summary
 from narratives.schema import Code
 from narratives.store.codebooks import current_codebook
 

@@ -18,7 +18,7 @@ from pathlib import Path
 from sqlalchemy import Connection, select
 
 from narratives.errors import ReviewError
-from narratives.review import record_review
+from narratives.review.record import record_review
 from narratives.schema import Decision, Review, SegmentUnit, text_hash
 from narratives.store.codebooks import current_codes
 from narratives.store.project import Project

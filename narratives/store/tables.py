@@ -183,7 +183,7 @@ suggestions = Table(
 Index("ix_suggestions_segment", suggestions.c.segment_id, suggestions.c.current)
 Index("ix_suggestions_code", suggestions.c.codebook, suggestions.c.code_id, suggestions.c.current)
 Index("ix_suggestions_coder_score", suggestions.c.coder, suggestions.c.current, suggestions.c.score)
-# Covers the review queue's scan (narratives.coding.queue): index-only, 100,000 suggestions in ~0.05 s.
+# Covers the review queue's scan (narratives.review.queue): index-only, 100,000 suggestions in ~0.05 s.
 Index(
     "ix_suggestions_queue",
     suggestions.c.codebook,

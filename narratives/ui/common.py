@@ -19,8 +19,8 @@ from typing import Any, TypeVar
 import streamlit as st
 from sqlalchemy import Connection
 
-from narratives.audit import data_version as _data_version
 from narratives.errors import NarrativesError
+from narratives.review.audit import data_version as _data_version
 from narratives.store.codebooks import codebook_names
 from narratives.store.project import CONFIG_NAME, Project, open_project
 

@@ -15,8 +15,8 @@ from itertools import pairwise
 
 from sqlalchemy import Connection, select
 
-from narratives.audit import withdrawn_review_ids
-from narratives.review import POSITIVE
+from narratives.review.audit import withdrawn_review_ids
+from narratives.review.record import POSITIVE
 from narratives.schema import Code, Turn
 from narratives.store.tables import reviews, segments, suggestions
 

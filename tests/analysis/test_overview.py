@@ -5,11 +5,10 @@ from __future__ import annotations
 import math
 import time
 
-import pytest
 from sqlalchemy import insert
 
 from narratives.analysis import overview as ov
-from narratives.review import record_review
+from narratives.review.record import record_review
 from narratives.schema import Decision, Review, utcnow
 from narratives.store.tables import coding_runs, documents, segments, suggestions
 from tests.builders.demo_project import CODEBOOK, build_demo_project
@@ -17,13 +16,6 @@ from tests.builders.demo_project import CODEBOOK, build_demo_project
 RUSHED = "The carers are always rushed."
 CALLS = "Nobody returned my calls."
 BUDGET = "My personal budget gives me choice."
-
-
-@pytest.fixture
-def demo(tmp_path):
-    built = build_demo_project(tmp_path / "p")
-    yield built
-    built.project.close()
 
 
 def add_review(demo, text, code_id, decision, user):

@@ -7,7 +7,7 @@ from sqlalchemy import select
 
 from narratives.analysis.quotes import _words, exemplar_quotes, is_near_duplicate
 from narratives.errors import AnalysisError
-from narratives.review import record_review
+from narratives.review.record import record_review
 from narratives.schema import Decision, Document, Review, Segment, SegmentUnit, SourceKind
 from narratives.store.documents import save_document
 from narratives.store.segments import save_segments

@@ -13,7 +13,7 @@ from pathlib import Path
 
 from sqlalchemy import insert, select
 
-from narratives.review import record_review
+from narratives.review.record import record_review
 from narratives.schema import (
     Attribute,
     Code,

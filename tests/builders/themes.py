@@ -15,7 +15,7 @@ from collections.abc import Callable, Sequence
 
 import numpy as np
 
-import narratives.coding.discover as discover
+import narratives.discovery.topics as discover
 from narratives.schema import Attribute, Code, Codebook, Document, Segment, SegmentUnit, SourceKind
 from narratives.store.documents import save_document
 from narratives.store.project import Project

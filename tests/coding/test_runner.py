@@ -175,7 +175,7 @@ def test_cli_codes_then_queues_then_round_trips_reviews(
 
     import narratives.embed
     from narratives.cli import app
-    from narratives.coding.codebook import save_codebook
+    from narratives.codebook.files import save_codebook
 
     monkeypatch.setattr(narratives.embed, "load_embedder", lambda name=None: FakeEmbedder())
     monkeypatch.setenv("NARRATIVES_USER", "cli-user")
@@ -248,7 +248,7 @@ def test_the_bundled_model_codes_offline(project: Project, monkeypatch: pytest.M
 
 
 def test_recoding_with_the_file_keeps_codes_made_in_the_project(project: Project) -> None:
-    from narratives.coding.edits import create_code, rename_code
+    from narratives.codebook.edits import create_code, rename_code
     from narratives.store.codebooks import current_codebook
 
     code_project(project, make_codebook(), embedder=FakeEmbedder(), user="ana")

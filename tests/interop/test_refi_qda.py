@@ -12,7 +12,7 @@ from lxml import etree
 
 from narratives.interop.refi_qda import NS, SCHEMA_PATH, export_codebook_qdc, export_qdpx, schema_errors
 from narratives.interop.refi_qda_import import import_qdpx_codebook, import_qdpx_codings
-from narratives.review import record_review
+from narratives.review.record import record_review
 from narratives.schema import Code, Codebook, Decision, Document, Review, Segment, SegmentUnit, SourceKind
 from narratives.store.codebooks import store_codebook
 from narratives.store.documents import save_document

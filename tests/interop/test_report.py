@@ -12,7 +12,7 @@ from typer.testing import CliRunner
 
 from narratives.cli import app
 from narratives.interop.report import build_report, render_markdown, write_report
-from narratives.panel import record_panel_response
+from narratives.review.panel import record_panel_response
 from tests.builders.study import CODEBOOK, Study, build_study
 
 COMMANDS = ["crosstab", "waves", "quotes", "export", "report"]

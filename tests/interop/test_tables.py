@@ -15,7 +15,7 @@ from narratives.interop.tables import (
     export_csv,
     export_xlsx,
 )
-from narratives.review import record_review
+from narratives.review.record import record_review
 from narratives.schema import Decision, Document, Review, Segment, SegmentUnit, SourceKind
 from narratives.store.documents import save_document
 from narratives.store.segments import load_segments, save_segments

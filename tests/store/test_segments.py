@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from narratives.schema import Document, SegmentUnit, SourceKind, Turn
-from narratives.segmenting import segment_project
+from narratives.segment.to_project import segment_project
 from narratives.store.documents import load_document, save_document
 from narratives.store.segments import load_segments
 from narratives.store.status import project_status

@@ -9,7 +9,7 @@ import pytest
 from sqlalchemy import select
 from streamlit.testing.v1 import AppTest
 
-from narratives.review import record_review
+from narratives.review.record import record_review
 from narratives.schema import Decision, Review
 from narratives.store.codebooks import current_codebook
 from narratives.store.events import list_events

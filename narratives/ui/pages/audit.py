@@ -8,7 +8,8 @@ from datetime import date
 import pandas as pd
 import streamlit as st
 
-from narratives.audit import (
+from narratives.errors import NarrativesError
+from narratives.review.audit import (
     AuditEntry,
     audit_csv,
     audit_kinds,
@@ -17,7 +18,6 @@ from narratives.audit import (
     last_action,
     undo_last,
 )
-from narratives.errors import NarrativesError
 from narratives.ui import common
 
 

@@ -7,7 +7,7 @@ import re
 import pandas as pd
 import streamlit as st
 
-from narratives.coding.promote import (
+from narratives.discovery.promote import (
     StoredCandidate,
     dismiss_candidate,
     list_candidates,

@@ -5,7 +5,7 @@ from __future__ import annotations
 import streamlit as st
 
 from narratives.coding.runner import code_thresholds
-from narratives.review import record_review
+from narratives.review.record import record_review
 from narratives.schema import Code, Decision, Document, Review, Segment
 from narratives.store.codebooks import current_codes
 from narratives.store.documents import load_document

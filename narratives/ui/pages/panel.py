@@ -11,7 +11,7 @@ import html
 import pandas as pd
 import streamlit as st
 
-from narratives.panel import (
+from narratives.review.panel import (
     VERDICTS,
     PanelTheme,
     ThemeSummary,
@@ -20,7 +20,7 @@ from narratives.panel import (
     panel_themes,
     record_panel_response,
 )
-from narratives.review import accepted_segment_texts
+from narratives.review.record import accepted_segment_texts
 from narratives.schema import Code
 from narratives.store.codebooks import current_codes
 from narratives.ui import common

@@ -9,8 +9,8 @@ import html
 
 import streamlit as st
 
-from narratives.coding.queue import BANDS, QueueFilters, QueueItem, review_queue
-from narratives.review import record_review
+from narratives.review.queue import BANDS, QueueFilters, QueueItem, review_queue
+from narratives.review.record import record_review
 from narratives.schema import Code, Decision, Document, Review, Segment
 from narratives.store.codebooks import current_codes
 from narratives.store.documents import load_document

@@ -1,0 +1,250 @@
+"""Co-production panels: people who draw on care say whether a theme rings true.
+
+Researchers choose a few quotes per theme (``panel_quotes``); panel members see each theme in
+everyday words (the code's ``plain_name``) with those quotes and answer "this rings true", "this
+misses something" or "this is wrong", optionally with a better name and a comment. Responses live in
+``panel_responses``, apart from researcher coding, and are never edited: a withdrawal (undo) is an
+event, and the summary leaves withdrawn responses out.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass, field, replace
+from typing import Any
+
+from sqlalchemy import Connection, insert, select
+
+from narratives.deidentify import DeidentificationSettings, text_redactor
+from narratives.errors import ReviewError
+from narratives.review.audit import withdrawn_ids
+from narratives.schema import Code, utcnow
+from narratives.store.codebooks import current_codes
+from narratives.store.events import record_event
+from narratives.store.tables import documents, panel_quotes, panel_responses, segments
+
+VERDICTS: dict[str, str] = {
+    "rings_true": "This rings true",
+    "misses_something": "This misses something",
+    "wrong": "This is wrong",
+}
+
+
+@dataclass(frozen=True)
+class PanelQuote:
+    quote_id: int
+    segment_id: int
+    text: str
+    source_kind: str
+
+
+@dataclass
+class PanelTheme:
+    code_id: str
+    name: str  # the plain name where the codebook has one
+    description: str
+    quotes: list[PanelQuote] = field(default_factory=list)
+
+
+@dataclass
+class ThemeSummary:
+    code_id: str
+    name: str
+    counts: dict[str, int]
+    renames: list[str]
+    comments: list[str]
+
+    @property
+    def responses(self) -> int:
+        return sum(self.counts.values())
+
+
+def _code(connection: Connection, codebook: str, code_id: str) -> Code:
+    for code in current_codes(connection, codebook):
+        if code.id == code_id:
+            return code
+    raise ReviewError(f"theme '{code_id}' is not an active code of codebook '{codebook}'.")
+
+
+def choose_panel_quote(
+    connection: Connection, codebook: str, code_id: str, segment_id: int, user: str
+) -> int:
+    """A researcher puts a segment in front of the panel as a quote for a theme; returns its id."""
+    _code(connection, codebook, code_id)
+    if connection.execute(select(segments.c.id).where(segments.c.id == segment_id)).scalar() is None:
+        raise ReviewError(f"segment {segment_id} does not exist.")
+    chosen = _chosen_quotes(connection, codebook, code_id)
+    for quote_id, chosen_segment in chosen:
+        if chosen_segment == segment_id:
+            return quote_id
+    result = connection.execute(
+        insert(panel_quotes).values(
+            codebook=codebook, code_id=code_id, segment_id=segment_id, user=user, created=utcnow()
+        )
+    )
+    quote_id = int(result.inserted_primary_key[0])  # type: ignore[index]
+    record_event(
+        connection,
+        "panel.quote",
+        user,
+        target=f"{codebook}/{code_id}",
+        payload={"quote_id": quote_id, "segment_id": segment_id, "code_id": code_id, "codebook": codebook},
+    )
+    return quote_id
+
+
+def remove_panel_quote(connection: Connection, quote_id: int, user: str) -> None:
+    """Take a quote away from the panel (an event; the row stays for the record)."""
+    row = connection.execute(select(panel_quotes).where(panel_quotes.c.id == quote_id)).first()
+    if row is None:
+        raise ReviewError(f"panel quote {quote_id} does not exist.")
+    record_event(
+        connection,
+        "panel.quote.remove",
+        user,
+        target=f"{row.codebook}/{row.code_id}",
+        payload={"withdrawn_quotes": [quote_id], "segment_id": row.segment_id},
+    )
+
+
+def _chosen_quotes(
+    connection: Connection, codebook: str, code_id: str | None = None
+) -> list[tuple[int, int]]:
+    withdrawn = withdrawn_ids(connection, "withdrawn_quotes")
+    query = select(panel_quotes.c.id, panel_quotes.c.segment_id, panel_quotes.c.code_id).where(
+        panel_quotes.c.codebook == codebook
+    )
+    if code_id is not None:
+        query = query.where(panel_quotes.c.code_id == code_id)
+    return [
+        (r.id, r.segment_id)
+        for r in connection.execute(query.order_by(panel_quotes.c.id))
+        if r.id not in withdrawn
+    ]
+
+
+def panel_quotes_by_code(connection: Connection, codebook: str) -> dict[str, list[PanelQuote]]:
+    withdrawn = withdrawn_ids(connection, "withdrawn_quotes")
+    rows = connection.execute(
+        select(
+            panel_quotes.c.id,
+            panel_quotes.c.code_id,
+            segments.c.id.label("segment_id"),
+            segments.c.text,
+            documents.c.kind,
+        )
+        .join(segments, segments.c.id == panel_quotes.c.segment_id)
+        .join(documents, documents.c.id == segments.c.document_id)
+        .where(panel_quotes.c.codebook == codebook)
+        .order_by(panel_quotes.c.id)
+    )
+    quotes: dict[str, list[PanelQuote]] = {}
+    for row in rows:
+        if row.id not in withdrawn:
+            quotes.setdefault(row.code_id, []).append(PanelQuote(row.id, row.segment_id, row.text, row.kind))
+    return quotes
+
+
+def plain_description(code: Code) -> str:
+    """The code's plain-language description where it has one, else its definition."""
+    return str(getattr(code, "plain_description", None) or code.definition)
+
+
+def panel_themes(
+    connection: Connection,
+    codebook: str,
+    *,
+    max_quotes: int = 3,
+    prepared_only: bool = True,
+    deidentify: bool | DeidentificationSettings = True,
+) -> list[PanelTheme]:
+    """Themes ready for the panel: active codes with a plain name or at least one chosen quote.
+
+    The quotes are de-identified for display (:mod:`narratives.deidentify`) unless ``deidentify`` is
+    False; the chosen quotes stored in ``panel_quotes`` keep the original text.
+    """
+    quotes = panel_quotes_by_code(connection, codebook)
+    redact = text_redactor(connection, deidentify)
+    themes = []
+    for code in current_codes(connection, codebook):
+        chosen = quotes.get(code.id, [])
+        if prepared_only and not chosen and not code.plain_name:
+            continue
+        themes.append(
+            PanelTheme(
+                code_id=code.id,
+                name=code.plain_name or code.name,
+                description=plain_description(code),
+                quotes=[replace(quote, text=redact(quote.text)) for quote in chosen[:max_quotes]],
+            )
+        )
+    return themes
+
+
+def record_panel_response(
+    connection: Connection,
+    codebook: str,
+    code_id: str,
+    verdict: str,
+    user: str,
+    *,
+    rename: str | None = None,
+    comment: str | None = None,
+) -> int:
+    """Store one panel member's response to one theme, and its event; returns the response id."""
+    if verdict not in VERDICTS:
+        raise ReviewError(f"'{verdict}' is not a panel answer.", fix=f"use one of: {', '.join(VERDICTS)}.")
+    if not user or not user.strip():
+        raise ReviewError("a panel response needs a name or pseudonym.", fix="enter your name first.")
+    _code(connection, codebook, code_id)
+    rename = (rename or "").strip() or None
+    comment = (comment or "").strip() or None
+    result = connection.execute(
+        insert(panel_responses).values(
+            codebook=codebook,
+            code_id=code_id,
+            verdict=verdict,
+            rename=rename,
+            comment=comment,
+            user=user.strip(),
+            created=utcnow(),
+        )
+    )
+    response_id = int(result.inserted_primary_key[0])  # type: ignore[index]
+    record_event(
+        connection,
+        "panel.response",
+        user,
+        target=f"{codebook}/{code_id}",
+        payload={"response_id": response_id, "verdict": verdict, "rename": rename, "comment": comment},
+    )
+    return response_id
+
+
+def panel_summary(connection: Connection, codebook: str) -> list[ThemeSummary]:
+    """Per theme: how many said each verdict, the names suggested and the comments (withdrawn left out)."""
+    withdrawn = withdrawn_ids(connection, "withdrawn_responses")
+    names = {c.id: c.plain_name or c.name for c in current_codes(connection, codebook, include_retired=True)}
+    by_code: dict[str, dict[str, Any]] = {}
+    rows = connection.execute(
+        select(panel_responses).where(panel_responses.c.codebook == codebook).order_by(panel_responses.c.id)
+    )
+    for row in rows:
+        if row.id in withdrawn:
+            continue
+        entry = by_code.setdefault(row.code_id, {"counts": Counter(), "renames": [], "comments": []})
+        entry["counts"][row.verdict] += 1
+        if row.rename:
+            entry["renames"].append(row.rename)
+        if row.comment:
+            entry["comments"].append(row.comment)
+    return [
+        ThemeSummary(
+            code_id=code_id,
+            name=names.get(code_id, code_id),
+            counts={verdict: int(entry["counts"].get(verdict, 0)) for verdict in VERDICTS},
+            renames=entry["renames"],
+            comments=entry["comments"],
+        )
+        for code_id, entry in sorted(by_code.items(), key=lambda item: names.get(item[0], item[0]))
+    ]

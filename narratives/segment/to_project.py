@@ -1,0 +1,98 @@
+"""Segment the project's documents and store the segments (the store side of `segment.py`)."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+
+from narratives.errors import SegmentError
+from narratives.schema import Segment, SegmentUnit, SourceKind
+from narratives.segment.nlp import load_pipeline, pipeline_description
+from narratives.segment.split import as_unit, segment_documents, segment_text
+from narratives.store.events import record_event
+from narratives.store.project import Project
+from narratives.store.segments import documents_without_segments, save_segments
+
+# What each unit means for each kind: a survey answer has no speaker turns, so "turn" falls back
+# to "response" there; a blog post has no turns either, so "turn" falls back to "paragraph".
+TURN_FALLBACK = {SourceKind.survey.value: SegmentUnit.response, SourceKind.blog.value: SegmentUnit.paragraph}
+
+
+@dataclass
+class SegmentReport:
+    unit: SegmentUnit
+    pipeline: str
+    documents: int = 0
+    segments: int = 0
+    skipped: int = 0  # documents already segmented into this unit
+    failures: list[str] = field(default_factory=list)
+
+
+def segment_project(
+    project: Project,
+    unit: SegmentUnit | str,
+    *,
+    user: str,
+    kinds: list[str] | None = None,
+    progress: Callable[[int, int], None] | None = None,
+) -> SegmentReport:
+    """Segment every current document not yet segmented into ``unit``, in one transaction.
+
+    Documents already segmented are left alone, so running it twice adds nothing.
+    """
+    unit = as_unit(unit)
+    nlp = load_pipeline()
+    report = SegmentReport(unit=unit, pipeline=pipeline_description(nlp))
+    batch: list[Segment] = []
+    with project.begin() as connection:
+        pending = documents_without_segments(connection, unit, kinds)
+        groups: dict[SegmentUnit, list[tuple[int, str, list]]] = defaultdict(list)
+        for document_id, kind, text, turns in pending:
+            use_unit = TURN_FALLBACK.get(kind, unit) if unit is SegmentUnit.turn and not turns else unit
+            groups[use_unit].append((document_id, text, turns))
+        done = 0
+        for use_unit, docs in groups.items():
+            failed_before = len(report.failures)
+            for piece in _segment_group(docs, use_unit, nlp, report):
+                # Stored under the unit asked for, so `--unit turn` finds every document.
+                batch.append(piece.model_copy(update={"unit": unit}))
+                if len(batch) >= 2000:
+                    report.segments += save_segments(connection, batch, report.pipeline)
+                    batch.clear()
+            done += len(docs)
+            report.documents += len(docs) - (len(report.failures) - failed_before)
+            if progress:
+                progress(done, len(pending))
+        report.segments += save_segments(connection, batch, report.pipeline)
+        record_event(
+            connection,
+            "segment.run",
+            user,
+            payload={
+                "unit": unit.value,
+                "pipeline": report.pipeline,
+                "documents": report.documents,
+                "segments": report.segments,
+            },
+        )
+    return report
+
+
+def _segment_group(
+    docs: list[tuple[int, str, list]],
+    unit: SegmentUnit,
+    nlp,
+    report: SegmentReport,  # type: ignore[no-untyped-def]
+) -> Iterator[Segment]:
+    """Batch through spaCy; if one document is bad, redo the group one by one to name it."""
+    try:
+        yield from list(segment_documents(docs, unit, nlp))
+        return
+    except SegmentError:
+        pass
+    for document_id, text, turns in docs:
+        try:
+            yield from segment_text(text, unit, turns=turns, nlp=nlp, document_id=document_id)
+        except SegmentError as error:
+            report.failures.append(str(error))
