@@ -13,16 +13,32 @@ import logging
 import os
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol, runtime_checkable
 
 import numpy as np
-from sqlalchemy import Engine, select
+from sqlalchemy import Engine
 
-from narratives.coding.base import Embedder
 from narratives.errors import ModelNotAvailable
 from narratives.schema import text_hash
+from narratives.store.embeddings import load_vectors, save_vectors
 
 logger = logging.getLogger(__name__)
+
+
+@runtime_checkable
+class Embedder(Protocol):
+    """Turns texts into L2-normalised float32 vectors of shape (n, dim)."""
+
+    @property
+    def name(self) -> str:
+        """Recorded on every suggestion, e.g. "all-MiniLM-L6-v2"."""
+        ...
+
+    @property
+    def dim(self) -> int: ...
+
+    def encode(self, texts: Sequence[str]) -> np.ndarray: ...
+
 
 DEFAULT_MODEL = "all-MiniLM-L6-v2"
 DEFAULT_NAMES = {None, "", "default", DEFAULT_MODEL, f"sentence-transformers/{DEFAULT_MODEL}"}
@@ -186,42 +202,19 @@ class MemoryEmbeddingCache(_BaseCache):
 
 
 class EmbeddingCache(_BaseCache):
-    """The project's ``embeddings`` table: vectors stored once, float32 little-endian."""
-
-    LOOKUP_CHUNK = 500
+    """The project's ``embeddings`` table (:mod:`narratives.store.embeddings`): vectors stored once."""
 
     def __init__(self, engine: Engine):
         super().__init__()
         self.engine = engine
 
     def _lookup(self, model: str, hashes: list[str]) -> dict[str, np.ndarray]:
-        from narratives.store.tables import embeddings
-
-        found: dict[str, np.ndarray] = {}
         with self.engine.connect() as connection:
-            for start in range(0, len(hashes), self.LOOKUP_CHUNK):
-                chunk = hashes[start : start + self.LOOKUP_CHUNK]
-                query = select(embeddings.c.text_hash, embeddings.c.vector).where(
-                    embeddings.c.model == model, embeddings.c.text_hash.in_(chunk)
-                )
-                for digest, blob in connection.execute(query):
-                    found[digest] = np.frombuffer(blob, dtype="<f4").astype(np.float32)
-        return found
+            return load_vectors(connection, model, hashes)
 
     def _store(self, model: str, vectors: dict[str, np.ndarray]) -> None:
-        from narratives.store.tables import embeddings
-
-        rows = [
-            {
-                "model": model,
-                "text_hash": digest,
-                "dim": int(vector.shape[0]),
-                "vector": np.asarray(vector, dtype="<f4").tobytes(),
-            }
-            for digest, vector in vectors.items()
-        ]
         with self.engine.begin() as connection:  # one transaction for the whole batch
-            connection.execute(embeddings.insert(), rows)
+            save_vectors(connection, model, vectors)
 
 
 class NpyEmbeddingCache(_BaseCache):

@@ -83,10 +83,40 @@ class ModelNotAvailable(NarrativesError):
     code = "E510"
 
 
+class UnknownCodebook(NarrativesError):
+    """The project holds no codebook of that name, or several where one was expected."""
+
+    code = "E420"
+
+
 class ReviewError(NarrativesError):
-    """A review or codebook edit refers to something that does not exist."""
+    """A review cannot be recorded: no reviewer, or a segment, code or suggestion that does not exist."""
 
     code = "E600"
+
+
+class CodebookEditError(NarrativesError):
+    """A change to a codebook in the project is refused: unknown or retired code, empty name, cycle."""
+
+    code = "E610"
+
+
+class UndoError(NarrativesError):
+    """There is nothing to undo, or the action can no longer be undone."""
+
+    code = "E620"
+
+
+class PanelError(NarrativesError):
+    """A panel quote or response refers to something that does not exist, or lacks an answer."""
+
+    code = "E630"
+
+
+class CandidateError(NarrativesError):
+    """A discovered theme cannot be promoted, merged or dismissed as asked."""
+
+    code = "E640"
 
 
 class EvaluationError(NarrativesError):

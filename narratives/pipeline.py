@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from narratives.coding.base import Embedder
+from narratives.embed import Embedder
 from narratives.errors import ProjectError
 from narratives.ingest.attributes_file import read_attributes_file
 from narratives.ingest.readers import ReadOptions
@@ -104,7 +104,8 @@ def _read_options(step: dict[str, Any], base: Path) -> ReadOptions:
 
 def _code(project: Project, step: dict[str, Any], embedder: Embedder, base: Path, user: str, say: Say) -> Any:
     from narratives.codebook.files import load_codebook
-    from narratives.coding.runner import CodingConfig, code_project
+    from narratives.coding.config import CodingConfig
+    from narratives.coding.runner import code_project
     from narratives.schema import SegmentUnit
 
     codebook = load_codebook(base / step["codebook"])

@@ -157,10 +157,11 @@ class Suggestion(BaseModel):
     """A machine's proposal that a code applies to a segment, with the evidence behind it."""
 
     id: int | None = None
+    run_id: int | None = None  # the coding run that wrote it (set when stored)
     segment_id: int
     code_id: str
     score: float
-    evidence: str = ""
+    evidence: str | None = None
     evidence_start: int | None = None  # offsets into the segment text, when the evidence is a span
     evidence_end: int | None = None
     coder: str
@@ -191,15 +192,18 @@ class Review(BaseModel):
     codebook: str = ""
     start: int | None = None  # hand-coded span inside the document, when not the whole segment
     end: int | None = None
+    source: str = "ui"  # where it was made: ui, cli, csv, hand, merge, undo
     created: datetime = Field(default_factory=utcnow)
 
 
 class Event(BaseModel):
-    """One entry of the append-only audit log."""
+    """One entry of the append-only audit log (written by every write path, read by the audit)."""
 
     id: int | None = None
     kind: str
     user: str
     target: str | None = None
     payload: dict[str, Any] = Field(default_factory=dict)
+    undoes: int | None = None  # the event this one takes back
+    undone_by: int | None = None  # derived when read: the undo event that took this one back
     created: datetime = Field(default_factory=utcnow)

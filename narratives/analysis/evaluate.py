@@ -20,11 +20,12 @@ import numpy as np
 import pandas as pd
 
 from narratives.analysis.metrics import multilabel_scores
-from narratives.coding.base import Embedder, LabelledExamples
+from narratives.coding.base import LabelledExamples
 from narratives.coding.ensemble import EnsembleCoder
 from narratives.coding.learned import LearnedCoder
 from narratives.coding.phrase import PhraseCoder
 from narratives.coding.similarity import SimilarityCoder, codes_to_score
+from narratives.embed import Embedder
 from narratives.errors import EvaluationError
 from narratives.schema import Codebook
 

@@ -1,8 +1,9 @@
-"""Figures for the explorer's Overview page, each one SQL aggregate (fast on 20,000 segments).
+"""Figures for the explorer's Overview page, all counted from one :func:`~narratives.review.state.coding_state`.
 
-A (segment, code) pair is *applied* when its latest review says so (accept or add), or, where no one
-has reviewed it, when the ensemble's current score reaches the code's threshold. Reviews withdrawn by
-an undo are left out everywhere.
+What a segment carries, which threshold a suggestion is judged by and which reviews still count
+are :mod:`narratives.review.state`'s answers; this module only counts them. The coded share, code
+frequencies, review progress and machine-reviewer agreement of one overview therefore agree with
+each other, with the document view and with every export.
 """
 
 from __future__ import annotations
@@ -11,41 +12,40 @@ from collections import defaultdict
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from itertools import combinations
-from typing import Any
 
-from sqlalchemy import Connection, Select, and_, case, exists, func, literal, select, union
-from sqlalchemy.sql.elements import ColumnElement
+from sqlalchemy import Connection
 
 from narratives.analysis.metrics import binary_kappa
-from narratives.coding.runner import code_thresholds
-from narratives.review.audit import withdrawn_review_ids
-from narratives.review.record import POSITIVE
+from narratives.review.state import ENSEMBLE, CodingState, coding_state, latest_by_reviewer
 from narratives.store.codebooks import current_codes
 from narratives.store.coding_runs import last_coded_unit
-from narratives.store.tables import documents, reviews, segments, suggestions
+from narratives.store.documents import current_document_rows
+from narratives.store.reviews import review_counts
+from narratives.store.segments import count_segments
+from narratives.store.status import CorpusRow, corpus_counts, most_common_unit
+from narratives.store.suggestions import suggestion_pair_count
 
-ENSEMBLE = "ensemble"
-DEFAULT_THRESHOLD = 0.5
+__all__ = ["CorpusRow", "Overview", "Scope", "corpus_counts", "overview"]
 
 
 @dataclass
 class Scope:
-    """What the figures are about: a codebook, the unit it was coded in, the coder and thresholds."""
+    """What the figures are about: a codebook, the unit it was coded in, the coder, and thresholds
+    that replace the coding runs' own (per code) where given."""
 
     codebook: str
     unit: str | None = None
     coder: str = ENSEMBLE
     thresholds: Mapping[str, float] = field(default_factory=dict)
-    default_threshold: float = DEFAULT_THRESHOLD
 
-
-@dataclass
-class CorpusRow:
-    kind: str
-    wave: int | None
-    documents: int
-    participants: int
-    segments: int
+    def state(self, connection: Connection) -> CodingState:
+        return coding_state(
+            connection,
+            self.codebook,
+            unit=self.unit,
+            coder=self.coder,
+            threshold=dict(self.thresholds) or None,
+        )
 
 
 @dataclass
@@ -109,210 +109,58 @@ class Overview:
     reviewers: list[ReviewerAgreement]
 
 
-# ------------------------------------------------------------------------------------ building blocks
-
-
 def coding_unit(connection: Connection, codebook: str) -> str | None:
     """The unit the codebook was last coded in, else the most common segment unit."""
-    unit = last_coded_unit(connection, codebook)
-    if unit:
-        return unit
-    common = connection.execute(
-        select(segments.c.unit).group_by(segments.c.unit).order_by(func.count().desc()).limit(1)
-    ).scalar()
-    return str(common) if common else None
+    return last_coded_unit(connection, codebook) or most_common_unit(connection)
 
 
-def _threshold(scope: Scope) -> ColumnElement[Any]:
-    if not scope.thresholds:
-        return literal(scope.default_threshold)
-    return case(dict(scope.thresholds), value=suggestions.c.code_id, else_=scope.default_threshold)
+def coded_share(connection: Connection, scope: Scope, state: CodingState | None = None) -> CodedShare:
+    state = state or scope.state(connection)
+    coded = {pair.segment_id for pair in state.carried(include_retired=True)}
+    return CodedShare(count_segments(connection, unit=scope.unit), len(coded))
 
 
-def _latest_reviews(connection: Connection, codebook: str, per_user: bool = False) -> Any:
-    """Subquery of the latest non-withdrawn review per (segment, code) (and per user if asked)."""
-    withdrawn = withdrawn_review_ids(connection)
-    keys = [reviews.c.segment_id, reviews.c.code_id] + ([reviews.c.user] if per_user else [])
-    latest = select(func.max(reviews.c.id).label("id")).where(reviews.c.codebook == codebook)
-    if withdrawn:
-        latest = latest.where(reviews.c.id.not_in(withdrawn))
-    latest_ids = latest.group_by(*keys).subquery()
-    return (
-        select(reviews.c.segment_id, reviews.c.code_id, reviews.c.user, reviews.c.decision)
-        .join(latest_ids, latest_ids.c.id == reviews.c.id)
-        .subquery()
-    )
-
-
-def _machine_pairs(scope: Scope) -> Select[Any]:
-    return select(suggestions.c.segment_id, suggestions.c.code_id).where(
-        suggestions.c.codebook == scope.codebook,
-        suggestions.c.current.is_(True),
-        suggestions.c.coder == scope.coder,
-        suggestions.c.score >= _threshold(scope),
-    )
-
-
-def _reviewed(connection: Connection, codebook: str, segment_id: Any, code_id: Any) -> ColumnElement[bool]:
-    """EXISTS a (non-withdrawn) review of this (segment, code): probes the reviews' segment index."""
-    condition = exists().where(
-        reviews.c.segment_id == segment_id, reviews.c.code_id == code_id, reviews.c.codebook == codebook
-    )
-    withdrawn = withdrawn_review_ids(connection)
-    if withdrawn:
-        condition = exists().where(
-            reviews.c.segment_id == segment_id,
-            reviews.c.code_id == code_id,
-            reviews.c.codebook == codebook,
-            reviews.c.id.not_in(withdrawn),
-        )
-    return condition
-
-
-def applied_pairs(connection: Connection, scope: Scope) -> Any:
-    """Subquery (segment_id, code_id) of every applied pair (see the module docstring)."""
-    latest = _latest_reviews(connection, scope.codebook)
-    unreviewed = _machine_pairs(scope).where(
-        ~_reviewed(connection, scope.codebook, suggestions.c.segment_id, suggestions.c.code_id)
-    )
-    accepted = select(latest.c.segment_id, latest.c.code_id).where(latest.c.decision.in_(POSITIVE))
-    return union(unreviewed, accepted).subquery()
-
-
-def _in_scope(scope: Scope) -> list[ColumnElement[bool]]:
-    conditions: list[ColumnElement[bool]] = [documents.c.current.is_(True)]
-    if scope.unit:
-        conditions.append(segments.c.unit == scope.unit)
-    return conditions
-
-
-# ----------------------------------------------------------------------------------------- figures
-
-
-def corpus_counts(connection: Connection, unit: str | None = None) -> list[CorpusRow]:
-    """Current documents, distinct participants and segments (of ``unit``) by source kind and wave."""
-    docs = connection.execute(
-        select(
-            documents.c.kind,
-            documents.c.wave,
-            func.count(documents.c.id),
-            func.count(documents.c.participant_id.distinct()),
-        )
-        .where(documents.c.current.is_(True))
-        .group_by(documents.c.kind, documents.c.wave)
-    ).all()
-    segment_query = (
-        select(documents.c.kind, documents.c.wave, func.count(segments.c.id))
-        .join(documents, documents.c.id == segments.c.document_id)
-        .where(documents.c.current.is_(True))
-        .group_by(documents.c.kind, documents.c.wave)
-    )
-    if unit:
-        segment_query = segment_query.where(segments.c.unit == unit)
-    segment_counts = {(k, w): n for k, w, n in connection.execute(segment_query)}
-    rows = [CorpusRow(k, w, int(d), int(p), int(segment_counts.get((k, w), 0))) for k, w, d, p in docs]
-    return sorted(rows, key=lambda r: (r.kind, -1 if r.wave is None else r.wave))
-
-
-def coded_share(connection: Connection, scope: Scope) -> CodedShare:
-    applied = applied_pairs(connection, scope)
-    in_scope = _in_scope(scope)
-    total = connection.execute(
-        select(func.count(segments.c.id))
-        .join(documents, documents.c.id == segments.c.document_id)
-        .where(*in_scope)
-    ).scalar_one()
-    coded = connection.execute(
-        select(func.count(applied.c.segment_id.distinct()))
-        .join(segments, segments.c.id == applied.c.segment_id)
-        .join(documents, documents.c.id == segments.c.document_id)
-        .where(*in_scope)
-    ).scalar_one()
-    return CodedShare(int(total), int(coded))
-
-
-def code_frequency(connection: Connection, scope: Scope) -> list[CodeFrequency]:
+def code_frequency(
+    connection: Connection, scope: Scope, state: CodingState | None = None
+) -> list[CodeFrequency]:
     """Per code: segments it applies to and distinct participants who said them (most first)."""
-    applied = applied_pairs(connection, scope)
-    rows = connection.execute(
-        select(
-            applied.c.code_id,
-            func.count(applied.c.segment_id.distinct()),
-            func.count(documents.c.participant_id.distinct()),
-        )
-        .join(segments, segments.c.id == applied.c.segment_id)
-        .join(documents, documents.c.id == segments.c.document_id)
-        .where(*_in_scope(scope))
-        .group_by(applied.c.code_id)
-    ).all()
+    state = state or scope.state(connection)
+    person = {row.id: row.participant_id for row in current_document_rows(connection)}
+    segments: dict[str, set[int]] = defaultdict(set)
+    people: dict[str, set[int]] = defaultdict(set)
+    for pair in state.carried(include_retired=True):
+        segments[pair.code_id].add(pair.segment_id)
+        if person.get(pair.document_id) is not None:
+            people[pair.code_id].add(int(person[pair.document_id] or 0))
     codes = current_codes(connection, scope.codebook, include_retired=True)
     names = {c.id: c.name for c in codes}
-    found = {code_id: (int(s), int(p)) for code_id, s, p in rows}
     active = [c.id for c in codes if not c.retired]
-    shown = active + [code_id for code_id in found if code_id not in active]
+    shown = active + [code_id for code_id in segments if code_id not in active]
     result = [
-        CodeFrequency(code_id, names.get(code_id) or code_id, *found.get(code_id, (0, 0)))
+        CodeFrequency(code_id, names.get(code_id) or code_id, len(segments[code_id]), len(people[code_id]))
         for code_id in shown
     ]
     return sorted(result, key=lambda f: (-f.segments, f.name))
 
 
-def latest_decisions_by_pair(connection: Connection, codebook: str) -> dict[tuple[int, str], str]:
-    """(segment, code) -> the latest non-withdrawn decision on it, by anyone."""
-    latest = _latest_reviews(connection, codebook)
-    rows = connection.execute(select(latest.c.segment_id, latest.c.code_id, latest.c.decision))
-    return {(segment_id, code_id): decision for segment_id, code_id, decision in rows}
-
-
-def _best_scores(
-    connection: Connection, scope: Scope, segment_ids: list[int], chunk: int = 5000
-) -> dict[tuple[int, str], float]:
-    """(segment, code) -> highest current score of the scope's coder, for these segments only."""
-    found: dict[tuple[int, str], float] = {}
-    for start in range(0, len(segment_ids), chunk):
-        rows = connection.execute(
-            select(suggestions.c.segment_id, suggestions.c.code_id, func.max(suggestions.c.score))
-            .where(
-                suggestions.c.segment_id.in_(segment_ids[start : start + chunk]),
-                suggestions.c.codebook == scope.codebook,
-                suggestions.c.current.is_(True),
-                suggestions.c.coder == scope.coder,
-            )
-            .group_by(suggestions.c.segment_id, suggestions.c.code_id)
-        )
-        found.update({(segment_id, code_id): float(score) for segment_id, code_id, score in rows})
-    return found
-
-
-def review_progress(connection: Connection, scope: Scope, min_score: float = 0.0) -> ReviewProgress:
-    pairs = (
-        select(suggestions.c.segment_id, suggestions.c.code_id)
-        .where(
-            suggestions.c.codebook == scope.codebook,
-            suggestions.c.current.is_(True),
-            suggestions.c.coder == scope.coder,
-            suggestions.c.score >= min_score,
-        )
-        .distinct()
-        .subquery()
+def review_progress(
+    connection: Connection, scope: Scope, min_score: float = 0.0, state: CodingState | None = None
+) -> ReviewProgress:
+    """Suggested pairs, how many are reviewed (accepted or not), and how many reviews by how many."""
+    state = state or scope.state(connection)
+    total = suggestion_pair_count(
+        connection, scope.codebook, scope.coder, min_score=min_score, unit=scope.unit
     )
-    total = connection.execute(select(func.count()).select_from(pairs)).scalar_one()
-    latest = latest_decisions_by_pair(connection, scope.codebook)
-    scores = _best_scores(connection, scope, sorted({segment_id for segment_id, _ in latest}))
-    suggested = [decision for pair, decision in latest.items() if scores.get(pair, -1.0) >= min_score]
-    accepted = sum(decision in POSITIVE for decision in suggested)
-    counts = connection.execute(
-        select(func.count(), func.count(reviews.c.user.distinct())).where(
-            reviews.c.codebook == scope.codebook
-        )
-    ).one()
+    reviewed = [p for p in state.reviewed() if p.score is not None and p.score >= min_score]
+    accepted = sum(1 for p in reviewed if p.applies)
+    rows, reviewers = review_counts(connection, scope.codebook)
     return ReviewProgress(
-        suggestions=int(total),
-        reviewed=len(suggested),
+        suggestions=total,
+        reviewed=len(reviewed),
         accepted=accepted,
-        rejected=len(suggested) - accepted,
-        reviews=int(counts[0]),
-        reviewers=int(counts[1]),
+        rejected=len(reviewed) - accepted,
+        reviews=rows,
+        reviewers=reviewers,
     )
 
 
@@ -330,40 +178,20 @@ def agreement_of(first: list[bool], second: list[bool]) -> Agreement:
     )
 
 
-def machine_agreement(connection: Connection, scope: Scope) -> Agreement:
-    """Machine (score at or above threshold) against the latest review, over every reviewed pair."""
-    latest = latest_decisions_by_pair(connection, scope.codebook)
-    scores = _best_scores(connection, scope, sorted({segment_id for segment_id, _ in latest}))
-    pairs = sorted(latest)
-    machine = [
-        pair in scores and scores[pair] >= scope.thresholds.get(pair[1], scope.default_threshold)
-        for pair in pairs
-    ]
-    return agreement_of(machine, [latest[pair] in POSITIVE for pair in pairs])
+def machine_agreement(connection: Connection, scope: Scope, state: CodingState | None = None) -> Agreement:
+    """Machine (score at or above its run's threshold) against the latest review, every reviewed pair."""
+    state = state or scope.state(connection)
+    reviewed = sorted(state.reviewed(), key=lambda p: (p.segment_id, p.code_id))
+    return agreement_of([p.machine_applies for p in reviewed], [p.applies for p in reviewed])
 
 
 def reviewer_agreement(connection: Connection, codebook: str) -> list[ReviewerAgreement]:
     """Each pair of reviewers over the (segment, code) pairs both decided (latest decision each)."""
-    latest = _latest_reviews(connection, codebook, per_user=True)
-    shared = (
-        select(latest.c.segment_id, latest.c.code_id)
-        .group_by(latest.c.segment_id, latest.c.code_id)
-        .having(func.count() > 1)
-        .subquery()
-    )
-    rows = connection.execute(
-        select(latest.c.segment_id, latest.c.code_id, latest.c.user, latest.c.decision).join(
-            shared, and_(shared.c.segment_id == latest.c.segment_id, shared.c.code_id == latest.c.code_id)
-        )
-    ).all()
-    decisions: dict[tuple[int, str], dict[str, bool]] = defaultdict(dict)
-    for segment_id, code_id, user, decision in rows:
-        decisions[(segment_id, code_id)][user] = decision in POSITIVE
     by_pair: dict[tuple[str, str], tuple[list[bool], list[bool]]] = defaultdict(lambda: ([], []))
-    for votes in decisions.values():
+    for votes in latest_by_reviewer(connection, codebook).values():
         for first, second in combinations(sorted(votes), 2):
-            by_pair[(first, second)][0].append(votes[first])
-            by_pair[(first, second)][1].append(votes[second])
+            by_pair[(first, second)][0].append(votes[first].applies)
+            by_pair[(first, second)][1].append(votes[second].applies)
     return [
         ReviewerAgreement(first, second, agreement_of(a, b))
         for (first, second), (a, b) in sorted(by_pair.items())
@@ -373,19 +201,15 @@ def reviewer_agreement(connection: Connection, codebook: str) -> list[ReviewerAg
 def overview(
     connection: Connection, codebook: str, *, coder: str = ENSEMBLE, unit: str | None = None
 ) -> Overview:
-    """Every figure of the Overview page in one call."""
-    scope = Scope(
-        codebook=codebook,
-        unit=unit or coding_unit(connection, codebook),
-        coder=coder,
-        thresholds=code_thresholds(connection, codebook),
-    )
+    """Every figure of the Overview page in one call, from one reading of the current state."""
+    scope = Scope(codebook=codebook, unit=unit or coding_unit(connection, codebook), coder=coder)
+    state = scope.state(connection)
     return Overview(
         scope=scope,
         corpus=corpus_counts(connection, scope.unit),
-        coded=coded_share(connection, scope),
-        frequency=code_frequency(connection, scope),
-        progress=review_progress(connection, scope),
-        machine=machine_agreement(connection, scope),
+        coded=coded_share(connection, scope, state),
+        frequency=code_frequency(connection, scope, state),
+        progress=review_progress(connection, scope, state=state),
+        machine=machine_agreement(connection, scope, state),
         reviewers=reviewer_agreement(connection, codebook),
     )

@@ -135,16 +135,15 @@ def _time_recording(project: Project, codebook: str, repeats: int) -> float:
 def document_view_data(connection: Connection, codebook: str, document_id: int) -> Any:
     """What the Document view reads for one document: the list of documents, the text and its
     segments, and the marks (suggestions at or above threshold, reviews, hand-coded spans)."""
-    from narratives.coding.runner import code_thresholds
-    from narratives.store.documents import load_document
+    from narratives.review.marks import document_marks
+    from narratives.store.documents import document_choices, load_document
     from narratives.store.segments import load_segments
-    from narratives.ui.highlight import document_choices, document_marks
 
     return (
         document_choices(connection),
         load_document(connection, document_id),
         load_segments(connection, document_id=document_id),
-        document_marks(connection, codebook, document_id, thresholds=code_thresholds(connection, codebook)),
+        document_marks(connection, codebook, document_id),
     )
 
 

@@ -39,9 +39,9 @@ PIPE_WIDTH = 1000
 
 def make_console(stderr: bool = False) -> Console:
     """A console that wraps at the terminal's width, and not at all when the output is not a terminal."""
-    console = Console(stderr=stderr, soft_wrap=True)
+    console = Console(stderr=stderr)
     if not console.is_terminal:
-        console = Console(stderr=stderr, soft_wrap=True, width=PIPE_WIDTH)
+        console = Console(stderr=stderr, width=PIPE_WIDTH)
     return console
 
 

@@ -8,7 +8,6 @@ import typer
 from rich.table import Table
 
 from narratives.cli.app import app, console, default_user, friendly_errors, progress_bar
-from narratives.errors import ReviewError
 from narratives.schema import Codebook, SegmentUnit
 from narratives.store.project import Project, open_project
 
@@ -62,7 +61,8 @@ def code(
 
     Example: narratives code demo-project --codebook models/codebooks/social-care-lived-experience.yaml
     """
-    from narratives.coding.runner import CodingConfig, code_project
+    from narratives.coding.config import CodingConfig
+    from narratives.coding.runner import code_project
     from narratives.embed import load_embedder
 
     project = open_project(path)
@@ -128,9 +128,7 @@ def queue(
     from narratives.review.queue import BANDS, QueueFilters, review_queue
 
     if band is not None and band not in BANDS:
-        raise ReviewError(
-            f"band '{band}' is not one of {', '.join(BANDS)}.", fix="use --band low|medium|high."
-        )
+        raise typer.BadParameter(f"'{band}' is not one of {', '.join(BANDS)}.", param_hint="--band")
     project = open_project(path)
     name = codebook_name(project, codebook)
     filters = QueueFilters(

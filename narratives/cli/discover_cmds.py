@@ -8,7 +8,7 @@ import typer
 from rich.table import Table
 
 from narratives.cli.app import app, console, default_user, friendly_errors, progress_bar
-from narratives.errors import ReviewError
+from narratives.errors import CandidateError
 from narratives.schema import SegmentUnit
 from narratives.store.project import open_project
 
@@ -113,7 +113,7 @@ def promote(
         )
         return
     if not code_id or not name:
-        raise ReviewError(
+        raise CandidateError(
             "promoting needs --code-id and --name.", fix="or use --merge-into CODE or --dismiss."
         )
     code = promote_candidate(

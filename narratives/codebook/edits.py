@@ -19,8 +19,8 @@ from sqlalchemy import Connection, func, select
 from narratives.codebook.csv import dump_codebook_csv, load_codebook_csv
 from narratives.codebook.files import dump_codebook_yaml
 from narratives.codebook.validate import COLOUR_RE, validate_codebook
-from narratives.errors import ReviewError
-from narratives.review.record import POSITIVE
+from narratives.errors import CodebookEditError
+from narratives.review.state import applies_by_review
 from narratives.schema import Code, Codebook
 from narratives.store.codebooks import (
     apply_code_change,
@@ -29,7 +29,7 @@ from narratives.store.codebooks import (
     current_codes,
     store_codebook,
 )
-from narratives.store.tables import reviews, segments, suggestions
+from narratives.store.tables import segments, suggestions
 
 EDITABLE_FIELDS = tuple(name for name in Code.model_fields if name != "id")
 CodebookFormat = Literal["yaml", "csv"]
@@ -44,7 +44,7 @@ def get_code(connection: Connection, codebook: str, code_id: str) -> Code:
     for code in current_codes(connection, codebook, include_retired=True):
         if code.id == code_id:
             return code
-    raise ReviewError(
+    raise CodebookEditError(
         f"code '{code_id}' is not in codebook '{codebook}'.",
         fix="check the code id; the Codebook page lists every code.",
     )
@@ -54,34 +54,49 @@ def active_code(connection: Connection, codebook: str, code_id: str) -> Code:
     """The code as it stands now; refuses a retired one."""
     code = get_code(connection, codebook, code_id)
     if code.retired:
-        raise ReviewError(f"code '{code_id}' is retired.", fix="choose a code that is in use.")
+        raise CodebookEditError(f"code '{code_id}' is retired.", fix="choose a code that is in use.")
     return code
 
 
 # -------------------------------------------------------------------------------- single codes
 
 
-def create_code(connection: Connection, codebook: str, code: Code, user: str) -> Code:
-    """Add a new code (its id must be new to the codebook, retired codes included)."""
-    known = {c.id for c in current_codes(connection, codebook, include_retired=True)}
+def create_code(
+    connection: Connection, codebook: str, code: Code, user: str, extra: dict[str, Any] | None = None
+) -> Code:
+    """Add a new code (its id must be new to the codebook, retired codes included); ``extra`` goes
+    into the change's event (a promotion names its candidate, a split its group)."""
+    check_new_code(connection, codebook, code)
+    apply_code_change(connection, codebook, code.id, "create", None, code, user, extra)
+    return code
+
+
+def check_new_code(connection: Connection, codebook: str, code: Code) -> None:
+    """The checks every new code passes, however it is made (typed in, promoted, split off)."""
     if not code.id.strip():
-        raise ReviewError("a new code needs an id.", fix="give a short machine name such as 'gatekeeping'.")
+        raise CodebookEditError(
+            "a new code needs an id.", fix="give a short machine name such as 'gatekeeping'."
+        )
+    if code.id != code.id.strip() or any(ch.isspace() for ch in code.id):
+        raise CodebookEditError(
+            f"code id {code.id!r} has spaces in it.", fix="use letters, digits and dashes, e.g. 'long-waits'."
+        )
+    known = {c.id for c in current_codes(connection, codebook, include_retired=True)}
     if code.id in known:
-        raise ReviewError(
-            f"code id '{code.id}' is already used in codebook '{codebook}'.", fix="choose another id."
+        raise CodebookEditError(
+            f"code id '{code.id}' is already used in codebook '{codebook}'.",
+            fix=f"choose another id, or merge into '{code.id}'.",
         )
     check_content(code)
     if code.parent is not None:
         active_code(connection, codebook, code.parent)
-    apply_code_change(connection, codebook, code.id, "create", None, code, user)
-    return code
 
 
 def edit_code(connection: Connection, codebook: str, code_id: str, user: str, **changes: Any) -> Code:
     """Change any fields of a code (``definition="..."``, ``examples=[...]``); the id stays."""
     unknown = sorted(set(changes) - set(EDITABLE_FIELDS))
     if unknown:
-        raise ReviewError(
+        raise CodebookEditError(
             f"cannot edit {', '.join(repr(u) for u in unknown)} of code '{code_id}'.",
             fix=f"edit one of: {', '.join(EDITABLE_FIELDS)}.",
         )
@@ -99,7 +114,7 @@ def edit_code(connection: Connection, codebook: str, code_id: str, user: str, **
 def rename_code(connection: Connection, codebook: str, code_id: str, name: str, user: str) -> Code:
     """Give a code a new name; its id, suggestions and reviews stay as they are."""
     if not name.strip():
-        raise ReviewError(f"the new name of code '{code_id}' is empty.", fix="type a name.")
+        raise CodebookEditError(f"the new name of code '{code_id}' is empty.", fix="type a name.")
     before = get_code(connection, codebook, code_id)
     after = before.model_copy(update={"name": name.strip()})
     apply_code_change(connection, codebook, code_id, "rename", before, after, user)
@@ -134,9 +149,9 @@ def add_example_from_segment(
     before = active_code(connection, codebook, code_id)
     text = connection.execute(select(segments.c.text).where(segments.c.id == segment_id)).scalar()
     if text is None:
-        raise ReviewError(f"segment {segment_id} does not exist.")
-    if not _accepted(connection, codebook, code_id, segment_id):
-        raise ReviewError(
+        raise CodebookEditError(f"segment {segment_id} does not exist.")
+    if not applies_by_review(connection, codebook, code_id, segment_id):
+        raise CodebookEditError(
             f"segment {segment_id} has not been accepted for code '{code_id}'.",
             fix="accept it in the review queue first; only accepted segments become examples.",
         )
@@ -149,26 +164,16 @@ def add_example_from_segment(
     return after
 
 
-def _accepted(connection: Connection, codebook: str, code_id: str, segment_id: int) -> bool:
-    latest = connection.execute(
-        select(reviews.c.decision)
-        .where(
-            reviews.c.codebook == codebook, reviews.c.code_id == code_id, reviews.c.segment_id == segment_id
-        )
-        .order_by(reviews.c.id.desc())
-        .limit(1)
-    ).scalar()
-    return latest in POSITIVE
-
-
 def check_content(code: Code) -> None:
     """Refuses a code without a name or definition, or with a colour that is not hex."""
     if not code.name.strip():
-        raise ReviewError(f"code '{code.id}' has no name.", fix="type a readable name.")
+        raise CodebookEditError(f"code '{code.id}' has no name.", fix="type a readable name.")
     if not code.definition.strip():
-        raise ReviewError(f"code '{code.id}' has no definition.", fix="say in a sentence what it covers.")
+        raise CodebookEditError(
+            f"code '{code.id}' has no definition.", fix="say in a sentence what it covers."
+        )
     if code.colour and not COLOUR_RE.match(code.colour):
-        raise ReviewError(
+        raise CodebookEditError(
             f"code '{code.id}': colour {code.colour!r} is not a hex colour.", fix='use "#rrggbb".'
         )
 
@@ -177,7 +182,7 @@ def _check_parent(connection: Connection, codebook: str, code_id: str, parent: s
     if parent is None:
         return
     if parent == code_id:
-        raise ReviewError(f"code '{code_id}' cannot be its own parent.", fix="choose another parent.")
+        raise CodebookEditError(f"code '{code_id}' cannot be its own parent.", fix="choose another parent.")
     parents = {c.id: c.parent for c in current_codes(connection, codebook, include_retired=True)}
     active_code(connection, codebook, parent)
     node: str | None = parent
@@ -185,7 +190,7 @@ def _check_parent(connection: Connection, codebook: str, code_id: str, parent: s
     while node is not None:
         path.append(node)
         if node == code_id:
-            raise ReviewError(
+            raise CodebookEditError(
                 f"moving '{code_id}' under '{parent}' would make a cycle: {' -> '.join(path)}.",
                 fix=f"choose a parent that is not '{code_id}' or one of its descendants.",
             )
@@ -222,7 +227,9 @@ def import_codebook(
         codebook = validate_codebook(text, source)
     else:
         if not name:
-            raise ReviewError("a CSV codebook needs the codebook name.", fix="choose the codebook first.")
+            raise CodebookEditError(
+                "a CSV codebook needs the codebook name.", fix="choose the codebook first."
+            )
         version = version or codebook_version(connection, name) or "1"
         with tempfile.TemporaryDirectory() as folder:
             path = Path(folder) / Path(source).name

@@ -17,10 +17,10 @@ from typing import Any
 import numpy as np
 from sqlalchemy import Connection, insert, select, update
 
-from narratives.codebook.edits import active_code, check_content, child_codes, new_group
-from narratives.coding.base import Embedder
-from narratives.errors import ReviewError
-from narratives.review.record import POSITIVE
+from narratives.codebook.edits import active_code, child_codes, create_code, new_group
+from narratives.embed import Embedder
+from narratives.errors import CodebookEditError
+from narratives.review.state import POSITIVE
 from narratives.schema import Code, text_hash, utcnow
 from narratives.store.codebooks import apply_code_change, codebook_version, current_codes
 from narratives.store.tables import coding_runs, panel_quotes, reviews, segments, suggestions
@@ -42,11 +42,11 @@ def merge_codes(
 ) -> MergeResult:
     """Fold ``source`` into ``target``: examples, children, suggestions and reviews follow it."""
     if source_id == target_id:
-        raise ReviewError(f"cannot merge code '{source_id}' into itself.", fix="choose another code.")
+        raise CodebookEditError(f"cannot merge code '{source_id}' into itself.", fix="choose another code.")
     source = active_code(connection, codebook, source_id)
     target = active_code(connection, codebook, target_id)
     if target_id in _descendants(connection, codebook, source_id):
-        raise ReviewError(
+        raise CodebookEditError(
             f"cannot merge '{source_id}' into its own descendant '{target_id}'.",
             fix="move the descendant out first, or merge the other way round.",
         )
@@ -239,7 +239,7 @@ def split_code(
     if new_code.parent is None:
         new_code = new_code.model_copy(update={"parent": old.parent})
     group = new_group()
-    create_code_in_group(connection, codebook, new_code, user, group)
+    create_code(connection, codebook, new_code, user, {"group": group})
     rows = connection.execute(
         select(suggestions, segments.c.text.label("segment_text"))
         .join(segments, segments.c.id == suggestions.c.segment_id)
@@ -263,16 +263,6 @@ def split_code(
         result.to_old = len({r.segment_id for r, new in zip(rows, closer_to_new, strict=True) if not new})
     apply_code_change(connection, codebook, code_id, "split", old, old, user, details)
     return result
-
-
-def create_code_in_group(connection: Connection, codebook: str, code: Code, user: str, group: str) -> None:
-    known = {c.id for c in current_codes(connection, codebook, include_retired=True)}
-    if code.id in known:
-        raise ReviewError(
-            f"code id '{code.id}' is already used in codebook '{codebook}'.", fix="choose another id."
-        )
-    check_content(code)
-    apply_code_change(connection, codebook, code.id, "create", None, code, user, {"group": group})
 
 
 def code_profile_texts(code: Code) -> list[str]:

@@ -1,4 +1,4 @@
-"""The interfaces every coder and embedder implements.
+"""The interface every coder implements, and the values coders pass around.
 
 A coder learns from a codebook (and, once there are some, from reviewed examples) and then scores
 segments: one number in [0, 1] per (segment, code), with the evidence behind the high ones. Coders
@@ -9,26 +9,12 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Protocol, runtime_checkable
+from typing import Protocol
 
 import numpy as np
 
+from narratives.embed import Embedder
 from narratives.schema import Codebook
-
-
-@runtime_checkable
-class Embedder(Protocol):
-    """Turns texts into L2-normalised float32 vectors of shape (n, dim)."""
-
-    @property
-    def name(self) -> str:
-        """Recorded on every suggestion, e.g. "all-MiniLM-L6-v2"."""
-        ...
-
-    @property
-    def dim(self) -> int: ...
-
-    def encode(self, texts: Sequence[str]) -> np.ndarray: ...
 
 
 @dataclass(frozen=True)

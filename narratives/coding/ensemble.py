@@ -37,10 +37,11 @@ from typing import Any
 import numpy as np
 from sklearn.linear_model import LogisticRegression
 
-from narratives.coding.base import Coder, CoderOutput, Embedder, Evidence, LabelledExamples
+from narratives.coding.base import Coder, CoderOutput, Evidence, LabelledExamples
 from narratives.coding.learned import LearnedCoder
 from narratives.coding.phrase import PhraseCoder
 from narratives.coding.similarity import SimilarityCoder, codes_to_score
+from narratives.embed import Embedder
 from narratives.schema import Codebook
 
 logger = logging.getLogger(__name__)

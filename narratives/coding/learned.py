@@ -21,8 +21,9 @@ from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import StratifiedKFold
 
-from narratives.coding.base import CoderOutput, Embedder, Evidence, LabelledExamples
+from narratives.coding.base import CoderOutput, Evidence, LabelledExamples
 from narratives.coding.similarity import codes_to_score
+from narratives.embed import Embedder
 from narratives.schema import Codebook
 
 logger = logging.getLogger(__name__)

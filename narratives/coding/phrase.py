@@ -15,7 +15,8 @@ from typing import Any
 
 import numpy as np
 
-from narratives.coding.base import CoderOutput, Embedder, Evidence, LabelledExamples
+from narratives.coding.base import CoderOutput, Evidence, LabelledExamples
+from narratives.embed import Embedder
 from narratives.schema import Codebook
 
 logger = logging.getLogger(__name__)

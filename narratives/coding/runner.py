@@ -19,89 +19,37 @@ import json
 import logging
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any, cast
 
 import numpy as np
-from pydantic import BaseModel, Field
-from sqlalchemy import Connection, select
+from sqlalchemy import Connection
 
-from narratives.coding.base import Embedder
+from narratives.coding.config import CodingConfig, CodingRunResult
 from narratives.coding.ensemble import EnsembleCoder
 from narratives.coding.learned import LearnedCoder
 from narratives.coding.phrase import PhraseCoder
 from narratives.coding.similarity import SimilarityCoder, codes_to_score
 from narratives.coding.training import Training, prepare_training, save_learned
-from narratives.embed import CachedEmbedder, EmbeddingCache
+from narratives.embed import CachedEmbedder, Embedder, EmbeddingCache
 from narratives.errors import CodingError
-from narratives.schema import Codebook, Segment, SegmentUnit, utcnow
+from narratives.schema import Codebook, Segment, SegmentUnit, Suggestion, utcnow
 from narratives.store.codebooks import codebook_names, codebook_version, current_codebook, store_codebook
-from narratives.store.coding_runs import finish_run, insert_run, insert_suggestions, supersede
+from narratives.store.coding_runs import (
+    CodingRun,
+    finish_run,
+    insert_suggestions,
+    latest_run,
+    start_run,
+    supersede,
+)
 from narratives.store.project import Project
 from narratives.store.segments import load_segments, segmented_units
-from narratives.store.tables import coding_runs
 
 logger = logging.getLogger(__name__)
 
 UNIT_ORDER = (SegmentUnit.sentence, SegmentUnit.paragraph, SegmentUnit.turn, SegmentUnit.response)
 Progress = Callable[[str, int, int], None]  # (stage, done, total)
-
-
-class CodingConfig(BaseModel):
-    """Settings of a coding run; their hash is stored on every suggestion."""
-
-    unit: SegmentUnit | None = None
-    model: str | None = None  # embedding model name, as given to load_embedder
-    floor: float = Field(default=0.2, ge=0, le=1)  # store a suggestion whose score reaches this ...
-    top_k: int = Field(default=3, ge=0)  # ... or that is among the segment's top_k codes ...
-    min_score: float = Field(default=0.05, ge=0, le=1)  # ... and scores at least this
-    threshold: float = Field(default=0.5, ge=0, le=1)  # default decision threshold of the ensemble
-    thresholds: dict[str, float] = Field(default_factory=dict)  # per-code overrides
-    coders: list[str] = Field(default_factory=lambda: ["phrase", "similarity", "learned"])
-    store_components: list[str] = Field(default_factory=list)  # also store these coders' own rows
-    min_reviewed: int = 20  # reviewed texts that switch the ensemble to stacking
-    seed: int = 0
-    batch_size: int = Field(default=2000, ge=1)
-    # Interviewers' questions are not data about the participant: left uncoded unless asked for.
-    skip_speakers: list[str] = Field(default_factory=lambda: ["Interviewer"])
-
-
-@dataclass
-class CodingRunResult:
-    run_id: int | None  # None when nothing had changed and nothing was written
-    codebook: str
-    codebook_version: str
-    unit: str
-    segments_total: int
-    segments_coded: int
-    new_segments: int
-    codes_recoded: list[str]
-    codes_unchanged: list[str]
-    codes_retired: list[str]
-    suggestions_written: int
-    suggestions_superseded: int
-    cache_hits: int
-    cache_misses: int
-    learned: str  # "off", "trained", "loaded"
-    config_hash: str
-    seconds: float
-    thresholds: dict[str, float] = field(default_factory=dict)
-
-    @property
-    def noop(self) -> bool:
-        return self.run_id is None
-
-    def __str__(self) -> str:
-        if self.noop:
-            return (
-                f"nothing changed ({self.segments_total} {self.unit} segments, {self.cache_hits} cache hits)"
-            )
-        return (
-            f"run {self.run_id}: {self.segments_coded} {self.unit} segments coded, "
-            f"{self.suggestions_written} suggestions, {len(self.codes_recoded)} codes re-coded, "
-            f"{len(self.codes_unchanged)} unchanged, {len(self.codes_retired)} retired, "
-            f"cache {self.cache_hits} hits / {self.cache_misses} misses, {self.seconds:.1f} s"
-        )
 
 
 @dataclass
@@ -133,25 +81,6 @@ def choose_unit(connection: Connection, unit: SegmentUnit | None = None) -> Segm
     raise CodingError("the project has no segments to code.", fix="run: narratives segment PROJECT")
 
 
-def _latest_run(connection: Connection, codebook: str, unit: str | None = None) -> Any:
-    query = select(coding_runs).where(coding_runs.c.codebook == codebook, coding_runs.c.finished.is_not(None))
-    if unit is not None:
-        query = query.where(coding_runs.c.unit == unit)
-    return connection.execute(query.order_by(coding_runs.c.id.desc()).limit(1)).first()
-
-
-def code_thresholds(connection: Connection, codebook: str) -> dict[str, float]:
-    """Each code's decision threshold as the latest coding run of ``codebook`` set it."""
-    run = _latest_run(connection, codebook)
-    return dict((run.stats or {}).get("thresholds", {})) if run is not None else {}
-
-
-def last_model(connection: Connection, codebook: str) -> str | None:
-    """The embedding model of the latest coding run of ``codebook``."""
-    run = _latest_run(connection, codebook)
-    return run.model if run is not None else None
-
-
 def code_project(
     project: Project,
     codebook: Codebook,
@@ -170,7 +99,7 @@ def code_project(
     with project.connect() as connection:
         chosen = choose_unit(connection, unit or config.unit)
         segs = load_segments(connection, unit=chosen, exclude_speakers=config.skip_speakers)
-        previous = _latest_run(connection, codebook.name, chosen.value)
+        previous = latest_run(connection, codebook.name, chosen.value)
     cache = EmbeddingCache(project.engine)
     vectors = _embed(cache, embedder, [s.text for s in segs], report)
     training = prepare_training(project, codebook, embedder, cache, config)
@@ -178,8 +107,8 @@ def code_project(
     config_doc = _config_document(config, embedder, ensemble, training, chosen)
     config_hash = hashlib.sha256(json.dumps(config_doc, sort_keys=True, default=str).encode()).hexdigest()
     plan = _plan(previous, codebook, [c.id for c in codes_to_score(codebook)], config_hash, segs)
-    thresholds = dict((previous.stats or {}).get("thresholds", {})) if previous is not None else {}
-    rows: list[dict] = []
+    thresholds = dict(previous.stats.get("thresholds", {})) if previous is not None else {}
+    rows: list[Suggestion] = []
     if not plan.empty:
         prototypes = cast(Embedder, CachedEmbedder(embedder, EmbeddingCache(project.engine)))
         ensemble.fit(codebook, prototypes, training.examples)
@@ -213,8 +142,18 @@ def code_project(
             if training.trained is not None:
                 save_learned(connection, codebook.name, training)
             fingerprints = {code_id: codebook.fingerprint(code_id) for code_id in plan.codes}
-            result.run_id = insert_run(
-                connection, result, config_doc, fingerprints, segs, user, started_at, embedder
+            result.run_id = start_run(
+                connection,
+                codebook=result.codebook,
+                codebook_version=result.codebook_version,
+                unit=result.unit,
+                model=embedder.name,
+                config={**config_doc, "fingerprints": fingerprints},
+                config_hash=config_hash,
+                codes=result.codes_recoded,
+                stats={"max_segment_id": max((int(s.id or 0) for s in segs), default=0)},
+                user=user,
+                started=started_at,
             )
             result.suggestions_superseded = supersede(
                 connection,
@@ -223,10 +162,18 @@ def code_project(
                 sorted(set(plan.recode) | set(plan.dropped)),
                 plan.full,
             )
-            insert_suggestions(connection, rows, result, embedder.name)
+            provenance = {
+                "codebook": result.codebook,
+                "codebook_version": result.codebook_version,
+                "config_hash": config_hash,
+                "model": embedder.name,
+            }
+            insert_suggestions(connection, result.run_id, [s.model_copy(update=provenance) for s in rows])
         result.seconds = round(time.perf_counter() - started, 2)
         if result.run_id is not None:
-            finish_run(connection, result, user)
+            stats = result.stats()
+            event = {"codes": result.codes_recoded, **stats}
+            finish_run(connection, result.run_id, stats, user, event=event)
     if result.run_id is not None and project.engine.dialect.name == "sqlite":
         # Fresh statistics keep SQLite on the right indexes for the explorer's queries (bench_ui).
         with project.begin() as connection:
@@ -252,8 +199,8 @@ def _as_merged(project: Project, codebook: Codebook, user: str) -> tuple[Codeboo
     return merged, True
 
 
-def _check_no_run_since(connection: Connection, codebook: str, unit: str, previous: Any) -> None:
-    latest = _latest_run(connection, codebook, unit)
+def _check_no_run_since(connection: Connection, codebook: str, unit: str, previous: CodingRun | None) -> None:
+    latest = latest_run(connection, codebook, unit)
     if (latest.id if latest else None) != (previous.id if previous else None):
         raise CodingError(
             f"another coding run of '{codebook}' finished while this one was scoring; nothing was written.",
@@ -315,17 +262,17 @@ def _config_document(
 
 
 def _plan(
-    previous: Any, codebook: Codebook, code_ids: list[str], config_hash: str, segs: list[Segment]
+    previous: CodingRun | None, codebook: Codebook, code_ids: list[str], config_hash: str, segs: list[Segment]
 ) -> _Plan:
     ids = np.array([s.id for s in segs], dtype=np.int64)
     if previous is None or previous.config_hash != config_hash:
-        before = list((previous.config or {}).get("fingerprints", {})) if previous is not None else []
+        before = list(previous.config.get("fingerprints", {})) if previous is not None else []
         dropped = [c for c in before if c not in code_ids]
         return _Plan(list(code_ids), list(code_ids), dropped, np.ones(len(segs), dtype=bool), full=True)
-    before = (previous.config or {}).get("fingerprints", {})
+    before = previous.config.get("fingerprints", {})
     recode = [c for c in code_ids if before.get(c) != codebook.fingerprint(c)]
     dropped = [c for c in before if c not in code_ids]
-    new_rows = ids > int((previous.stats or {}).get("max_segment_id", 0))
+    new_rows = ids > int(previous.stats.get("max_segment_id", 0))
     return _Plan(list(code_ids), recode, dropped, new_rows, full=False)
 
 
@@ -340,12 +287,12 @@ def _score(
     vectors: np.ndarray,
     plan: _Plan,
     report: Progress,
-) -> list[dict]:
-    """Suggestion rows (without run provenance) for the cells the plan asks for."""
+) -> list[Suggestion]:
+    """Suggestions (without run provenance) for the cells the plan asks for."""
     recode_columns = np.array([c in plan.recode for c in ensemble.code_ids_], dtype=bool)
     rows_to_score = np.arange(len(segs)) if plan.recode else np.flatnonzero(plan.new_rows)
     components = [c for c in cast(list[Any], ensemble.coders) if c.name in config.store_components]
-    found: list[dict] = []
+    found: list[Suggestion] = []
     for start in range(0, len(rows_to_score), config.batch_size):
         batch = rows_to_score[start : start + config.batch_size]
         texts = [segs[i].text for i in batch]
@@ -358,16 +305,16 @@ def _score(
             for i, j in zip(*np.nonzero(keep), strict=True):
                 evidence = output.evidence.get((int(i), output.code_ids.index(ensemble.code_ids_[j])))
                 found.append(
-                    {
-                        "segment_id": segs[batch[i]].id,
-                        "code_id": ensemble.code_ids_[j],
-                        "coder": coder.name,
-                        "coder_version": coder.version,
-                        "score": round(float(scores[i, j]), 5),
-                        "evidence": evidence.text if evidence else None,
-                        "evidence_start": evidence.start if evidence else None,
-                        "evidence_end": evidence.end if evidence else None,
-                    }
+                    Suggestion(
+                        segment_id=int(segs[batch[i]].id or 0),
+                        code_id=ensemble.code_ids_[j],
+                        coder=coder.name,
+                        coder_version=coder.version,
+                        score=round(float(scores[i, j]), 5),
+                        evidence=evidence.text if evidence else None,
+                        evidence_start=evidence.start if evidence else None,
+                        evidence_end=evidence.end if evidence else None,
+                    )
                 )
         report("coding", min(start + config.batch_size, len(rows_to_score)), len(rows_to_score))
     return found

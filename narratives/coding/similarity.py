@@ -18,7 +18,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from narratives.coding.base import CoderOutput, Embedder, Evidence, LabelledExamples
+from narratives.coding.base import CoderOutput, Evidence, LabelledExamples
+from narratives.embed import Embedder
 from narratives.schema import Code, Codebook
 
 logger = logging.getLogger(__name__)

@@ -14,21 +14,19 @@ import hashlib
 import io
 import json
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from sqlalchemy import Connection, insert, select, update
 
-from narratives.coding.base import Embedder, LabelledExamples
+from narratives.coding.base import LabelledExamples
+from narratives.coding.config import CodingConfig
 from narratives.coding.learned import LearnedCoder
-from narratives.embed import EmbeddingCache
-from narratives.review.record import reviewed_labels
+from narratives.embed import Embedder, EmbeddingCache
+from narratives.review.state import reviewed_labels
 from narratives.schema import Codebook, text_hash, utcnow
 from narratives.store.project import Project
 from narratives.store.segments import load_segments
 from narratives.store.tables import learned_models
-
-if TYPE_CHECKING:
-    from narratives.coding.runner import CodingConfig
 
 
 @dataclass

@@ -4,7 +4,7 @@ For each topic found by :mod:`narratives.discovery.topics`: representative quote
 the topic's centroid, near-duplicates skipped), its size by source kind and by groupable attribute
 (participant and document attributes with at most ``MAX_GROUP_VALUES`` values, such as need group,
 council or role), and its overlap with the codes of a codebook (the share of its segments carrying
-the code: a current ensemble score above the code's threshold, or an accepted review).
+the code now, as :mod:`narratives.review.state` defines it).
 """
 
 from __future__ import annotations
@@ -16,11 +16,10 @@ from typing import Any
 import numpy as np
 from sqlalchemy import Connection, insert, select
 
-from narratives.coding.runner import code_thresholds
-from narratives.review.record import reviewed_labels
+from narratives.review.state import ENSEMBLE, coding_state
 from narratives.schema import Codebook, Segment, utcnow
 from narratives.store.events import record_event
-from narratives.store.tables import attributes, candidates, discovery_runs, documents, segments, suggestions
+from narratives.store.tables import attributes, candidates, discovery_runs, documents, segments
 
 MAX_GROUP_VALUES = 12  # an attribute with more distinct values than this is not a grouping
 
@@ -129,24 +128,10 @@ def _sizes(segment_ids: list[int], groups: dict[int, dict[str, str]]) -> dict[st
 
 
 def _applied_codes(connection: Connection, codebook: Codebook) -> dict[int, set[str]]:
-    """segment id -> codes it carries: a current ensemble score above threshold, or an accepted review."""
-    thresholds = code_thresholds(connection, codebook.name)
+    """segment id -> the codes it carries now (:mod:`narratives.review.state`)."""
     applied: dict[int, set[str]] = defaultdict(set)
-    rows = connection.execute(
-        select(suggestions.c.segment_id, suggestions.c.code_id, suggestions.c.score).where(
-            suggestions.c.codebook == codebook.name,
-            suggestions.c.current.is_(True),
-            suggestions.c.coder == "ensemble",
-        )
-    )
-    for segment_id, code_id, score in rows:
-        if score >= thresholds.get(code_id, 0.5):
-            applied[segment_id].add(code_id)
-    for label in reviewed_labels(connection, codebook.name):
-        if label.applies:
-            applied[label.segment_id].add(label.code_id)
-        else:
-            applied[label.segment_id].discard(label.code_id)
+    for pair in coding_state(connection, codebook.name, coder=ENSEMBLE).carried():
+        applied[pair.segment_id].add(pair.code_id)
     return applied
 
 

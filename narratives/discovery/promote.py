@@ -13,7 +13,8 @@ from typing import Any
 
 from sqlalchemy import Connection, insert, select
 
-from narratives.errors import ReviewError
+from narratives.codebook.edits import create_code
+from narratives.errors import CandidateError
 from narratives.schema import Code, utcnow
 from narratives.store.codebooks import apply_code_change, current_codebook
 from narratives.store.events import record_event
@@ -49,7 +50,7 @@ def load_candidate(connection: Connection, candidate_id: int) -> StoredCandidate
         .where(candidates.c.id == candidate_id)
     ).first()
     if row is None:
-        raise ReviewError(
+        raise CandidateError(
             f"candidate {candidate_id} does not exist.",
             fix="list the candidates with: narratives discover PROJECT",
         )
@@ -115,14 +116,6 @@ def promote_candidate(
     """Create code ``code_id`` from the candidate: a draft definition and its quotes as examples."""
     with project.begin() as connection:
         candidate = _open_candidate(connection, candidate_id)
-        codebook = current_codebook(connection, codebook_name)
-        if any(code.id == code_id for code in codebook.codes):
-            raise ReviewError(
-                f"code '{code_id}' already exists in codebook '{codebook_name}'.",
-                fix=f"choose another --code-id, or merge into it with --merge-into {code_id}.",
-            )
-        if parent is not None and not any(c.id == parent and not c.retired for c in codebook.codes):
-            raise ReviewError(f"parent code '{parent}' is not an active code of '{codebook_name}'.")
         code = Code(
             id=code_id,
             name=name,
@@ -130,8 +123,7 @@ def promote_candidate(
             definition=draft_definition(candidate),
             examples=_quote_texts(candidate)[:MAX_EXAMPLES],
         )
-        extra = {"from_candidate": candidate_id}
-        apply_code_change(connection, codebook_name, code_id, "create", None, code, user, extra=extra)
+        create_code(connection, codebook_name, code, user, {"from_candidate": candidate_id})
         _record(connection, candidate, "promote", f"{codebook_name}/{code_id}", code_id, user)
     return code
 
@@ -144,7 +136,7 @@ def merge_candidate(
         candidate = _open_candidate(connection, candidate_id)
         name = codebook_name or candidate.codebook
         if not name:
-            raise ReviewError(
+            raise CandidateError(
                 f"candidate {candidate_id} was discovered without a codebook; say which to merge into.",
                 fix="pass --codebook NAME.",
             )
@@ -152,9 +144,9 @@ def merge_candidate(
         try:
             before = codebook.code(code_id)
         except KeyError:
-            raise ReviewError(f"code '{code_id}' is not in codebook '{name}'.") from None
+            raise CandidateError(f"code '{code_id}' is not in codebook '{name}'.") from None
         if before.retired:
-            raise ReviewError(f"code '{code_id}' is retired.", fix="merge into an active code.")
+            raise CandidateError(f"code '{code_id}' is retired.", fix="merge into an active code.")
         new_examples = [q for q in _quote_texts(candidate) if q not in before.examples][:MAX_EXAMPLES]
         after = before.model_copy(update={"examples": [*before.examples, *new_examples]})
         extra = {"from_candidate": candidate_id, "merged_examples": len(new_examples)}
@@ -174,7 +166,7 @@ def _open_candidate(connection: Connection, candidate_id: int) -> StoredCandidat
     candidate = load_candidate(connection, candidate_id)
     if candidate.status is not None:
         done = f" ({candidate.status_code_id})" if candidate.status_code_id else ""
-        raise ReviewError(
+        raise CandidateError(
             f"candidate {candidate_id} was already acted on: {candidate.status}{done}.",
             fix="run discovery again for fresh candidates, or edit the code directly.",
         )

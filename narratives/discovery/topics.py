@@ -22,10 +22,9 @@ from typing import Any, cast
 
 import numpy as np
 
-from narratives.coding.base import Embedder
 from narratives.coding.runner import choose_unit
 from narratives.discovery.candidates import Candidate, describe_candidates, store_candidates
-from narratives.embed import CachedEmbedder, EmbeddingCache
+from narratives.embed import CachedEmbedder, Embedder, EmbeddingCache
 from narratives.errors import CodingError, NotInstalled
 from narratives.schema import Codebook, SegmentUnit
 from narratives.store.codebooks import current_codebook

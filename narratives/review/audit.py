@@ -9,7 +9,8 @@ restores the state from before the action:
   split the suggestions it moved are switched back and the reviews it copied are withdrawn;
 - a panel response or quote: listed as withdrawn in the undo event.
 
-Withdrawn ids are read back with :func:`withdrawn_ids`. Undoing again undoes the action before.
+What is withdrawn is read back through :mod:`narratives.review.state`. Undoing again undoes the
+action before.
 """
 
 from __future__ import annotations
@@ -17,45 +18,33 @@ from __future__ import annotations
 import csv
 import io
 import json
-from collections.abc import Iterator
-from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta, timezone
+from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import Connection, Text, cast, func, or_, select, update
+from sqlalchemy import Connection
 
-from narratives.errors import ReviewError
+from narratives.errors import UndoError
 from narratives.review.record import record_review
+from narratives.review.state import withdrawn_review_ids
 from narratives.schema import Code, Decision, Event, Review
 from narratives.store.codebooks import apply_code_change, current_codes
-from narratives.store.events import record_event
+from narratives.store.events import (
+    event_kinds,
+    event_users,
+    load_event,
+    load_events,
+    record_event,
+    undo_records,
+)
 from narratives.store.project import Project
-from narratives.store.tables import candidates, events, reviews, suggestions
+from narratives.store.reviews import load_reviews
+from narratives.store.suggestions import set_current
 
-WITHDRAWN_KEYS = ("withdrawn_reviews", "withdrawn_responses", "withdrawn_quotes")
 UNDOABLE_KINDS = ("review", "code.hand", "panel.response", "panel.quote")
 NOT_UNDOABLE_CODE_KINDS = ("code.revert",)
 
 
-@dataclass
-class AuditEntry:
-    id: int
-    created: datetime
-    user: str
-    kind: str
-    target: str | None
-    payload: dict[str, Any]
-    undoes: int | None
-    undone_by: int | None = None
-
-
 # -------------------------------------------------------------------------------------- reading
-
-
-def _as_utc(moment: date | datetime, end_of_day: bool = False) -> datetime:
-    if not isinstance(moment, datetime):
-        moment = datetime.combine(moment + timedelta(days=1) if end_of_day else moment, time())
-    return moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)
 
 
 def audit_log(
@@ -67,38 +56,13 @@ def audit_log(
     until: date | datetime | None = None,
     text: str | None = None,
     limit: int | None = 1000,
-) -> list[AuditEntry]:
-    """Events newest first. ``kinds`` match exactly or as a family ("code" matches "code.edit");
-    ``until`` given as a date includes that whole day; ``text`` searches target, kind, user, payload."""
-    query = select(events).order_by(events.c.id.desc())
-    if kinds:
-        query = query.where(or_(*[or_(events.c.kind == k, events.c.kind.like(f"{k}.%")) for k in kinds]))
-    if user:
-        query = query.where(events.c.user == user)
-    if since is not None:
-        query = query.where(events.c.created >= _as_utc(since))
-    if until is not None:
-        query = query.where(events.c.created < _as_utc(until, end_of_day=True))
-    if text:
-        needle = f"%{text.lower()}%"
-        fields = (events.c.target, events.c.kind, events.c.user, cast(events.c.payload, Text))
-        query = query.where(or_(*[func.lower(f).like(needle) for f in fields]))
-    if limit is not None:
-        query = query.limit(limit)
-    undone = _undone_by(connection)
-    return [
-        AuditEntry(
-            id=row.id,
-            created=row.created,
-            user=row.user,
-            kind=row.kind,
-            target=row.target,
-            payload=row.payload or {},
-            undoes=row.undoes,
-            undone_by=undone.get(row.id),
-        )
-        for row in connection.execute(query)
-    ]
+) -> list[Event]:
+    """Events newest first, each with ``undone_by`` set when an undo took it back. ``kinds`` match
+    exactly or as a family ("code" matches "code.edit"); ``until`` given as a date includes that
+    whole day; ``text`` searches target, kind, user and payload."""
+    undone = undone_by(connection)
+    found = load_events(connection, kinds=kinds, user=user, since=since, until=until, text=text, limit=limit)
+    return [event.model_copy(update={"undone_by": undone.get(int(event.id or 0))}) for event in found]
 
 
 def audit_csv(connection: Connection, **filters: Any) -> str:
@@ -123,57 +87,27 @@ def audit_csv(connection: Connection, **filters: Any) -> str:
 
 
 def audit_users(connection: Connection) -> list[str]:
-    return sorted(connection.execute(select(events.c.user).distinct()).scalars())
+    return event_users(connection)
 
 
 def audit_kinds(connection: Connection) -> list[str]:
-    return sorted(connection.execute(select(events.c.kind).distinct()).scalars())
+    return event_kinds(connection)
 
 
-def data_version(connection: Connection) -> str:
-    """Changes whenever anything is written (events, suggestions, reviews, candidates): a cache key."""
-    parts = [
-        connection.execute(select(func.max(table.c.id))).scalar() or 0
-        for table in (events, suggestions, reviews, candidates)
-    ]
-    return ":".join(str(p) for p in parts)
-
-
-def _undo_payloads(connection: Connection) -> Iterator[tuple[int, int, dict[str, Any]]]:
-    rows = connection.execute(
-        select(events.c.id, events.c.undoes, events.c.payload).where(
-            or_(events.c.undoes.is_not(None), events.c.kind == "panel.quote.remove")
-        )
-    )
-    for event_id, undoes, payload in rows:
-        yield event_id, undoes, payload or {}
-
-
-def _undone_by(connection: Connection) -> dict[int, int]:
+def undone_by(connection: Connection) -> dict[int, int]:
+    """event id -> the undo event that took it back."""
     undone: dict[int, int] = {}
-    for event_id, undoes, payload in _undo_payloads(connection):
-        for target in [undoes, *payload.get("undone_ids", [])]:
+    for record in undo_records(connection):
+        for target in [record.undoes, *record.payload.get("undone_ids", [])]:
             if target is not None:
-                undone[int(target)] = event_id
+                undone[int(target)] = record.event_id
     return undone
-
-
-def withdrawn_ids(connection: Connection, key: str) -> set[int]:
-    """Ids listed under ``key`` (one of :data:`WITHDRAWN_KEYS`) by undo and removal events."""
-    found: set[int] = set()
-    for _, _, payload in _undo_payloads(connection):
-        found.update(int(i) for i in payload.get(key, []))
-    return found
-
-
-def withdrawn_review_ids(connection: Connection) -> set[int]:
-    return withdrawn_ids(connection, "withdrawn_reviews")
 
 
 # ----------------------------------------------------------------------------------------- undo
 
 
-def is_undoable(entry: AuditEntry) -> bool:
+def is_undoable(entry: Event) -> bool:
     if entry.undoes is not None or entry.kind.endswith(".undo") or entry.payload.get("source") == "undo":
         return False
     if entry.kind in NOT_UNDOABLE_CODE_KINDS:
@@ -181,9 +115,9 @@ def is_undoable(entry: AuditEntry) -> bool:
     return entry.kind in UNDOABLE_KINDS or entry.kind.startswith("code.")
 
 
-def last_action(connection: Connection, user: str) -> list[AuditEntry]:
+def last_action(connection: Connection, user: str) -> list[Event]:
     """The events of ``user``'s last action not yet undone, newest first ([] when none is left)."""
-    undone = _undone_by(connection)
+    undone = undone_by(connection)
     loaded: dict[str, set[str]] = {}  # codebook -> code ids changed by a file load (not undoable here)
     entries = [e for e in audit_log(connection, user=user, limit=None) if e.id not in undone]
     for index, entry in enumerate(entries):
@@ -201,7 +135,7 @@ def last_action(connection: Connection, user: str) -> list[AuditEntry]:
     return []
 
 
-def _from_load(entry: AuditEntry, loaded: dict[str, set[str]]) -> bool:
+def _from_load(entry: Event, loaded: dict[str, set[str]]) -> bool:
     codebook, _, code_id = (entry.target or "").partition("/")
     if code_id in loaded.get(codebook, set()):
         loaded[codebook].discard(code_id)
@@ -219,10 +153,10 @@ def undo_last(project: Project | Connection, user: str) -> Event:
 
 def _undo_last(connection: Connection, user: str) -> Event:
     if not user or not user.strip():
-        raise ReviewError("undo needs your name.", fix="enter your name first.")
+        raise UndoError("undo needs your name.", fix="enter your name first.")
     action = last_action(connection, user.strip())
     if not action:
-        raise ReviewError(f"{user} has nothing left to undo.")
+        raise UndoError(f"{user} has nothing left to undo.")
     newest = action[0]
     payload: dict[str, Any] = {"undone_kind": newest.kind, "undone_ids": [e.id for e in action]}
     for entry in action:
@@ -230,15 +164,7 @@ def _undo_last(connection: Connection, user: str) -> Event:
     family = newest.kind.split(".", 1)[0] if newest.kind != "code.hand" else "review"
     kind = f"{family}.undo"
     event_id = record_event(connection, kind, user, target=newest.target, payload=payload, undoes=newest.id)
-    row = connection.execute(select(events).where(events.c.id == event_id)).one()
-    return Event(
-        id=event_id,
-        kind=kind,
-        user=row.user,
-        target=row.target,
-        payload={**payload, "undoes": newest.id},
-        created=row.created,
-    )
+    return load_event(connection, event_id)
 
 
 def _merge_lists(into: dict[str, Any], extra: dict[str, list[int]]) -> None:
@@ -246,9 +172,9 @@ def _merge_lists(into: dict[str, Any], extra: dict[str, list[int]]) -> None:
         into.setdefault(key, []).extend(values)
 
 
-def _undo_one(connection: Connection, entry: AuditEntry, user: str) -> dict[str, list[int]]:
+def _undo_one(connection: Connection, entry: Event, user: str) -> dict[str, list[int]]:
     if entry.kind in ("review", "code.hand"):
-        return _undo_review(connection, int(entry.payload["review_id"]), user, entry.id)
+        return _undo_review(connection, int(entry.payload["review_id"]), user)
     if entry.kind == "panel.response":
         return {"withdrawn_responses": [int(entry.payload["response_id"])]}
     if entry.kind == "panel.quote":
@@ -256,24 +182,17 @@ def _undo_one(connection: Connection, entry: AuditEntry, user: str) -> dict[str,
     return _undo_code_change(connection, entry, user)
 
 
-def _undo_review(connection: Connection, review_id: int, user: str, event_id: int) -> dict[str, list[int]]:
-    undone = connection.execute(select(reviews).where(reviews.c.id == review_id)).one()
+def _undo_review(connection: Connection, review_id: int, user: str) -> dict[str, list[int]]:
+    [undone] = load_reviews(connection, ids=[review_id])
     withdrawn = withdrawn_review_ids(connection)
-    same = (
-        reviews.c.segment_id == undone.segment_id,
-        reviews.c.codebook == undone.codebook,
-        reviews.c.code_id == undone.code_id,
-        reviews.c.user == undone.user,
-    )
-    earlier = [
+    same = [
         r
-        for r in connection.execute(
-            select(reviews).where(*same, reviews.c.id < review_id).order_by(reviews.c.id.desc())
-        )
-        if r.id not in withdrawn
+        for r in load_reviews(connection, undone.codebook, segment_ids=[undone.segment_id], user=undone.user)
+        if r.code_id == undone.code_id and r.id not in withdrawn
     ]
+    earlier = [r for r in same if int(r.id or 0) < review_id]
     if earlier:
-        previous = earlier[0]
+        previous = earlier[-1]
         compensating = record_review(
             connection,
             Review(
@@ -290,15 +209,14 @@ def _undo_review(connection: Connection, review_id: int, user: str, event_id: in
             source="undo",
         )
         return {"compensating_reviews": [compensating]}
-    later = connection.execute(select(reviews.c.id).where(*same, reviews.c.id >= review_id)).scalars()
-    return {"withdrawn_reviews": [int(i) for i in later if i not in withdrawn]}
+    return {"withdrawn_reviews": [int(r.id or 0) for r in same if int(r.id or 0) >= review_id]}
 
 
-def _undo_code_change(connection: Connection, entry: AuditEntry, user: str) -> dict[str, list[int]]:
+def _undo_code_change(connection: Connection, entry: Event, user: str) -> dict[str, list[int]]:
     codebook, _, code_id = (entry.target or "").partition("/")
     current = {c.id: c for c in current_codes(connection, codebook, include_retired=True)}.get(code_id)
     if current is None:
-        raise ReviewError(f"code '{code_id}' is no longer in codebook '{codebook}'; cannot undo.")
+        raise UndoError(f"code '{code_id}' is no longer in codebook '{codebook}'; cannot undo.")
     if entry.kind == "code.create":
         restored = current.model_copy(update={"retired": True})
     else:
@@ -308,9 +226,9 @@ def _undo_code_change(connection: Connection, entry: AuditEntry, user: str) -> d
     back_on = entry.payload.get("suggestions_deactivated", [])
     back_off = entry.payload.get("suggestions_created", [])
     if back_off:
-        connection.execute(update(suggestions).where(suggestions.c.id.in_(back_off)).values(current=False))
+        set_current(connection, back_off, False)
     if back_on:
-        connection.execute(update(suggestions).where(suggestions.c.id.in_(back_on)).values(current=True))
+        set_current(connection, back_on, True)
     if entry.payload.get("reviews_copied"):
         result["withdrawn_reviews"] = list(entry.payload["reviews_copied"])
     if entry.payload.get("quotes_copied"):

@@ -16,8 +16,8 @@ from typing import Any
 from sqlalchemy import Connection, insert, select
 
 from narratives.deidentify import DeidentificationSettings, text_redactor
-from narratives.errors import ReviewError
-from narratives.review.audit import withdrawn_ids
+from narratives.errors import PanelError
+from narratives.review.state import withdrawn_ids
 from narratives.schema import Code, utcnow
 from narratives.store.codebooks import current_codes
 from narratives.store.events import record_event
@@ -63,7 +63,7 @@ def _code(connection: Connection, codebook: str, code_id: str) -> Code:
     for code in current_codes(connection, codebook):
         if code.id == code_id:
             return code
-    raise ReviewError(f"theme '{code_id}' is not an active code of codebook '{codebook}'.")
+    raise PanelError(f"theme '{code_id}' is not an active code of codebook '{codebook}'.")
 
 
 def choose_panel_quote(
@@ -72,7 +72,7 @@ def choose_panel_quote(
     """A researcher puts a segment in front of the panel as a quote for a theme; returns its id."""
     _code(connection, codebook, code_id)
     if connection.execute(select(segments.c.id).where(segments.c.id == segment_id)).scalar() is None:
-        raise ReviewError(f"segment {segment_id} does not exist.")
+        raise PanelError(f"segment {segment_id} does not exist.")
     chosen = _chosen_quotes(connection, codebook, code_id)
     for quote_id, chosen_segment in chosen:
         if chosen_segment == segment_id:
@@ -97,7 +97,7 @@ def remove_panel_quote(connection: Connection, quote_id: int, user: str) -> None
     """Take a quote away from the panel (an event; the row stays for the record)."""
     row = connection.execute(select(panel_quotes).where(panel_quotes.c.id == quote_id)).first()
     if row is None:
-        raise ReviewError(f"panel quote {quote_id} does not exist.")
+        raise PanelError(f"panel quote {quote_id} does not exist.")
     record_event(
         connection,
         "panel.quote.remove",
@@ -193,9 +193,9 @@ def record_panel_response(
 ) -> int:
     """Store one panel member's response to one theme, and its event; returns the response id."""
     if verdict not in VERDICTS:
-        raise ReviewError(f"'{verdict}' is not a panel answer.", fix=f"use one of: {', '.join(VERDICTS)}.")
+        raise PanelError(f"'{verdict}' is not a panel answer.", fix=f"use one of: {', '.join(VERDICTS)}.")
     if not user or not user.strip():
-        raise ReviewError("a panel response needs a name or pseudonym.", fix="enter your name first.")
+        raise PanelError("a panel response needs a name or pseudonym.", fix="enter your name first.")
     _code(connection, codebook, code_id)
     rename = (rename or "").strip() or None
     comment = (comment or "").strip() or None

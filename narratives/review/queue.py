@@ -1,9 +1,10 @@
 """The review queue: which suggestions a reviewer should look at next (active learning).
 
-Ranking, done in SQL over the current ensemble suggestions:
+Ranking, done in SQL over the current suggestions of the machine coder (:mod:`narratives.store.queue`):
 
-* uncertainty: ``1 - |score - threshold|``, highest where the ensemble is least sure;
-* rare codes first: a code with few reviewed examples is weighted ``1 + rare_boost / (1 + reviewed)``;
+* uncertainty: ``1 - |score - threshold|``, highest where the coder is least sure, with each
+  suggestion's threshold the one its run used (:mod:`narratives.review.state`);
+* rare codes first: a code with few reviewed segments is weighted ``1 + rare_boost / (1 + reviewed)``;
 * pairs the reviewer has already decided are left out.
 
 A pool a few times the page size is then picked greedily for diversity: at most one item per
@@ -14,39 +15,32 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import Any
 
 import numpy as np
-from sqlalchemy import Connection, and_, case, exists, false, func, select, true
-from sqlalchemy.sql.elements import ColumnElement
+from sqlalchemy import Connection
 
-from narratives.coding.runner import code_thresholds, last_model
+from narratives.review.state import DEFAULT_THRESHOLD, Thresholds, reviewed_counts, thresholds
+from narratives.store.coding_runs import last_model
+from narratives.store.embeddings import load_vectors
 from narratives.store.project import Project
-from narratives.store.tables import codes, documents, embeddings, reviews, segments, suggestions
+from narratives.store.queue import (
+    BANDS,
+    Band,
+    Priority,
+    QueueFilters,
+    current_runs,
+    queue_rows,
+    ranked_suggestions,
+)
+
+__all__ = ["BANDS", "Band", "QueueFilters", "QueueItem", "review_queue"]
 
 logger = logging.getLogger(__name__)
 
-Band = Literal["low", "medium", "high"]
-BANDS: dict[str, tuple[float, float]] = {"low": (0.0, 0.35), "medium": (0.35, 0.65), "high": (0.65, 1.01)}
 RARE_BOOST = 1.0
 DIVERSITY_PENALTY = 0.5
 NEAR_DUPLICATE = 0.95
-
-
-@dataclass
-class QueueFilters:
-    """Narrow the queue; every field left as None means "any"."""
-
-    code_ids: list[str] | None = None
-    kinds: list[str] | None = None
-    waves: list[int] | None = None
-    band: Band | None = None
-    min_score: float | None = None
-    max_score: float | None = None
-    reviewed_by: str | None = None  # only pairs this reviewer has decided (second coding)
-    not_reviewed_by: str | None = None
-    document_id: int | None = None
-    coder: str = "ensemble"
 
 
 @dataclass
@@ -82,178 +76,51 @@ def review_queue(
     """The ``limit`` suggestions whose review would teach the coders most, best first."""
     filters = filters or QueueFilters()
     with project.connect() as connection:
-        thresholds = code_thresholds(connection, codebook_name)
+        judged = thresholds(connection, codebook_name)
         reviewed = reviewed_counts(connection, codebook_name)
-        priority = _priority(thresholds, reviewed)
-        query = _ranked_query(connection, codebook_name, priority, filters, user).limit(max(100, limit * 4))
-        pool = _pool(connection, [(int(row[0]), float(row[1])) for row in connection.execute(query)])
+        priority = _priority(connection, codebook_name, filters.coder, judged, reviewed)
+        ranked = ranked_suggestions(connection, codebook_name, priority, filters, user, max(100, limit * 4))
+        pool = queue_rows(connection, ranked)
         vectors = _pool_vectors(connection, codebook_name, pool)
     chosen = _diverse(pool, vectors, limit)
-    return [_item(row, thresholds, reviewed) for row in chosen]
-
-
-def reviewed_counts(connection: Connection, codebook_name: str) -> dict[str, int]:
-    """code id -> number of distinct segments reviewed for it (by anyone)."""
-    rows = connection.execute(
-        select(reviews.c.code_id, func.count(func.distinct(reviews.c.segment_id)))
-        .where(reviews.c.codebook == codebook_name)
-        .group_by(reviews.c.code_id)
-    )
-    return {code_id: int(n) for code_id, n in rows}
+    return [_item(row, judged, reviewed) for row in chosen]
 
 
 def _weight(code_id: str, reviewed: dict[str, int]) -> float:
     return 1.0 + RARE_BOOST / (1.0 + reviewed.get(code_id, 0))
 
 
-def _priority(thresholds: dict[str, float], reviewed: dict[str, int]) -> ColumnElement[Any]:
-    """uncertainty × rarity weight, one CASE over the codes that have their own threshold or reviews."""
-    score = suggestions.c.score
-    default = (1.0 - func.abs(score - 0.5)) * (1.0 + RARE_BOOST)
-    whens = [
-        (
-            suggestions.c.code_id == code_id,
-            (1.0 - func.abs(score - thresholds.get(code_id, 0.5))) * _weight(code_id, reviewed),
-        )
-        for code_id in sorted(set(thresholds) | set(reviewed))
-    ]
-    if not whens:
-        return default.label("priority")
-    return case(*whens, else_=default).label("priority")
-
-
-def _ranked_query(  # type: ignore[no-untyped-def]
-    connection: Connection,
-    codebook_name: str,
-    priority: ColumnElement[Any],
-    filters: QueueFilters,
-    user: str | None,
-):
-    """Ids and priorities of the eligible suggestions, best first.
-
-    Only the suggestions table is scanned; documents and codes enter through small uncorrelated
-    subqueries or lists, so the sort handles narrow rows (100,000 suggestions in ~0.1 s on SQLite).
-    """
-    query = (
-        select(suggestions.c.id, priority)
-        .where(
-            suggestions.c.codebook == codebook_name,
-            suggestions.c.coder == filters.coder,
-            suggestions.c.current == true(),
-        )
-        .order_by(priority.desc(), suggestions.c.id)
-    )
-    retired = (
-        connection.execute(
-            select(codes.c.code_id).where(codes.c.codebook == codebook_name, codes.c.retired == true())
-        )
-        .scalars()
-        .all()
-    )
-    if retired:
-        query = query.where(suggestions.c.code_id.not_in(retired))
-    for condition in _filter_conditions(codebook_name, filters, user):
-        query = query.where(condition)
-    return query
-
-
-def _pool(connection: Connection, ranked: list[tuple[int, float]]) -> list[dict]:
-    """The details of the ranked suggestions, in rank order."""
-    if not ranked:
-        return []
-    query = (
-        select(
-            suggestions.c.id.label("suggestion_id"),
-            suggestions.c.segment_id,
-            suggestions.c.code_id,
-            suggestions.c.score,
-            suggestions.c.evidence,
-            suggestions.c.evidence_start,
-            suggestions.c.evidence_end,
-            suggestions.c.coder,
-            segments.c.text,
-            segments.c.text_hash,
-            segments.c.speaker,
-            documents.c.id.label("document_id"),
-            documents.c.title.label("document_title"),
-            documents.c.kind.label("document_kind"),
-            documents.c.wave,
-            codes.c.name.label("code_name"),
-        )
-        .join(segments, segments.c.id == suggestions.c.segment_id)
-        .join(documents, documents.c.id == segments.c.document_id)
-        .join(
-            codes, and_(codes.c.codebook == suggestions.c.codebook, codes.c.code_id == suggestions.c.code_id)
-        )
-        .where(suggestions.c.id.in_([suggestion_id for suggestion_id, _ in ranked]))
-    )
-    rows = {row.suggestion_id: dict(row._mapping) for row in connection.execute(query)}
-    return [
-        {**rows[suggestion_id], "priority": value} for suggestion_id, value in ranked if suggestion_id in rows
-    ]
-
-
-def _reviewed_by(codebook_name: str, user: str) -> ColumnElement[bool]:
-    """The (segment, code) pair has a review by ``user`` (a correlated EXISTS: an index probe per row;
-    SQLite evaluates a row-value NOT IN far more slowly)."""
-    return exists().where(
-        reviews.c.segment_id == suggestions.c.segment_id,
-        reviews.c.code_id == suggestions.c.code_id,
-        reviews.c.codebook == codebook_name,
-        reviews.c.user == user,
+def _priority(
+    connection: Connection, codebook_name: str, coder: str, judged: Thresholds, reviewed: dict[str, int]
+) -> Priority:
+    """Uncertainty around each suggestion's own threshold, times the rarity weight of its code."""
+    runs = {
+        run_id: judged.runs[run_id]
+        for run_id in current_runs(connection, codebook_name, coder)
+        if run_id in judged.runs
+    }
+    return Priority(
+        thresholds={
+            (run_id, code): value for run_id, run in runs.items() for code, value in run.per_code.items()
+        },
+        run_defaults={run_id: run.default for run_id, run in runs.items()},
+        default_threshold=DEFAULT_THRESHOLD,
+        weights={code_id: _weight(code_id, reviewed) for code_id in reviewed},
+        default_weight=1.0 + RARE_BOOST,
     )
 
 
-def _segments_where(*conditions: ColumnElement[bool]) -> Any:
-    return select(segments.c.id).join(documents, documents.c.id == segments.c.document_id).where(*conditions)
-
-
-def _filter_conditions(
-    codebook_name: str, filters: QueueFilters, user: str | None
-) -> list[ColumnElement[bool]]:
-    conditions: list[ColumnElement[bool]] = [
-        suggestions.c.segment_id.not_in(_segments_where(documents.c.current == false()))
-    ]
-    for reviewer in {user, filters.not_reviewed_by} - {None}:
-        conditions.append(~_reviewed_by(codebook_name, str(reviewer)))
-    if filters.reviewed_by:
-        conditions.append(_reviewed_by(codebook_name, filters.reviewed_by))
-    if filters.code_ids:
-        conditions.append(suggestions.c.code_id.in_(filters.code_ids))
-    documents_wanted: list[ColumnElement[bool]] = []
-    if filters.kinds:
-        documents_wanted.append(documents.c.kind.in_([str(getattr(k, "value", k)) for k in filters.kinds]))
-    if filters.waves:
-        documents_wanted.append(documents.c.wave.in_(filters.waves))
-    if filters.document_id is not None:
-        documents_wanted.append(documents.c.id == filters.document_id)
-    if documents_wanted:
-        conditions.append(suggestions.c.segment_id.in_(_segments_where(*documents_wanted)))
-    score = suggestions.c.score
-    if filters.min_score is not None:
-        conditions.append(score >= filters.min_score)
-    if filters.max_score is not None:
-        conditions.append(score <= filters.max_score)
-    if filters.band:
-        low, high = BANDS[filters.band]
-        conditions.extend([score >= low, score < high])
-    return conditions
-
-
-def _pool_vectors(connection: Connection, codebook_name: str, pool: list[dict]) -> dict[str, np.ndarray]:
+def _pool_vectors(
+    connection: Connection, codebook_name: str, pool: list[dict[str, Any]]
+) -> dict[str, np.ndarray]:
     model = last_model(connection, codebook_name)
     hashes = sorted({row["text_hash"] for row in pool})
     if model is None or not hashes:
         return {}
-    rows = connection.execute(
-        select(embeddings.c.text_hash, embeddings.c.vector).where(
-            embeddings.c.model == model, embeddings.c.text_hash.in_(hashes)
-        )
-    )
-    return {digest: np.frombuffer(blob, dtype="<f4") for digest, blob in rows}
+    return load_vectors(connection, model, hashes)
 
 
-def _diverse(pool: list[dict], vectors: dict[str, np.ndarray], limit: int) -> list[dict]:
+def _diverse(pool: list[dict[str, Any]], vectors: dict[str, np.ndarray], limit: int) -> list[dict[str, Any]]:
     """Greedy pick: best priority minus a penalty for similarity to what is already chosen.
 
     One item per segment and no near-duplicates while the pool allows; what is left fills the page
@@ -285,8 +152,8 @@ def _diverse(pool: list[dict], vectors: dict[str, np.ndarray], limit: int) -> li
     return [pool[index] for index in chosen + rest[: limit - len(chosen)]]
 
 
-def _item(row: dict, thresholds: dict[str, float], reviewed: dict[str, int]) -> QueueItem:
-    threshold = thresholds.get(row["code_id"], 0.5)
+def _item(row: dict[str, Any], judged: Thresholds, reviewed: dict[str, int]) -> QueueItem:
+    threshold = judged.of(int(row["run_id"]), row["code_id"])
     reasons = []
     if abs(row["score"] - threshold) < 0.15:
         reasons.append("uncertain")

@@ -1,51 +1,37 @@
-"""Append-only reviews: human decisions on (segment, code), and the state derived from them.
+"""Recording human decisions on (segment, code): reviews of suggestions and hand coding.
 
-A review is never updated or deleted. What a segment carries now is the latest decision of each
-reviewer; where reviewers disagree, both decisions stay visible (agreement figures, audit).
+A review is never updated or deleted; what the reviews add up to now is
+:mod:`narratives.review.state`. Every write goes through :func:`record_review`, from the explorer,
+the command line, a CSV import or an undo, and writes the review and its audit event in the
+caller's transaction.
 """
 
 from __future__ import annotations
 
-from collections import defaultdict
-from dataclasses import dataclass
+from collections.abc import Sequence
 
-from sqlalchemy import Connection, insert, select
+from sqlalchemy import Connection
 
 from narratives.errors import ReviewError
-from narratives.schema import Decision, Review, utcnow
+from narratives.schema import Decision, Review, Segment
 from narratives.store.events import record_event
-from narratives.store.tables import codes, reviews, segments, suggestions
-
-POSITIVE = {Decision.accept.value, Decision.add.value}
+from narratives.store.reviews import code_exists, insert_review, segment_exists, suggestion_exists
 
 
-def record_review(connection: Connection, review: Review, source: str = "ui") -> int:
-    """Write one review and its audit event in the caller's transaction; returns the review id."""
+def record_review(connection: Connection, review: Review, source: str | None = None) -> int:
+    """Write one review and its audit event in the caller's transaction; returns the review id.
+
+    ``source`` (ui, cli, csv, hand, merge, undo) replaces ``review.source`` when given.
+    """
     if not review.user.strip():
         raise ReviewError("a review needs the reviewer's name.", fix="enter your name first.")
+    review = review.model_copy(update={"user": review.user.strip(), "source": source or review.source})
     _check_targets(connection, review)
-    result = connection.execute(
-        insert(reviews).values(
-            segment_id=review.segment_id,
-            codebook=review.codebook,
-            code_id=review.code_id,
-            decision=review.decision.value,
-            suggestion_id=review.suggestion_id,
-            user=review.user.strip(),
-            memo=review.memo,
-            start=review.start,
-            end=review.end,
-            source=source,
-            created=utcnow(),
-        )
-    )
-    review_id = int(result.inserted_primary_key[0])  # type: ignore[index]
-    kind = (
-        "code.hand" if review.decision in (Decision.add, Decision.remove) and source == "hand" else "review"
-    )
+    review_id = insert_review(connection, review)
+    hand = review.decision in (Decision.add, Decision.remove) and review.source == "hand"
     record_event(
         connection,
-        kind,
+        "code.hand" if hand else "review",
         review.user,
         target=f"segment/{review.segment_id}",
         payload={
@@ -55,97 +41,55 @@ def record_review(connection: Connection, review: Review, source: str = "ui") ->
             "code_id": review.code_id,
             "suggestion_id": review.suggestion_id,
             "memo": review.memo,
-            "source": source,
+            "source": review.source,
         },
     )
     return review_id
 
 
 def _check_targets(connection: Connection, review: Review) -> None:
-    if connection.execute(select(segments.c.id).where(segments.c.id == review.segment_id)).scalar() is None:
+    if not segment_exists(connection, review.segment_id):
         raise ReviewError(f"segment {review.segment_id} does not exist.")
-    known = connection.execute(
-        select(codes.c.id).where(codes.c.codebook == review.codebook, codes.c.code_id == review.code_id)
-    ).scalar()
-    if known is None:
+    if not code_exists(connection, review.codebook, review.code_id):
         raise ReviewError(
             f"code '{review.code_id}' is not in codebook '{review.codebook}'.",
             fix="check the code id (narratives codebook show FILE lists them).",
         )
-    if review.suggestion_id is not None:
-        found = connection.execute(
-            select(suggestions.c.id).where(suggestions.c.id == review.suggestion_id)
-        ).scalar()
-        if found is None:
-            raise ReviewError(f"suggestion {review.suggestion_id} does not exist.")
+    if review.suggestion_id is not None and not suggestion_exists(connection, review.suggestion_id):
+        raise ReviewError(f"suggestion {review.suggestion_id} does not exist.")
 
 
-@dataclass(frozen=True)
-class ReviewedLabel:
-    segment_id: int
-    code_id: str
-    applies: bool  # the latest decision of the latest reviewer
-    users: tuple[str, ...]
-    disagreement: bool
+def clip_to_segments(segments: Sequence[Segment], start: int, end: int) -> list[tuple[Segment, int, int]]:
+    """The segments a character range of their document overlaps, each with the part it covers.
+
+    ``[(segment, max(start, segment.start), min(end, segment.end)), ...]``; nothing for an empty range.
+    """
+    if end <= start:
+        return []
+    return [(s, max(start, s.start), min(end, s.end)) for s in segments if s.start < end and s.end > start]
 
 
-def _withdrawn(connection: Connection) -> set[int]:
-    """Reviews taken back by an undo (imported here: audit builds on this module)."""
-    from narratives.review.audit import withdrawn_review_ids
-
-    return withdrawn_review_ids(connection)
-
-
-def latest_decisions(connection: Connection, codebook: str) -> dict[tuple[int, str], dict[str, str]]:
-    """(segment, code) -> {reviewer: latest decision}, leaving out reviews withdrawn by an undo."""
-    withdrawn = _withdrawn(connection)
-    rows = connection.execute(
-        select(reviews.c.id, reviews.c.segment_id, reviews.c.code_id, reviews.c.user, reviews.c.decision)
-        .where(reviews.c.codebook == codebook)
-        .order_by(reviews.c.id)
-    )
-    state: dict[tuple[int, str], dict[str, str]] = defaultdict(dict)
-    for review_id, segment_id, code_id, user, decision in rows:
-        if review_id not in withdrawn:
-            state[(segment_id, code_id)][user] = decision
-    return state
-
-
-def reviewed_labels(connection: Connection, codebook: str) -> list[ReviewedLabel]:
-    """One label per reviewed (segment, code): applies if the most recent decision says so."""
-    withdrawn = _withdrawn(connection)
-    latest_by_pair: dict[tuple[int, str], tuple[int, str]] = {}
-    for review_id, segment_id, code_id, decision in connection.execute(
-        select(reviews.c.id, reviews.c.segment_id, reviews.c.code_id, reviews.c.decision)
-        .where(reviews.c.codebook == codebook)
-        .order_by(reviews.c.id)
-    ):
-        if review_id not in withdrawn:
-            latest_by_pair[(segment_id, code_id)] = (review_id, decision)
-    per_user = latest_decisions(connection, codebook)
-    labels = []
-    for pair, (_, decision) in latest_by_pair.items():
-        votes = per_user[pair]
-        verdicts = {v in POSITIVE for v in votes.values()}
-        labels.append(
-            ReviewedLabel(
-                segment_id=pair[0],
-                code_id=pair[1],
-                applies=decision in POSITIVE,
-                users=tuple(sorted(votes)),
-                disagreement=len(verdicts) > 1,
-            )
+def hand_coding(
+    targets: Sequence[tuple[Segment, int | None, int | None]],
+    *,
+    codebook: str,
+    code_id: str,
+    decision: Decision,
+    user: str,
+) -> list[Review]:
+    """The reviews that code (``add``) or uncode (``remove``) these segments or parts of them by hand."""
+    if decision not in (Decision.add, Decision.remove):
+        raise ReviewError(f"hand coding adds or removes a code, not '{decision.value}'.")
+    return [
+        Review(
+            segment_id=int(segment.id or 0),
+            code_id=code_id,
+            codebook=codebook,
+            decision=decision,
+            user=user,
+            start=start,
+            end=end,
+            source="hand",
         )
-    return labels
-
-
-def accepted_segment_texts(connection: Connection, codebook: str, code_id: str) -> dict[int, str]:
-    """Segments whose latest review says ``code_id`` applies: segment id -> text."""
-    from narratives.store.segments import load_segments
-
-    ids = [
-        lab.segment_id
-        for lab in reviewed_labels(connection, codebook)
-        if lab.code_id == code_id and lab.applies
+        for segment, start, end in targets
     ]
-    return {int(s.id or 0): s.text for s in load_segments(connection, ids=ids)} if ids else {}

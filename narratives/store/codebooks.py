@@ -10,7 +10,7 @@ from typing import Any
 
 from sqlalchemy import Connection, insert, select, update
 
-from narratives.errors import ReviewError
+from narratives.errors import CodebookEditError, UnknownCodebook
 from narratives.schema import Code, Codebook, text_hash, utcnow
 from narratives.store.events import record_event
 from narratives.store.tables import codebook_events, codebooks, codes
@@ -110,7 +110,9 @@ def apply_code_change(
     """Record one change of one code and update the current state; ``after=None`` deletes nothing,
     it is not allowed: codes are retired, never removed, so their history stays readable."""
     if after is None:
-        raise ReviewError(f"code '{code_id}' cannot be deleted, only retired.", fix="retire it instead.")
+        raise CodebookEditError(
+            f"code '{code_id}' cannot be deleted, only retired.", fix="retire it instead."
+        )
     now = utcnow()
     connection.execute(
         insert(codebook_events).values(
@@ -171,7 +173,7 @@ def current_codebook(connection: Connection, name: str) -> Codebook:
         select(codebooks.c.body).where(codebooks.c.name == name).order_by(codebooks.c.id.desc()).limit(1)
     ).scalar()
     if latest is None:
-        raise ReviewError(
+        raise UnknownCodebook(
             f"the project has no codebook named '{name}'.",
             fix="load one with: narratives code PROJECT --codebook FILE",
         )
@@ -214,7 +216,7 @@ def resolve_codebook_name(connection: Connection, name: str | None) -> str:
     names = codebook_names(connection)
     if len(names) == 1:
         return names[0]
-    raise ReviewError(
+    raise UnknownCodebook(
         f"say which codebook: the project has {', '.join(names) if names else 'none'}.",
         fix="pass --codebook NAME (or code the project first: narratives code PROJECT --codebook FILE).",
     )
@@ -227,3 +229,10 @@ def code_history(connection: Connection, codebook: str, code_id: str) -> list[di
         .order_by(codebook_events.c.id)
     )
     return [dict(row._mapping) for row in rows]
+
+
+def retired_code_ids(connection: Connection, codebook: str) -> set[str]:
+    rows = connection.execute(
+        select(codes.c.code_id).where(codes.c.codebook == codebook, codes.c.retired.is_(True))
+    )
+    return {str(code_id) for code_id in rows.scalars()}

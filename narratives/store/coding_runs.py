@@ -1,48 +1,114 @@
-"""Writing coding runs and their suggestions (the store side of ``narratives.coding.runner``)."""
+"""Coding runs and their suggestions: writing them, and reading back what a run recorded.
+
+A coding run is one row of ``coding_runs`` (codebook, version, unit, model, config with its hash,
+the codes it coded, stats once finished) plus the suggestions it wrote, each a
+:class:`~narratives.schema.Suggestion`. The coding runner (``narratives.coding.runner``), a code
+split and the test and benchmark builders all write runs through these functions.
+"""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
 
 from sqlalchemy import Connection, insert, select, update
 
-from narratives.schema import Segment, utcnow
+from narratives.schema import Suggestion, utcnow
 from narratives.store.events import record_event
+from narratives.store.rows import inserted_id
 from narratives.store.tables import coding_runs, segments, suggestions
 
-if TYPE_CHECKING:
-    from narratives.coding.base import Embedder
-    from narratives.coding.runner import CodingRunResult
+INSERT_CHUNK = 5000
+SUGGESTION_FIELDS = tuple(name for name in Suggestion.model_fields if name not in ("id", "run_id"))
 
 
-def insert_run(
+@dataclass(frozen=True)
+class CodingRun:
+    """One coding run as stored."""
+
+    id: int
+    codebook: str
+    codebook_version: str
+    unit: str | None
+    model: str | None
+    config: dict[str, Any]
+    config_hash: str
+    codes: list[str]
+    stats: dict[str, Any]
+    user: str
+    started: datetime
+    finished: datetime | None
+
+
+def _run(row: Any) -> CodingRun:
+    return CodingRun(
+        id=int(row.id),
+        codebook=row.codebook,
+        codebook_version=row.codebook_version,
+        unit=row.unit,
+        model=row.model,
+        config=dict(row.config or {}),
+        config_hash=row.config_hash,
+        codes=list(row.codes or []),
+        stats=dict(row.stats or {}),
+        user=row.user,
+        started=row.started,
+        finished=row.finished,
+    )
+
+
+def start_run(
     connection: Connection,
-    result: CodingRunResult,
-    config_doc: dict[str, Any],
-    fingerprints: dict[str, str],
-    segs: list[Segment],
+    *,
+    codebook: str,
+    codebook_version: str,
+    unit: str | None,
+    model: str | None,
+    config: dict[str, Any],
+    config_hash: str,
+    codes: Sequence[str],
+    stats: dict[str, Any],
     user: str,
-    started_at: Any,
-    embedder: Embedder,
+    started: datetime | None = None,
 ) -> int:
-    inserted = connection.execute(
+    """Insert an unfinished run; returns its id."""
+    result = connection.execute(
         insert(coding_runs).values(
-            codebook=result.codebook,
-            codebook_version=result.codebook_version,
-            unit=result.unit,
-            model=embedder.name,
-            config={**config_doc, "fingerprints": fingerprints},
-            config_hash=result.config_hash,
-            codes=result.codes_recoded,
-            stats={"max_segment_id": max((int(s.id or 0) for s in segs), default=0)},
+            codebook=codebook,
+            codebook_version=codebook_version,
+            unit=unit,
+            model=model,
+            config=config,
+            config_hash=config_hash,
+            codes=list(codes),
+            stats=stats,
             user=user,
-            started=started_at,
+            started=started or utcnow(),
         )
     )
-    return int(inserted.inserted_primary_key[0])  # type: ignore[index]
+    return inserted_id(result)
 
 
-def supersede(connection: Connection, codebook: str, unit: str, codes: list[str], full: bool) -> int:
+def insert_suggestions(connection: Connection, run_id: int, items: Sequence[Suggestion]) -> int:
+    """Store the run's suggestions (current); returns how many were written."""
+    created = utcnow()
+    for start in range(0, len(items), INSERT_CHUNK):
+        rows = [
+            {
+                **item.model_dump(include=set(SUGGESTION_FIELDS)),
+                "run_id": run_id,
+                "current": True,
+                "created": created,
+            }
+            for item in items[start : start + INSERT_CHUNK]
+        ]
+        connection.execute(insert(suggestions), rows)
+    return len(items)
+
+
+def supersede(connection: Connection, codebook: str, unit: str, codes: Sequence[str], full: bool) -> int:
     """Old suggestions of re-coded and dropped codes on this unit's segments stop being current
     (every code's, when ``full``)."""
     if not codes:
@@ -57,56 +123,83 @@ def supersede(connection: Connection, codebook: str, unit: str, codes: list[str]
         .values(current=False)
     )
     if not full:
-        query = query.where(suggestions.c.code_id.in_(codes))
+        query = query.where(suggestions.c.code_id.in_(list(codes)))
     return int(connection.execute(query).rowcount or 0)
 
 
-def insert_suggestions(connection: Connection, rows: list[dict], result: CodingRunResult, model: str) -> None:
-    common = {
-        "run_id": result.run_id,
-        "codebook": result.codebook,
-        "codebook_version": result.codebook_version,
-        "config_hash": result.config_hash,
-        "model": model,
-        "current": True,
-        "created": utcnow(),
-    }
-    for start in range(0, len(rows), 5000):
-        connection.execute(insert(suggestions), [{**row, **common} for row in rows[start : start + 5000]])
-
-
-def finish_run(connection: Connection, result: CodingRunResult, user: str) -> None:
-    run_id = result.run_id
-    stats = {
-        key: getattr(result, key)
-        for key in (
-            "segments_total",
-            "segments_coded",
-            "new_segments",
-            "codes_unchanged",
-            "codes_retired",
-            "suggestions_written",
-            "suggestions_superseded",
-            "cache_hits",
-            "cache_misses",
-            "learned",
-            "seconds",
-            "thresholds",
-        )
-    }
-    current = connection.execute(select(coding_runs.c.stats).where(coding_runs.c.id == run_id)).scalar() or {}
+def finish_run(
+    connection: Connection, run_id: int, stats: dict[str, Any], user: str, *, event: dict[str, Any]
+) -> None:
+    """Add ``stats`` to the run, mark it finished and record the ``coding.run`` event."""
+    row = connection.execute(select(coding_runs).where(coding_runs.c.id == run_id)).one()
     connection.execute(
         update(coding_runs)
         .where(coding_runs.c.id == run_id)
-        .values(stats={**current, **stats}, finished=utcnow())
+        .values(stats={**(row.stats or {}), **stats}, finished=utcnow())
     )
     record_event(
         connection,
         "coding.run",
         user,
-        target=f"{result.codebook}@{result.codebook_version}",
-        payload={"run_id": run_id, "unit": result.unit, "codes": result.codes_recoded, **stats},
+        target=f"{row.codebook}@{row.codebook_version}",
+        payload={"run_id": run_id, "unit": row.unit, **event},
     )
+
+
+def record_coding_run(
+    connection: Connection,
+    *,
+    codebook: str,
+    codebook_version: str,
+    items: Sequence[Suggestion],
+    user: str,
+    unit: str | None,
+    model: str | None,
+    config: dict[str, Any] | None = None,
+    stats: dict[str, Any] | None = None,
+) -> int:
+    """One finished run with its suggestions and event, for writers that score outside the runner
+    (a code split, the test and benchmark builders); returns the run id."""
+    config = config or {}
+    run_id = start_run(
+        connection,
+        codebook=codebook,
+        codebook_version=codebook_version,
+        unit=unit,
+        model=model,
+        config=config,
+        config_hash=str(config.get("config_hash", "")) or _hash(config),
+        codes=sorted({item.code_id for item in items}),
+        stats={},
+        user=user,
+    )
+    insert_suggestions(connection, run_id, items)
+    finish_run(connection, run_id, stats or {}, user, event={"suggestions": len(items)})
+    return run_id
+
+
+def _hash(config: dict[str, Any]) -> str:
+    import hashlib
+    import json
+
+    return hashlib.sha256(json.dumps(config, sort_keys=True, default=str).encode()).hexdigest()
+
+
+def latest_run(connection: Connection, codebook: str, unit: str | None = None) -> CodingRun | None:
+    """The newest finished run of ``codebook`` (of ``unit``, when given)."""
+    query = select(coding_runs).where(coding_runs.c.codebook == codebook, coding_runs.c.finished.is_not(None))
+    if unit is not None:
+        query = query.where(coding_runs.c.unit == unit)
+    row = connection.execute(query.order_by(coding_runs.c.id.desc()).limit(1)).first()
+    return None if row is None else _run(row)
+
+
+def coding_runs_of(connection: Connection, codebook: str) -> list[CodingRun]:
+    """Every run of ``codebook``, oldest first."""
+    rows = connection.execute(
+        select(coding_runs).where(coding_runs.c.codebook == codebook).order_by(coding_runs.c.id)
+    )
+    return [_run(row) for row in rows]
 
 
 def last_coded_unit(connection: Connection, codebook: str) -> str | None:
@@ -118,3 +211,9 @@ def last_coded_unit(connection: Connection, codebook: str) -> str | None:
         .limit(1)
     ).scalar()
     return str(unit) if unit else None
+
+
+def last_model(connection: Connection, codebook: str) -> str | None:
+    """The embedding model of the latest finished coding run of ``codebook``."""
+    run = latest_run(connection, codebook)
+    return run.model if run is not None else None

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Literal
+from typing import Literal, NamedTuple
 
 from sqlalchemy import Connection, insert, select, update
 
@@ -175,3 +176,78 @@ def current_document_ids(connection: Connection, kind: SourceKind | None = None)
     if kind is not None:
         query = query.where(documents.c.kind == kind.value)
     return [int(i) for i in connection.execute(query).scalars()]
+
+
+class DocumentRow(NamedTuple):
+    """A current document's facts, without its text: what analyses group by."""
+
+    id: int
+    title: str
+    kind: str
+    wave: int | None
+    participant: str | None  # the participant key
+    participant_id: int | None
+    date: str | None
+    question: str | None
+    path: str | None
+
+
+def current_document_rows(connection: Connection, *, kinds: Iterable[str] | None = None) -> list[DocumentRow]:
+    """Every current document (of ``kinds``), in id order."""
+    query = (
+        select(
+            documents.c.id,
+            documents.c.title,
+            documents.c.kind,
+            documents.c.wave,
+            participants.c.key,
+            documents.c.participant_id,
+            documents.c.date,
+            documents.c.question,
+            documents.c.path,
+        )
+        .outerjoin(participants, participants.c.id == documents.c.participant_id)
+        .where(documents.c.current.is_(True))
+        .order_by(documents.c.id)
+    )
+    if kinds:
+        query = query.where(documents.c.kind.in_([str(k) for k in kinds]))
+    return [DocumentRow(*row) for row in connection.execute(query)]
+
+
+class AttributeRow(NamedTuple):
+    """One stored attribute: of a document (``document_id``) or of a participant (``participant_id``)."""
+
+    document_id: int | None
+    participant_id: int | None
+    key: str
+    value: str | None
+    value_type: str
+
+
+def attribute_rows(connection: Connection, *, current_only: bool = False) -> list[AttributeRow]:
+    """Every attribute, in the order stored.
+
+    ``current_only`` leaves out attributes of documents that are no longer current.
+    """
+    query = select(
+        attributes.c.document_id,
+        attributes.c.participant_id,
+        attributes.c.key,
+        attributes.c.value,
+        attributes.c.value_type,
+    ).order_by(attributes.c.id)
+    if current_only:
+        current = select(documents.c.id).where(documents.c.current.is_(True))
+        query = query.where(attributes.c.document_id.is_(None) | attributes.c.document_id.in_(current))
+    return [AttributeRow(*row) for row in connection.execute(query)]
+
+
+def document_choices(connection: Connection) -> list[tuple[int, str, str]]:
+    """(id, title, kind) of every current document, by kind and title, for pickers."""
+    rows = connection.execute(
+        select(documents.c.id, documents.c.title, documents.c.kind)
+        .where(documents.c.current.is_(True))
+        .order_by(documents.c.kind, documents.c.title, documents.c.id)
+    )
+    return [(int(i), str(t), str(k)) for i, t, k in rows]

@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
+from typing import NamedTuple
 
-from sqlalchemy import Connection, and_, exists, insert, or_, select
+from sqlalchemy import Connection, and_, exists, func, insert, or_, select
 
 from narratives.schema import Segment, SegmentUnit, text_hash
 from narratives.store.tables import documents, segments
+
+IN_CHUNK = 5000
 
 
 def documents_without_segments(
@@ -104,3 +107,48 @@ def neighbours(items: Sequence[Segment], segment_id: int) -> tuple[Segment | Non
     )
     at = next(i for i, s in enumerate(same) if s.id == segment_id)
     return (same[at - 1] if at > 0 else None), (same[at + 1] if at + 1 < len(same) else None)
+
+
+class SegmentSpan(NamedTuple):
+    document_id: int
+    start: int
+    end: int
+
+
+def segment_spans(
+    connection: Connection,
+    *,
+    ids: Iterable[int] | None = None,
+    unit: str | None = None,
+    document_id: int | None = None,
+) -> dict[int, SegmentSpan]:
+    """segment id -> (document, start, end) for segments of current documents, narrowed as asked."""
+    query = (
+        select(segments.c.id, segments.c.document_id, segments.c.start, segments.c.end)
+        .join(documents, documents.c.id == segments.c.document_id)
+        .where(documents.c.current.is_(True))
+    )
+    if unit is not None:
+        query = query.where(segments.c.unit == unit)
+    if document_id is not None:
+        query = query.where(segments.c.document_id == document_id)
+    if ids is None:
+        return {int(row.id): SegmentSpan(*row[1:]) for row in connection.execute(query)}
+    wanted = sorted(set(ids))
+    found: dict[int, SegmentSpan] = {}
+    for start in range(0, len(wanted), IN_CHUNK):
+        chunk = query.where(segments.c.id.in_(wanted[start : start + IN_CHUNK]))
+        found.update({int(row.id): SegmentSpan(*row[1:]) for row in connection.execute(chunk)})
+    return found
+
+
+def count_segments(connection: Connection, *, unit: str | None = None) -> int:
+    """Segments of current documents (of ``unit``, when given)."""
+    query = (
+        select(func.count(segments.c.id))
+        .join(documents, documents.c.id == segments.c.document_id)
+        .where(documents.c.current.is_(True))
+    )
+    if unit is not None:
+        query = query.where(segments.c.unit == unit)
+    return int(connection.execute(query).scalar_one())

@@ -20,9 +20,9 @@ import streamlit as st
 from sqlalchemy import Connection
 
 from narratives.errors import NarrativesError
-from narratives.review.audit import data_version as _data_version
 from narratives.store.codebooks import codebook_names
 from narratives.store.project import CONFIG_NAME, Project, open_project
+from narratives.store.status import data_version as _data_version
 
 PROJECT_ENV = "NARRATIVES_PROJECT"
 PAGES_DIR = Path(__file__).parent / "pages"
@@ -221,8 +221,9 @@ def embedder(name: str | None) -> Any:
 
 def retrain(project: Project, codebook: str, user: str) -> Any:
     """Retrain the learned coder on the reviews so far and recode (the runner's ``code_project``)."""
-    from narratives.coding.runner import code_project, last_model
+    from narratives.coding.runner import code_project
     from narratives.store.codebooks import current_codebook
+    from narratives.store.coding_runs import last_model
 
     try:
         with project.connect() as connection:

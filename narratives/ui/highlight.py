@@ -1,96 +1,24 @@
 """Coloured highlights of a document's codes, as escaped HTML (no Streamlit here: testable alone).
 
-:func:`document_marks` reads what each span of a document carries (machine suggestions with their
-review state, and hand-coded spans); :func:`highlight_html` turns the text and the marks into spans
-coloured by code, with a hover title saying code, coder, confidence and status; speaker turns of a
-transcript become their own blocks.
+The marks come from :func:`narratives.review.marks.document_marks` and are cut into pieces by
+:func:`narratives.review.marks.pieces`; :func:`highlight_html` only renders them: spans coloured by
+code, with a hover title saying code, coder, confidence and status; speaker turns of a transcript
+become their own blocks.
 """
 
 from __future__ import annotations
 
 import html
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
-from itertools import pairwise
 
-from sqlalchemy import Connection, select
-
-from narratives.review.audit import withdrawn_review_ids
-from narratives.review.record import POSITIVE
+from narratives.review.marks import Mark, pieces
 from narratives.schema import Code, Turn
-from narratives.store.tables import reviews, segments, suggestions
 
 PALETTE = ("#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2", "#7f7f7f", "#bcbd22")
 
 
-@dataclass(frozen=True)
-class Mark:
-    start: int  # offsets into the document text
-    end: int
-    segment_id: int
-    code_id: str
-    coder: str
-    score: float | None
-    status: str  # suggested, accepted, rejected, hand
-
-
 def code_colours(codes: Sequence[Code]) -> dict[str, str]:
     return {code.id: code.colour or PALETTE[i % len(PALETTE)] for i, code in enumerate(codes)}
-
-
-def document_marks(
-    connection: Connection,
-    codebook: str,
-    document_id: int,
-    *,
-    thresholds: Mapping[str, float] | None = None,
-    default_threshold: float = 0.5,
-    coder: str = "ensemble",
-) -> list[Mark]:
-    """Every code on the document: suggestions at/above threshold or reviewed, and hand-coded spans."""
-    thresholds = thresholds or {}
-    withdrawn = withdrawn_review_ids(connection)
-    spans = {
-        r.id: (r.start, r.end)
-        for r in connection.execute(
-            select(segments.c.id, segments.c.start, segments.c.end).where(
-                segments.c.document_id == document_id
-            )
-        )
-    }
-    latest: dict[tuple[int, str], tuple[str, int | None, int | None]] = {}
-    for row in connection.execute(
-        select(reviews)
-        .where(reviews.c.codebook == codebook, reviews.c.segment_id.in_(list(spans)))
-        .order_by(reviews.c.id)
-    ):
-        if row.id not in withdrawn:
-            latest[(row.segment_id, row.code_id)] = (row.decision, row.start, row.end)
-    marks: list[Mark] = []
-    seen: set[tuple[int, str]] = set()
-    for row in connection.execute(
-        select(
-            suggestions.c.segment_id, suggestions.c.code_id, suggestions.c.coder, suggestions.c.score
-        ).where(
-            suggestions.c.codebook == codebook,
-            suggestions.c.current.is_(True),
-            suggestions.c.coder == coder,
-            suggestions.c.segment_id.in_(list(spans)),
-        )
-    ):
-        pair = (row.segment_id, row.code_id)
-        decision = latest.get(pair, (None, None, None))[0]
-        if decision is None and row.score < thresholds.get(row.code_id, default_threshold):
-            continue
-        status = "suggested" if decision is None else ("accepted" if decision in POSITIVE else "rejected")
-        seen.add(pair)
-        marks.append(Mark(*spans[row.segment_id], row.segment_id, row.code_id, row.coder, row.score, status))
-    for (segment_id, code_id), (decision, start, end) in latest.items():
-        if (segment_id, code_id) in seen or decision not in POSITIVE:
-            continue
-        span = (start, end) if start is not None and end is not None else spans[segment_id]
-        marks.append(Mark(span[0], span[1], segment_id, code_id, "hand", None, "hand"))
-    return sorted(marks, key=lambda m: (m.start, m.end, m.code_id))
 
 
 def _title(mark: Mark, names: Mapping[str, str]) -> str:
@@ -125,13 +53,10 @@ def _highlight_range(
     colours: Mapping[str, str],
     names: Mapping[str, str],
 ) -> str:
-    inside = [m for m in marks if m.start < end and m.end > start]
-    cuts = sorted({start, end, *(max(start, m.start) for m in inside), *(min(end, m.end) for m in inside)})
-    pieces = []
-    for left, right in pairwise(cuts):
-        covering = [m for m in inside if m.start <= left and m.end >= right]
-        pieces.append(_span(text[left:right], covering, colours, names))
-    return "".join(pieces)
+    return "".join(
+        _span(text[piece.start : piece.end], list(piece.marks), colours, names)
+        for piece in pieces(start, end, marks)
+    )
 
 
 def highlight_html(
@@ -173,15 +98,3 @@ def evidence_html(text: str, start: int | None, end: int | None) -> str:
     return (
         html.escape(text[:start]) + f"<mark>{html.escape(text[start:end])}</mark>" + html.escape(text[end:])
     )
-
-
-def document_choices(connection: Connection) -> list[tuple[int, str, str]]:
-    """(id, title, kind) of every current document, for pickers."""
-    from narratives.store.tables import documents
-
-    rows = connection.execute(
-        select(documents.c.id, documents.c.title, documents.c.kind)
-        .where(documents.c.current.is_(True))
-        .order_by(documents.c.kind, documents.c.title, documents.c.id)
-    )
-    return [(int(i), str(t), str(k)) for i, t, k in rows]

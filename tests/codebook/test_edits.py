@@ -7,8 +7,9 @@ import pytest
 from sqlalchemy import select
 
 from narratives.codebook import edits, merge_split
-from narratives.errors import ReviewError
-from narratives.review.record import latest_decisions, record_review
+from narratives.errors import CodebookEditError
+from narratives.review.record import record_review
+from narratives.review.state import latest_decisions
 from narratives.schema import Code, Decision, Review
 from narratives.store.codebooks import code_history, current_codebook
 from narratives.store.events import list_events
@@ -55,17 +56,17 @@ def test_create_edit_rename_are_history_entries_with_user(demo):
 
 
 def test_edit_refuses_unknown_field_and_duplicate_id(demo):
-    with demo.project.begin() as c, pytest.raises(ReviewError, match="cannot edit 'colur'"):
+    with demo.project.begin() as c, pytest.raises(CodebookEditError, match="cannot edit 'colur'"):
         edits.edit_code(c, CODEBOOK, "choice", "ana", colur="#fff")
-    with demo.project.begin() as c, pytest.raises(ReviewError, match="already used"):
+    with demo.project.begin() as c, pytest.raises(CodebookEditError, match="already used"):
         edits.create_code(c, CODEBOOK, Code(id="choice", name="X", definition="Y."), "ana")
 
 
 def test_move_refuses_cycles_and_moves_otherwise(demo):
     with demo.project.begin() as c:
-        with pytest.raises(ReviewError, match="cycle: access -> waiting -> access"):
+        with pytest.raises(CodebookEditError, match="cycle: access -> waiting -> access"):
             edits.move_code(c, CODEBOOK, "access", "waiting", "ana")
-        with pytest.raises(ReviewError, match="own parent"):
+        with pytest.raises(CodebookEditError, match="own parent"):
             edits.move_code(c, CODEBOOK, "access", "access", "ana")
         edits.move_code(c, CODEBOOK, "paperwork", "choice", "ana")
         assert current_codebook(c, CODEBOOK).code("paperwork").parent == "choice"
@@ -117,9 +118,9 @@ def test_merge_keeps_target_positive_decision(demo):
 
 def test_merge_refuses_itself_and_descendants(demo):
     with demo.project.begin() as c:
-        with pytest.raises(ReviewError, match="into itself"):
+        with pytest.raises(CodebookEditError, match="into itself"):
             merge_split.merge_codes(c, CODEBOOK, "choice", "choice", "ana")
-        with pytest.raises(ReviewError, match="own descendant"):
+        with pytest.raises(CodebookEditError, match="own descendant"):
             merge_split.merge_codes(c, CODEBOOK, "access", "waiting", "ana")
 
 
@@ -189,7 +190,7 @@ def test_retire_moves_children_up(demo):
 
 def test_add_example_needs_an_accepted_segment(demo):
     with demo.project.begin() as c:
-        with pytest.raises(ReviewError, match="not been accepted"):
+        with pytest.raises(CodebookEditError, match="not been accepted"):
             edits.add_example_from_segment(c, CODEBOOK, "choice", demo.segment_ids[RUSHED], "ana")
         _review(c, demo, "My personal budget gives me choice.", "choice", "accept", "ana")
         code = edits.add_example_from_segment(

@@ -8,7 +8,8 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select
 
-from narratives.coding.runner import CodingConfig, choose_unit, code_project
+from narratives.coding.config import CodingConfig
+from narratives.coding.runner import choose_unit, code_project
 from narratives.errors import CodingError
 from narratives.schema import Code, SegmentUnit
 from narratives.store.project import Project, init_project
@@ -191,7 +192,7 @@ def test_cli_codes_then_queues_then_round_trips_reviews(
     )
     assert queued.exit_code == 0 and "Review queue: test-book" in queued.output
     bad_band = cli.invoke(app, ["queue", str(project.path), "--band", "huge"])
-    assert bad_band.exit_code == 1 and "E600" in bad_band.output
+    assert bad_band.exit_code == 2 and "--band" in bad_band.output and "huge" in bad_band.output
     decisions = tmp_path / "d.csv"
     decisions.write_text("segment_id,code,decision\n1,waiting,accept\n1,nope,accept\n", encoding="utf-8")
     imported = cli.invoke(app, ["reviews", "import", str(project.path), str(decisions)], terminal_width=200)

@@ -17,7 +17,7 @@ from narratives.discovery.promote import (
     promote_candidate,
 )
 from narratives.discovery.topics import discover_themes
-from narratives.errors import ReviewError
+from narratives.errors import CandidateError, CodebookEditError
 from narratives.store.codebooks import code_history, current_codebook
 from narratives.store.project import Project
 from narratives.store.tables import candidate_events, events
@@ -66,11 +66,26 @@ def test_promotion_creates_a_code_with_examples_and_history(discovered: Project)
 
 def test_promotion_refuses_an_existing_id_or_unknown_parent(discovered: Project) -> None:
     candidate_id = candidate_about(discovered, "respite")
-    with pytest.raises(ReviewError, match="already exists"):
+    with pytest.raises(CodebookEditError, match="already used"):
         promote_candidate(discovered, candidate_id, codebook_name=BOOK, code_id="money", name="x", user="ben")
-    with pytest.raises(ReviewError, match="parent code 'nope'"):
+    with pytest.raises(CodebookEditError, match="code 'nope' is not in codebook"):
         promote_candidate(
             discovered, candidate_id, codebook_name=BOOK, code_id="r", name="x", parent="nope", user="ben"
+        )
+    assert actions(discovered) == []
+
+
+@pytest.mark.parametrize(
+    ("code_id", "name", "message"),
+    [("", "Respite", "needs an id"), ("   ", "Respite", "needs an id"), ("respite", "  ", "has no name")],
+)
+def test_promotion_goes_through_the_checks_of_a_new_code(
+    discovered: Project, code_id: str, name: str, message: str
+) -> None:
+    candidate_id = candidate_about(discovered, "respite")
+    with pytest.raises(CodebookEditError, match=message):
+        promote_candidate(
+            discovered, candidate_id, codebook_name=BOOK, code_id=code_id, name=name, user="ben"
         )
     assert actions(discovered) == []
 
@@ -93,14 +108,14 @@ def test_dismissal_is_recorded_and_final(discovered: Project) -> None:
     with discovered.connect() as connection:
         event = connection.execute(select(events).where(events.c.kind == "candidate.dismiss")).one()
     assert event.payload["reason"] == "same as isolation"
-    with pytest.raises(ReviewError, match="already acted on: dismiss"):
+    with pytest.raises(CandidateError, match="already acted on: dismiss"):
         promote_candidate(
             discovered, candidate_id, codebook_name=BOOK, code_id="lonely2", name="x", user="ben"
         )
 
 
 def test_unknown_candidate(discovered: Project) -> None:
-    with pytest.raises(ReviewError, match="candidate 999 does not exist"):
+    with pytest.raises(CandidateError, match="candidate 999 does not exist"):
         dismiss_candidate(discovered, 999, "ben")
 
 

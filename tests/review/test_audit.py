@@ -10,10 +10,11 @@ import pytest
 from sqlalchemy import func, select
 
 from narratives.codebook import edits, merge_split
-from narratives.errors import ReviewError
+from narratives.errors import UndoError
 from narratives.review import panel
-from narratives.review.audit import audit_csv, audit_log, last_action, undo_last, withdrawn_review_ids
-from narratives.review.record import latest_decisions, record_review
+from narratives.review.audit import audit_csv, audit_log, last_action, undo_last
+from narratives.review.record import record_review
+from narratives.review.state import latest_decisions, withdrawn_review_ids
 from narratives.schema import Decision, Review
 from narratives.store.codebooks import current_codebook
 from narratives.store.tables import events, reviews, suggestions
@@ -83,14 +84,11 @@ def test_csv_export_has_a_row_per_event(demo):
 def test_undo_review_without_earlier_decision_withdraws_it(demo):
     review(demo, "accept", "ana")
     event = undo_last(demo.project, "ana")
-    assert event.kind == "review.undo" and event.payload["undoes"] > 0
+    assert event.kind == "review.undo" and event.undoes is not None and event.undoes > 0
     assert decisions(demo) == {}
     with demo.project.connect() as c:
         assert c.execute(select(func.count()).select_from(reviews)).scalar_one() == 1  # nothing deleted
-        assert (
-            c.execute(select(events.c.undoes).where(events.c.id == event.id)).scalar()
-            == event.payload["undoes"]
-        )
+        assert c.execute(select(events.c.undoes).where(events.c.id == event.id)).scalar() == event.undoes
 
 
 def test_undo_restores_previous_decision_then_the_one_before(demo):
@@ -102,7 +100,7 @@ def test_undo_restores_previous_decision_then_the_one_before(demo):
         assert latest_decisions(c, CODEBOOK)[(demo.segment_ids[NEVER], "continuity")] == {"ana": "accept"}
     undo_last(demo.project, "ana")
     assert decisions(demo) == {}
-    with pytest.raises(ReviewError, match="nothing left to undo"):
+    with pytest.raises(UndoError, match="nothing left to undo"):
         undo_last(demo.project, "ana")
 
 
@@ -167,12 +165,12 @@ def test_undo_panel_response_withdraws_it(demo):
 
 
 def test_codebook_load_is_not_undone_code_by_code(demo):
-    with pytest.raises(ReviewError, match="nothing left to undo"):
+    with pytest.raises(UndoError, match="nothing left to undo"):
         undo_last(demo.project, "setup")
 
 
 def test_undone_first_review_no_longer_counts_as_reviewed(demo):
-    from narratives.review.record import reviewed_labels
+    from narratives.review.state import reviewed_labels
 
     review(demo, "accept", "ana")
     with demo.project.connect() as c:

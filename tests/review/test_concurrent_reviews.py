@@ -7,7 +7,8 @@ from pathlib import Path
 
 from sqlalchemy import func, select
 
-from narratives.review.record import latest_decisions, record_review
+from narratives.review.record import record_review
+from narratives.review.state import latest_decisions
 from narratives.schema import Decision, Review
 from narratives.store import open_project
 from narratives.store.tables import events, reviews

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import select
 
-from narratives.errors import ReviewError
+from narratives.errors import PanelError
 from narratives.review import panel
 from narratives.review.audit import undo_last
 from narratives.store.events import list_events
@@ -67,9 +67,9 @@ def test_response_stored_apart_from_coding_with_event(demo):
 
 def test_response_refuses_unknown_verdict_and_blank_name(demo):
     with demo.project.begin() as c:
-        with pytest.raises(ReviewError, match="not a panel answer"):
+        with pytest.raises(PanelError, match="not a panel answer"):
             panel.record_panel_response(c, CODEBOOK, "continuity", "maybe", "Pat")
-        with pytest.raises(ReviewError, match="name or pseudonym"):
+        with pytest.raises(PanelError, match="name or pseudonym"):
             panel.record_panel_response(c, CODEBOOK, "continuity", "wrong", " ")
 
 

@@ -10,7 +10,6 @@ import streamlit as st
 
 from narratives.errors import NarrativesError
 from narratives.review.audit import (
-    AuditEntry,
     audit_csv,
     audit_kinds,
     audit_log,
@@ -18,11 +17,12 @@ from narratives.review.audit import (
     last_action,
     undo_last,
 )
+from narratives.schema import Event
 from narratives.ui import common
 
 
 @st.cache_data(show_spinner=False)
-def log_of(path: str, version: str, filters: tuple) -> list[AuditEntry]:
+def log_of(path: str, version: str, filters: tuple) -> list[Event]:
     kinds, user, since, until, text = filters
     with common.project_by_path(path).connect() as connection:
         return audit_log(

@@ -9,7 +9,7 @@ import pandas as pd
 import streamlit as st
 
 from narratives.codebook import edits, merge_split
-from narratives.review.record import accepted_segment_texts
+from narratives.review.state import accepted_segment_texts
 from narratives.schema import Code
 from narratives.store.codebooks import code_history, current_codes
 from narratives.ui import common

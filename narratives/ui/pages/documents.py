@@ -3,22 +3,17 @@
 from __future__ import annotations
 
 import streamlit as st
+from sqlalchemy import Connection
 
-from narratives.coding.runner import code_thresholds
-from narratives.review.record import record_review
-from narratives.schema import Code, Decision, Document, Review, Segment
+from narratives.review.marks import Mark, document_marks
+from narratives.review.record import clip_to_segments, hand_coding, record_review
+from narratives.schema import Code, Decision, Document, Segment
 from narratives.store.codebooks import current_codes
-from narratives.store.documents import load_document
+from narratives.store.documents import document_choices, load_document
+from narratives.store.project import Project
 from narratives.store.segments import load_segments
 from narratives.ui import common
-from narratives.ui.highlight import (
-    Mark,
-    code_colours,
-    document_choices,
-    document_marks,
-    highlight_html,
-    legend_html,
-)
+from narratives.ui.highlight import code_colours, highlight_html, legend_html
 
 
 @st.cache_data(show_spinner=False)
@@ -36,9 +31,7 @@ def document_of(path: str, document_id: int) -> tuple[Document, list[Segment]]:
 @st.cache_data(show_spinner=False)
 def marks_of(path: str, version: str, codebook: str, document_id: int) -> tuple[list[Mark], list[Code]]:
     with common.project_by_path(path).connect() as connection:
-        thresholds = code_thresholds(connection, codebook)
-        marks = document_marks(connection, codebook, document_id, thresholds=thresholds)
-        return marks, current_codes(connection, codebook)
+        return document_marks(connection, codebook, document_id), current_codes(connection, codebook)
 
 
 def render() -> None:
@@ -87,8 +80,8 @@ def _about(document: Document) -> None:
 
 
 def _hand_coding(
-    project, codebook: str, document: Document, segments: list[Segment], codes: list[Code]
-) -> None:  # type: ignore[no-untyped-def]
+    project: Project, codebook: str, document: Document, segments: list[Segment], codes: list[Code]
+) -> None:
     st.header("Code by hand")
     user = common.acting_user()
     if user is None:
@@ -115,32 +108,17 @@ def _hand_coding(
         end = int(columns[1].number_input("To character", 0, len(document.text), 0, key="documents_end"))
         if end > start:
             st.caption(f"Selected: “{document.text[start:end]}”")
-        targets = [
-            (s, max(start, s.start), min(end, s.end))
-            for s in segments
-            if end > start and s.start < end and s.end > start
-        ]
+        targets = list(clip_to_segments(segments, start, end))
     code_id = st.selectbox("Code", list(names), format_func=names.__getitem__, key="documents_code")
     left, right = st.columns(2)
     add = left.button("Code selection", key="documents_code_button", disabled=not targets)
     remove = right.button("Uncode selection", key="documents_uncode_button", disabled=not targets)
     if (add or remove) and code_id:
         decision = Decision.add if add else Decision.remove
-        reviews = [
-            Review(
-                segment_id=int(segment.id or 0),
-                code_id=code_id,
-                codebook=codebook,
-                decision=decision,
-                user=user,
-                start=span_start,
-                end=span_end,
-            )
-            for segment, span_start, span_end in targets
-        ]
+        reviews = hand_coding(targets, codebook=codebook, code_id=code_id, decision=decision, user=user)
 
-        def write(connection):  # type: ignore[no-untyped-def]
-            return [record_review(connection, review, source="hand") for review in reviews]
+        def write(connection: Connection) -> list[int]:
+            return [record_review(connection, review) for review in reviews]
 
         verb = "Coded" if add else "Uncoded"
         if common.write(project, write, f"{verb} {len(reviews)} segment(s) as {names[code_id]}.") is not None:

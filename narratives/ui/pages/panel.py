@@ -20,7 +20,7 @@ from narratives.review.panel import (
     panel_themes,
     record_panel_response,
 )
-from narratives.review.record import accepted_segment_texts
+from narratives.review.state import accepted_segment_texts
 from narratives.schema import Code
 from narratives.store.codebooks import current_codes
 from narratives.ui import common

@@ -234,8 +234,7 @@ def _retrain(project, codebook: str, user: str) -> None:  # type: ignore[no-unty
         with st.spinner("Retraining the learned coder and recoding…"):
             result = common.retrain(project, codebook, user)
         if result is not None:
-            st.session_state[SINCE_RETRAIN_KEY] = 0
-            st.cache_data.clear()
+            st.session_state[SINCE_RETRAIN_KEY] = 0  # the new run changes the data version: caches follow
             st.session_state["flash"] = f"Retrained: {result.suggestions_written} suggestions written."
             st.rerun()
 
