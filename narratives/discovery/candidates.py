@@ -10,33 +10,16 @@ the code now, as :mod:`narratives.review.state` defines it).
 from __future__ import annotations
 
 from collections import Counter, defaultdict
-from dataclasses import asdict, dataclass
-from typing import Any
 
 import numpy as np
-from sqlalchemy import Connection, insert, select
+from sqlalchemy import Connection, select
 
 from narratives.review.state import ENSEMBLE, coding_state
-from narratives.schema import Codebook, Segment, utcnow
-from narratives.store.events import record_event
-from narratives.store.tables import attributes, candidates, discovery_runs, documents, segments
+from narratives.schema import Codebook, Segment
+from narratives.store.discovery import Candidate
+from narratives.store.tables import attributes, documents, segments
 
 MAX_GROUP_VALUES = 12  # an attribute with more distinct values than this is not a grouping
-
-
-@dataclass
-class Candidate:
-    """One discovered theme, as stored in ``candidates``."""
-
-    id: int | None
-    topic: int
-    label: str
-    keywords: list[str]
-    quotes: list[dict[str, Any]]  # [{segment_id, text}]
-    segment_ids: list[int]
-    size: int
-    sizes: dict[str, dict[str, int]]  # {"kind": {"blog": 3}, "need_group": {...}}
-    overlap: list[dict[str, Any]]  # [{code_id, name, share}], top 3
 
 
 def describe_candidates(
@@ -144,30 +127,3 @@ def _overlap(segment_ids: list[int], applied: dict[int, set[str]], names: dict[s
         {"code_id": code_id, "name": names.get(code_id, code_id), "share": round(n / len(segment_ids), 3)}
         for code_id, n in top
     ]
-
-
-def store_candidates(
-    connection: Connection,
-    found: list[Candidate],
-    config: dict[str, Any],
-    stats: dict[str, Any],
-    model: str,
-    user: str,
-) -> int:
-    result = connection.execute(
-        insert(discovery_runs).values(config=config, model=model, stats=stats, user=user, created=utcnow())
-    )
-    run_id = int(result.inserted_primary_key[0])  # type: ignore[index]
-    for candidate in found:
-        values = asdict(candidate)
-        values.pop("id")
-        inserted = connection.execute(insert(candidates).values(run_id=run_id, **values))
-        candidate.id = int(inserted.inserted_primary_key[0])  # type: ignore[index]
-    record_event(
-        connection,
-        "discovery.run",
-        user,
-        target=f"discovery/{run_id}",
-        payload={"candidates": len(found), "config": config, "stats": stats},
-    )
-    return run_id

@@ -23,11 +23,12 @@ from typing import Any, cast
 import numpy as np
 
 from narratives.coding.runner import choose_unit
-from narratives.discovery.candidates import Candidate, describe_candidates, store_candidates
+from narratives.discovery.candidates import describe_candidates
 from narratives.embed import CachedEmbedder, Embedder, EmbeddingCache
 from narratives.errors import CodingError, NotInstalled
 from narratives.schema import Codebook, SegmentUnit
 from narratives.store.codebooks import current_codebook
+from narratives.store.discovery import Candidate, store_candidates
 from narratives.store.project import Project
 from narratives.store.segments import load_segments
 
