@@ -116,29 +116,25 @@ def coding_unit(connection: Connection, codebook: str) -> str | None:
 
 def coded_share(connection: Connection, scope: Scope, state: CodingState | None = None) -> CodedShare:
     state = state or scope.state(connection)
-    coded = {pair.segment_id for pair in state.carried(include_retired=True)}
+    coded = {pair.segment_id for pair in state.carried()}
     return CodedShare(count_segments(connection, unit=scope.unit), len(coded))
 
 
 def code_frequency(
     connection: Connection, scope: Scope, state: CodingState | None = None
 ) -> list[CodeFrequency]:
-    """Per code: segments it applies to and distinct participants who said them (most first)."""
+    """Per active code: segments it applies to and distinct participants who said them (most first)."""
     state = state or scope.state(connection)
     person = {row.id: row.participant_id for row in current_document_rows(connection)}
     segments: dict[str, set[int]] = defaultdict(set)
     people: dict[str, set[int]] = defaultdict(set)
-    for pair in state.carried(include_retired=True):
+    for pair in state.carried():
         segments[pair.code_id].add(pair.segment_id)
         if person.get(pair.document_id) is not None:
             people[pair.code_id].add(int(person[pair.document_id] or 0))
-    codes = current_codes(connection, scope.codebook, include_retired=True)
-    names = {c.id: c.name for c in codes}
-    active = [c.id for c in codes if not c.retired]
-    shown = active + [code_id for code_id in segments if code_id not in active]
     result = [
-        CodeFrequency(code_id, names.get(code_id) or code_id, len(segments[code_id]), len(people[code_id]))
-        for code_id in shown
+        CodeFrequency(code.id, code.name or code.id, len(segments[code.id]), len(people[code.id]))
+        for code in current_codes(connection, scope.codebook)
     ]
     return sorted(result, key=lambda f: (-f.segments, f.name))
 

@@ -38,7 +38,7 @@ from narratives.store.events import (
 )
 from narratives.store.project import Project
 from narratives.store.reviews import load_reviews
-from narratives.store.suggestions import set_current
+from narratives.store.suggestions import set_current, with_current_sibling
 
 UNDOABLE_KINDS = ("review", "code.hand", "panel.response", "panel.quote")
 NOT_UNDOABLE_CODE_KINDS = ("code.revert",)
@@ -212,6 +212,13 @@ def _undo_review(connection: Connection, review_id: int, user: str) -> dict[str,
     return {"withdrawn_reviews": [int(r.id or 0) for r in same if int(r.id or 0) >= review_id]}
 
 
+def _reverted(current: Code, before: dict[str, Any], after: dict[str, Any]) -> Code:
+    """``current`` with the fields the action changed put back as they were before it; changes made
+    to other fields since (by a later merge, say) stay."""
+    changed = {key: value for key, value in before.items() if after.get(key) != value}
+    return Code.model_validate({**current.model_dump(mode="json"), **changed})
+
+
 def _undo_code_change(connection: Connection, entry: Event, user: str) -> dict[str, list[int]]:
     codebook, _, code_id = (entry.target or "").partition("/")
     current = {c.id: c for c in current_codes(connection, codebook, include_retired=True)}.get(code_id)
@@ -220,7 +227,7 @@ def _undo_code_change(connection: Connection, entry: Event, user: str) -> dict[s
     if entry.kind == "code.create":
         restored = current.model_copy(update={"retired": True})
     else:
-        restored = Code.model_validate(entry.payload["before"])
+        restored = _reverted(current, entry.payload["before"], entry.payload["after"])
     apply_code_change(connection, codebook, code_id, "revert", current, restored, user, {"undoes": entry.id})
     result: dict[str, list[int]] = {}
     back_on = entry.payload.get("suggestions_deactivated", [])
@@ -228,7 +235,10 @@ def _undo_code_change(connection: Connection, entry: Event, user: str) -> dict[s
     if back_off:
         set_current(connection, back_off, False)
     if back_on:
-        set_current(connection, back_on, True)
+        # A later coding run may have superseded them: a suggestion comes back only where nothing
+        # newer now stands for its (segment, code, coder).
+        newer = with_current_sibling(connection, back_on)
+        set_current(connection, [i for i in back_on if i not in newer], True)
     if entry.payload.get("reviews_copied"):
         result["withdrawn_reviews"] = list(entry.payload["reviews_copied"])
     if entry.payload.get("quotes_copied"):

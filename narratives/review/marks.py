@@ -38,13 +38,15 @@ def document_marks(
     threshold: Threshold = None,
     coder: str = ENSEMBLE,
 ) -> list[Mark]:
-    """Every code on the document: machine suggestions at or above their threshold or reviewed
+    """Every active code on the document: machine suggestions at or above their threshold or reviewed
     (accepted or rejected, over the whole segment), and codes applied by hand (over their span)."""
     state = coding_state(
         connection, codebook, document_id=document_id, coder=coder, threshold=threshold, all_scores=True
     )
     marks: list[Mark] = []
     for pair in state.pairs.values():
+        if pair.code_id in state.retired:
+            continue
         if pair.score is not None:
             if pair.status == "below":
                 continue

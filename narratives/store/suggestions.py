@@ -202,3 +202,33 @@ def set_current(connection: Connection, ids: Sequence[int], current: bool) -> No
             .where(suggestions.c.id.in_(wanted[start : start + IN_CHUNK]))
             .values(current=current)
         )
+
+
+def with_current_sibling(connection: Connection, ids: Sequence[int]) -> set[int]:
+    """Those of these suggestions whose (segment, codebook, code, coder) has another current one now."""
+    wanted = list(dict.fromkeys(ids))
+    found: set[int] = set()
+    for start in range(0, len(wanted), IN_CHUNK):
+        mine = (
+            select(
+                suggestions.c.id,
+                suggestions.c.segment_id,
+                suggestions.c.codebook,
+                suggestions.c.code_id,
+                suggestions.c.coder,
+            )
+            .where(suggestions.c.id.in_(wanted[start : start + IN_CHUNK]))
+            .subquery()
+        )
+        same = (
+            (suggestions.c.segment_id == mine.c.segment_id)
+            & (suggestions.c.codebook == mine.c.codebook)
+            & (suggestions.c.code_id == mine.c.code_id)
+            & (suggestions.c.coder == mine.c.coder)
+            & (suggestions.c.id != mine.c.id)
+        )
+        rows = connection.execute(
+            select(mine.c.id).join(suggestions, same).where(suggestions.c.current.is_(True)).distinct()
+        )
+        found.update(int(i) for i in rows.scalars())
+    return found
