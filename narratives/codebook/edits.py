@@ -14,7 +14,7 @@ import uuid
 from pathlib import Path
 from typing import Any, Literal
 
-from sqlalchemy import Connection, func, select
+from sqlalchemy import Connection
 
 from narratives.codebook.csv import dump_codebook_csv, load_codebook_csv
 from narratives.codebook.files import dump_codebook_yaml
@@ -29,7 +29,8 @@ from narratives.store.codebooks import (
     current_codes,
     store_codebook,
 )
-from narratives.store.tables import segments, suggestions
+from narratives.store.segments import load_segments
+from narratives.store.suggestions import current_counts_by_code
 
 EDITABLE_FIELDS = tuple(name for name in Code.model_fields if name != "id")
 CodebookFormat = Literal["yaml", "csv"]
@@ -147,9 +148,10 @@ def add_example_from_segment(
 ) -> Code:
     """Append an accepted segment's text to the code's examples."""
     before = active_code(connection, codebook, code_id)
-    text = connection.execute(select(segments.c.text).where(segments.c.id == segment_id)).scalar()
-    if text is None:
+    found = load_segments(connection, ids=[segment_id], current_only=False)
+    if not found:
         raise CodebookEditError(f"segment {segment_id} does not exist.")
+    text = found[0].text
     if not applies_by_review(connection, codebook, code_id, segment_id):
         raise CodebookEditError(
             f"segment {segment_id} has not been accepted for code '{code_id}'.",
@@ -241,9 +243,4 @@ def import_codebook(
 
 def codes_used(connection: Connection, codebook: str) -> dict[str, int]:
     """code id -> number of current suggestions, for warnings before a retire or merge."""
-    rows = connection.execute(
-        select(suggestions.c.code_id, func.count())
-        .where(suggestions.c.codebook == codebook, suggestions.c.current.is_(True))
-        .group_by(suggestions.c.code_id)
-    )
-    return {code_id: int(n) for code_id, n in rows}
+    return current_counts_by_code(connection, codebook)

@@ -3,9 +3,11 @@
 Both are compound edits: their events share one ``group`` id (:func:`~narratives.codebook.edits.new_group`)
 so that undo treats them as one.
 
-Merging moves the source code's current suggestions and reviews to the target: suggestions are
-copied (the originals stop being current) and reviews are copied as new reviews with
-``source="merge"``; nothing is updated in place.
+Merging moves the source code's current suggestions and live reviews to the target: suggestions
+are copied (the originals stop being current) and reviews are copied as new reviews with
+``source="merge"``; nothing is updated in place, and a review withdrawn by an undo is not copied.
+Splitting writes a coding run of its own that records the threshold the old code's scores were judged
+by, for both codes, so a split changes which code a score belongs to but not whether it applies.
 """
 
 from __future__ import annotations
@@ -15,15 +17,21 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
-from sqlalchemy import Connection, insert, select, update
+from sqlalchemy import Connection
 
 from narratives.codebook.edits import active_code, child_codes, create_code, new_group
 from narratives.embed import Embedder
 from narratives.errors import CodebookEditError
-from narratives.review.state import POSITIVE
-from narratives.schema import Code, text_hash, utcnow
+from narratives.review.state import POSITIVE, latest_by_reviewer, live_reviews, thresholds
+from narratives.schema import Code, Review, Suggestion, text_hash
 from narratives.store.codebooks import apply_code_change, codebook_version, current_codes
-from narratives.store.tables import coding_runs, panel_quotes, reviews, segments, suggestions
+from narratives.store.coding_runs import finish_run, insert_suggestions, run_suggestion_ids, start_run
+from narratives.store.panel import insert_panel_quote, panel_quote_rows
+from narratives.store.reviews import copy_reviews
+from narratives.store.segments import load_segments
+from narratives.store.suggestions import copy_suggestion, current_suggestions, set_current
+
+IN_CHUNK = 5000
 
 # ---------------------------------------------------------------------------------------- merge
 
@@ -84,111 +92,76 @@ class _Moved:
     new_by_old: dict[int, int] = field(default_factory=dict)
 
 
-def _suggestion_copy(row: Any, **changes: Any) -> dict[str, Any]:
-    values = {k: v for k, v in row._mapping.items() if k != "id"}
-    return {**values, "created": utcnow(), **changes}
-
-
 def _move_suggestions(connection: Connection, codebook: str, source_id: str, target_id: str) -> _Moved:
     """Copy the source's current suggestions to the target, keeping the higher score per coder."""
-    current = suggestions.c.current.is_(True)
-    rows = connection.execute(
-        select(suggestions).where(
-            suggestions.c.codebook == codebook, suggestions.c.code_id == source_id, current
-        )
-    ).all()
+    from_source = current_suggestions(connection, codebook, source_id)
     existing = {
-        (r.segment_id, r.coder): (r.id, r.score)
-        for r in connection.execute(
-            select(
-                suggestions.c.id, suggestions.c.segment_id, suggestions.c.coder, suggestions.c.score
-            ).where(suggestions.c.codebook == codebook, suggestions.c.code_id == target_id, current)
-        )
+        (s.segment_id, s.coder): (int(s.id or 0), s.score)
+        for s in current_suggestions(connection, codebook, target_id)
     }
     moved = _Moved()
-    for row in rows:
-        moved.deactivated.append(row.id)
-        found = existing.get((row.segment_id, row.coder))
-        if found is not None and found[1] >= row.score:
-            moved.new_by_old[row.id] = found[0]
+    for original in from_source:
+        old_id = int(original.id or 0)
+        moved.deactivated.append(old_id)
+        found = existing.get((original.segment_id, original.coder))
+        if found is not None and found[1] >= original.score:
+            moved.new_by_old[old_id] = found[0]
             continue
         if found is not None:
             moved.deactivated.append(found[0])
-        result = connection.execute(insert(suggestions).values(**_suggestion_copy(row, code_id=target_id)))
-        new_id = int(result.inserted_primary_key[0])  # type: ignore[index]
+        new_id = copy_suggestion(connection, original, code_id=target_id)
         moved.created.append(new_id)
-        moved.new_by_old[row.id] = new_id
+        moved.new_by_old[old_id] = new_id
     if moved.deactivated:
-        connection.execute(
-            update(suggestions).where(suggestions.c.id.in_(moved.deactivated)).values(current=False)
-        )
+        set_current(connection, moved.deactivated, False)
     return moved
 
 
 def _copy_reviews(
     connection: Connection, codebook: str, source_id: str, target_id: str, new_by_old: dict[int, int]
 ) -> list[int]:
-    """Copy the source's reviews to the target, so that the merged code applies wherever either did.
+    """Copy the source's live reviews to the target, so that the merged code applies wherever either
+    did; reviews withdrawn by an undo stay withdrawn and are not copied.
 
-    Where a reviewer already decided on the target for the same segment, the source's decisions are
-    copied only if they turn a 'does not apply' into 'applies'.
+    Where a reviewer's latest live decision on the target for the same segment exists, the source's
+    decisions are copied only if they turn a 'does not apply' into 'applies'.
     """
-    source_rows = connection.execute(
-        select(reviews)
-        .where(reviews.c.codebook == codebook, reviews.c.code_id == source_id)
-        .order_by(reviews.c.id)
-    ).all()
+    from_source = [r for r in live_reviews(connection, codebook) if r.code_id == source_id]
     target_latest: dict[tuple[int, str], str] = {}
-    for segment_id, user, decision in connection.execute(
-        select(reviews.c.segment_id, reviews.c.user, reviews.c.decision)
-        .where(reviews.c.codebook == codebook, reviews.c.code_id == target_id)
-        .order_by(reviews.c.id)
-    ):
-        target_latest[(segment_id, user)] = decision
-    source_latest = {(r.segment_id, r.user): r.decision for r in source_rows}
-    copied: list[int] = []
-    for row in source_rows:
-        key = (row.segment_id, row.user)
+    source_latest: dict[tuple[int, str], str] = {}
+    for (segment_id, code_id), votes in latest_by_reviewer(connection, codebook).items():
+        if code_id in (source_id, target_id):
+            latest = target_latest if code_id == target_id else source_latest
+            latest.update({(segment_id, user): vote.decision for user, vote in votes.items()})
+    copies: list[Review] = []
+    for review in from_source:
+        key = (review.segment_id, review.user)
         if key in target_latest and (target_latest[key] in POSITIVE or source_latest[key] not in POSITIVE):
             continue
-        values = {k: v for k, v in row._mapping.items() if k != "id"}
-        values |= {
+        suggestion_id = review.suggestion_id
+        if suggestion_id is not None:
+            suggestion_id = new_by_old.get(suggestion_id, suggestion_id)
+        change = {
+            "id": None,
             "code_id": target_id,
             "source": "merge",
-            "suggestion_id": new_by_old.get(row.suggestion_id, row.suggestion_id),
-            "memo": row.memo if row.memo else f"merged from '{source_id}'",
-            "created": utcnow(),
+            "suggestion_id": suggestion_id,
+            "memo": review.memo if review.memo else f"merged from '{source_id}'",
         }
-        result = connection.execute(insert(reviews).values(**values))
-        copied.append(int(result.inserted_primary_key[0]))  # type: ignore[index]
-    return copied
+        copies.append(review.model_copy(update=change))
+    return copy_reviews(connection, copies)
 
 
 def _copy_panel_quotes(
     connection: Connection, codebook: str, source_id: str, target_id: str, user: str
 ) -> list[int]:
-    chosen = set(
-        connection.execute(
-            select(panel_quotes.c.segment_id).where(
-                panel_quotes.c.codebook == codebook, panel_quotes.c.code_id == target_id
-            )
-        ).scalars()
-    )
+    chosen = {quote.segment_id for quote in panel_quote_rows(connection, codebook, target_id)}
     copied = []
-    for segment_id in connection.execute(
-        select(panel_quotes.c.segment_id)
-        .where(panel_quotes.c.codebook == codebook, panel_quotes.c.code_id == source_id)
-        .order_by(panel_quotes.c.id)
-    ).scalars():
-        if segment_id in chosen:
+    for quote in panel_quote_rows(connection, codebook, source_id):
+        if quote.segment_id in chosen:
             continue
-        chosen.add(segment_id)
-        result = connection.execute(
-            insert(panel_quotes).values(
-                codebook=codebook, code_id=target_id, segment_id=segment_id, user=user, created=utcnow()
-            )
-        )
-        copied.append(int(result.inserted_primary_key[0]))  # type: ignore[index]
+        chosen.add(quote.segment_id)
+        copied.append(insert_panel_quote(connection, codebook, target_id, quote.segment_id, user))
     return copied
 
 
@@ -240,16 +213,9 @@ def split_code(
         new_code = new_code.model_copy(update={"parent": old.parent})
     group = new_group()
     create_code(connection, codebook, new_code, user, {"group": group})
-    rows = connection.execute(
-        select(suggestions, segments.c.text.label("segment_text"))
-        .join(segments, segments.c.id == suggestions.c.segment_id)
-        .where(
-            suggestions.c.codebook == codebook,
-            suggestions.c.code_id == code_id,
-            suggestions.c.current.is_(True),
-        )
-        .order_by(suggestions.c.id)
-    ).all()
+    current = current_suggestions(connection, codebook, code_id)
+    texts = _segment_texts(connection, {s.segment_id for s in current})
+    rows = [s for s in current if s.segment_id in texts]
     segment_ids = sorted({r.segment_id for r in rows})
     result = SplitResult(code_id, new_code.id, len(segment_ids), 0, 0)
     details: dict[str, Any] = {"group": group, "split_into": new_code.id}
@@ -257,12 +223,22 @@ def split_code(
         result.needs_review = segment_ids
         details["needs_review"] = segment_ids
     else:
-        closer_to_new = _closer_to_new(embedder, old, new_code, [r.segment_text for r in rows])
+        closer_to_new = _closer_to_new(embedder, old, new_code, [texts[r.segment_id] for r in rows])
         details |= _resuggest(connection, codebook, rows, closer_to_new, old, new_code, embedder, user)
         result.to_new = len({r.segment_id for r, new in zip(rows, closer_to_new, strict=True) if new})
         result.to_old = len({r.segment_id for r, new in zip(rows, closer_to_new, strict=True) if not new})
     apply_code_change(connection, codebook, code_id, "split", old, old, user, details)
     return result
+
+
+def _segment_texts(connection: Connection, segment_ids: set[int]) -> dict[int, str]:
+    """segment id -> text, for segments of any document version."""
+    wanted = sorted(segment_ids)
+    texts: dict[int, str] = {}
+    for start in range(0, len(wanted), IN_CHUNK):
+        found = load_segments(connection, ids=wanted[start : start + IN_CHUNK], current_only=False)
+        texts.update({int(s.id or 0): s.text for s in found})
+    return texts
 
 
 def code_profile_texts(code: Code) -> list[str]:
@@ -285,46 +261,54 @@ def _closer_to_new(embedder: Embedder, old: Code, new: Code, texts: Sequence[str
 def _resuggest(
     connection: Connection,
     codebook: str,
-    rows: Sequence[Any],
+    rows: Sequence[Suggestion],
     closer_to_new: list[bool],
     old: Code,
     new: Code,
     embedder: Embedder,
     user: str,
 ) -> dict[str, Any]:
+    """Write the split's coding run: each suggestion again, as whichever code it is closer to.
+
+    The run records, for both codes, the threshold the old code's suggestions were judged by (that
+    of the newest run among them), so the scores are judged after the split exactly as before it.
+    """
     config = {"split": old.id, "into": new.id, "embedder": embedder.name}
-    now = utcnow()
-    run = connection.execute(
-        insert(coding_runs).values(
-            codebook=codebook,
-            codebook_version=codebook_version(connection, codebook),
-            unit=None,
-            model=embedder.name,
-            config=config,
-            config_hash=text_hash(str(sorted(config.items()))),
-            codes=[old.id, new.id],
-            stats={"suggestions": len(rows)},
-            user=user,
-            started=now,
-            finished=now,
-        )
+    threshold = _judged_by(connection, codebook, old.id, rows)
+    run_id = start_run(
+        connection,
+        codebook=codebook,
+        codebook_version=codebook_version(connection, codebook),
+        unit=None,
+        model=embedder.name,
+        config=config,
+        config_hash=text_hash(str(sorted(config.items()))),
+        codes=[old.id, new.id],
+        stats={},
+        user=user,
     )
-    run_id = int(run.inserted_primary_key[0])  # type: ignore[index]
-    deactivated = [r.id for r in rows]
-    connection.execute(update(suggestions).where(suggestions.c.id.in_(deactivated)).values(current=False))
-    created = []
+    deactivated = [int(r.id or 0) for r in rows]
+    set_current(connection, deactivated, False)
+    items = []
     for row, to_new in zip(rows, closer_to_new, strict=True):
         chosen = new if to_new else old
-        data = {k: v for k, v in row._mapping.items() if k not in ("id", "segment_text")}
-        data |= {
-            "run_id": run_id,
+        change = {
+            "id": None,
             "code_id": chosen.id,
             "evidence": f"split of '{old.id}': closer to '{chosen.name}'",
             "evidence_start": None,
             "evidence_end": None,
             "model": embedder.name,
-            "created": utcnow(),
         }
-        result = connection.execute(insert(suggestions).values(**data))
-        created.append(int(result.inserted_primary_key[0]))  # type: ignore[index]
+        items.append(row.model_copy(update=change))
+    insert_suggestions(connection, run_id, items)
+    created = run_suggestion_ids(connection, run_id)
+    stats = {"suggestions": len(rows), "thresholds": {old.id: threshold, new.id: threshold}}
+    finish_run(connection, run_id, stats, user, event={"suggestions": len(items), "split": old.id})
     return {"run_id": run_id, "suggestions_deactivated": deactivated, "suggestions_created": created}
+
+
+def _judged_by(connection: Connection, codebook: str, code_id: str, rows: Sequence[Suggestion]) -> float:
+    """The threshold ``code_id``'s suggestions were judged by: that of the newest run that wrote one."""
+    newest = max(int(r.run_id or 0) for r in rows)
+    return thresholds(connection, codebook).of(newest, code_id)

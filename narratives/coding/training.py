@@ -1,9 +1,10 @@
 """Reviewed examples for the learned coder and the ensemble, and saving/loading the learned coder.
 
 Training examples are the reviewed labels (:func:`~narratives.review.reviewed_labels`) joined to their
-segments' texts and cached embeddings. A trained learned coder is stored in ``learned_models``: one
-``'*'`` row with the coder (vectorisers, training texts) and its digest, and one row per fitted code
-with its estimator and model card. The next run loads it instead of training again when the digest
+segments' texts and cached embeddings. A trained learned coder is stored through
+:mod:`narratives.store.learned_models`: one ``'*'`` row with the coder (vectorisers, training texts)
+and its digest, and one row per fitted code with its estimator and model card; joblib turns them
+into the bytes the store keeps. The next run loads it instead of training again when the digest
 (reviews, codebook examples, model, seed) is unchanged. Older trainings keep their model cards but
 lose their blobs, so the table does not grow without bound.
 """
@@ -16,17 +17,17 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Connection, insert, select, update
+from sqlalchemy import Connection
 
 from narratives.coding.base import LabelledExamples
 from narratives.coding.config import CodingConfig
 from narratives.coding.learned import LearnedCoder
 from narratives.embed import Embedder, EmbeddingCache
 from narratives.review.state import reviewed_labels
-from narratives.schema import Codebook, text_hash, utcnow
+from narratives.schema import Codebook, text_hash
+from narratives.store.learned_models import latest_training, save_training, training_estimators
 from narratives.store.project import Project
 from narratives.store.segments import load_segments
-from narratives.store.tables import learned_models
 
 
 @dataclass
@@ -97,6 +98,12 @@ def _dumps(value: Any) -> bytes:
     return buffer.getvalue()
 
 
+def _loads(blob: bytes) -> Any:
+    import joblib
+
+    return joblib.load(io.BytesIO(blob))
+
+
 def save_learned(connection: Connection, codebook: str, training: Training) -> int:
     """Store the trained coder ('*' row) and one row per fitted code with its estimator and model card."""
     coder = training.trained
@@ -113,73 +120,21 @@ def save_learned(connection: Connection, codebook: str, training: Training) -> i
         "n_reviewed": coder.n_reviewed_,
         "config": coder.get_config(),
     }
-    now = utcnow()
-    _prune_learned(connection, codebook)
-    star = connection.execute(
-        insert(learned_models).values(
-            codebook=codebook, code_id="*", model=coder.model_, blob=shell, card=card, created=now
-        )
-    ).inserted_primary_key[0]  # type: ignore[index]
-    for code_id, estimator in estimators.items():
-        connection.execute(
-            insert(learned_models).values(
-                codebook=codebook,
-                code_id=code_id,
-                model=coder.model_,
-                blob=_dumps(estimator),
-                card={**coder.model_cards_[code_id], "training_id": star, "digest": training.digest},
-                created=now,
-            )
-        )
-    return int(star)
-
-
-def _prune_learned(connection: Connection, codebook: str, keep: int = 2) -> None:
-    """Empty the blobs of all but the newest ``keep`` trainings; their model cards stay for the audit."""
-    newest = (
-        connection.execute(
-            select(learned_models.c.id)
-            .where(learned_models.c.codebook == codebook, learned_models.c.code_id == "*")
-            .order_by(learned_models.c.id.desc())
-            .limit(keep)
-        )
-        .scalars()
-        .all()
-    )
-    if len(newest) == keep:
-        connection.execute(
-            update(learned_models)
-            .where(learned_models.c.codebook == codebook, learned_models.c.id < min(newest))
-            .values(blob=b"")
-        )
+    per_code = {
+        code_id: (_dumps(estimator), {**coder.model_cards_[code_id], "digest": training.digest})
+        for code_id, estimator in estimators.items()
+    }
+    return save_training(connection, codebook, coder.model_, shell, card, per_code)
 
 
 def load_learned(connection: Connection, codebook: str, model: str, digest: str) -> LearnedCoder | None:
     """The saved learned coder trained on exactly these examples with this model, if any."""
-    import joblib
-
-    star = connection.execute(
-        select(learned_models)
-        .where(
-            learned_models.c.codebook == codebook,
-            learned_models.c.code_id == "*",
-            learned_models.c.model == model,
-        )
-        .order_by(learned_models.c.id.desc())
-        .limit(1)
-    ).first()
+    star = latest_training(connection, codebook, model)
     if star is None or star.card.get("digest") != digest or not star.blob:
         return None
-    coder = joblib.load(io.BytesIO(star.blob))
-    rows = connection.execute(
-        select(learned_models.c.code_id, learned_models.c.blob, learned_models.c.card).where(
-            learned_models.c.codebook == codebook, learned_models.c.id > star.id
-        )
-    )
+    coder = _loads(star.blob)
     coder.estimators_ = {
-        code_id: joblib.load(io.BytesIO(blob))
-        for code_id, blob, card in rows
-        if card.get("training_id") == star.id
+        code_id: _loads(blob) for code_id, blob in training_estimators(connection, codebook, star.id).items()
     }
     reused = object.__new__(_TrainedLearnedCoder)
     reused.__dict__.update(coder.__dict__)

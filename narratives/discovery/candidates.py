@@ -12,12 +12,12 @@ from __future__ import annotations
 from collections import Counter, defaultdict
 
 import numpy as np
-from sqlalchemy import Connection, select
+from sqlalchemy import Connection
 
 from narratives.review.state import ENSEMBLE, coding_state
 from narratives.schema import Codebook, Segment
-from narratives.store.discovery import Candidate
-from narratives.store.tables import attributes, documents, segments
+from narratives.store.discovery import Candidate, segment_owners
+from narratives.store.documents import attribute_rows
 
 MAX_GROUP_VALUES = 12  # an attribute with more distinct values than this is not a grouping
 
@@ -75,18 +75,11 @@ def _quotes(kept: list[Segment], vectors: np.ndarray, indices: list[int], count:
 
 def _segment_groups(connection: Connection, segment_ids: list[int]) -> dict[int, dict[str, str]]:
     """segment id -> {"kind": ..., attribute key: value} for groupable attributes."""
-    owners = {
-        row.id: (row.document_id, row.kind, row.participant_id)
-        for row in connection.execute(
-            select(segments.c.id, segments.c.document_id, documents.c.kind, documents.c.participant_id)
-            .join(documents, documents.c.id == segments.c.document_id)
-            .where(segments.c.id.in_(segment_ids))
-        )
-    }
+    owners = segment_owners(connection, segment_ids)
     by_document: dict[int, dict[str, str]] = defaultdict(dict)
     by_person: dict[int, dict[str, str]] = defaultdict(dict)
     values_per_key: dict[str, set[str]] = defaultdict(set)
-    for row in connection.execute(select(attributes)):
+    for row in attribute_rows(connection):
         if row.value is None:
             continue
         values_per_key[row.key].add(row.value)
@@ -97,7 +90,8 @@ def _segment_groups(connection: Connection, segment_ids: list[int]) -> dict[int,
     groupable = {key for key, values in values_per_key.items() if len(values) <= MAX_GROUP_VALUES}
     groups = {}
     for segment_id, (document_id, kind, person) in owners.items():
-        merged = {**by_person.get(person, {}), **by_document.get(document_id, {})}
+        of_person = by_person.get(person, {}) if person is not None else {}
+        merged = {**of_person, **by_document.get(document_id, {})}
         groups[segment_id] = {"kind": kind, **{k: v for k, v in merged.items() if k in groupable}}
     return groups
 

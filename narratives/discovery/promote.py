@@ -8,91 +8,45 @@ event, all in one transaction. A candidate is acted on once: promoted, merged or
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
-from typing import Any
 
-from sqlalchemy import Connection, insert, select
+from sqlalchemy import Connection
 
 from narratives.codebook.edits import create_code
 from narratives.errors import CandidateError
-from narratives.schema import Code, utcnow
+from narratives.schema import Code
 from narratives.store.codebooks import apply_code_change, current_codebook
+from narratives.store.discovery import (
+    StoredCandidate,
+    insert_candidate_event,
+    latest_discovery_run_id,
+    stored_candidate,
+    stored_candidates,
+)
 from narratives.store.events import record_event
 from narratives.store.project import Project
-from narratives.store.tables import candidate_events, candidates, discovery_runs
 
 logger = logging.getLogger(__name__)
 
 MAX_EXAMPLES = 5
 
 
-@dataclass
-class StoredCandidate:
-    id: int
-    run_id: int
-    topic: int
-    label: str
-    keywords: list[str]
-    quotes: list[dict[str, Any]]
-    segment_ids: list[int]
-    size: int
-    sizes: dict[str, dict[str, int]]
-    overlap: list[dict[str, Any]]
-    codebook: str | None  # the codebook the discovery run compared against
-    status: str | None  # None, or the action taken: promote, merge, dismiss
-    status_code_id: str | None
-
-
 def load_candidate(connection: Connection, candidate_id: int) -> StoredCandidate:
-    row = connection.execute(
-        select(candidates, discovery_runs.c.config)
-        .join(discovery_runs, discovery_runs.c.id == candidates.c.run_id)
-        .where(candidates.c.id == candidate_id)
-    ).first()
-    if row is None:
+    candidate = stored_candidate(connection, candidate_id)
+    if candidate is None:
         raise CandidateError(
             f"candidate {candidate_id} does not exist.",
             fix="list the candidates with: narratives discover PROJECT",
         )
-    return _candidate(connection, row)
+    return candidate
 
 
 def list_candidates(connection: Connection, run_id: int | None = None) -> list[StoredCandidate]:
     """Candidates of one discovery run (the latest when ``run_id`` is None), largest first."""
     if run_id is None:
-        run_id = connection.execute(select(discovery_runs.c.id).order_by(discovery_runs.c.id.desc())).scalar()
+        run_id = latest_discovery_run_id(connection)
         if run_id is None:
             return []
-    rows = connection.execute(
-        select(candidates, discovery_runs.c.config)
-        .join(discovery_runs, discovery_runs.c.id == candidates.c.run_id)
-        .where(candidates.c.run_id == run_id)
-        .order_by(candidates.c.size.desc(), candidates.c.id)
-    )
-    return [_candidate(connection, row) for row in rows]
-
-
-def _candidate(connection: Connection, row: Any) -> StoredCandidate:
-    last = connection.execute(
-        select(candidate_events.c.action, candidate_events.c.code_id)
-        .where(candidate_events.c.candidate_id == row.id)
-        .order_by(candidate_events.c.id.desc())
-    ).first()
-    return StoredCandidate(
-        id=row.id,
-        run_id=row.run_id,
-        topic=row.topic,
-        label=row.label,
-        keywords=list(row.keywords),
-        quotes=list(row.quotes),
-        segment_ids=list(row.segment_ids),
-        size=row.size,
-        sizes=dict(row.sizes),
-        overlap=list(row.overlap),
-        codebook=(row.config or {}).get("codebook"),
-        status=last.action if last else None,
-        status_code_id=last.code_id if last else None,
-    )
+    return stored_candidates(connection, run_id)
 
 
 def draft_definition(candidate: StoredCandidate) -> str:
@@ -186,11 +140,7 @@ def _record(
     user: str,
     reason: str | None = None,
 ) -> None:
-    connection.execute(
-        insert(candidate_events).values(
-            candidate_id=candidate.id, action=action, code_id=code_id, user=user, created=utcnow()
-        )
-    )
+    insert_candidate_event(connection, candidate.id, action, code_id, user)
     record_event(
         connection,
         f"candidate.{action}",

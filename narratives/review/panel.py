@@ -13,15 +13,23 @@ from collections import Counter
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-from sqlalchemy import Connection, insert, select
+from sqlalchemy import Connection
 
 from narratives.deidentify import DeidentificationSettings, text_redactor
 from narratives.errors import PanelError
 from narratives.review.state import withdrawn_ids
-from narratives.schema import Code, utcnow
+from narratives.schema import Code
 from narratives.store.codebooks import current_codes
 from narratives.store.events import record_event
-from narratives.store.tables import documents, panel_quotes, panel_responses, segments
+from narratives.store.panel import (
+    insert_panel_quote,
+    insert_panel_response,
+    load_panel_quote,
+    panel_quote_rows,
+    panel_quote_texts,
+    panel_response_rows,
+)
+from narratives.store.reviews import segment_exists
 
 VERDICTS: dict[str, str] = {
     "rings_true": "This rings true",
@@ -71,18 +79,13 @@ def choose_panel_quote(
 ) -> int:
     """A researcher puts a segment in front of the panel as a quote for a theme; returns its id."""
     _code(connection, codebook, code_id)
-    if connection.execute(select(segments.c.id).where(segments.c.id == segment_id)).scalar() is None:
+    if not segment_exists(connection, segment_id):
         raise PanelError(f"segment {segment_id} does not exist.")
     chosen = _chosen_quotes(connection, codebook, code_id)
     for quote_id, chosen_segment in chosen:
         if chosen_segment == segment_id:
             return quote_id
-    result = connection.execute(
-        insert(panel_quotes).values(
-            codebook=codebook, code_id=code_id, segment_id=segment_id, user=user, created=utcnow()
-        )
-    )
-    quote_id = int(result.inserted_primary_key[0])  # type: ignore[index]
+    quote_id = insert_panel_quote(connection, codebook, code_id, segment_id, user)
     record_event(
         connection,
         "panel.quote",
@@ -95,7 +98,7 @@ def choose_panel_quote(
 
 def remove_panel_quote(connection: Connection, quote_id: int, user: str) -> None:
     """Take a quote away from the panel (an event; the row stays for the record)."""
-    row = connection.execute(select(panel_quotes).where(panel_quotes.c.id == quote_id)).first()
+    row = load_panel_quote(connection, quote_id)
     if row is None:
         raise PanelError(f"panel quote {quote_id} does not exist.")
     record_event(
@@ -111,37 +114,19 @@ def _chosen_quotes(
     connection: Connection, codebook: str, code_id: str | None = None
 ) -> list[tuple[int, int]]:
     withdrawn = withdrawn_ids(connection, "withdrawn_quotes")
-    query = select(panel_quotes.c.id, panel_quotes.c.segment_id, panel_quotes.c.code_id).where(
-        panel_quotes.c.codebook == codebook
-    )
-    if code_id is not None:
-        query = query.where(panel_quotes.c.code_id == code_id)
     return [
-        (r.id, r.segment_id)
-        for r in connection.execute(query.order_by(panel_quotes.c.id))
-        if r.id not in withdrawn
+        (r.id, r.segment_id) for r in panel_quote_rows(connection, codebook, code_id) if r.id not in withdrawn
     ]
 
 
 def panel_quotes_by_code(connection: Connection, codebook: str) -> dict[str, list[PanelQuote]]:
     withdrawn = withdrawn_ids(connection, "withdrawn_quotes")
-    rows = connection.execute(
-        select(
-            panel_quotes.c.id,
-            panel_quotes.c.code_id,
-            segments.c.id.label("segment_id"),
-            segments.c.text,
-            documents.c.kind,
-        )
-        .join(segments, segments.c.id == panel_quotes.c.segment_id)
-        .join(documents, documents.c.id == segments.c.document_id)
-        .where(panel_quotes.c.codebook == codebook)
-        .order_by(panel_quotes.c.id)
-    )
     quotes: dict[str, list[PanelQuote]] = {}
-    for row in rows:
+    for row in panel_quote_texts(connection, codebook):
         if row.id not in withdrawn:
-            quotes.setdefault(row.code_id, []).append(PanelQuote(row.id, row.segment_id, row.text, row.kind))
+            quotes.setdefault(row.code_id, []).append(
+                PanelQuote(row.id, row.segment_id, row.text, row.source_kind)
+            )
     return quotes
 
 
@@ -199,18 +184,9 @@ def record_panel_response(
     _code(connection, codebook, code_id)
     rename = (rename or "").strip() or None
     comment = (comment or "").strip() or None
-    result = connection.execute(
-        insert(panel_responses).values(
-            codebook=codebook,
-            code_id=code_id,
-            verdict=verdict,
-            rename=rename,
-            comment=comment,
-            user=user.strip(),
-            created=utcnow(),
-        )
+    response_id = insert_panel_response(
+        connection, codebook, code_id, verdict, user.strip(), rename=rename, comment=comment
     )
-    response_id = int(result.inserted_primary_key[0])  # type: ignore[index]
     record_event(
         connection,
         "panel.response",
@@ -226,10 +202,7 @@ def panel_summary(connection: Connection, codebook: str) -> list[ThemeSummary]:
     withdrawn = withdrawn_ids(connection, "withdrawn_responses")
     names = {c.id: c.plain_name or c.name for c in current_codes(connection, codebook, include_retired=True)}
     by_code: dict[str, dict[str, Any]] = {}
-    rows = connection.execute(
-        select(panel_responses).where(panel_responses.c.codebook == codebook).order_by(panel_responses.c.id)
-    )
-    for row in rows:
+    for row in panel_response_rows(connection, codebook):
         if row.id in withdrawn:
             continue
         entry = by_code.setdefault(row.code_id, {"counts": Counter(), "renames": [], "comments": []})

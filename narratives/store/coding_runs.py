@@ -217,3 +217,11 @@ def last_model(connection: Connection, codebook: str) -> str | None:
     """The embedding model of the latest finished coding run of ``codebook``."""
     run = latest_run(connection, codebook)
     return run.model if run is not None else None
+
+
+def run_suggestion_ids(connection: Connection, run_id: int) -> list[int]:
+    """The ids of the suggestions ``run_id`` wrote, in the order written."""
+    rows = connection.execute(
+        select(suggestions.c.id).where(suggestions.c.run_id == run_id).order_by(suggestions.c.id)
+    )
+    return [int(i) for i in rows.scalars()]
