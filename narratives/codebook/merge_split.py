@@ -22,7 +22,7 @@ from sqlalchemy import Connection
 from narratives.codebook.edits import active_code, child_codes, create_code, new_group
 from narratives.embed import Embedder
 from narratives.errors import CodebookEditError
-from narratives.review.state import POSITIVE, latest_by_reviewer, live_reviews, thresholds
+from narratives.review.state import POSITIVE, latest_by_reviewer, live_reviews, thresholds, withdrawn_ids
 from narratives.schema import Code, Review, Suggestion, text_hash
 from narratives.store.codebooks import apply_code_change, codebook_version, current_codes
 from narratives.store.coding_runs import finish_run, insert_suggestions, run_suggestion_ids, start_run
@@ -155,9 +155,12 @@ def _copy_reviews(
 def _copy_panel_quotes(
     connection: Connection, codebook: str, source_id: str, target_id: str, user: str
 ) -> list[int]:
-    chosen = {quote.segment_id for quote in panel_quote_rows(connection, codebook, target_id)}
+    """Copy the source's chosen panel quotes (those still chosen) to the target, once per segment."""
+    withdrawn = withdrawn_ids(connection, "withdrawn_quotes")
+    live = [q for q in panel_quote_rows(connection, codebook) if q.id not in withdrawn]
+    chosen = {quote.segment_id for quote in live if quote.code_id == target_id}
     copied = []
-    for quote in panel_quote_rows(connection, codebook, source_id):
+    for quote in [q for q in live if q.code_id == source_id]:
         if quote.segment_id in chosen:
             continue
         chosen.add(quote.segment_id)

@@ -70,3 +70,16 @@ def test_a_live_positive_target_review_still_wins_over_a_source_reject(demo) -> 
         copied = [r for r in load_reviews(c, CODEBOOK) if r.source == "merge"]
     assert latest[(rushed, "listening")].decision == "add"
     assert copied == []
+
+
+def test_a_panel_quote_taken_away_before_the_merge_is_not_copied(demo) -> None:  # type: ignore[no-untyped-def]
+    from narratives.review.panel import choose_panel_quote, panel_quotes_by_code, remove_panel_quote
+
+    with demo.project.begin() as c:
+        kept = choose_panel_quote(c, CODEBOOK, "continuity", demo.segment_ids[NEVER], "ana")
+        removed = choose_panel_quote(c, CODEBOOK, "continuity", demo.segment_ids[RUSHED], "ana")
+        remove_panel_quote(c, removed, "ana")
+        merge_codes(c, CODEBOOK, "continuity", "listening", "ana")
+    with demo.project.connect() as c:
+        quotes = panel_quotes_by_code(c, CODEBOOK)
+    assert kept and [q.segment_id for q in quotes["listening"]] == [demo.segment_ids[NEVER]]
