@@ -3,13 +3,18 @@
 Builds a throw-away project from the bundled survey (answers resampled to the size asked for), then
 times ingest, segmentation, embedding (cold and from the cache), coding and the review queue; the
 explorer's interactions are timed by :mod:`narratives.bench.ui` on a large generated project.
+:func:`bench_startup` times how long the command line takes to answer for quick commands.
 """
 
 from __future__ import annotations
 
 import csv
+import os
 import random
+import shutil
 import statistics
+import subprocess
+import sys
 import tempfile
 import time
 from collections.abc import Callable
@@ -105,8 +110,59 @@ def bench_pipeline(rows: int = 2000, model: str | None = None) -> dict[str, Any]
     return figures
 
 
-def bench_all(rows: int = 2000, ui: bool = True, model: str | None = None) -> dict[str, dict[str, Any]]:
-    results = {"pipeline": bench_pipeline(rows, model)}
+def narratives_command() -> list[str]:
+    """The `narratives` console script beside this Python, else the same entry point through ``-c``."""
+    script = Path(sys.executable).with_name("narratives")
+    if script.is_file():
+        return [str(script)]
+    found = shutil.which("narratives")
+    return [found] if found else [sys.executable, "-c", "from narratives.cli import main; main()"]
+
+
+def median_command_ms(arguments: list[str], repeat: int = 5) -> float:
+    """Median wall time of running ``narratives ARGUMENTS`` as a new process, in milliseconds."""
+    command = [*narratives_command(), *arguments]
+    environment = {**os.environ, "HF_HUB_OFFLINE": "1"}
+    times = []
+    for _ in range(repeat):
+        started = time.perf_counter()
+        completed = subprocess.run(command, capture_output=True, text=True, env=environment, check=False)
+        times.append((time.perf_counter() - started) * 1000)
+        if completed.returncode != 0:
+            raise RuntimeError(f"{' '.join(command)} exited {completed.returncode}: {completed.stderr}")
+    return round(statistics.median(times), 1)
+
+
+def bench_startup(repeat: int = 5) -> dict[str, Any]:
+    """Wall time of quick commands, each a fresh process: what a researcher waits for at the prompt."""
+    with tempfile.TemporaryDirectory() as folder:
+        base = Path(folder)
+        project = init_project(base / "small")
+        survey = resampled_survey(base / "survey.csv", 20)
+        options = ReadOptions(
+            kind=SourceKind.survey, id_column="respondent_id", text_columns=["q1_experience", "q2_change"]
+        )
+        ingest_paths(project, [survey], options, user=USER)
+        project.close()
+        return {
+            "runs (median)": repeat,
+            "narratives --help: ms": median_command_ms(["--help"], repeat),
+            "narratives status (40 documents): ms": median_command_ms(
+                ["status", str(base / "small")], repeat
+            ),
+            f"narratives codebook validate {CODEBOOK.name}: ms": median_command_ms(
+                ["codebook", "validate", str(CODEBOOK)], repeat
+            ),
+        }
+
+
+def bench_all(
+    rows: int = 2000, ui: bool = True, model: str | None = None, startup: bool = True
+) -> dict[str, dict[str, Any]]:
+    results: dict[str, dict[str, Any]] = {}
+    if startup:
+        results["start-up (fresh process)"] = bench_startup()
+    results["pipeline"] = bench_pipeline(rows, model)
     if ui:
         from narratives.bench.project import build_large_project
         from narratives.bench.ui import bench_ui

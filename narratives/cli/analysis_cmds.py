@@ -2,23 +2,21 @@
 
 from __future__ import annotations
 
+import math
 from enum import Enum
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import pandas as pd
 import typer
 from rich.markup import escape
 from rich.table import Table
 
-from narratives.analysis.crosstab import themes_by_attribute, themes_by_wave
-from narratives.analysis.quotes import exemplar_quotes
 from narratives.cli.app import app, console, default_user, friendly_errors
-from narratives.deidentify import deidentification_settings
-from narratives.interop.refi_qda import export_codebook_qdc, export_qdpx
-from narratives.interop.report import write_report
-from narratives.interop.tables import export_csv, export_xlsx
-from narratives.store.codebooks import current_codebook, resolve_codebook_name
-from narratives.store.project import Project, open_project
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+    from narratives.store.project import Project
 
 CODEBOOK_HELP = "Codebook name in the project (optional when it has only one)."
 
@@ -37,6 +35,8 @@ class ExportFormat(str, Enum):
 
 
 def _codebook(project: Project, name: str | None) -> str:
+    from narratives.store.codebooks import resolve_codebook_name
+
     with project.connect() as connection:
         return resolve_codebook_name(connection, name)
 
@@ -58,8 +58,8 @@ def _print_frame(frame: pd.DataFrame, title: str, columns: list[str]) -> None:
 
 
 def _cell(value: object) -> str:
-    if isinstance(value, float):
-        return "–" if pd.isna(value) else f"{value:.2f}"
+    if isinstance(value, float):  # numpy's float64 too
+        return "–" if math.isnan(value) else f"{value:.2f}"
     if isinstance(value, bool):
         return "< 5" if value else ""
     return escape(str(value))
@@ -78,6 +78,9 @@ def crosstab(
 
     Example: narratives crosstab demo-project --codebook care --by council --count participants
     """
+    from narratives.analysis.crosstab import themes_by_attribute
+    from narratives.store.project import open_project
+
     project = open_project(project_path)
     with project.connect() as connection:
         frame = themes_by_attribute(
@@ -104,6 +107,9 @@ def waves(
 
     Example: narratives waves demo-project --codebook care --trajectories
     """
+    from narratives.analysis.crosstab import themes_by_wave
+    from narratives.store.project import open_project
+
     project = open_project(project_path)
     with project.connect() as connection:
         tables = themes_by_wave(connection, _codebook(project, codebook))
@@ -142,6 +148,9 @@ def quotes(
 
     Example: narratives quotes demo-project --codebook care --code continuity --n 5 --balance-by need_group
     """
+    from narratives.analysis.quotes import exemplar_quotes
+    from narratives.store.project import open_project
+
     project = open_project(project_path)
     with project.connect() as connection:
         found = exemplar_quotes(connection, _codebook(project, codebook), code, n=n, balance_by=balance_by)
@@ -188,6 +197,12 @@ def export(
 
     Example: narratives export demo-project --codebook care --format qdpx --out care.qdpx
     """
+    from narratives.deidentify import deidentification_settings
+    from narratives.interop.refi_qda import export_codebook_qdc, export_qdpx
+    from narratives.interop.tables import export_csv, export_xlsx
+    from narratives.store.codebooks import current_codebook
+    from narratives.store.project import open_project
+
     if deidentify and format is ExportFormat.qdpx:
         raise typer.BadParameter(
             "a qdpx project keeps the original text (its offsets must match); use --format csv or xlsx.",
@@ -246,6 +261,10 @@ def report(
 
     Example: narratives report demo-project --codebook care --out report.html
     """
+    from narratives.deidentify import deidentification_settings
+    from narratives.interop.report import write_report
+    from narratives.store.project import open_project
+
     project = open_project(project_path)
     name = _codebook(project, codebook)
     path = _output(project, out, f"{name}-report.html")

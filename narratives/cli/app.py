@@ -10,13 +10,16 @@ import functools
 import logging
 import os
 from collections.abc import Callable
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, ParamSpec, TypeVar
 
 import typer
 from rich.console import Console
 from rich.markup import escape
 
 from narratives.errors import NarrativesError
+
+if TYPE_CHECKING:
+    from rich.progress import Progress
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
@@ -48,21 +51,22 @@ def make_console(stderr: bool = False) -> Console:
 console = make_console()
 err_console = make_console(stderr=True)
 
-F = TypeVar("F", bound=Callable[..., Any])
+P = ParamSpec("P")
+R = TypeVar("R")
 
 
-def friendly_errors(func: F) -> F:
+def friendly_errors(func: Callable[P, R]) -> Callable[P, R]:
     """Turn a library error into one red line and exit code 1 (sqlite-utils' ClickException habit)."""
 
     @functools.wraps(func)
-    def wrapper(*args: Any, **kwargs: Any) -> Any:
+    def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
         try:
             return func(*args, **kwargs)
         except NarrativesError as error:
             err_console.print(f"[bold red]Error[/] {escape(str(error))}", highlight=False)
             raise typer.Exit(code=1) from None
 
-    return wrapper  # type: ignore[return-value]
+    return wrapper
 
 
 def configure_logging(verbose: bool = False) -> None:
@@ -79,7 +83,7 @@ def default_user() -> str:
     return os.environ.get("NARRATIVES_USER") or getpass.getuser() or "unknown"
 
 
-def progress_bar():  # type: ignore[no-untyped-def]
+def progress_bar() -> Progress:
     """A rich progress bar for anything longer than a second."""
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 

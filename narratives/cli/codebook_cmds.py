@@ -4,24 +4,19 @@ from __future__ import annotations
 
 from enum import Enum
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.markup import escape
-from rich.tree import Tree
 
 from narratives.cli.app import app, console, err_console, friendly_errors
-from narratives.codebook.csv import codebook_from_nhs_csv, load_codebook_csv, save_codebook_csv
-from narratives.codebook.files import (
-    CodeNode,
-    code_tree,
-    codebook_version_hash,
-    leaf_codes,
-    load_codebook,
-    save_codebook,
-)
 from narratives.errors import CodebookError
-from narratives.schema import Codebook
+
+if TYPE_CHECKING:
+    from rich.tree import Tree
+
+    from narratives.codebook.files import CodeNode
+    from narratives.schema import Codebook
 
 codebook_app = typer.Typer(
     help="Check, show, import and export codebooks.\n\n"
@@ -37,6 +32,8 @@ class CsvFormat(str, Enum):
 
 
 def _summary(codebook: Codebook) -> str:
+    from narratives.codebook.files import codebook_version_hash, leaf_codes
+
     examples = sum(len(code.examples) for code in codebook.codes)
     phrases = sum(len(code.phrases) for code in codebook.codes)
     return (
@@ -55,6 +52,8 @@ def validate(
 
     Example: narratives codebook validate models/codebooks/*.yaml
     """
+    from narratives.codebook.files import load_codebook
+
     invalid = 0
     for path in files:
         try:
@@ -98,6 +97,10 @@ def show(
 
     Example: narratives codebook show models/codebooks/social-care-lived-experience.yaml
     """
+    from rich.tree import Tree
+
+    from narratives.codebook.files import code_tree, load_codebook
+
     codebook = load_codebook(file)
     tree = Tree(f"[bold]{escape(codebook.title or codebook.name)}[/] [dim]{escape(_summary(codebook))}[/]")
     _add_nodes(tree, code_tree(codebook), full)
@@ -123,6 +126,9 @@ def import_csv(
 
     Example: narratives codebook import codes.csv --out codebook.yaml --name my-study --version 1.0
     """
+    from narratives.codebook.csv import codebook_from_nhs_csv, load_codebook_csv
+    from narratives.codebook.files import save_codebook
+
     if csv_format is CsvFormat.nhs:
         codebook = codebook_from_nhs_csv(csv_file, name, version, leave_out=leave_out or ())
     else:
@@ -141,6 +147,9 @@ def export(
 
     Example: narratives codebook export models/codebooks/making-it-real.yaml --out mir.csv
     """
+    from narratives.codebook.csv import save_codebook_csv
+    from narratives.codebook.files import load_codebook, save_codebook
+
     codebook = load_codebook(file)
     suffix = out.suffix.lower()
     if suffix == ".csv":

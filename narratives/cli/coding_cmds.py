@@ -3,13 +3,20 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING, cast
 
 import typer
 from rich.table import Table
 
 from narratives.cli.app import app, console, default_user, friendly_errors, progress_bar
-from narratives.schema import Codebook, SegmentUnit
-from narratives.store.project import Project, open_project
+from narratives.schema import SegmentUnit
+
+if TYPE_CHECKING:
+    from rich.progress import TaskID
+
+    from narratives.review.queue import Band
+    from narratives.schema import Codebook
+    from narratives.store.project import Project
 
 reviews_app = typer.Typer(
     help="Import and export reviewer decisions as CSV.\n\n"
@@ -64,12 +71,13 @@ def code(
     from narratives.coding.config import CodingConfig
     from narratives.coding.runner import code_project
     from narratives.embed import load_embedder
+    from narratives.store.project import open_project
 
     project = open_project(path)
     book = _codebook(project, codebook)
     embedder = load_embedder(model)
     with progress_bar() as bar:
-        tasks: dict[str, int] = {}
+        tasks: dict[str, TaskID] = {}
 
         def report(stage: str, done: int, total: int) -> None:
             if stage not in tasks:
@@ -126,6 +134,7 @@ def queue(
     Example: narratives queue demo-project --limit 10 --kind interview --band medium
     """
     from narratives.review.queue import BANDS, QueueFilters, review_queue
+    from narratives.store.project import open_project
 
     if band is not None and band not in BANDS:
         raise typer.BadParameter(f"'{band}' is not one of {', '.join(BANDS)}.", param_hint="--band")
@@ -135,7 +144,7 @@ def queue(
         code_ids=code_ids or None,
         kinds=kinds or None,
         waves=waves or None,
-        band=band,  # type: ignore[arg-type]
+        band=cast("Band | None", band),  # checked against BANDS above
         min_score=min_score,
         max_score=max_score,
         reviewed_by=reviewed_by,
@@ -178,6 +187,7 @@ def reviews_import(
     Example: narratives reviews import demo-project decisions.csv --codebook social-care --strict
     """
     from narratives.interop.reviews_csv import import_reviews_csv
+    from narratives.store.project import open_project
 
     project = open_project(path)
     report = import_reviews_csv(
@@ -206,6 +216,7 @@ def reviews_export(
     Example: narratives reviews export demo-project exports/reviews.csv
     """
     from narratives.interop.reviews_csv import export_reviews_csv
+    from narratives.store.project import open_project
 
     project = open_project(path)
     count = export_reviews_csv(project, csv_path, codebook_name=codebook)

@@ -10,7 +10,6 @@ from rich.table import Table
 from narratives.cli.app import app, console, default_user, friendly_errors, progress_bar
 from narratives.errors import CandidateError
 from narratives.schema import SegmentUnit
-from narratives.store.project import open_project
 
 USER_HELP = "Who is acting (default: $NARRATIVES_USER or login)."
 
@@ -40,6 +39,7 @@ def discover(
     """
     from narratives.discovery.topics import discover_themes
     from narratives.embed import load_embedder
+    from narratives.store.project import open_project
 
     project = open_project(path)
     with progress_bar() as bar:
@@ -97,6 +97,7 @@ def promote(
     """
     from narratives.cli.coding_cmds import codebook_name
     from narratives.discovery.promote import dismiss_candidate, merge_candidate, promote_candidate
+    from narratives.store.project import open_project
 
     project = open_project(path)
     who = user or default_user()

@@ -5,12 +5,16 @@ from __future__ import annotations
 import json
 import os
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import typer
 from rich.table import Table
 
 from narratives.cli.app import app, console, friendly_errors
 from narratives.errors import EvaluationError
+
+if TYPE_CHECKING:
+    from narratives.analysis.evaluate import EvaluationReport
 
 DEFAULT_CACHE = Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "narratives" / "embeddings"
 
@@ -94,7 +98,7 @@ def evaluate(
         console.print(f"Wrote {json_out}")
 
 
-def _print_report(report) -> None:
+def _print_report(report: EvaluationReport) -> None:
     table = Table(title=f"Learning curve ({report.settings['n_gold']} gold texts, {report.seconds:.0f} s)")
     for column in ("k", "reviewed", "micro F1", "macro F1", "seeds"):
         table.add_column(column, justify="right")

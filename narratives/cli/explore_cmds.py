@@ -10,7 +10,6 @@ from pathlib import Path
 import typer
 
 from narratives.cli.app import app, console, friendly_errors
-from narratives.store.project import open_project
 
 ENTRY = "import sys\nfrom narratives.ui.common import navigation\n\nnavigation(sys.argv[1:]).run()\n"
 
@@ -50,6 +49,8 @@ def explore(
 
     Example: narratives explore my-study --port 8502
     """
+    from narratives.store.project import open_project
+
     project = open_project(path)  # fails early, with the fix, when there is no project here
     project.close()
     script = explorer_script(project.cache_dir)

@@ -3,19 +3,18 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import typer
 from rich.markup import escape
 from rich.table import Table
 
 from narratives.cli.app import app, console, default_user, friendly_errors, progress_bar
-from narratives.ingest.attributes_file import read_attributes_file
-from narratives.ingest.blogs import preview_split
-from narratives.ingest.checks import read_text_checked
-from narratives.ingest.readers import ReadOptions, expand_paths
-from narratives.ingest.to_project import IngestReport, ingest_paths
 from narratives.schema import SourceKind
-from narratives.store.project import open_project
+
+if TYPE_CHECKING:
+    from narratives.ingest.readers import ReadOptions
+    from narratives.ingest.to_project import IngestReport
 
 STATUS_STYLE = {"ingested": "green", "skipped": "yellow", "failed": "red"}
 
@@ -47,7 +46,9 @@ def ingest(
         False, "--split-preview", help="Show how blog files would be split into posts; store nothing."
     ),
     encoding: str | None = typer.Option(None, "--encoding", help="Force a text encoding (e.g. cp1252)."),
-    max_mb: float = typer.Option(50.0, "--max-mb", help="Refuse files larger than this many megabytes."),
+    max_mb: float | None = typer.Option(
+        None, "--max-mb", help="Refuse files larger than this many megabytes (default 50)."
+    ),
     user: str | None = typer.Option(
         None, "--user", help="Who is acting (default: $NARRATIVES_USER or login)."
     ),
@@ -64,20 +65,23 @@ def ingest(
       narratives ingest demo corpus/interviews --kind interview
         --attributes corpus/interviews/synthetic_participants.csv
     """
-    max_bytes = int(max_mb * 1024 * 1024)
-    options = ReadOptions(
+    from narratives.ingest.readers import ReadOptions
+    from narratives.ingest.to_project import ingest_paths
+    from narratives.store.project import open_project
+
+    options = ReadOptions.from_settings(
         kind=kind,
         split=split,
         id_column=id_column,
-        text_columns=list(text_column or []),
-        attribute_columns=list(attribute_column) if attribute_column else None,
+        text_columns=text_column or (),
+        attribute_columns=attribute_column or None,
         sheet=sheet,
         participant=participant,
         wave=wave,
         date=date,
-        max_bytes=max_bytes,
         encoding=encoding,
-        attributes=read_attributes_file(attributes, max_bytes) if attributes else None,
+        max_mb=max_mb,
+        attributes=attributes,
     )
     if split_preview:
         show_split_preview(files, options)
@@ -126,6 +130,10 @@ def print_report(report: IngestReport) -> None:
 
 
 def show_split_preview(files: list[Path], options: ReadOptions) -> None:
+    from narratives.ingest.blogs import preview_split
+    from narratives.ingest.checks import read_text_checked
+    from narratives.ingest.readers import expand_paths
+
     notes: list[str] = []
     for path in expand_paths(files, options, notes):
         if path.suffix.lower() not in (".txt", ".md", ".markdown"):

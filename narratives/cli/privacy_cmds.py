@@ -4,20 +4,17 @@ from __future__ import annotations
 
 from enum import Enum
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import typer
 from rich.markup import escape
 from rich.table import Table
 
 from narratives.cli.app import app, console, friendly_errors
-from narratives.deidentify import (
-    LABELS,
-    DeidentificationSettings,
-    deidentification_settings,
-    scan_documents,
-)
 from narratives.errors import AnalysisError
-from narratives.store.project import open_project
+
+if TYPE_CHECKING:
+    from narratives.deidentify import DeidentificationSettings
 
 
 class StyleChoice(str, Enum):
@@ -29,6 +26,8 @@ STYLE_HELP = "brackets ([name], [phone], ...) or consistent (Person KQXB: the sa
 
 
 def _with_style(settings: DeidentificationSettings, style: StyleChoice | None) -> DeidentificationSettings:
+    from narratives.deidentify import DeidentificationSettings
+
     if style is None:
         return settings
     return DeidentificationSettings(
@@ -54,6 +53,9 @@ def deidentify(
 
     Example: narratives deidentify demo-project --preview 20
     """
+    from narratives.deidentify import LABELS, deidentification_settings, scan_documents
+    from narratives.store.project import open_project
+
     project = open_project(project_path)
     settings = _with_style(deidentification_settings(project), style)
     with project.connect() as connection:
@@ -103,6 +105,9 @@ def deidentify_text_command(
 
     Example: narratives deidentify-text "Kev, my PA, lives at 12 Acacia Avenue, LS6 2AB" --place Leeds
     """
+    from narratives.deidentify import DeidentificationSettings, deidentification_settings
+    from narratives.store.project import open_project
+
     settings = DeidentificationSettings()
     if project_path is not None:
         settings = deidentification_settings(open_project(project_path))

@@ -9,9 +9,6 @@ from rich.table import Table
 
 from narratives.cli.app import app, console, default_user, friendly_errors, progress_bar
 from narratives.schema import SegmentUnit
-from narratives.segment.to_project import segment_project
-from narratives.store.project import init_project, open_project, redact_url
-from narratives.store.status import project_status
 
 
 @app.command()
@@ -26,6 +23,8 @@ def init(
 
     Example: narratives init my-study --db postgresql+psycopg://me@localhost/my_study
     """
+    from narratives.store.project import init_project, redact_url
+
     project = init_project(path, db_url=db)
     console.print(f"Project ready at [bold]{project.path}[/] (database {redact_url(project.db_url)}).")
     console.print(f"Next: narratives ingest {path} FILES... --kind survey|interview|blog")
@@ -38,6 +37,9 @@ def status(path: Path = typer.Argument(..., help="The project folder.")) -> None
 
     Example: narratives status demo-project
     """
+    from narratives.store.project import open_project
+    from narratives.store.status import project_status
+
     project = open_project(path)
     with project.connect() as connection:
         figures = project_status(connection)
@@ -75,6 +77,9 @@ def segment(
 
     Example: narratives segment demo-project --unit sentence
     """
+    from narratives.segment.to_project import segment_project
+    from narratives.store.project import open_project
+
     project = open_project(path)
     with progress_bar() as bar:
         task = bar.add_task(f"segmenting into {unit.value}s", total=None)

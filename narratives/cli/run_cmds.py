@@ -9,8 +9,6 @@ import typer
 from rich.markup import escape
 
 from narratives.cli.app import app, console, default_user, friendly_errors
-from narratives.pipeline import load_pipeline_config, run_pipeline
-from narratives.store.project import init_project
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 
@@ -37,10 +35,14 @@ def run(
 
     Example: narratives run pipelines/demo.toml --project demo-project
     """
+    from narratives.pipeline import load_pipeline_config, run_pipeline
+    from narratives.store.project import init_project
+
+    config = load_pipeline_config(pipeline)  # checked before the project is made
     project = init_project(project_path, db_url=db)
     result = run_pipeline(
         project,
-        load_pipeline_config(pipeline),
+        config,
         base=_base_folder(pipeline),
         user=user or default_user(),
         say=lambda line: console.print(f"[green]✓[/] {escape(line)}", highlight=False),

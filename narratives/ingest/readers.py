@@ -8,12 +8,12 @@ user (encoding guesses, how a blog file was split).
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from narratives.errors import IngestError, NarrativesError
-from narratives.ingest.attributes_file import AttributesLookup
+from narratives.ingest.attributes_file import AttributesLookup, read_attributes_file
 from narratives.ingest.blogs import blog_documents, resolve_strategy
 from narratives.ingest.checks import DEFAULT_MAX_BYTES, DecodedText, read_text_checked
 from narratives.ingest.docx import read_docx
@@ -31,6 +31,7 @@ TABLE_FILES = frozenset({".csv", ".tsv", ".xlsx"})
 CAPTION_FILES = frozenset({".vtt", ".srt"})
 RICH_FILES = frozenset({".docx", ".pdf", ".html", ".htm"})
 SUPPORTED_SUFFIXES = TEXT_FILES | TABLE_FILES | CAPTION_FILES | RICH_FILES
+MEGABYTE = 1024 * 1024
 
 
 @dataclass
@@ -49,6 +50,47 @@ class ReadOptions:
     max_bytes: int = DEFAULT_MAX_BYTES
     encoding: str | None = None  # force a text encoding instead of detecting it
     attributes: AttributesLookup | None = None
+
+    @classmethod
+    def from_settings(
+        cls,
+        *,
+        kind: SourceKind | None = None,
+        split: str | None = None,
+        id_column: str | None = None,
+        text_columns: Sequence[str] = (),
+        attribute_columns: Sequence[str] | None = None,
+        sheet: str | None = None,
+        participant: str | None = None,
+        wave: int | None = None,
+        date: str | None = None,
+        encoding: str | None = None,
+        max_mb: float | None = None,
+        attributes: str | Path | None = None,
+    ) -> ReadOptions:
+        """Options as a user gives them, named as `narratives ingest`'s options and a pipeline file's
+        ``[[ingest]]`` keys: a size limit in megabytes (None: the default limit) and the path of an
+        attributes table, which is read here with the same size limit."""
+        if max_mb is not None and max_mb <= 0:
+            raise IngestError(
+                f"the size limit must be more than 0 megabytes, not {max_mb}.",
+                fix="give --max-mb (max_mb in a pipeline file) as a positive number, e.g. 50.",
+            )
+        max_bytes = DEFAULT_MAX_BYTES if max_mb is None else int(max_mb * MEGABYTE)
+        return cls(
+            kind=kind,
+            split=split,
+            id_column=id_column,
+            text_columns=list(text_columns),
+            attribute_columns=list(attribute_columns) if attribute_columns is not None else None,
+            sheet=sheet,
+            participant=participant,
+            wave=wave,
+            date=date,
+            max_bytes=max_bytes,
+            encoding=encoding,
+            attributes=read_attributes_file(attributes, max_bytes) if attributes else None,
+        )
 
 
 @dataclass(frozen=True)

@@ -2,7 +2,8 @@
 
 ``init_project(path)`` makes one (SQLite inside the folder by default, any SQLAlchemy URL with
 ``db_url``); ``open_project(path)`` opens it and brings its schema up to date with the migrations,
-so a project made today still opens after the tool has moved on.
+so a project made today still opens after the tool has moved on. Alembic is imported only when a
+schema needs upgrading: a project already at :data:`HEAD_REVISION` opens with SQLAlchemy alone.
 """
 
 from __future__ import annotations
@@ -16,15 +17,18 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from alembic import command
-from alembic.config import Config
-from alembic.runtime.migration import MigrationContext
-from alembic.script import ScriptDirectory
-from sqlalchemy import Connection, Engine, create_engine, event
+from sqlalchemy import Connection, Engine, create_engine, event, inspect, text
 from sqlalchemy.exc import OperationalError, SQLAlchemyError
 
 from narratives.errors import ProjectError
+from narratives.store.migrations import HEAD_REVISION
+
+if TYPE_CHECKING:
+    from alembic.config import Config
+    from sqlalchemy.engine.interfaces import DBAPIConnection
+    from sqlalchemy.pool import ConnectionPoolEntry
 
 logger = logging.getLogger(__name__)
 
@@ -82,7 +86,7 @@ def make_engine(db_url: str) -> Engine:
     return create_engine(db_url, pool_pre_ping=True)
 
 
-def _sqlite_pragmas(dbapi_connection, _record) -> None:  # type: ignore[no-untyped-def]
+def _sqlite_pragmas(dbapi_connection: DBAPIConnection, _record: ConnectionPoolEntry) -> None:
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.execute("PRAGMA journal_mode=WAL")
@@ -91,10 +95,13 @@ def _sqlite_pragmas(dbapi_connection, _record) -> None:  # type: ignore[no-untyp
     cursor.close()
 
 
-def _alembic_config(connection: Connection) -> Config:
+def _alembic_config(connection: Connection | None = None) -> Config:
+    from alembic.config import Config
+
     config = Config()
     config.set_main_option("script_location", str(MIGRATIONS))
-    config.attributes["connection"] = connection
+    if connection is not None:
+        config.attributes["connection"] = connection
     return config
 
 
@@ -104,21 +111,47 @@ _MIGRATION_LOCK = threading.Lock()
 
 
 def migrate(engine: Engine) -> str:
-    """Upgrade the schema to the newest migration; returns the revision now in force."""
-    head = head_revision()
-    with _MIGRATION_LOCK, engine.begin() as connection:
-        current = MigrationContext.configure(connection).get_current_revision()
-        if current == head:
-            return head
-        command.upgrade(_alembic_config(connection), "head")
+    """Upgrade the schema to the newest migration; returns the revision now in force.
+
+    The common case, a schema already at :data:`HEAD_REVISION`, is one query; only a new or older
+    database imports Alembic and runs the migrations."""
+    with _MIGRATION_LOCK:
+        with engine.connect() as connection:
+            current = stored_revisions(connection)
+        if current == [HEAD_REVISION]:
+            return HEAD_REVISION
+        return _upgrade(engine)
+
+
+def stored_revisions(connection: Connection) -> list[str]:
+    """The revisions in the database's ``alembic_version`` table (none for a new database)."""
+    if not inspect(connection).has_table("alembic_version"):
+        return []
+    return [str(row[0]) for row in connection.execute(text("SELECT version_num FROM alembic_version"))]
+
+
+def _upgrade(engine: Engine) -> str:
+    from alembic import command
+    from alembic.runtime.migration import MigrationContext
+    from alembic.util import CommandError
+
+    with engine.begin() as connection:
+        try:
+            command.upgrade(_alembic_config(connection), "head")
+        except CommandError as error:  # a revision this version of the tool does not know
+            raise ProjectError(
+                f"the database's schema is not one this version of narratives knows ({error}).",
+                fix="upgrade narratives to the version that last wrote to this project.",
+            ) from None
         return str(MigrationContext.configure(connection).get_current_revision())
 
 
 @functools.lru_cache(maxsize=1)
 def head_revision() -> str:
-    config = Config()
-    config.set_main_option("script_location", str(MIGRATIONS))
-    return str(ScriptDirectory.from_config(config).get_current_head())
+    """The newest migration as Alembic finds it in ``migrations/versions`` (imports Alembic)."""
+    from alembic.script import ScriptDirectory
+
+    return str(ScriptDirectory.from_config(_alembic_config()).get_current_head())
 
 
 def init_project(path: str | Path, db_url: str | None = None) -> Project:
