@@ -1,139 +1,149 @@
 """Run a pipeline configuration (TOML in `pipelines/`): ingest -> segment -> code -> discover.
 
-A configuration holds settings only; each step calls the same library function as its CLI command,
-so `narratives demo` does exactly what a researcher would do by hand.
+A configuration holds settings only, checked by :mod:`narratives.pipeline_config` before anything
+runs; each step calls the same library function as its CLI command, with its options built the same
+way (:meth:`ReadOptions.from_settings` for ingest), so `narratives demo` does exactly what a
+researcher would do by hand.
 """
 
 from __future__ import annotations
 
 import logging
 import time
-import tomllib
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING
 
-from narratives.embed import Embedder
-from narratives.errors import ProjectError
-from narratives.ingest.attributes_file import read_attributes_file
+from narratives.coding.config import CodingConfig, CodingRunResult
 from narratives.ingest.readers import ReadOptions
 from narratives.ingest.to_project import IngestReport, ingest_paths
-from narratives.schema import SourceKind
+from narratives.pipeline_config import (
+    CodeStep,
+    DiscoverStep,
+    IngestStep,
+    PipelineConfig,
+    check_pipeline_config,
+    load_pipeline_config,
+)
 from narratives.segment.to_project import SegmentReport, segment_project
 from narratives.store.project import Project
+
+if TYPE_CHECKING:
+    from narratives.discovery.topics import DiscoveryResult
+    from narratives.embed import Embedder
 
 logger = logging.getLogger(__name__)
 
 Say = Callable[[str], None]
+
+__all__ = [
+    "PipelineConfig",
+    "PipelineResult",
+    "check_pipeline_config",
+    "load_pipeline_config",
+    "run_pipeline",
+]
 
 
 @dataclass
 class PipelineResult:
     ingest: list[IngestReport] = field(default_factory=list)
     segment: list[SegmentReport] = field(default_factory=list)
-    coding: Any = None
-    discovery: Any = None
+    coding: CodingRunResult | None = None
+    discovery: DiscoveryResult | None = None
     timings: dict[str, float] = field(default_factory=dict)
 
 
-def load_pipeline_config(path: str | Path) -> dict[str, Any]:
-    path = Path(path)
-    try:
-        return tomllib.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise ProjectError(
-            "pipeline file not found.", where=path, fix="give a TOML file from pipelines/."
-        ) from None
-    except tomllib.TOMLDecodeError as error:
-        raise ProjectError(f"not valid TOML ({error}).", where=path) from None
-
-
 def run_pipeline(
-    project: Project, config: dict[str, Any], *, base: Path, user: str, say: Say = logger.info
+    project: Project, config: PipelineConfig, *, base: Path, user: str, say: Say = logger.info
 ) -> PipelineResult:
-    """Run every step the configuration names, in order."""
+    """Run every step the configuration names, in order; paths are relative to ``base``."""
     result = PipelineResult()
-    for step in config.get("ingest", []):
+    for step in config.ingest:
         started = time.perf_counter()
-        report = ingest_paths(
-            project, [base / f for f in step["files"]], _read_options(step, base), user=user
-        )
+        report = ingest_paths(project, [base / f for f in step.files], read_options(step, base), user=user)
         result.ingest.append(report)
-        result.timings[f"ingest {', '.join(step['files'])}"] = time.perf_counter() - started
+        result.timings[f"ingest {', '.join(step.files)}"] = time.perf_counter() - started
         say(
-            f"ingested {', '.join(step['files'])}: {report.documents_added} new documents, "
+            f"ingested {', '.join(step.files)}: {report.documents_added} new documents, "
             f"{report.count('skipped')} files unchanged, {report.count('failed')} failed"
         )
-    for unit in config.get("segment", {}).get("units", []):
+    segment = config.segment
+    kinds = [kind.value for kind in segment.kinds] if segment and segment.kinds else None
+    for unit in segment.units if segment else []:
         started = time.perf_counter()
-        segmented = segment_project(project, unit, user=user)
+        segmented = segment_project(project, unit, user=user, kinds=kinds)
         result.segment.append(segmented)
-        result.timings[f"segment {unit}"] = time.perf_counter() - started
-        say(f"segmented into {unit}s: {segmented.segments} new segments ({segmented.pipeline})")
-    if "code" not in config and "discover" not in config:
+        result.timings[f"segment {unit.value}"] = time.perf_counter() - started
+        say(f"segmented into {unit.value}s: {segmented.segments} new segments ({segmented.pipeline})")
+    if config.code is None and config.discover is None:
         return result
     from narratives.embed import load_embedder
 
-    embedder = load_embedder(config.get("code", {}).get("model"))  # one model for both steps
-    if "code" in config:
+    embedder = load_embedder(config.embedding_model)  # one model for both steps
+    if config.code is not None:
         started = time.perf_counter()
-        result.coding = _code(project, config["code"], embedder, base, user, say)
+        result.coding = _code(project, config.code, embedder, base, user, say)
         result.timings["code"] = time.perf_counter() - started
-    if "discover" in config:
+    if config.discover is not None:
         started = time.perf_counter()
         codebook_name = result.coding.codebook if result.coding is not None else None
-        result.discovery = _discover(project, config["discover"], embedder, codebook_name, user, say)
+        result.discovery = _discover(project, config.discover, embedder, codebook_name, user, say)
         result.timings["discover"] = time.perf_counter() - started
     return result
 
 
-def _read_options(step: dict[str, Any], base: Path) -> ReadOptions:
-    attributes = step.get("attributes")
-    return ReadOptions(
-        kind=SourceKind(step["kind"]) if step.get("kind") else None,
-        split=step.get("split"),
-        id_column=step.get("id_column"),
-        text_columns=list(step.get("text_columns", [])),
-        attribute_columns=step.get("attribute_columns"),
-        participant=step.get("participant"),
-        wave=step.get("wave"),
-        attributes=read_attributes_file(base / attributes) if attributes else None,
+def read_options(step: IngestStep, base: Path) -> ReadOptions:
+    """The reader options of an ``[[ingest]]`` step, built as `narratives ingest` builds them."""
+    return ReadOptions.from_settings(
+        kind=step.kind,
+        split=step.split,
+        id_column=step.id_column,
+        text_columns=step.text_columns,
+        attribute_columns=step.attribute_columns,
+        sheet=step.sheet,
+        participant=step.participant,
+        wave=step.wave,
+        date=step.date,
+        encoding=step.encoding,
+        max_mb=step.max_mb,
+        attributes=base / step.attributes if step.attributes else None,
     )
 
 
-def _code(project: Project, step: dict[str, Any], embedder: Embedder, base: Path, user: str, say: Say) -> Any:
+def _code(
+    project: Project, step: CodeStep, embedder: Embedder, base: Path, user: str, say: Say
+) -> CodingRunResult:
     from narratives.codebook.files import load_codebook
-    from narratives.coding.config import CodingConfig
     from narratives.coding.runner import code_project
-    from narratives.schema import SegmentUnit
 
-    codebook = load_codebook(base / step["codebook"])
-    unit = SegmentUnit(step["unit"]) if step.get("unit") else None
-    config = CodingConfig(**{k: v for k, v in step.items() if k in CodingConfig.model_fields})
-    outcome = code_project(project, codebook, unit=unit, embedder=embedder, user=user, config=config)
+    codebook = load_codebook(base / step.codebook)
+    config = CodingConfig.model_validate(step.model_dump(exclude={"codebook"}))
+    outcome = code_project(project, codebook, unit=step.unit, embedder=embedder, user=user, config=config)
     say(f"coded with {codebook.name} {codebook.version}: {outcome}")
     return outcome
 
 
 def _discover(
     project: Project,
-    step: dict[str, Any],
+    step: DiscoverStep,
     embedder: Embedder,
     codebook_name: str | None,
     user: str,
     say: Say,
-) -> Any:
+) -> DiscoveryResult:
     from narratives.discovery.topics import discover_themes
-    from narratives.schema import SegmentUnit
 
     outcome = discover_themes(
         project,
         embedder=embedder,
         codebook_name=codebook_name,
-        seed=int(step.get("seed", 42)),
-        unit=SegmentUnit(step["unit"]) if step.get("unit") else None,
-        seed_topics=bool(step.get("guided", False)),
+        seed=step.seed,
+        min_topic_size=step.min_topic_size,
+        unit=step.unit,
+        seed_topics=step.guided,
+        zeroshot=step.zeroshot,
         user=user,
     )
     say(f"discovery: {outcome}")
