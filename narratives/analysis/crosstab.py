@@ -20,7 +20,7 @@ from typing import Literal
 import numpy as np
 import pandas as pd
 from scipy import stats
-from sqlalchemy import Connection, select
+from sqlalchemy import Connection
 
 from narratives.analysis.coded import (
     Threshold,
@@ -33,7 +33,7 @@ from narratives.errors import AnalysisError
 from narratives.schema import Codebook
 from narratives.store.codebooks import current_codes
 from narratives.store.coding_runs import last_coded_unit
-from narratives.store.tables import segments
+from narratives.store.segments import segment_spans
 
 UnitOfCount = Literal["participants", "segments", "documents"]
 NOT_RECORDED = "(not recorded)"
@@ -88,13 +88,12 @@ def _units(
         first = values.groupby("person")[attribute].agg(most_common)
         people = pd.Series(docs["person"].unique())
         return pd.DataFrame({"unit": people, "group": people.map(first).map(_group_label)})
-    query = select(segments.c.id, segments.c.document_id).where(
-        segments.c.document_id.in_(docs["document_id"].tolist())
+    counted = set(docs["document_id"].tolist())
+    spans = segment_spans(connection, unit=last_coded_unit(connection, codebook))
+    rows = pd.DataFrame(
+        [(segment_id, span.document_id) for segment_id, span in spans.items() if span.document_id in counted],
+        columns=["unit", "document_id"],
     )
-    unit = last_coded_unit(connection, codebook)
-    if unit:
-        query = query.where(segments.c.unit == unit)
-    rows = pd.DataFrame(connection.execute(query).all(), columns=["unit", "document_id"])
     extra = coded[~coded["segment_id"].isin(rows["unit"])][["segment_id", "document_id"]]
     rows = pd.concat([rows, extra.rename(columns={"segment_id": "unit"})]).drop_duplicates("unit")
     groups = docs.set_index("document_id")[attribute].map(_group_label)

@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import pandas as pd
-from sqlalchemy import Connection, select
+from sqlalchemy import Connection
 
 from narratives.analysis.coded import (
     Threshold,
@@ -31,7 +31,8 @@ from narratives.analysis.coded import (
 from narratives.errors import AnalysisError
 from narratives.schema import Codebook
 from narratives.store.codebooks import current_codes
-from narratives.store.tables import documents, segments
+from narratives.store.documents import document_text
+from narratives.store.segments import load_segments
 
 logger = logging.getLogger(__name__)
 
@@ -74,21 +75,14 @@ def quote_texts(connection: Connection, coded: pd.DataFrame) -> list[str]:
     """The text each coded row covers: the segment, or the hand-coded span of the document."""
     ids = [int(i) for i in coded["segment_id"].unique()]
     found = {
-        int(r.id): (r.start, r.end, r.text)
-        for r in connection.execute(
-            select(segments.c.id, segments.c.start, segments.c.end, segments.c.text).where(
-                segments.c.id.in_(ids)
-            )
-        )
+        int(s.id or 0): (s.start, s.end, s.text)
+        for s in load_segments(connection, ids=ids, current_only=False)
     }
     texts = []
     for row in coded.itertuples(index=False):
         start, end, text = found[int(row.segment_id)]
         if (int(row.start), int(row.end)) != (start, end):
-            document = connection.execute(
-                select(documents.c.text).where(documents.c.id == int(row.document_id))
-            ).scalar_one()
-            text = document[int(row.start) : int(row.end)]
+            text = document_text(connection, int(row.document_id))[int(row.start) : int(row.end)]
         texts.append(text)
     return texts
 

@@ -1,9 +1,10 @@
 """A large synthetic project for timing the explorer (:mod:`narratives.bench.ui`).
 
-``build_large_project(path)`` writes a synthetic project in a few seconds with bulk inserts (no
-model, no spaCy): documents of every kind (one very long interview), sentence segments with
-embeddings, a codebook of 18 codes, one coding run with ensemble and per-coder suggestions, reviews
-from three reviewers, a discovery run, panel quotes and responses, and their audit events.
+``build_large_project(path)`` writes a synthetic project in under twenty seconds (no model, no spaCy)
+through the same writers the tool uses: documents of every kind (one very long interview), sentence
+segments with embeddings, a codebook of 18 codes, one coding run with ensemble and per-coder
+suggestions, reviews from three reviewers, a discovery run, panel quotes and responses, and the
+audit events all of these record.
 """
 
 from __future__ import annotations
@@ -11,29 +12,34 @@ from __future__ import annotations
 import random
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
-from sqlalchemy import Connection, insert, select
+from sqlalchemy import Connection
 
-from narratives.schema import Code, Codebook, Decision, text_hash, utcnow
-from narratives.store.codebooks import store_codebook
-from narratives.store.project import Project, init_project
-from narratives.store.tables import (
-    attributes,
-    candidates,
-    coding_runs,
-    discovery_runs,
-    documents,
-    embeddings,
-    events,
-    panel_quotes,
-    panel_responses,
-    participants,
-    reviews,
-    segments,
-    suggestions,
+from narratives.review.panel import choose_panel_quote, record_panel_response
+from narratives.review.record import record_review
+from narratives.schema import (
+    Attribute,
+    Code,
+    Codebook,
+    Decision,
+    Document,
+    Review,
+    Segment,
+    SegmentUnit,
+    SourceKind,
+    Suggestion,
+    Turn,
+    text_hash,
 )
+from narratives.store.codebooks import store_codebook
+from narratives.store.coding_runs import record_coding_run, run_suggestion_ids
+from narratives.store.discovery import Candidate, store_candidates
+from narratives.store.documents import save_document
+from narratives.store.embeddings import save_vectors
+from narratives.store.project import Project, init_project
+from narratives.store.segments import load_segments, save_segments, segment_text_hashes, segmented_units
 
 CODEBOOK = "bench-care"
 MODEL = "bench-fake-384"
@@ -96,72 +102,64 @@ def _document_plan(n_segments: int) -> Iterator[tuple[str, int]]:
         yield chosen, size
 
 
-def _build_documents(
-    connection: Connection, rng: random.Random, n_segments: int
-) -> list[tuple[int, int, str]]:
-    """Insert documents, participants, attributes and segments; returns (segment id, doc id, kind)."""
-    doc_rows: list[dict[str, Any]] = []
-    seg_rows: list[dict[str, Any]] = []
-    person_rows: list[dict[str, Any]] = []
-    attr_rows: list[dict[str, Any]] = []
-    now = utcnow()
-    seg_id = 0
-    for doc_id, (kind, size) in enumerate(_document_plan(n_segments), start=1):
-        person_id = doc_id if kind != "blog" else None
-        if person_id is not None:
-            person_rows.append({"id": person_id, "key": f"{kind[0].upper()}{doc_id:05d}", "created": now})
-            attr_rows.append(
-                {"participant_id": person_id, "key": "age_band", "value": rng.choice(["18-64", "65+"])}
-            )
-            attr_rows.append(
-                {
-                    "participant_id": person_id,
-                    "key": "council",
-                    "value": rng.choice(["North", "South", "East"]),
-                }
-            )
+class BenchSegment(NamedTuple):
+    id: int
+    document_id: int
+    kind: str
+    text: str
+
+
+def _build_documents(connection: Connection, rng: random.Random, n_segments: int) -> list[BenchSegment]:
+    """Store documents (with participants and attributes) and their sentence segments."""
+    kinds: dict[int, str] = {}
+    found: list[Segment] = []
+    for number, (kind, size) in enumerate(_document_plan(n_segments), start=1):
+        person = f"{kind[0].upper()}{number:05d}" if kind != "blog" else None
+        about_person = []
+        if person is not None:
+            about_person = [
+                Attribute.of("age_band", rng.choice(["18-64", "65+"])),
+                Attribute.of("council", rng.choice(["North", "South", "East"])),
+            ]
         text, pieces, turns = _document_text(rng, kind, size)
-        for idx, (start, end, speaker) in enumerate(pieces):
-            seg_id += 1
-            seg_rows.append(
-                {
-                    "id": seg_id,
-                    "document_id": doc_id,
-                    "unit": "sentence",
-                    "idx": idx,
-                    "start": start,
-                    "end": end,
-                    "text": text[start:end],
-                    "text_hash": text_hash(text[start:end]),
-                    "speaker": speaker,
-                    "pipeline": BUILDER,
-                }
-            )
-        doc_rows.append(
-            {
-                "id": doc_id,
-                "kind": kind,
-                "title": f"{kind.title()} {doc_id}",
-                "author": "A blogger" if kind == "blog" else None,
-                "participant_id": person_id,
-                "wave": rng.choice([1, 2, 3]) if kind != "blog" else None,
-                "question": "q1" if kind == "survey" else None,
-                "path": f"bench/{kind}/{doc_id}",
-                "source_format": "txt",
-                "content_hash": text_hash(f"{doc_id}\x1f{text}"),
-                "version": 1,
-                "current": True,
-                "text": text,
-                "turns": turns,
-                "ingested": now,
-            }
+        document = Document(
+            kind=SourceKind(kind),
+            title=f"{kind.title()} {number}",
+            text=text,
+            author="A blogger" if kind == "blog" else None,
+            participant=person,
+            wave=rng.choice([1, 2, 3]) if kind != "blog" else None,
+            question="q1" if kind == "survey" else None,
+            path=f"bench/{kind}/{number}",
+            source_format="txt",
+            participant_attributes=about_person,
+            turns=[Turn(**turn) for turn in turns],
+            content_hash=text_hash(f"{number}\x1f{text}"),
         )
-    connection.execute(insert(participants), person_rows)
-    connection.execute(insert(documents), doc_rows)
-    connection.execute(insert(attributes), [{**a, "value_type": "str"} for a in attr_rows])
-    connection.execute(insert(segments), seg_rows)
-    kinds = {int(d["id"]): str(d["kind"]) for d in doc_rows}
-    return [(int(s["id"]), int(s["document_id"]), kinds[int(s["document_id"])]) for s in seg_rows]
+        document_id = save_document(connection, document).document_id
+        kinds[document_id] = kind
+        found += _segments(document_id, text, pieces)
+    save_segments(connection, found, pipeline=BUILDER)
+    return [
+        BenchSegment(int(s.id or 0), s.document_id, kinds[s.document_id], s.text)
+        for s in load_segments(connection, unit=SegmentUnit.sentence)
+        if s.document_id in kinds
+    ]
+
+
+def _segments(document_id: int, text: str, pieces: list[tuple[int, int, str | None]]) -> list[Segment]:
+    return [
+        Segment(
+            document_id=document_id,
+            unit=SegmentUnit.sentence,
+            index=index,
+            start=start,
+            end=end,
+            text=text[start:end],
+            speaker=speaker,
+        )
+        for index, (start, end, speaker) in enumerate(pieces)
+    ]
 
 
 def _document_text(
@@ -186,133 +184,92 @@ def _document_text(
 
 
 def _build_coding(
-    connection: Connection, rng: random.Random, segment_rows: list[tuple[int, int, str]], n_suggestions: int
-) -> list[tuple[int, int, str]]:
-    """One finished coding run and its suggestions; returns the ensemble (id, segment, code) rows."""
+    connection: Connection, rng: random.Random, segment_rows: list[BenchSegment], n_suggestions: int
+) -> list[Suggestion]:
+    """One finished coding run and its suggestions; returns the ensemble's, in the order written."""
     sub_codes = [c for children in THEMES.values() for c in children]
-    now = utcnow()
     thresholds = {code: round(rng.uniform(0.4, 0.6), 2) for code in sub_codes}
-    run_id = connection.execute(
-        insert(coding_runs).values(
-            codebook=CODEBOOK,
-            codebook_version="1.0",
-            unit="sentence",
-            model=MODEL,
-            config={"coders": ["phrase", "similarity", "ensemble"]},
-            config_hash="bench",
-            codes=sub_codes,
-            stats={"thresholds": thresholds},
-            user=BUILDER,
-            started=now,
-            finished=now,
-        )
-    ).inserted_primary_key[0]  # type: ignore[index]
     n_pairs = max(1, int(n_suggestions * 0.6))
     pairs: set[tuple[int, str]] = set()
     while len(pairs) < n_pairs:
-        pairs.add((rng.choice(segment_rows)[0], rng.choice(sub_codes)))
+        pairs.add((rng.choice(segment_rows).id, rng.choice(sub_codes)))
     ordered = sorted(pairs)
-    rows, ensemble, next_id = [], [], 0
+    items: list[Suggestion] = []
     extra = iter(rng.sample(ordered, min(len(ordered), n_suggestions - len(ordered))))
     for coder, chosen in (("ensemble", ordered), ("similarity", list(extra))):
         for segment_id, code_id in chosen:
-            next_id += 1
             score = rng.betavariate(1.2, 2.5)
-            rows.append(_suggestion_row(next_id, run_id, segment_id, code_id, coder, score, now))
-            if coder == "ensemble":
-                ensemble.append((next_id, segment_id, code_id))
-    for start in range(0, len(rows), 20000):
-        connection.execute(insert(suggestions), rows[start : start + 20000])
-    return ensemble
+            items.append(_suggestion(segment_id, code_id, coder, score))
+    run_id = record_coding_run(
+        connection,
+        codebook=CODEBOOK,
+        codebook_version="1.0",
+        items=items,
+        user=BUILDER,
+        unit="sentence",
+        model=MODEL,
+        config={"coders": ["phrase", "similarity", "ensemble"]},
+        stats={"thresholds": thresholds},
+    )
+    ensemble = items[: len(ordered)]  # written first, so the first ids are theirs
+    ids = run_suggestion_ids(connection, run_id)[: len(ensemble)]
+    return [
+        item.model_copy(update={"id": i, "run_id": run_id}) for item, i in zip(ensemble, ids, strict=True)
+    ]
 
 
-def _suggestion_row(
-    row_id: int, run_id: int, segment_id: int, code_id: str, coder: str, score: float, now: Any
-) -> dict[str, Any]:
-    return {
-        "id": row_id,
-        "run_id": run_id,
-        "segment_id": segment_id,
-        "codebook": CODEBOOK,
-        "code_id": code_id,
-        "coder": coder,
-        "coder_version": "1",
-        "score": round(score, 4),
-        "evidence": f"closest example: An example about {code_id.replace('-', ' ')}.",
-        "evidence_start": None,
-        "evidence_end": None,
-        "model": MODEL,
-        "codebook_version": "1.0",
-        "config_hash": "bench",
-        "current": True,
-        "created": now,
-    }
+def _suggestion(segment_id: int, code_id: str, coder: str, score: float) -> Suggestion:
+    return Suggestion(
+        segment_id=segment_id,
+        codebook=CODEBOOK,
+        code_id=code_id,
+        coder=coder,
+        coder_version="1",
+        score=round(score, 4),
+        evidence=f"closest example: An example about {code_id.replace('-', ' ')}.",
+        model=MODEL,
+        codebook_version="1.0",
+        config_hash="bench",
+    )
 
 
 def _build_embeddings(connection: Connection, seed: int) -> None:
-    hashes = sorted(set(connection.execute(select(segments.c.text_hash)).scalars()))
+    hashes = segment_text_hashes(connection)
     vectors = np.random.default_rng(seed).standard_normal((len(hashes), DIM)).astype("<f4")
     vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
-    rows = [
-        {"model": MODEL, "text_hash": digest, "dim": DIM, "vector": vector.tobytes()}
-        for digest, vector in zip(hashes, vectors, strict=True)
-    ]
-    for start in range(0, len(rows), 5000):
-        connection.execute(insert(embeddings), rows[start : start + 5000])
+    save_vectors(connection, MODEL, dict(zip(hashes, vectors, strict=True)))
 
 
-def _build_reviews(connection: Connection, rng: random.Random, ensemble: list[tuple[int, int, str]]) -> None:
-    """Reviews by three reviewers (overlapping, for agreement figures) and their audit events."""
-    now = utcnow()
+def _build_reviews(connection: Connection, rng: random.Random, ensemble: list[Suggestion]) -> None:
+    """Reviews by three reviewers (overlapping, for agreement figures), each with its audit event."""
     chosen = rng.sample(ensemble, min(len(ensemble), 3000))
-    review_rows: list[dict[str, Any]] = []
-    event_rows: list[dict[str, Any]] = []
-    for index, (suggestion_id, segment_id, code_id) in enumerate(chosen):
+    for index, suggestion in enumerate(chosen):
         for user in REVIEWERS[: 1 + index % 3]:
-            decision = rng.choice([Decision.accept.value, Decision.reject.value])
-            review_rows.append(
-                {
-                    "id": len(review_rows) + 1,
-                    "segment_id": segment_id,
-                    "codebook": CODEBOOK,
-                    "code_id": code_id,
-                    "decision": decision,
-                    "suggestion_id": suggestion_id,
-                    "user": user,
-                    "source": "ui",
-                    "created": now,
-                }
+            decision = rng.choice([Decision.accept, Decision.reject])
+            review = Review(
+                segment_id=suggestion.segment_id,
+                codebook=CODEBOOK,
+                code_id=suggestion.code_id,
+                decision=decision,
+                suggestion_id=suggestion.id,
+                user=user,
             )
-            event_rows.append(
-                {
-                    "kind": "review",
-                    "user": user,
-                    "target": f"segment/{segment_id}",
-                    "payload": {"review_id": len(review_rows), "decision": decision, "code_id": code_id},
-                    "created": now,
-                }
-            )
-    connection.execute(insert(reviews), review_rows)
-    connection.execute(insert(events), event_rows)
+            record_review(connection, review, source="ui")
 
 
 def _build_discovery_and_panel(
-    connection: Connection, rng: random.Random, segment_rows: list[tuple[int, int, str]]
+    connection: Connection, rng: random.Random, segment_rows: list[BenchSegment]
 ) -> None:
-    now = utcnow()
-    run_id = connection.execute(
-        insert(discovery_runs).values(
-            config={"codebook": CODEBOOK}, model=MODEL, stats={}, user=BUILDER, created=now
-        )
-    ).inserted_primary_key[0]  # type: ignore[index]
-    texts = dict(connection.execute(select(segments.c.id, segments.c.text)).all())
+    texts = {row.id: row.text for row in segment_rows}
+    found = []
     for topic in range(12):
-        members = sorted(rng.sample([s[0] for s in segment_rows], min(len(segment_rows), 300)))
-        connection.execute(
-            insert(candidates).values(
-                run_id=run_id,
+        members = sorted(rng.sample([s.id for s in segment_rows], min(len(segment_rows), 300)))
+        label = f"theme {topic}: " + " ".join(rng.sample(WORDS, 3))
+        found.append(
+            Candidate(
+                id=None,
                 topic=topic,
-                label=f"theme {topic}: " + " ".join(rng.sample(WORDS, 3)),
+                label=label,
                 keywords=rng.sample(WORDS, 8),
                 quotes=[{"segment_id": s, "text": texts[s]} for s in members[:5]],
                 segment_ids=members,
@@ -321,32 +278,14 @@ def _build_discovery_and_panel(
                 overlap=[{"code_id": "paperwork", "name": "Paperwork", "share": 0.2}],
             )
         )
-    quote_rows, response_rows = [], []
+    store_candidates(connection, found, {"codebook": CODEBOOK}, {}, MODEL, BUILDER)
     for code_id in [c for children in THEMES.values() for c in children]:
-        for segment_id, _, _ in rng.sample(segment_rows, min(len(segment_rows), 3)):
-            quote_rows.append(
-                {
-                    "codebook": CODEBOOK,
-                    "code_id": code_id,
-                    "segment_id": segment_id,
-                    "user": BUILDER,
-                    "created": now,
-                }
-            )
+        for row in rng.sample(segment_rows, min(len(segment_rows), 3)):
+            choose_panel_quote(connection, CODEBOOK, code_id, row.id, BUILDER)
         for member in range(5):
             verdict = rng.choice(["rings_true", "misses_something", "wrong"])
-            response_rows.append(
-                {
-                    "codebook": CODEBOOK,
-                    "code_id": code_id,
-                    "verdict": verdict,
-                    "comment": "A comment." if member == 0 else None,
-                    "user": f"panel-{member}",
-                    "created": now,
-                }
-            )
-    connection.execute(insert(panel_quotes), quote_rows)
-    connection.execute(insert(panel_responses), response_rows)
+            comment = "A comment." if member == 0 else None
+            record_panel_response(connection, CODEBOOK, code_id, verdict, f"panel-{member}", comment=comment)
 
 
 def build_large_project(
@@ -356,7 +295,7 @@ def build_large_project(
     rng = random.Random(seed)
     project = init_project(path)
     with project.begin() as connection:
-        if connection.execute(select(segments.c.id).limit(1)).first() is not None:
+        if segmented_units(connection):
             raise ValueError(f"{path} already holds a project with segments; give an empty folder")
         store_codebook(connection, bench_codebook(), BUILDER)
         segment_rows = _build_documents(connection, rng, n_segments)

@@ -16,12 +16,12 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Connection, select
+from sqlalchemy import Connection
 
 from narratives.bench.project import CODEBOOK, REVIEWERS, build_large_project
 from narratives.schema import Decision, Review
 from narratives.store.project import Project, open_project
-from narratives.store.tables import segments
+from narratives.store.segments import segment_counts_by_document
 
 logger = logging.getLogger(__name__)
 
@@ -44,16 +44,11 @@ def median_ms(action: Callable[[], Any], repeats: int = 5) -> float:
 
 
 def _long_document_id(connection: Connection) -> int:
-    from sqlalchemy import func
-
-    return int(
-        connection.execute(
-            select(segments.c.document_id)
-            .group_by(segments.c.document_id)
-            .order_by(func.count().desc())
-            .limit(1)
-        ).scalar_one()
-    )
+    """The document with the most segments (the first of them, on a tie)."""
+    counts = segment_counts_by_document(connection)
+    if not counts:
+        raise ValueError("the project has no segments to time the explorer on")
+    return min(counts, key=lambda document_id: (-counts[document_id], document_id))
 
 
 def library_timings(project: Project, codebook: str, repeats: int = 5) -> Timings:

@@ -10,9 +10,9 @@ from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeGuard
 
-from sqlalchemy import Connection, select
+from sqlalchemy import Connection
 
 from narratives.deidentify.rules import (
     DeidentifiedText,
@@ -23,9 +23,15 @@ from narratives.deidentify.rules import (
     find_identifiers,
 )
 from narratives.errors import ProjectError
+from narratives.store.documents import (
+    attribute_rows,
+    author_names,
+    document_texts,
+    first_content_hash,
+    participant_keys,
+)
 from narratives.store.project import Project
-from narratives.store.tables import attributes, documents, participants
-from narratives.store.tables import settings as settings_table
+from narratives.store.settings import get_setting
 
 SETTINGS_FILE = "deidentify.toml"
 SALT_KEY = "deidentify.salt"
@@ -60,7 +66,7 @@ class DeidentificationSettings:
         return find_identifiers(text, known_names=self.names, known_places=self.places, keep=self.keep)
 
 
-def _proper_noun(value: object) -> bool:
+def _proper_noun(value: object) -> TypeGuard[str]:
     """A value that reads like a name or a place: letters, each main word capitalised."""
     if (
         not isinstance(value, str)
@@ -103,12 +109,10 @@ def _settings_file(folder: Path | None) -> dict[str, Any]:
 
 def _salt(connection: Connection) -> str:
     """The stored salt, else one derived from the project's first document (stable, not guessable)."""
-    stored = connection.execute(
-        select(settings_table.c.value).where(settings_table.c.key == SALT_KEY)
-    ).scalar()
+    stored = get_setting(connection, SALT_KEY)
     if stored:
         return str(stored)
-    first = connection.execute(select(documents.c.content_hash).order_by(documents.c.id).limit(1)).scalar()
+    first = first_content_hash(connection)
     return hashlib.sha256(f"narratives.deidentify\x1f{first or ''}".encode()).hexdigest()
 
 
@@ -120,15 +124,14 @@ def settings_from_connection(connection: Connection, folder: Path | None = None)
     """
     names: set[str] = set()
     places: set[str] = set()
-    for key, value in connection.execute(select(attributes.c.key, attributes.c.value).distinct()):
+    for key, value in {(row.key, row.value) for row in attribute_rows(connection)}:
         normal = str(key).strip().casefold().replace(" ", "_")
         if _proper_noun(value) and normal in PLACE_KEYS:
             places.add(value)
         elif _proper_noun(value) and (normal in NAME_KEYS or normal.endswith("_name")):
             names.add(value)
-    people = connection.execute(select(participants.c.key)).scalars()
-    authors = connection.execute(select(documents.c.author).distinct()).scalars()
-    names.update(v for v in [*people, *authors] if _proper_noun(v) and v.replace(" ", "").isalpha())
+    people = [*participant_keys(connection), *author_names(connection)]
+    names.update(v for v in people if _proper_noun(v) and v.replace(" ", "").isalpha())
     found = _settings_file(folder if folder is not None else project_folder(connection))
     return DeidentificationSettings(
         names=tuple(sorted(names | set(found.get("names", [])))),
@@ -187,12 +190,8 @@ def scan_documents(
     context: int = 30,
 ) -> DeidentificationScan:
     """Counts by kind over the current documents (or ``document_ids``), and the first ``examples``."""
-    query = select(documents.c.id, documents.c.text).order_by(documents.c.id)
-    query = query.where(
-        documents.c.current.is_(True) if document_ids is None else documents.c.id.in_(document_ids)
-    )
     scan = DeidentificationScan()
-    for document_id, text in connection.execute(query):
+    for document_id, _, text, _, _ in document_texts(connection, ids=document_ids):
         scan.documents += 1
         for replaced in found.apply(text).replacements:
             scan.counts[replaced.kind] += 1

@@ -31,15 +31,15 @@ from pathlib import Path
 
 import pandas as pd
 from lxml import etree
-from sqlalchemy import Connection, select
+from sqlalchemy import Connection
 
 from narratives import __version__
 from narratives.analysis.coded import Threshold, coded_segments
-from narratives.review.audit import withdrawn_review_ids
+from narratives.review.state import live_reviews
 from narratives.schema import Code, Codebook
 from narratives.store.codebooks import current_codebook
+from narratives.store.documents import attribute_rows, case_rows, document_texts
 from narratives.store.project import Project
-from narratives.store.tables import attributes, documents, participants, reviews
 
 NS = "urn:QDA-XML:project:1.0"
 CODEBOOK_NS = "urn:QDA-XML:codebook:1.0"
@@ -223,29 +223,10 @@ def _project_xml(exporter: _Exporter) -> tuple[bytes, dict[str, str], QdpxExport
     return etree.tostring(root, xml_declaration=True, encoding="utf-8", pretty_print=True), texts, summary
 
 
-AttributeRow = tuple[int | None, int | None, str, str | None, str]
-
-
-def _attribute_rows(connection: Connection) -> list[AttributeRow]:
-    current = select(documents.c.id).where(documents.c.current.is_(True))
-    query = (
-        select(
-            attributes.c.document_id,
-            attributes.c.participant_id,
-            attributes.c.key,
-            attributes.c.value,
-            attributes.c.value_type,
-        )
-        .where(attributes.c.document_id.is_(None) | attributes.c.document_id.in_(current))
-        .order_by(attributes.c.id)
-    )
-    return [tuple(row) for row in connection.execute(query)]  # type: ignore[misc]
-
-
 def _variables(exporter: _Exporter) -> dict[str, str]:
     """Variable name -> REFI type; a key stored with mixed types becomes Text."""
     found: dict[str, set[str]] = {"source kind": {"Text"}, "wave": {"Integer"}}
-    for _, _, key, _, value_type in _attribute_rows(exporter.connection):
+    for _, _, key, _, value_type in attribute_rows(exporter.connection, current_only=True):
         found.setdefault(key, set()).add(VARIABLE_TYPES.get(value_type, "Text"))
     return {name: kinds.pop() if len(kinds) == 1 else "Text" for name, kinds in sorted(found.items())}
 
@@ -266,16 +247,11 @@ def _value(parent: etree._Element, key: str, name: str, kind: str, value: object
 
 def _cases(exporter: _Exporter, root: etree._Element, variables: dict[str, str], summary: QdpxExport) -> None:
     """One case per participant: their attributes and the documents they are in."""
-    rows = exporter.connection.execute(
-        select(participants.c.id, participants.c.key, documents.c.id)
-        .join(documents, documents.c.participant_id == participants.c.id)
-        .where(documents.c.current.is_(True))
-        .order_by(participants.c.key, documents.c.id)
-    ).all()
+    rows = case_rows(exporter.connection)
     if not rows:
         return
     values: dict[int, list[tuple[str, str | None]]] = defaultdict(list)
-    for document_id, person, key, value, _ in _attribute_rows(exporter.connection):
+    for document_id, person, key, value, _ in attribute_rows(exporter.connection, current_only=True):
         if document_id is None and person is not None:
             values[person].append((key, value))
     cases = _sub(root, "Cases")
@@ -296,30 +272,21 @@ Notes = dict[tuple[int, str], list[tuple[str, str, str]]]
 
 def _memos(exporter: _Exporter) -> Notes:
     """(segment, code) -> [(note guid, author, memo)] for memos on reviews of exported codings."""
-    withdrawn = withdrawn_review_ids(exporter.connection)
-    rows = exporter.connection.execute(
-        select(reviews.c.id, reviews.c.segment_id, reviews.c.code_id, reviews.c.user, reviews.c.memo)
-        .where(reviews.c.codebook == exporter.codebook.name, reviews.c.memo.is_not(None))
-        .order_by(reviews.c.id)
-    )
     exported = set(zip(exporter.coded["segment_id"], exporter.coded["code_id"], strict=True))
     notes: Notes = defaultdict(list)
-    for review_id, segment_id, code_id, author, memo in rows:
-        if review_id not in withdrawn and (segment_id, code_id) in exported and memo.strip():
-            notes[(segment_id, code_id)].append((make_guid(exporter.key, "note", review_id), author, memo))
+    for review in live_reviews(exporter.connection, exporter.codebook.name):
+        pair = (review.segment_id, review.code_id)
+        if review.memo is not None and review.memo.strip() and pair in exported:
+            notes[pair].append((make_guid(exporter.key, "note", review.id), review.user, review.memo))
     return notes
 
 
 def _sources(
     exporter: _Exporter, root: etree._Element, variables: dict[str, str], notes: Notes, summary: QdpxExport
 ) -> dict[str, str]:
-    rows = exporter.connection.execute(
-        select(documents.c.id, documents.c.title, documents.c.text, documents.c.kind, documents.c.wave)
-        .where(documents.c.current.is_(True))
-        .order_by(documents.c.id)
-    ).all()
+    rows = document_texts(exporter.connection)
     doc_values: dict[int, list[tuple[str, str | None]]] = defaultdict(list)
-    for document_id, _, key, value, _ in _attribute_rows(exporter.connection):
+    for document_id, _, key, value, _ in attribute_rows(exporter.connection, current_only=True):
         if document_id is not None:
             doc_values[document_id].append((key, value))
     by_document = dict(list(exporter.coded.groupby("document_id")))
@@ -332,8 +299,8 @@ def _sources(
             sources, "TextSource", guid=guid, name=_xml_safe(title), plainTextPath=f"internal://{guid}.txt"
         )
         _selections(exporter, source, text, by_document.get(document_id), notes, summary)
-        for key, value in [("source kind", kind), ("wave", wave), *doc_values[document_id]]:
-            _value(source, exporter.key, key, variables[key], value)
+        for name, stored in [("source kind", kind), ("wave", wave), *doc_values[document_id]]:
+            _value(source, exporter.key, name, variables[name], stored)
         summary.sources += 1
     return texts
 

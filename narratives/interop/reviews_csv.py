@@ -15,14 +15,16 @@ import logging
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from sqlalchemy import Connection, select
+from sqlalchemy import Connection
 
 from narratives.errors import ReviewError
 from narratives.review.record import record_review
-from narratives.schema import Decision, Review, SegmentUnit, text_hash
+from narratives.schema import Decision, Review, SegmentUnit
 from narratives.store.codebooks import current_codes
 from narratives.store.project import Project
-from narratives.store.tables import documents, reviews, segments, suggestions
+from narratives.store.reviews import review_history_rows
+from narratives.store.segments import SegmentMatch, segments_at, segments_with_text
+from narratives.store.suggestions import best_current_suggestion
 
 logger = logging.getLogger(__name__)
 
@@ -168,7 +170,7 @@ def _review(
     segment_id = _segment_id(connection, row)
     suggestion_id = _int(row, "suggestion_id") if row.get("suggestion_id") else None
     if suggestion_id is None and decision in (Decision.accept, Decision.reject):
-        suggestion_id = _current_suggestion(connection, segment_id, codebook_name, code_id)
+        suggestion_id = best_current_suggestion(connection, segment_id, codebook_name, code_id)
     return Review(
         segment_id=segment_id,
         code_id=code_id,
@@ -197,94 +199,36 @@ def _segment_id(connection: Connection, row: dict[str, str]) -> int:
     raise _RowError("no segment: fill segment_id, or document_path + start + end, or text.")
 
 
-def _finest(found: list[tuple[int, str, int]], what: str) -> int:
-    """The segment of the finest unit; (id, unit, document id) rows from one document only."""
+def _finest(found: list[SegmentMatch], what: str) -> int:
+    """The segment of the finest unit, when the matches are all in one document."""
     if not found:
         raise _RowError(f"no segment matches {what}.")
-    if len({document_id for _, _, document_id in found}) > 1:
+    if len({match.document_id for match in found}) > 1:
         raise _RowError(
             f"{len(found)} segments in different documents match {what}; give segment_id instead."
         )
-    return min(found, key=lambda f: UNIT_ORDER.index(f[1]) if f[1] in UNIT_ORDER else 99)[0]
+    return min(found, key=lambda f: UNIT_ORDER.index(f.unit) if f.unit in UNIT_ORDER else 99).id
 
 
 def _by_offsets(connection: Connection, document_path: str, start: int, end: int) -> int:
-    rows = connection.execute(
-        select(segments.c.id, segments.c.unit, segments.c.document_id)
-        .join(documents, documents.c.id == segments.c.document_id)
-        .where(
-            documents.c.path == document_path,
-            documents.c.current.is_(True),
-            segments.c.start == start,
-            segments.c.end == end,
-        )
-    ).all()
-    return _finest([tuple(r) for r in rows], f"{document_path} [{start}:{end}]")  # type: ignore[misc]
+    found = segments_at(connection, document_path, start, end)
+    return _finest(found, f"{document_path} [{start}:{end}]")
 
 
 def _by_text(connection: Connection, text: str) -> int:
-    rows = connection.execute(
-        select(segments.c.id, segments.c.unit, segments.c.document_id)
-        .join(documents, documents.c.id == segments.c.document_id)
-        .where(segments.c.text_hash == text_hash(text), documents.c.current.is_(True))
-    ).all()
     preview = text if len(text) <= 40 else text[:37] + "..."
-    return _finest([tuple(r) for r in rows], f"the text '{preview}'")  # type: ignore[misc]
-
-
-def _current_suggestion(
-    connection: Connection, segment_id: int, codebook_name: str, code_id: str
-) -> int | None:
-    return connection.execute(
-        select(suggestions.c.id)
-        .where(
-            suggestions.c.segment_id == segment_id,
-            suggestions.c.codebook == codebook_name,
-            suggestions.c.code_id == code_id,
-            suggestions.c.current.is_(True),
-        )
-        .order_by((suggestions.c.coder == "ensemble").desc(), suggestions.c.id.desc())
-        .limit(1)
-    ).scalar()
+    return _finest(segments_with_text(connection, text), f"the text '{preview}'")
 
 
 def export_reviews_csv(project: Project, path: str | Path, *, codebook_name: str | None = None) -> int:
     """Write every review (append-only history, oldest first) to ``path``; returns the row count."""
-    from narratives.store.tables import codes
-
-    query = (
-        select(
-            reviews.c.id.label("review_id"),
-            reviews.c.segment_id,
-            documents.c.path.label("document_path"),
-            documents.c.title.label("document_title"),
-            segments.c.start,
-            segments.c.end,
-            segments.c.text,
-            reviews.c.code_id.label("code"),
-            codes.c.name.label("code_name"),
-            reviews.c.decision,
-            reviews.c.user,
-            reviews.c.memo,
-            reviews.c.source,
-            reviews.c.suggestion_id,
-            reviews.c.created,
-        )
-        .join(segments, segments.c.id == reviews.c.segment_id)
-        .join(documents, documents.c.id == segments.c.document_id)
-        .outerjoin(codes, (codes.c.codebook == reviews.c.codebook) & (codes.c.code_id == reviews.c.code_id))
-        .order_by(reviews.c.id)
-    )
-    if codebook_name:
-        query = query.where(reviews.c.codebook == codebook_name)
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     count = 0
     with project.connect() as connection, path.open("w", encoding="utf-8", newline="") as handle:
         writer = csv.DictWriter(handle, fieldnames=EXPORT_COLUMNS)
         writer.writeheader()
-        for row in connection.execute(query):
-            values = dict(row._mapping)
+        for values in review_history_rows(connection, codebook_name):
             values["created"] = values["created"].isoformat() if values["created"] else ""
             writer.writerow(values)
             count += 1

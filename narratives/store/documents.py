@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from typing import Literal, NamedTuple
+from typing import Any, Literal, NamedTuple
 
-from sqlalchemy import Connection, insert, select, update
+from sqlalchemy import ColumnElement, Connection, insert, select, update
 
 from narratives.schema import Attribute, Document, SourceKind, Turn, utcnow
+from narratives.store.rows import inserted_id
 from narratives.store.tables import attributes, documents, participants
 
 SaveOutcome = Literal["added", "unchanged", "new_version"]
@@ -28,7 +29,7 @@ def participant_id(connection: Connection, key: str) -> int:
     if found is not None:
         return int(found)
     result = connection.execute(insert(participants).values(key=key, created=utcnow()))
-    return int(result.inserted_primary_key[0])  # type: ignore[index]
+    return inserted_id(result)
 
 
 def save_document(connection: Connection, document: Document, batch: int | None = None) -> SavedDocument:
@@ -81,7 +82,7 @@ def save_document(connection: Connection, document: Document, batch: int | None 
             ingest_batch=batch,
         )
     )
-    new_id = int(result.inserted_primary_key[0])  # type: ignore[index]
+    new_id = inserted_id(result)
     if previous:
         connection.execute(update(documents).where(documents.c.id == previous.id).values(current=False))
     _save_attributes(connection, document.attributes, document_id=new_id)
@@ -90,7 +91,7 @@ def save_document(connection: Connection, document: Document, batch: int | None 
     return SavedDocument("new_version" if previous else "added", new_id, document.title, document.path)
 
 
-def _same(column, value):  # type: ignore[no-untyped-def]
+def _same(column: Any, value: object) -> ColumnElement[bool]:
     return column.is_(None) if value is None else column == value
 
 
@@ -251,3 +252,65 @@ def document_choices(connection: Connection) -> list[tuple[int, str, str]]:
         .order_by(documents.c.kind, documents.c.title, documents.c.id)
     )
     return [(int(i), str(t), str(k)) for i, t, k in rows]
+
+
+class DocumentText(NamedTuple):
+    """A document's text with the facts an export names it by."""
+
+    id: int
+    title: str
+    text: str
+    kind: str
+    wave: int | None
+
+
+def document_texts(connection: Connection, *, ids: Sequence[int] | None = None) -> list[DocumentText]:
+    """Every current document's text, in id order; or those of ``ids`` (current or not)."""
+    query = select(
+        documents.c.id, documents.c.title, documents.c.text, documents.c.kind, documents.c.wave
+    ).order_by(documents.c.id)
+    query = query.where(documents.c.current.is_(True) if ids is None else documents.c.id.in_(list(ids)))
+    return [DocumentText(*row) for row in connection.execute(query)]
+
+
+def document_text(connection: Connection, document_id: int) -> str:
+    """The text of one document (current or not)."""
+    return str(connection.execute(select(documents.c.text).where(documents.c.id == document_id)).scalar_one())
+
+
+class CaseRow(NamedTuple):
+    """A participant and one current document they are in."""
+
+    participant_id: int
+    participant: str  # the participant key
+    document_id: int
+
+
+def case_rows(connection: Connection) -> list[CaseRow]:
+    """(participant, document) for every current document with a participant, by key then document."""
+    rows = connection.execute(
+        select(participants.c.id, participants.c.key, documents.c.id)
+        .join(documents, documents.c.participant_id == participants.c.id)
+        .where(documents.c.current.is_(True))
+        .order_by(participants.c.key, documents.c.id)
+    )
+    return [CaseRow(*row) for row in rows]
+
+
+def participant_keys(connection: Connection) -> list[str]:
+    """Every participant key, in the order stored."""
+    return [
+        str(k) for k in connection.execute(select(participants.c.key).order_by(participants.c.id)).scalars()
+    ]
+
+
+def author_names(connection: Connection) -> list[str]:
+    """The distinct authors of stored documents (any version), sorted."""
+    query = select(documents.c.author).where(documents.c.author.is_not(None)).distinct()
+    return sorted(str(a) for a in connection.execute(query).scalars())
+
+
+def first_content_hash(connection: Connection) -> str | None:
+    """The content hash of the first document ever stored (None in an empty project)."""
+    found = connection.execute(select(documents.c.content_hash).order_by(documents.c.id).limit(1)).scalar()
+    return None if found is None else str(found)

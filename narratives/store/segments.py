@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 from sqlalchemy import Connection, and_, exists, func, insert, or_, select
 
@@ -48,7 +48,7 @@ def save_segments(connection: Connection, items: Iterable[Segment], pipeline: st
     return len(rows)
 
 
-def _segment(row) -> Segment:  # type: ignore[no-untyped-def]
+def _segment(row: Any) -> Segment:
     return Segment(
         id=row.id,
         document_id=row.document_id,
@@ -152,3 +152,47 @@ def count_segments(connection: Connection, *, unit: str | None = None) -> int:
     if unit is not None:
         query = query.where(segments.c.unit == unit)
     return int(connection.execute(query).scalar_one())
+
+
+class SegmentMatch(NamedTuple):
+    """A segment found by where it is or what it says."""
+
+    id: int
+    unit: str
+    document_id: int
+
+
+def segments_at(connection: Connection, document_path: str, start: int, end: int) -> list[SegmentMatch]:
+    """Segments of the current document at ``document_path`` spanning exactly ``start:end`` (any unit)."""
+    rows = connection.execute(
+        select(segments.c.id, segments.c.unit, segments.c.document_id)
+        .join(documents, documents.c.id == segments.c.document_id)
+        .where(
+            documents.c.path == document_path,
+            documents.c.current.is_(True),
+            segments.c.start == start,
+            segments.c.end == end,
+        )
+    )
+    return [SegmentMatch(*row) for row in rows]
+
+
+def segments_with_text(connection: Connection, text: str) -> list[SegmentMatch]:
+    """Segments of current documents whose text is exactly ``text`` (any unit, any document)."""
+    rows = connection.execute(
+        select(segments.c.id, segments.c.unit, segments.c.document_id)
+        .join(documents, documents.c.id == segments.c.document_id)
+        .where(segments.c.text_hash == text_hash(text), documents.c.current.is_(True))
+    )
+    return [SegmentMatch(*row) for row in rows]
+
+
+def segment_counts_by_document(connection: Connection) -> dict[int, int]:
+    """document id -> how many segments it has (every unit, current or not)."""
+    rows = connection.execute(select(segments.c.document_id, func.count()).group_by(segments.c.document_id))
+    return {int(document_id): int(n) for document_id, n in rows}
+
+
+def segment_text_hashes(connection: Connection) -> list[str]:
+    """The distinct text hashes of every stored segment, sorted."""
+    return sorted(str(h) for h in connection.execute(select(segments.c.text_hash).distinct()).scalars())
