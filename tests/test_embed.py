@@ -56,9 +56,23 @@ def test_cached_embedder_is_an_embedder(fake_embedder) -> None:
     assert cached.name == fake_embedder.name and cached.dim == 64 and fake_embedder.calls == 1
 
 
-def test_default_embedder_is_lazy_and_named() -> None:
-    embedder = SentenceTransformerEmbedder()
-    assert embedder.name == "all-MiniLM-L6-v2" and embedder._model is None
+@pytest.mark.parametrize(
+    ("given", "name"),
+    [
+        (None, "all-MiniLM-L6-v2"),
+        ("default", "all-MiniLM-L6-v2"),
+        ("sentence-transformers/all-MiniLM-L6-v2", "all-MiniLM-L6-v2"),
+        ("/models/care-minilm", "care-minilm"),
+    ],
+)
+def test_embedder_is_named_after_the_model_it_loads(given, name) -> None:
+    assert SentenceTransformerEmbedder(given).name == name
+
+
+def test_embedder_looks_for_its_model_only_when_it_first_encodes(tmp_path) -> None:
+    embedder = SentenceTransformerEmbedder(tmp_path / "nowhere")  # no error yet: nothing is loaded
+    with pytest.raises(ModelNotAvailable, match="never downloads"):
+        embedder.encode(["I waited six months."])
 
 
 def test_missing_model_folder_says_how_to_fix(tmp_path) -> None:

@@ -6,16 +6,14 @@ import math
 from pathlib import Path
 
 import pytest
-from sqlalchemy import insert, select
 
 from narratives.analysis.coded import coded_segments, document_table
 from narratives.review.state import machine_coder, thresholds
-from narratives.schema import Codebook, Document, Segment, SegmentUnit, SourceKind, utcnow
+from narratives.schema import Codebook, Document, Segment, SegmentUnit, SourceKind
 from narratives.store.codebooks import store_codebook
-from narratives.store.documents import save_document
 from narratives.store.project import init_project
-from narratives.store.segments import save_segments
-from narratives.store.tables import segments, suggestions
+from narratives.store.segments import load_segments
+from tests.builders.project import Cell, ProjectBuilder
 from tests.builders.study import CODEBOOK, CODED, CODES, DOCUMENTS, REVIEWER, USER, Study, add_coding_run
 
 
@@ -94,41 +92,20 @@ def test_document_table_merges_participant_and_document_attributes(study: Study)
 def test_coded_segments_on_100000_suggestions_keeps_those_at_their_threshold(tmp_path: Path) -> None:
     project = init_project(tmp_path / "big")
     with project.begin() as connection:
-        store_codebook(connection, Codebook(name=CODEBOOK, version="1", codes=CODES), USER)
-        document_id = save_document(
-            connection, Document(kind=SourceKind.blog, title="t", text="x" * 20_000, path="t")
-        ).document_id
-        save_segments(
-            connection,
-            [
+        build = ProjectBuilder(connection, codebook=CODEBOOK, user=USER)
+        build.store_codebook(Codebook(name=CODEBOOK, version="1", codes=CODES))
+        build.add_document(
+            Document(kind=SourceKind.blog, title="t", text="x" * 20_000, path="t"),
+            split=lambda document_id, _: [
                 Segment(
                     document_id=document_id, unit=SegmentUnit.sentence, index=i, start=i, end=i + 1, text="x"
                 )
                 for i in range(20_000)
             ],
-            pipeline="test",
         )
-        run_id = add_coding_run(connection, {"waiting": 0.7})
-        first = connection.execute(select(segments.c.id).order_by(segments.c.id)).scalar()
-        now = utcnow()
-        rows = [
-            {
-                "run_id": run_id,
-                "segment_id": first + i % 20_000,
-                "codebook": CODEBOOK,
-                "code_id": CODES[i // 20_000].id,
-                "coder": "ensemble",
-                "coder_version": "1",
-                "score": (i % 100) / 100,
-                "model": "fake",
-                "codebook_version": "1",
-                "config_hash": "x",
-                "current": True,
-                "created": now,
-            }
-            for i in range(100_000)
-        ]
-        connection.execute(insert(suggestions), rows)
+        first = min(int(s.id or 0) for s in load_segments(connection))
+        cells = [Cell(first + i % 20_000, CODES[i // 20_000].id, (i % 100) / 100) for i in range(100_000)]
+        add_coding_run(build, cells, {"waiting": 0.7}, with_ids=False)
     with project.connect() as connection:
         coded = coded_segments(connection, CODEBOOK)
     project.close()

@@ -4,13 +4,11 @@ from __future__ import annotations
 
 import math
 
-from sqlalchemy import insert
-
 from narratives.analysis import overview as ov
 from narratives.review.record import record_review
-from narratives.schema import Decision, Review, utcnow
-from narratives.store.tables import coding_runs, documents, segments, suggestions
+from narratives.schema import Decision, Document, Review, Segment, SegmentUnit, SourceKind
 from tests.builders.demo_project import CODEBOOK, build_demo_project
+from tests.builders.project import Cell, ProjectBuilder
 
 RUSHED = "The carers are always rushed."
 CALLS = "Nobody returned my calls."
@@ -94,69 +92,21 @@ def test_threshold_per_code_is_used(demo):
 def test_figures_on_20000_segments_count_every_suggested_pair(tmp_path):
     built = build_demo_project(tmp_path / "big", with_discovery=False)
     project = built.project
-    now = utcnow()
     with project.begin() as c:
-        document_id = c.execute(
-            insert(documents).values(
-                kind="survey",
-                title="big",
-                text="x" * 10,
-                content_hash="big",
-                version=1,
-                current=True,
-                turns=[],
-                ingested=now,
-                wave=1,
-            )
-        ).inserted_primary_key[0]
-        c.execute(
-            insert(segments),
-            [
-                {
-                    "document_id": document_id,
-                    "unit": "sentence",
-                    "idx": i,
-                    "start": 0,
-                    "end": 1,
-                    "text": f"s{i}",
-                    "text_hash": f"h{i}",
-                    "pipeline": "t",
-                }
+        build = ProjectBuilder(c, codebook=CODEBOOK, user="t", model=None, config_hash="y")
+        build.add_document(
+            Document(kind=SourceKind.survey, title="big", text="x" * 10, wave=1),
+            split=lambda document_id, _: [
+                Segment(
+                    document_id=document_id, unit=SegmentUnit.sentence, index=i, start=0, end=1, text=f"s{i}"
+                )
                 for i in range(20000)
             ],
         )
-        run_id = c.execute(
-            insert(coding_runs).values(
-                codebook=CODEBOOK,
-                codebook_version="1",
-                unit="sentence",
-                config={},
-                config_hash="y",
-                codes=[],
-                user="t",
-                started=now,
-            )
-        ).inserted_primary_key[0]
         first = min(built.segment_ids.values()) + 11
         codes = ["continuity", "waiting", "paperwork", "choice", "listening"]
-        c.execute(
-            insert(suggestions),
-            [
-                {
-                    "run_id": run_id,
-                    "segment_id": first + i // 5,
-                    "codebook": CODEBOOK,
-                    "code_id": codes[i % 5],
-                    "coder": "ensemble",
-                    "coder_version": "1",
-                    "score": (i % 100) / 100,
-                    "codebook_version": "1",
-                    "config_hash": "y",
-                    "current": True,
-                    "created": now,
-                }
-                for i in range(100000)
-            ],
+        build.coding_run(
+            [Cell(first + i // 5, codes[i % 5], (i % 100) / 100) for i in range(100000)], with_ids=False
         )
     for i in range(300):
         with project.begin() as c:

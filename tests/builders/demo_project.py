@@ -12,8 +12,6 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
-from sqlalchemy import insert, select
-
 from narratives.ingest.transcript import find_turns
 from narratives.schema import (
     Attribute,
@@ -24,13 +22,10 @@ from narratives.schema import (
     SegmentUnit,
     SourceKind,
     Turn,
-    utcnow,
 )
-from narratives.store.codebooks import store_codebook
-from narratives.store.documents import save_document
+from narratives.store.discovery import Candidate
 from narratives.store.project import Project, init_project
-from narratives.store.segments import save_segments
-from narratives.store.tables import candidates, coding_runs, discovery_runs, segments, suggestions
+from tests.builders.project import Cell, ProjectBuilder
 
 CODEBOOK = "care"
 USER = "setup"
@@ -168,89 +163,61 @@ def sentence_segments(document_id: int, document: Document) -> list[Segment]:
 def build_demo_project(path: Path, *, with_coding: bool = True, with_discovery: bool = True) -> DemoProject:
     project = init_project(path)
     with project.begin() as connection:
-        document_ids = {}
-        for document in DOCUMENTS:
-            saved = save_document(connection, document)
-            document_ids[document.title] = saved.document_id
-            save_segments(connection, sentence_segments(saved.document_id, document), pipeline="test")
-        segment_ids = {text: int(i) for i, text in connection.execute(select(segments.c.id, segments.c.text))}
-        store_codebook(connection, Codebook(name=CODEBOOK, version="1", codes=CODES), USER)
-        suggestion_ids = _coding(connection, segment_ids) if with_coding else {}
-        candidate_ids = _discovery(connection, segment_ids) if with_discovery else []
+        build = ProjectBuilder(connection, codebook=CODEBOOK, user=USER)
+        document_ids = build.add_documents(DOCUMENTS, split=sentence_segments)
+        segment_ids = build.segment_ids()
+        build.store_codebook(Codebook(name=CODEBOOK, version="1", codes=CODES))
+        suggestion_ids = _coding(build, segment_ids) if with_coding else {}
+        candidate_ids = _discovery(build, segment_ids) if with_discovery else []
     return DemoProject(project, segment_ids, document_ids, suggestion_ids, candidate_ids)
 
 
-def _coding(connection, segment_ids: dict[str, int]) -> dict[tuple[str, str], int]:  # type: ignore[no-untyped-def]
-    now = utcnow()
-    run_id = connection.execute(
-        insert(coding_runs).values(
-            codebook=CODEBOOK,
-            codebook_version="1",
-            unit="sentence",
-            model="fake",
-            config={},
-            config_hash="x",
-            codes=[c.id for c in CODES],
-            stats={},
-            user=USER,
-            started=now,
-            finished=now,
-        )
-    ).inserted_primary_key[0]
-    ids = {}
+def _coding(build: ProjectBuilder, segment_ids: dict[str, int]) -> dict[tuple[str, str], int]:
+    """One run: the ensemble's score of each ``ENSEMBLE`` sentence, and the phrase coder's where a
+    phrase of the code is in it; returns (sentence, code) -> the ensemble suggestion's id."""
+    cells, keys = [], []
     for text, code_id, score in ENSEMBLE:
         phrase = next((p for c in CODES if c.id == code_id for p in c.phrases if p in text), None)
         for coder, value in [("ensemble", score)] + ([("phrase", 1.0)] if phrase else []):
-            result = connection.execute(
-                insert(suggestions).values(
-                    run_id=run_id,
-                    segment_id=segment_ids[text],
-                    codebook=CODEBOOK,
-                    code_id=code_id,
+            cells.append(
+                Cell(
+                    segment_ids[text],
+                    code_id,
+                    value,
                     coder=coder,
-                    coder_version="1",
-                    score=value,
                     evidence=phrase or "closest example: A different carer every day.",
                     evidence_start=text.index(phrase) if phrase else None,
                     evidence_end=text.index(phrase) + len(phrase) if phrase else None,
-                    model="fake",
-                    codebook_version="1",
-                    config_hash="x",
-                    current=True,
-                    created=now,
                 )
             )
-            if coder == "ensemble":
-                ids[(text, code_id)] = int(result.inserted_primary_key[0])
-    return ids
+            keys.append((text, code_id, coder))
+    run = build.coding_run(cells)
+    return {
+        (text, code_id): suggestion_id
+        for (text, code_id, coder), suggestion_id in zip(keys, run.suggestion_ids, strict=True)
+        if coder == "ensemble"
+    }
 
 
-def _discovery(connection, segment_ids: dict[str, int]) -> list[int]:  # type: ignore[no-untyped-def]
-    run_id = connection.execute(
-        insert(discovery_runs).values(
-            config={"min_topic_size": 2}, model="fake", stats={}, user=USER, created=utcnow()
-        )
-    ).inserted_primary_key[0]
+def _discovery(build: ProjectBuilder, segment_ids: dict[str, int]) -> list[int]:
     found = [
         ("Rushed carers", ["rushed", "carers"], ["The carers are always rushed."], {"kind": {"survey": 1}}),
         ("Unanswered calls", ["calls", "returned"], ["Nobody returned my calls."], {"kind": {"blog": 1}}),
     ]
-    ids = []
-    for topic, (label, keywords, quotes, sizes) in enumerate(found):
-        result = connection.execute(
-            insert(candidates).values(
-                run_id=run_id,
-                topic=topic,
-                label=label,
-                keywords=keywords,
-                quotes=[{"segment_id": segment_ids[q], "text": q} for q in quotes],
-                segment_ids=[segment_ids[q] for q in quotes],
-                size=len(quotes),
-                sizes=sizes,
-                overlap=[{"code_id": "continuity", "name": "Continuity of care", "share": 1.0}]
-                if topic == 0
-                else [],
-            )
+    candidates = [
+        Candidate(
+            id=None,
+            topic=topic,
+            label=label,
+            keywords=keywords,
+            quotes=[{"segment_id": segment_ids[q], "text": q} for q in quotes],
+            segment_ids=[segment_ids[q] for q in quotes],
+            size=len(quotes),
+            sizes=sizes,
+            overlap=[{"code_id": "continuity", "name": "Continuity of care", "share": 1.0}]
+            if topic == 0
+            else [],
         )
-        ids.append(int(result.inserted_primary_key[0]))
-    return ids
+        for topic, (label, keywords, quotes, sizes) in enumerate(found)
+    ]
+    return build.candidates(candidates, config={"min_topic_size": 2})

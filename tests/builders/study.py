@@ -10,27 +10,20 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
-from sqlalchemy import insert, select
-
-from narratives.review.record import record_review
 from narratives.schema import (
     Attribute,
     Code,
     Codebook,
     Decision,
     Document,
-    Review,
     Segment,
     SegmentUnit,
     SourceKind,
-    utcnow,
 )
-from narratives.store.codebooks import store_codebook
-from narratives.store.documents import save_document
 from narratives.store.project import Project, init_project
-from narratives.store.segments import save_segments
-from narratives.store.tables import coding_runs, segments, suggestions
+from tests.builders.project import Cell, ProjectBuilder, WrittenRun
 
 CODEBOOK = "study"
 USER = "setup"
@@ -198,93 +191,41 @@ def sentences(document_id: int, text: str) -> list[Segment]:
 def build_study(path: Path) -> Study:
     project = init_project(path)
     with project.begin() as connection:
-        document_ids = {}
-        for document in DOCUMENTS:
-            saved = save_document(connection, document)
-            document_ids[document.title] = saved.document_id
-            save_segments(connection, sentences(saved.document_id, document.text), pipeline="test")
-        segment_ids = {text: int(i) for i, text in connection.execute(select(segments.c.id, segments.c.text))}
-        store_codebook(connection, Codebook(name=CODEBOOK, version="1", codes=CODES), USER)
-        study = Study(project, segment_ids, document_ids, {})
-        study.suggestion_ids = _coding(connection, study)
-        _reviews(connection, study)
+        build = ProjectBuilder(connection, codebook=CODEBOOK, user=USER)
+        document_ids = build.add_documents(DOCUMENTS, split=lambda i, document: sentences(i, document.text))
+        build.store_codebook(Codebook(name=CODEBOOK, version="1", codes=CODES))
+        study = Study(project, build.segment_ids(), document_ids, {})
+        study.suggestion_ids = _coding(build, study)
+        _reviews(build, study)
     return study
 
 
-def add_coding_run(connection, thresholds: dict[str, float]) -> int:  # type: ignore[no-untyped-def]
-    now = utcnow()
-    return int(
-        connection.execute(
-            insert(coding_runs).values(
-                codebook=CODEBOOK,
-                codebook_version="1",
-                unit="sentence",
-                model="fake",
-                config={"settings": {"threshold": 0.5, "thresholds": {}}},
-                config_hash="x",
-                codes=[c.id for c in CODES],
-                stats={"thresholds": thresholds},
-                user=USER,
-                started=now,
-                finished=now,
-            )
-        ).inserted_primary_key[0]
-    )
+RUN_CONFIG = {"settings": {"threshold": 0.5, "thresholds": {}}}
 
 
-def _suggest(
-    connection,
-    run_id: int,
-    segment_id: int,
-    code_id: str,
-    score: float,
-    coder: str = "ensemble",
-    current: bool = True,
-) -> int:  # type: ignore[no-untyped-def]
-    result = connection.execute(
-        insert(suggestions).values(
-            run_id=run_id,
-            segment_id=segment_id,
-            codebook=CODEBOOK,
-            code_id=code_id,
-            coder=coder,
-            coder_version="1",
-            score=score,
-            model="fake",
-            codebook_version="1",
-            config_hash="x",
-            current=current,
-            created=utcnow(),
-        )
-    )
-    return int(result.inserted_primary_key[0])
+def add_coding_run(
+    build: ProjectBuilder, cells: list[Cell], thresholds: dict[str, float], *, with_ids: bool = True
+) -> WrittenRun:
+    """A run of the study's codebook: threshold 0.5, and the per-code ``thresholds`` it recorded."""
+    return build.coding_run(cells, thresholds=thresholds, config=RUN_CONFIG, with_ids=with_ids)
 
 
-def _coding(connection, study: Study) -> dict[tuple[str, str], int]:  # type: ignore[no-untyped-def]
-    run_id = add_coding_run(connection, {"waiting": 0.7})
-    ids = {}
-    for start, code_id, score in ENSEMBLE:
-        ids[(start, code_id)] = _suggest(connection, run_id, study.segment(start), code_id, score)
+def _coding(build: ProjectBuilder, study: Study) -> dict[tuple[str, str], int]:
+    cells = [Cell(study.segment(start), code_id, score) for start, code_id, score in ENSEMBLE]
     # ignored: another coder, and a suggestion a later run replaced
-    _suggest(connection, run_id, study.segment("I never know which"), "continuity", 1.0, coder="phrase")
-    _suggest(connection, run_id, study.segment("My budget gives me"), "choice", 0.99, current=False)
-    return ids
+    cells.append(Cell(study.segment("I never know which"), "continuity", 1.0, coder="phrase"))
+    cells.append(Cell(study.segment("My budget gives me"), "choice", 0.99))
+    run = add_coding_run(build, cells, {"waiting": 0.7})
+    build.supersede(run.suggestion_ids[-1:])
+    ensemble = run.suggestion_ids[: len(ENSEMBLE)]
+    return {(start, code_id): i for (start, code_id, _), i in zip(ENSEMBLE, ensemble, strict=True)}
 
 
-def _reviews(connection, study: Study) -> None:  # type: ignore[no-untyped-def]
-    def review(sentence: str, code_id: str, decision: Decision, **extra) -> None:  # type: ignore[no-untyped-def]
+def _reviews(build: ProjectBuilder, study: Study) -> None:
+    def review(sentence: str, code_id: str, decision: Decision, **extra: Any) -> None:
         suggestion = study.suggestion_ids.get((sentence, code_id))
-        record_review(
-            connection,
-            Review(
-                segment_id=study.segment(sentence),
-                code_id=code_id,
-                decision=decision,
-                user=REVIEWER,
-                codebook=CODEBOOK,
-                suggestion_id=suggestion,
-                **extra,
-            ),
+        build.review(
+            study.segment(sentence), code_id, decision, user=REVIEWER, suggestion_id=suggestion, **extra
         )
 
     review("I waited eight months", "waiting", Decision.reject)

@@ -5,7 +5,6 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-import typer
 from typer.main import get_command
 from typer.testing import CliRunner
 
@@ -73,7 +72,15 @@ def test_segment_command_prints_the_pipeline_used(tmp_path: Path) -> None:
     assert "sentencizer" in result.output
 
 
-def test_typer_app_is_importable_as_console_script() -> None:
-    from narratives.cli import main
+def test_console_script_runs_the_typer_app(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from importlib.metadata import entry_points
 
-    assert callable(main) and isinstance(app, typer.Typer)
+    script = next(e for e in entry_points(group="console_scripts") if e.name == "narratives")
+    monkeypatch.setattr("sys.argv", ["narratives", "--help"])
+    with pytest.raises(SystemExit) as done:
+        script.load()()
+    assert done.value.code == 0
+    shown = capsys.readouterr().out
+    assert "Usage:" in shown and all(name in shown for name in ("init", "ingest", "export"))

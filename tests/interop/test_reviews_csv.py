@@ -14,7 +14,7 @@ from narratives.errors import ReviewError
 from narratives.interop.reviews_csv import export_reviews_csv, import_reviews_csv
 from narratives.store.project import Project, init_project
 from narratives.store.segments import load_segments
-from narratives.store.tables import events, reviews
+from narratives.store.tables import events, reviews, suggestions
 from tests.builders.themes import FakeEmbedder, add_documents, make_codebook, theme_documents
 
 BOOK = "test-book"
@@ -73,7 +73,16 @@ def test_accepting_links_the_current_suggestion(project: Project, tmp_path: Path
         [["segment_id", "code", "decision", "user"], [str(segment.id), "waiting", "accept", "ana"]],
     )
     import_reviews_csv(project, path, codebook_name=BOOK)
-    assert stored_reviews(project)[0].suggestion_id is not None
+    with project.connect() as connection:
+        ensemble = connection.execute(
+            select(suggestions.c.id).where(
+                suggestions.c.segment_id == segment.id,
+                suggestions.c.code_id == "waiting",
+                suggestions.c.coder == "ensemble",
+                suggestions.c.current.is_(True),
+            )
+        ).scalar_one()
+    assert stored_reviews(project)[0].suggestion_id == ensemble  # the ensemble's, not a single coder's
 
 
 def test_bad_rows_are_reported_by_number_and_good_rows_kept(project: Project, tmp_path: Path) -> None:

@@ -6,16 +6,17 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from sqlalchemy import insert, select
+from sqlalchemy import select
 
 from narratives.coding.runner import code_project
 from narratives.review.queue import QueueFilters, review_queue
 from narratives.review.record import record_review
-from narratives.schema import Decision, Review, SourceKind, utcnow
+from narratives.schema import Decision, Review, SourceKind
 from narratives.store.codebooks import store_codebook
 from narratives.store.project import Project, init_project
 from narratives.store.segments import load_segments
-from narratives.store.tables import coding_runs, suggestions
+from narratives.store.tables import suggestions
+from tests.builders.project import Cell, ProjectBuilder
 from tests.builders.themes import FakeEmbedder, add_documents, make_codebook, theme_documents
 
 BOOK = "test-book"
@@ -46,44 +47,21 @@ def add_run(
     project: Project, cells: list[tuple[int, str, float]], thresholds: dict[str, float] | None = None
 ) -> dict[tuple[int, str], int]:
     """A coding run with exactly these (segment, code, score) suggestions; returns their ids."""
-    ids = {}
     with project.begin() as connection:
-        run_id = connection.execute(
-            insert(coding_runs).values(
-                codebook=BOOK,
-                codebook_version="1",
-                unit="sentence",
-                model="fake-bag-of-stems",
-                config={},
-                config_hash="x" * 64,
-                codes=[],
-                stats={"thresholds": thresholds or {}},
-                user="ana",
-                started=utcnow(),
-                finished=utcnow(),
-            )
-        ).inserted_primary_key[0]
-        for segment_id, code_id, score in cells:
-            ids[(segment_id, code_id)] = connection.execute(
-                insert(suggestions).values(
-                    run_id=run_id,
-                    segment_id=segment_id,
-                    codebook=BOOK,
-                    code_id=code_id,
-                    coder="ensemble",
-                    coder_version="1",
-                    score=score,
-                    evidence="why",
-                    evidence_start=0,
-                    evidence_end=3,
-                    model="fake-bag-of-stems",
-                    codebook_version="1",
-                    config_hash="x" * 64,
-                    current=True,
-                    created=utcnow(),
-                )
-            ).inserted_primary_key[0]
-    return ids
+        build = ProjectBuilder(
+            connection, codebook=BOOK, user="ana", model="fake-bag-of-stems", config_hash="x" * 64
+        )
+        run = build.coding_run(
+            [
+                Cell(segment_id, code_id, score, evidence="why", evidence_start=0, evidence_end=3)
+                for segment_id, code_id, score in cells
+            ],
+            thresholds=thresholds or {},
+        )
+    return {
+        (segment_id, code_id): i
+        for (segment_id, code_id, _), i in zip(cells, run.suggestion_ids, strict=True)
+    }
 
 
 def review(
