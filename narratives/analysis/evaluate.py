@@ -15,6 +15,7 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -210,8 +211,16 @@ def evaluate(
 
 
 def _one_run(
-    codebook, gold, gold_vectors, pool, pool_vectors, embedder, settings, k, seed
-) -> tuple[dict, list[dict]]:
+    codebook: Codebook,
+    gold: GoldSet,
+    gold_vectors: np.ndarray,
+    pool: GoldSet,
+    pool_vectors: np.ndarray,
+    embedder: Embedder,
+    settings: EvaluationSettings,
+    k: int,
+    seed: int,
+) -> tuple[dict[str, Any], list[dict[str, Any]]]:
     started = time.perf_counter()
     code_ids = [code.id for code in codes_to_score(codebook)]
     reviewed = sample_reviewed(pool.labels, code_ids, k, seed) if k > 0 else []

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import re
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
@@ -171,7 +171,9 @@ def _valid_day_month(day: int, month: int) -> bool:
 
 
 def _pattern_spans(text: str) -> Iterable[Span]:
-    def spans(pattern: re.Pattern[str], kind: str, valid: Callable[[re.Match[str]], bool] = bool):
+    def spans(
+        pattern: re.Pattern[str], kind: str, valid: Callable[[re.Match[str]], bool] = bool
+    ) -> Iterator[Span]:
         for match in pattern.finditer(text):
             if valid(match):
                 yield Span(match.start(), match.end(), kind, match.group())

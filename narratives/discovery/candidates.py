@@ -42,7 +42,7 @@ def describe_candidates(
     found = []
     for topic in sorted(members, key=lambda t: (-len(members[t]), t)):
         indices = members[topic]
-        segment_ids = [int(kept[i].id) for i in indices]  # type: ignore[arg-type]
+        segment_ids = [int(kept[i].id or 0) for i in indices]
         found.append(
             Candidate(
                 id=None,
@@ -70,7 +70,7 @@ def _quotes(kept: list[Segment], vectors: np.ndarray, indices: list[int], count:
             chosen.append(index)
         if len(chosen) == count:
             break
-    return [{"segment_id": int(kept[i].id), "text": kept[i].text} for i in chosen]  # type: ignore[arg-type]
+    return [{"segment_id": int(kept[i].id or 0), "text": kept[i].text} for i in chosen]
 
 
 def _segment_groups(connection: Connection, segment_ids: list[int]) -> dict[int, dict[str, str]]:

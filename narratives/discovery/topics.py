@@ -190,7 +190,7 @@ def _backend(embedder: Embedder) -> Any:
     """A BERTopic embedding backend over our embedder, so BERTopic never loads a model by name."""
     from bertopic.backend import BaseEmbedder
 
-    class NarrativesBackend(BaseEmbedder):  # type: ignore[misc]
+    class NarrativesBackend(BaseEmbedder):
         def embed(self, documents: list[str], verbose: bool = False) -> np.ndarray:
             return np.asarray(embedder.encode(list(documents)), dtype=np.float32)
 

@@ -199,8 +199,9 @@ def _marker_post(text: str, chunk_lines: list[_Line], chunk_end: int, title: str
     first = chunk_lines[0]
     title_match = re.match(r"(?i)^title\s*:\s*(.+)$", first.content)
     heading = HEADING_RE.match(first.content)
-    if title_match or heading:
-        title = (title_match or heading).group(1 if title_match else 2).strip()  # type: ignore[union-attr]
+    found = title_match or heading
+    if found is not None:
+        title = found.group(1 if title_match else 2).strip()
         start, end = _trim(text, first.next_start, chunk_end)
         return PostSpan(title, start, end, first.number)
     span = _untitled_span(text, first.start, chunk_end, first.number)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 from pathlib import Path
 
-from pypdf import PdfReader
+from pypdf import PageObject, PdfReader
 from pypdf.errors import DependencyError, FileNotDecryptedError, PdfReadError
 
 from narratives.errors import IngestError
@@ -68,9 +68,9 @@ def _open(path: str | Path) -> PdfReader:
         ) from exc
 
 
-def _page_text(page: object, path: str | Path, number: int) -> str:
+def _page_text(page: PageObject, path: str | Path, number: int) -> str:
     try:
-        return page.extract_text() or ""  # type: ignore[attr-defined]
+        return page.extract_text() or ""
     except Exception as exc:  # pypdf raises many kinds on damaged pages
         logger.warning("%s: page %d: text could not be extracted (%s)", path, number, exc)
         return ""

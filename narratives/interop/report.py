@@ -318,10 +318,20 @@ def render_markdown(report: Report) -> str:
     return "\n".join(lines).rstrip() + "\n"
 
 
-def write_report(connection: Connection, codebook: str, path: str | Path, **options: object) -> Path:
+def write_report(
+    connection: Connection,
+    codebook: str,
+    path: str | Path,
+    *,
+    include_machine: bool = True,
+    deidentify: bool | DeidentificationSettings = True,
+    title: str | None = None,
+) -> Path:
     """Build the report and write it: Markdown for a ``.md`` path, else HTML."""
     path = Path(path)
-    report = build_report(connection, codebook, **options)  # type: ignore[arg-type]
+    report = build_report(
+        connection, codebook, include_machine=include_machine, deidentify=deidentify, title=title
+    )
     path.parent.mkdir(parents=True, exist_ok=True)
     text = render_markdown(report) if path.suffix.lower() in {".md", ".markdown"} else render_html(report)
     path.write_text(text, encoding="utf-8")

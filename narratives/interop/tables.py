@@ -176,7 +176,7 @@ def codebook_frame(connection: Connection, codebook: str | Codebook) -> pd.DataF
 
 
 def _xlsx_value(value: object) -> object:
-    if value is None or (not isinstance(value, str) and pd.isna(value)):  # type: ignore[call-overload]
+    if value is None or (not isinstance(value, str) and bool(pd.isna(value))):
         return None
     if hasattr(value, "item"):
         value = value.item()  # numpy scalar -> Python

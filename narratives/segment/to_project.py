@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
 
 from narratives.errors import SegmentError
 from narratives.schema import Segment, SegmentUnit, SourceKind
@@ -12,6 +13,9 @@ from narratives.segment.nlp import load_pipeline, pipeline_description
 from narratives.segment.split import as_unit, segment_documents, segment_text
 from narratives.store.events import record_event
 from narratives.store.project import Project
+
+if TYPE_CHECKING:
+    from spacy.language import Language
 from narratives.store.segments import documents_without_segments, save_segments
 
 # What each unit means for each kind: a survey answer has no speaker turns, so "turn" falls back
@@ -80,10 +84,10 @@ def segment_project(
 
 
 def _segment_group(
-    docs: list[tuple[int, str, list]],
+    docs: list[tuple[int, str, list[dict[str, Any]]]],
     unit: SegmentUnit,
-    nlp,
-    report: SegmentReport,  # type: ignore[no-untyped-def]
+    nlp: Language,
+    report: SegmentReport,
 ) -> Iterator[Segment]:
     """Batch through spaCy; if one document is bad, redo the group one by one to name it."""
     try:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from sqlalchemy import Connection, func, select
+from sqlalchemy import ColumnElement, Connection, Table, func, select
 
 from narratives.store.tables import (
     candidates,
@@ -50,7 +50,7 @@ def project_status(connection: Connection) -> ProjectStatus:
         .group_by(segments.c.unit)
     ).all()
 
-    def count(table, *where) -> int:  # type: ignore[no-untyped-def]
+    def count(table: Table, *where: ColumnElement[bool]) -> int:
         return int(connection.execute(select(func.count()).select_from(table).where(*where)).scalar_one())
 
     return ProjectStatus(

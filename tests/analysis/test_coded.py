@@ -17,7 +17,7 @@ from tests.builders.project import Cell, ProjectBuilder
 from tests.builders.study import CODEBOOK, CODED, CODES, DOCUMENTS, REVIEWER, USER, Study, add_coding_run
 
 
-def _pairs(study: Study, frame) -> dict[tuple[str, str], str]:  # type: ignore[no-untyped-def]
+def _pairs(study: Study, frame) -> dict[tuple[str, str], str]:
     text_of = {i: text for text, i in study.segment_ids.items()}
     found = {}
     for row in frame.itertuples():

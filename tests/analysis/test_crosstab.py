@@ -19,7 +19,7 @@ from narratives.errors import AnalysisError
 from tests.builders.study import CODEBOOK, Study
 
 
-def _cells(frame, code_id: str) -> dict[str, tuple[int, int]]:  # type: ignore[no-untyped-def]
+def _cells(frame, code_id: str) -> dict[str, tuple[int, int]]:
     rows = frame[frame["code_id"] == code_id]
     return {r.group: (int(r.count), int(r.group_size)) for r in rows.itertuples()}
 

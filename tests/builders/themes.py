@@ -196,7 +196,7 @@ def comments(per_theme: int = 30, seed: int = 0) -> list[tuple[str, str]]:
     return list(dict((text, (theme, text)) for theme, text in found).values())
 
 
-def fake_fit(texts, vectors, params, seed, embedder, guidance, keybert):  # type: ignore[no-untyped-def]
+def fake_fit(texts, vectors, params, seed, embedder, guidance, keybert):
     """Cluster by the theme words, standing in for BERTopic in the fast tests."""
     topics = np.array(
         [next((k for k, words in enumerate(VOCAB.values()) if any(w in t for w in words)), -1) for t in texts]

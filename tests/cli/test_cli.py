@@ -16,7 +16,7 @@ runner = CliRunner()
 def command_paths() -> list[list[str]]:
     root = get_command(app)
     paths = []
-    for name, command in root.commands.items():  # type: ignore[attr-defined]
+    for name, command in root.commands.items():
         if hasattr(command, "commands"):
             paths.extend([name, sub] for sub in command.commands)
         else:

@@ -15,7 +15,7 @@ RUSHED = "The carers are always rushed."
 NEVER = "I never know who is coming."
 
 
-def _review(connection, demo, text: str, code_id: str, decision: str, user: str) -> int:  # type: ignore[no-untyped-def]
+def _review(connection, demo, text: str, code_id: str, decision: str, user: str) -> int:
     return record_review(
         connection,
         Review(
@@ -29,7 +29,7 @@ def _review(connection, demo, text: str, code_id: str, decision: str, user: str)
     )
 
 
-def test_a_review_undone_before_the_merge_is_not_copied_to_the_target(demo) -> None:  # type: ignore[no-untyped-def]
+def test_a_review_undone_before_the_merge_is_not_copied_to_the_target(demo) -> None:
     rushed, never = demo.segment_ids[RUSHED], demo.segment_ids[NEVER]
     with demo.project.begin() as c:
         _review(c, demo, RUSHED, "continuity", "accept", "ana")
@@ -46,7 +46,7 @@ def test_a_review_undone_before_the_merge_is_not_copied_to_the_target(demo) -> N
     assert merge_event.payload["reviews_copied"] == [int(r.id or 0) for r in copied]
 
 
-def test_an_undone_target_review_does_not_stop_the_source_decision_from_carrying_over(demo) -> None:  # type: ignore[no-untyped-def]
+def test_an_undone_target_review_does_not_stop_the_source_decision_from_carrying_over(demo) -> None:
     rushed = demo.segment_ids[RUSHED]
     with demo.project.begin() as c:
         _review(c, demo, RUSHED, "listening", "add", "ana")
@@ -58,7 +58,7 @@ def test_an_undone_target_review_does_not_stop_the_source_decision_from_carrying
     assert {user: r.decision for user, r in by_reviewer[(rushed, "listening")].items()} == {"ana": "reject"}
 
 
-def test_a_live_positive_target_review_still_wins_over_a_source_reject(demo) -> None:  # type: ignore[no-untyped-def]
+def test_a_live_positive_target_review_still_wins_over_a_source_reject(demo) -> None:
     rushed = demo.segment_ids[RUSHED]
     with demo.project.begin() as c:
         _review(c, demo, RUSHED, "listening", "add", "ana")
@@ -72,7 +72,7 @@ def test_a_live_positive_target_review_still_wins_over_a_source_reject(demo) -> 
     assert copied == []
 
 
-def test_a_panel_quote_taken_away_before_the_merge_is_not_copied(demo) -> None:  # type: ignore[no-untyped-def]
+def test_a_panel_quote_taken_away_before_the_merge_is_not_copied(demo) -> None:
     from narratives.review.panel import choose_panel_quote, panel_quotes_by_code, remove_panel_quote
 
     with demo.project.begin() as c:

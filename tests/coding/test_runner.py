@@ -32,7 +32,7 @@ def project(tmp_path: Path) -> Iterator[Project]:
     made.close()
 
 
-def count(project: Project, table, *where) -> int:  # type: ignore[no-untyped-def]
+def count(project: Project, table, *where) -> int:
     with project.connect() as connection:
         return int(connection.execute(select(func.count()).select_from(table).where(*where)).scalar_one())
 
@@ -121,7 +121,7 @@ def test_new_documents_code_only_their_segments(project: Project) -> None:
 def test_a_failed_run_leaves_the_project_as_it_was(project: Project, monkeypatch: pytest.MonkeyPatch) -> None:
     import narratives.coding.runner as runner
 
-    def fail(*args, **kwargs):  # type: ignore[no-untyped-def]
+    def fail(*args, **kwargs):
         raise RuntimeError("disk full")
 
     monkeypatch.setattr(runner, "insert_suggestions", fail)
@@ -218,7 +218,7 @@ def test_a_run_finished_meanwhile_stops_this_one(project: Project, monkeypatch: 
 
     real_score = runner._score
 
-    def score_while_another_run_finishes(*args, **kwargs):  # type: ignore[no-untyped-def]
+    def score_while_another_run_finishes(*args, **kwargs):
         monkeypatch.setattr(runner, "_score", real_score)
         code_project(project, make_codebook(), embedder=FakeEmbedder(), user="ben")
         return real_score(*args, **kwargs)

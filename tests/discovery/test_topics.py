@@ -93,7 +93,7 @@ def test_same_seed_gives_the_same_candidates(survey: Project) -> None:
     assert first.run_id != second.run_id
     assert 3 <= len(first.candidates) <= 8
 
-    def summary(result):  # type: ignore[no-untyped-def]
+    def summary(result):
         return [
             (c.label, c.keywords, c.segment_ids, [q["segment_id"] for q in c.quotes])
             for c in result.candidates

@@ -31,8 +31,8 @@ def test_rows_match_documents_by_file_name(tmp_path: Path) -> None:
     updated = lookup.apply(document)
     assert (updated.participant, updated.wave, updated.date) == ("P03", 1, "2023-03-01")
     assert {a.key: a.value for a in updated.participant_attributes} == {"age_band": "65-74", "carer": True}
-    assert lookup.find("elsewhere/P04.vtt").participant == "P04"  # type: ignore[union-attr]
-    assert lookup.find("x/p05.srt#post-1").participant == "P05"  # type: ignore[union-attr]
+    assert lookup.find("elsewhere/P04.vtt").participant == "P04"
+    assert lookup.find("x/p05.srt#post-1").participant == "P05"
 
 
 def test_options_already_set_on_a_document_win(tmp_path: Path) -> None:

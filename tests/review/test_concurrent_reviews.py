@@ -15,7 +15,7 @@ from narratives.store.tables import events, reviews
 from tests.builders.demo_project import CODEBOOK, build_demo_project
 
 
-def counts(project) -> tuple[int, int]:  # type: ignore[no-untyped-def]
+def counts(project) -> tuple[int, int]:
     with project.connect() as connection:
         stored = connection.execute(select(func.count()).select_from(reviews)).scalar_one()
         logged = connection.execute(

@@ -16,14 +16,14 @@ HELP = "When help came it was good."
 BLOG = "Waiting for an assessment"
 
 
-def marks_of(demo, **options) -> set[tuple[str, str, str, int, int]]:  # type: ignore[no-untyped-def]
+def marks_of(demo, **options) -> set[tuple[str, str, str, int, int]]:
     text_of = {i: text for text, i in demo.segment_ids.items()}
     with demo.project.connect() as connection:
         found = document_marks(connection, CODEBOOK, demo.document_ids[BLOG], **options)
     return {(text_of[m.segment_id], m.code_id, m.status, m.start, m.end) for m in found}
 
 
-def review(demo, text: str, code_id: str, decision: Decision, user: str = "ana") -> None:  # type: ignore[no-untyped-def]
+def review(demo, text: str, code_id: str, decision: Decision, user: str = "ana") -> None:
     with demo.project.begin() as connection:
         record_review(
             connection,
@@ -38,7 +38,7 @@ def review(demo, text: str, code_id: str, decision: Decision, user: str = "ana")
         )
 
 
-def test_marks_follow_thresholds_reviews_hand_coding_undo_and_retiring(demo) -> None:  # type: ignore[no-untyped-def]
+def test_marks_follow_thresholds_reviews_hand_coding_undo_and_retiring(demo) -> None:
     assert {(t, c, s) for t, c, s, _, _ in marks_of(demo)} == {(GETTING, "waiting", "suggested")}
     assert (CALLS, "waiting", "suggested") in {(t, c, s) for t, c, s, _, _ in marks_of(demo, threshold=0.3)}
     review(demo, CALLS, "waiting", Decision.accept)  # 0.4: below the threshold, shown once accepted
@@ -61,7 +61,7 @@ def test_marks_follow_thresholds_reviews_hand_coding_undo_and_retiring(demo) -> 
     assert marks_of(demo) == set()
 
 
-def test_clip_to_segments_keeps_the_part_of_each_segment_a_range_covers(demo) -> None:  # type: ignore[no-untyped-def]
+def test_clip_to_segments_keeps_the_part_of_each_segment_a_range_covers(demo) -> None:
     with demo.project.connect() as connection:
         segments = load_segments(connection, document_id=demo.document_ids[BLOG])
     first, second = segments[0], segments[1]

@@ -30,7 +30,7 @@ RUSHED = "The carers are always rushed."
 CALLS = "Nobody returned my calls."
 
 
-def run(config: dict, stats: dict) -> CodingRun:  # type: ignore[type-arg]
+def run(config: dict, stats: dict) -> CodingRun:
     now = datetime.now(timezone.utc)
     return CodingRun(1, "b", "1", "sentence", "m", config, "h", [], stats, "u", now, now)
 
@@ -49,7 +49,7 @@ def run(config: dict, stats: dict) -> CodingRun:  # type: ignore[type-arg]
 def test_a_runs_thresholds_come_in_the_documented_order(
     config: dict,
     stats: dict,
-    expected: tuple[float, float],  # type: ignore[type-arg]
+    expected: tuple[float, float],
 ) -> None:
     found = run_thresholds_of(run(config, stats))
     assert (found.default, found.of("x")) == expected
@@ -64,7 +64,7 @@ def test_an_override_replaces_the_runs_and_the_floor_is_the_lowest_in_play() -> 
     assert Thresholds(runs).floor() == 0.35 and Thresholds(runs, {"z": 0.1}).floor() == 0.1
 
 
-def add(demo, text: str, decision: str, user: str, code_id: str = "continuity") -> int:  # type: ignore[no-untyped-def]
+def add(demo, text: str, decision: str, user: str, code_id: str = "continuity") -> int:
     with demo.project.begin() as connection:
         return record_review(
             connection,
@@ -78,7 +78,7 @@ def add(demo, text: str, decision: str, user: str, code_id: str = "continuity") 
         )
 
 
-def test_latest_reviews_leave_withdrawn_ones_out_and_keep_each_reviewer(demo) -> None:  # type: ignore[no-untyped-def]
+def test_latest_reviews_leave_withdrawn_ones_out_and_keep_each_reviewer(demo) -> None:
     add(demo, NEVER, "accept", "ana")
     add(demo, NEVER, "reject", "ben")
     add(demo, RUSHED, "reject", "ana")
@@ -95,7 +95,7 @@ def test_latest_reviews_leave_withdrawn_ones_out_and_keep_each_reviewer(demo) ->
     assert labels[pair].disagreement and labels[pair].users == ("ana", "ben") and not labels[pair].applies
 
 
-def test_each_suggestion_is_judged_by_the_threshold_of_the_run_that_wrote_it(demo) -> None:  # type: ignore[no-untyped-def]
+def test_each_suggestion_is_judged_by_the_threshold_of_the_run_that_wrote_it(demo) -> None:
     """A later run that re-codes one code does not move the threshold of another code's suggestions."""
     never = demo.segment_ids[NEVER]
     with demo.project.begin() as connection:
@@ -120,7 +120,7 @@ def test_each_suggestion_is_judged_by_the_threshold_of_the_run_that_wrote_it(dem
     assert choice is None or not choice.applies  # below every threshold of the new run
 
 
-def test_state_keeps_to_the_unit_asked_for_and_superseded_suggestions_count_for_nothing(demo) -> None:  # type: ignore[no-untyped-def]
+def test_state_keeps_to_the_unit_asked_for_and_superseded_suggestions_count_for_nothing(demo) -> None:
     with demo.project.begin() as connection:
         supersede(connection, CODEBOOK, "sentence", ["paperwork"], full=False)
     with demo.project.connect() as connection:

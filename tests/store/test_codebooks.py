@@ -21,14 +21,14 @@ B = Code(id="b", name="Paperwork", definition="Forms and reviews.")
 C = Code(id="c", name="Respite", definition="Breaks for carers.")
 
 
-def test_loading_the_same_file_twice_changes_nothing(backend_project) -> None:  # type: ignore[no-untyped-def]
+def test_loading_the_same_file_twice_changes_nothing(backend_project) -> None:
     with backend_project.begin() as connection:
         assert store_codebook(connection, book(A, B), "ana") == ["a", "b"]
         assert store_codebook(connection, book(A, B), "ana") == []
         assert codebook_version(connection, "care") == "1"
 
 
-def test_reloading_the_file_keeps_edits_made_in_the_project(backend_project) -> None:  # type: ignore[no-untyped-def]
+def test_reloading_the_file_keeps_edits_made_in_the_project(backend_project) -> None:
     with backend_project.begin() as connection:
         store_codebook(connection, book(A, B), "ana")
         renamed = A.model_copy(update={"name": "Waiting too long"})
@@ -42,7 +42,7 @@ def test_reloading_the_file_keeps_edits_made_in_the_project(backend_project) -> 
     assert not now.code("p").retired  # made in the project: kept
 
 
-def test_codes_dropped_from_the_file_are_retired_not_deleted(backend_project) -> None:  # type: ignore[no-untyped-def]
+def test_codes_dropped_from_the_file_are_retired_not_deleted(backend_project) -> None:
     with backend_project.begin() as connection:
         store_codebook(connection, book(A, B), "ana")
         assert store_codebook(connection, book(A, version="2"), "ana") == ["b"]
@@ -53,7 +53,7 @@ def test_codes_dropped_from_the_file_are_retired_not_deleted(backend_project) ->
     assert history[-1]["before"]["definition"] == "Forms and reviews."
 
 
-def test_replace_makes_the_project_match_the_file(backend_project) -> None:  # type: ignore[no-untyped-def]
+def test_replace_makes_the_project_match_the_file(backend_project) -> None:
     with backend_project.begin() as connection:
         store_codebook(connection, book(A, B), "ana")
         apply_code_change(connection, "care", "p", "create", None, C.model_copy(update={"id": "p"}), "ben")
@@ -61,7 +61,7 @@ def test_replace_makes_the_project_match_the_file(backend_project) -> None:  # t
         assert current_codebook(connection, "care").code("p").retired
 
 
-def test_version_counts_edits_since_the_file_was_loaded(backend_project) -> None:  # type: ignore[no-untyped-def]
+def test_version_counts_edits_since_the_file_was_loaded(backend_project) -> None:
     with backend_project.begin() as connection:
         store_codebook(connection, book(A, version="1.0"), "ana")
         apply_code_change(connection, "care", "a", "edit", A, A.model_copy(update={"definition": "x"}), "ben")

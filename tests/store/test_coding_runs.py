@@ -159,8 +159,8 @@ def test_reading_runs_back(coded: Project) -> None:
         )
     with coded.connect() as connection:
         assert [r.id for r in coding_runs_of(connection, BOOK)] == [first, second]
-        assert latest_run(connection, BOOK, "sentence").id == first  # type: ignore[union-attr]
-        assert latest_run(connection, BOOK).stats == {"thresholds": {"y": 0.4}}  # type: ignore[union-attr]
+        assert latest_run(connection, BOOK, "sentence").id == first
+        assert latest_run(connection, BOOK).stats == {"thresholds": {"y": 0.4}}
         assert last_coded_unit(connection, BOOK) == "paragraph" and last_model(connection, BOOK) == "new"
         pairs = scored_pairs(connection, BOOK, "ensemble", unit="sentence")
         assert [(p.run_id, p.code_id, p.score, p.start, p.end) for p in pairs] == [(first, "x", 0.9, 0, 4)]

@@ -13,7 +13,7 @@ from narratives.store.tables import documents, events, participants
 
 def make_document(
     text: str = "I waited “six months” for a review – 🙂\r\nThen nothing.", **extra
-) -> Document:  # type: ignore[no-untyped-def]
+) -> Document:
     values = {
         "kind": SourceKind.interview,
         "title": "P01 wave 1",
@@ -29,11 +29,11 @@ def make_document(
     return Document(**values)
 
 
-def count(connection, table) -> int:  # type: ignore[no-untyped-def]
+def count(connection, table) -> int:
     return int(connection.execute(select(func.count()).select_from(table)).scalar_one())
 
 
-def test_saved_document_round_trips_exactly(backend_project) -> None:  # type: ignore[no-untyped-def]
+def test_saved_document_round_trips_exactly(backend_project) -> None:
     document = make_document()
     with backend_project.begin() as connection:
         saved = save_document(connection, document)
@@ -50,7 +50,7 @@ def test_saved_document_round_trips_exactly(backend_project) -> None:  # type: i
     assert {a.key: a.value for a in loaded.attributes} == {"words": 9}
 
 
-def test_same_content_twice_is_stored_once(backend_project) -> None:  # type: ignore[no-untyped-def]
+def test_same_content_twice_is_stored_once(backend_project) -> None:
     with backend_project.begin() as connection:
         first = save_document(connection, make_document())
         second = save_document(connection, make_document(path="elsewhere.txt"))
@@ -60,7 +60,7 @@ def test_same_content_twice_is_stored_once(backend_project) -> None:  # type: ig
         assert count(connection, participants) == 1
 
 
-def test_changed_file_becomes_a_new_version(backend_project) -> None:  # type: ignore[no-untyped-def]
+def test_changed_file_becomes_a_new_version(backend_project) -> None:
     with backend_project.begin() as connection:
         first = save_document(connection, make_document("Version one."))
         second = save_document(connection, make_document("Version two, edited."))
@@ -71,7 +71,7 @@ def test_changed_file_becomes_a_new_version(backend_project) -> None:  # type: i
         assert load_document(connection, first.document_id).text == "Version one."
 
 
-def test_failed_transaction_leaves_nothing_behind(backend_project) -> None:  # type: ignore[no-untyped-def]
+def test_failed_transaction_leaves_nothing_behind(backend_project) -> None:
     with backend_project.begin() as connection:
         save_document(connection, make_document("Kept."))
     with pytest.raises(RuntimeError), backend_project.begin() as connection:
@@ -84,7 +84,7 @@ def test_failed_transaction_leaves_nothing_behind(backend_project) -> None:  # t
         assert count(connection, events) == 0
 
 
-def test_events_are_appended_with_user_and_time(backend_project) -> None:  # type: ignore[no-untyped-def]
+def test_events_are_appended_with_user_and_time(backend_project) -> None:
     with backend_project.begin() as connection:
         record_event(connection, "ingest.file", "ana", target="a.txt", payload={"documents": 2})
         record_event(connection, "segment.run", "ben")
@@ -95,6 +95,6 @@ def test_events_are_appended_with_user_and_time(backend_project) -> None:  # typ
     assert only_ana[0].payload == {"documents": 2} and only_ana[0].created is not None
 
 
-def test_event_without_user_is_refused(backend_project) -> None:  # type: ignore[no-untyped-def]
+def test_event_without_user_is_refused(backend_project) -> None:
     with pytest.raises(ValueError), backend_project.begin() as connection:
         record_event(connection, "review", "  ")

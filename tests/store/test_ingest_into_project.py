@@ -21,7 +21,7 @@ def write(path: Path, text: str, encoding: str = "utf-8") -> Path:
     return path
 
 
-def stored(project) -> int:  # type: ignore[no-untyped-def]
+def stored(project) -> int:
     with project.connect() as connection:
         return int(connection.execute(select(func.count()).select_from(documents)).scalar_one())
 
@@ -30,13 +30,13 @@ def survey_options() -> ReadOptions:
     return ReadOptions(kind=SourceKind.survey, id_column="respondent_id", text_columns=["q1"])
 
 
-def test_same_answer_from_two_respondents_is_two_documents(backend_project, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+def test_same_answer_from_two_respondents_is_two_documents(backend_project, tmp_path: Path) -> None:
     report = ingest_paths(backend_project, [write(tmp_path / "s.csv", SURVEY)], survey_options(), user="t")
     assert report.documents_added == 3
     assert stored(backend_project) == 3
 
 
-def test_reingest_adds_nothing_and_leaves_no_event(backend_project, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+def test_reingest_adds_nothing_and_leaves_no_event(backend_project, tmp_path: Path) -> None:
     path = write(tmp_path / "s.csv", SURVEY)
     ingest_paths(backend_project, [path], survey_options(), user="t")
     again = ingest_paths(backend_project, [path], survey_options(), user="t")
@@ -46,7 +46,7 @@ def test_reingest_adds_nothing_and_leaves_no_event(backend_project, tmp_path: Pa
     assert kinds == ["ingest.file"]
 
 
-def test_changed_answer_is_a_new_version(backend_project, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+def test_changed_answer_is_a_new_version(backend_project, tmp_path: Path) -> None:
     path = write(tmp_path / "s.csv", SURVEY)
     ingest_paths(backend_project, [path], survey_options(), user="t")
     write(path, SURVEY.replace("Waited a year.", "Waited over a year."))
@@ -54,7 +54,7 @@ def test_changed_answer_is_a_new_version(backend_project, tmp_path: Path) -> Non
     assert (report.files[0].added, report.files[0].new_versions, report.files[0].unchanged) == (0, 1, 2)
 
 
-def test_bad_files_are_reported_and_the_rest_go_in(backend_project, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+def test_bad_files_are_reported_and_the_rest_go_in(backend_project, tmp_path: Path) -> None:
     good = write(tmp_path / "good.txt", "Interviewer: Hello?\nP01: My PA is brilliant.\n")
     empty = write(tmp_path / "empty.txt", "")
     binary = tmp_path / "photo.txt"
@@ -78,12 +78,12 @@ def test_bad_files_are_reported_and_the_rest_go_in(backend_project, tmp_path: Pa
     assert stored(backend_project) == 1
 
 
-def test_database_failure_rolls_back_only_that_file(backend_project, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+def test_database_failure_rolls_back_only_that_file(backend_project, tmp_path: Path) -> None:
     first = write(tmp_path / "a.txt", "First post.\n\nSecond paragraph.")
     second = write(tmp_path / "b.txt", "This one breaks half way.")
     calls = {"n": 0}
 
-    def fail_on_b(conn, cursor, statement, parameters, context, executemany):  # type: ignore[no-untyped-def]
+    def fail_on_b(conn, cursor, statement, parameters, context, executemany):
         if statement.startswith("INSERT INTO events") and "b.txt" in str(parameters):
             calls["n"] += 1
             raise OperationalError(statement, parameters, Exception("disk I/O error"))

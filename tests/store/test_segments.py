@@ -33,7 +33,7 @@ def survey_answer() -> Document:
     return Document(kind=SourceKind.survey, title="R1", text="Good PA. Bad council.", participant="R1")
 
 
-def test_segments_point_back_into_documents(backend_project) -> None:  # type: ignore[no-untyped-def]
+def test_segments_point_back_into_documents(backend_project) -> None:
     with backend_project.begin() as connection:
         save_document(connection, transcript())
         save_document(connection, survey_answer())
@@ -47,7 +47,7 @@ def test_segments_point_back_into_documents(backend_project) -> None:  # type: i
     assert speakers == ["Interviewer", "P01", "P01"]  # the emoji and single line break do not end a sentence
 
 
-def test_turn_unit_falls_back_to_response_for_survey_answers(backend_project) -> None:  # type: ignore[no-untyped-def]
+def test_turn_unit_falls_back_to_response_for_survey_answers(backend_project) -> None:
     with backend_project.begin() as connection:
         save_document(connection, transcript())
         save_document(connection, survey_answer())
@@ -59,7 +59,7 @@ def test_turn_unit_falls_back_to_response_for_survey_answers(backend_project) ->
     assert texts[0] == "How was it?"
 
 
-def test_segmenting_twice_adds_nothing(backend_project) -> None:  # type: ignore[no-untyped-def]
+def test_segmenting_twice_adds_nothing(backend_project) -> None:
     with backend_project.begin() as connection:
         save_document(connection, survey_answer())
     segment_project(backend_project, "paragraph", user="tester")
@@ -69,7 +69,7 @@ def test_segmenting_twice_adds_nothing(backend_project) -> None:  # type: ignore
         assert project_status(connection).segments_by_unit == {"paragraph": 1}
 
 
-def test_interviewer_turns_can_be_left_out(backend_project) -> None:  # type: ignore[no-untyped-def]
+def test_interviewer_turns_can_be_left_out(backend_project) -> None:
     with backend_project.begin() as connection:
         save_document(connection, transcript())
         save_document(connection, survey_answer())
@@ -79,7 +79,7 @@ def test_interviewer_turns_can_be_left_out(backend_project) -> None:  # type: ig
     assert [s.speaker for s in kept] == ["P01", "P01", None, None]  # survey sentences have no speaker
 
 
-def test_neighbours_stay_in_the_segments_own_unit(backend_project) -> None:  # type: ignore[no-untyped-def]
+def test_neighbours_stay_in_the_segments_own_unit(backend_project) -> None:
     from narratives.store.segments import neighbours
 
     with backend_project.begin() as connection:
@@ -89,13 +89,13 @@ def test_neighbours_stay_in_the_segments_own_unit(backend_project) -> None:  # t
     with backend_project.connect() as connection:
         every_unit = load_segments(connection)  # sentences and turns of the same document
     sentences = [s for s in every_unit if s.unit is SegmentUnit.sentence]
-    before, after = neighbours(every_unit, sentences[1].id)  # type: ignore[arg-type]
+    before, after = neighbours(every_unit, sentences[1].id)
     assert before == sentences[0] and after == sentences[2]
-    assert neighbours(every_unit, sentences[0].id) == (None, sentences[1])  # type: ignore[arg-type]
+    assert neighbours(every_unit, sentences[0].id) == (None, sentences[1])
     assert neighbours(every_unit, 10_000) == (None, None)
 
 
-def test_a_document_that_cannot_be_segmented_is_reported_not_counted(backend_project) -> None:  # type: ignore[no-untyped-def]
+def test_a_document_that_cannot_be_segmented_is_reported_not_counted(backend_project) -> None:
     broken = transcript().model_copy(update={"turns": [Turn(speaker="P01", start=0, end=10_000)]})
     with backend_project.begin() as connection:
         save_document(connection, broken)

@@ -18,6 +18,7 @@ from narratives.review.audit import (
     undo_last,
 )
 from narratives.schema import Event
+from narratives.store.project import Project
 from narratives.ui import common
 
 
@@ -98,7 +99,7 @@ def _filters(kinds: list[str], users: list[str]) -> tuple:
     return (tuple(chosen), user, since, until, text.strip() or None)
 
 
-def _undo(project) -> None:  # type: ignore[no-untyped-def]
+def _undo(project: Project) -> None:
     user = common.acting_user()
     if user is None:
         st.caption("Enter your name in the sidebar to undo your own last action.")

@@ -3,15 +3,18 @@ accepted segments; each code's history; export and import YAML and CSV."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 import pandas as pd
 import streamlit as st
+from sqlalchemy import Connection
 
 from narratives.codebook import edits, merge_split
 from narratives.review.state import accepted_segment_texts
 from narratives.schema import Code
 from narratives.store.codebooks import code_history, current_codes
+from narratives.store.project import Project
 from narratives.ui import common
 
 LIST_FIELDS = ("inclusion", "exclusion", "examples", "near_misses", "phrases", "patterns")
@@ -47,12 +50,12 @@ def history_of(path: str, version: str, codebook: str, code_id: str) -> pd.DataF
 
 
 @st.cache_data(show_spinner=False)
-def exported(path: str, version: str, codebook: str, fmt: str) -> str:
+def exported(path: str, version: str, codebook: str, fmt: edits.CodebookFormat) -> str:
     with common.project_by_path(path).connect() as connection:
-        return edits.export_codebook(connection, codebook, fmt)  # type: ignore[arg-type]
+        return edits.export_codebook(connection, codebook, fmt)
 
 
-def _changed(before: dict | None, after: dict | None) -> list[str]:
+def _changed(before: dict[str, object] | None, after: dict[str, object] | None) -> list[str]:
     if before is None:
         return ["created"]
     return [key for key in (after or {}) if (after or {}).get(key) != before.get(key)]
@@ -126,12 +129,12 @@ def _lines(text: str) -> list[str]:
     return [line.strip() for line in text.splitlines() if line.strip()]
 
 
-def _done(project, action, message: str) -> None:  # type: ignore[no-untyped-def]
+def _done(project: Project, action: Callable[[Connection], object], message: str) -> None:
     if common.write(project, action, message) is not None:
         st.rerun()
 
 
-def _create(project, codebook: str, user: str, names: dict[str, str]) -> None:  # type: ignore[no-untyped-def]
+def _create(project: Project, codebook: str, user: str, names: dict[str, str]) -> None:
     with st.form("codebook_form_create"):
         code_id = st.text_input("Id (short, no spaces)", key="codebook_create_id")
         name = st.text_input("Name", key="codebook_create_name")
@@ -155,7 +158,7 @@ def _create(project, codebook: str, user: str, names: dict[str, str]) -> None:  
         _done(project, lambda c: edits.create_code(c, codebook, code, user), f"Created code {code.name}.")
 
 
-def _edit(project, codebook: str, user: str, active: list[Code], names: dict[str, str]) -> None:  # type: ignore[no-untyped-def]
+def _edit(project: Project, codebook: str, user: str, active: list[Code], names: dict[str, str]) -> None:
     code_id = st.selectbox(
         "Code to edit", list(names), format_func=names.__getitem__, key="codebook_edit_code"
     )
@@ -191,7 +194,7 @@ def _edit(project, codebook: str, user: str, active: list[Code], names: dict[str
         )
 
 
-def _rename(project, codebook: str, user: str, names: dict[str, str]) -> None:  # type: ignore[no-untyped-def]
+def _rename(project: Project, codebook: str, user: str, names: dict[str, str]) -> None:
     with st.form("codebook_form_rename"):
         code_id = st.selectbox("Code", list(names), format_func=names.__getitem__, key="codebook_rename_code")
         name = st.text_input("New name", key="codebook_rename_name")
@@ -200,7 +203,7 @@ def _rename(project, codebook: str, user: str, names: dict[str, str]) -> None:  
         _done(project, lambda c: edits.rename_code(c, codebook, code_id, name, user), f"Renamed to {name}.")
 
 
-def _move(project, codebook: str, user: str, names: dict[str, str]) -> None:  # type: ignore[no-untyped-def]
+def _move(project: Project, codebook: str, user: str, names: dict[str, str]) -> None:
     with st.form("codebook_form_move"):
         code_id = st.selectbox("Code", list(names), format_func=names.__getitem__, key="codebook_move_code")
         parent = st.selectbox(
@@ -216,7 +219,7 @@ def _move(project, codebook: str, user: str, names: dict[str, str]) -> None:  # 
         )
 
 
-def _merge(project, codebook: str, user: str, names: dict[str, str]) -> None:  # type: ignore[no-untyped-def]
+def _merge(project: Project, codebook: str, user: str, names: dict[str, str]) -> None:
     st.caption("The source code is retired; its examples, suggestions and reviews move to the target.")
     with st.form("codebook_form_merge"):
         source = st.selectbox(
@@ -234,7 +237,7 @@ def _merge(project, codebook: str, user: str, names: dict[str, str]) -> None:  #
         )
 
 
-def _split(project, codebook: str, user: str, names: dict[str, str]) -> None:  # type: ignore[no-untyped-def]
+def _split(project: Project, codebook: str, user: str, names: dict[str, str]) -> None:
     st.caption("A new code takes part of an existing one; its segments are re-suggested between the two.")
     with st.form("codebook_form_split"):
         code_id = st.selectbox(
@@ -258,7 +261,7 @@ def _split(project, codebook: str, user: str, names: dict[str, str]) -> None:  #
         )
 
 
-def _retire(project, codebook: str, user: str, names: dict[str, str]) -> None:  # type: ignore[no-untyped-def]
+def _retire(project: Project, codebook: str, user: str, names: dict[str, str]) -> None:
     with st.form("codebook_form_retire"):
         code_id = st.selectbox("Code", list(names), format_func=names.__getitem__, key="codebook_retire_code")
         submitted = st.form_submit_button("Retire code", key="codebook_retire_submit")
@@ -266,7 +269,7 @@ def _retire(project, codebook: str, user: str, names: dict[str, str]) -> None:  
         _done(project, lambda c: edits.retire_code(c, codebook, code_id, user), f"Retired {names[code_id]}.")
 
 
-def _example(project, codebook: str, user: str, names: dict[str, str]) -> None:  # type: ignore[no-untyped-def]
+def _example(project: Project, codebook: str, user: str, names: dict[str, str]) -> None:
     code_id = st.selectbox("Code", list(names), format_func=names.__getitem__, key="codebook_example_code")
     if code_id is None:
         return
@@ -294,7 +297,7 @@ def _history(path: str, version: str, codebook: str, names: dict[str, str]) -> N
         st.dataframe(history_of(path, version, codebook, code_id), hide_index=True)
 
 
-def _files(project, codebook: str, user: str, path: str, version: str) -> None:  # type: ignore[no-untyped-def]
+def _files(project: Project, codebook: str, user: str, path: str, version: str) -> None:
     left, right = st.columns(2)
     left.download_button(
         "Download YAML",
@@ -316,10 +319,10 @@ def _files(project, codebook: str, user: str, path: str, version: str) -> None: 
     )
     st.caption("New codes are created, changed ones edited and codes missing from the file retired.")
     if st.button("Import codebook", key="codebook_import", disabled=upload is None) and upload is not None:
-        fmt = "csv" if Path(upload.name).suffix.lower() == ".csv" else "yaml"
+        fmt: edits.CodebookFormat = "csv" if Path(upload.name).suffix.lower() == ".csv" else "yaml"
         text = upload.getvalue().decode("utf-8", errors="replace")
 
-        def write(connection):  # type: ignore[no-untyped-def]
+        def write(connection: Connection) -> object:
             return edits.import_codebook(connection, text, fmt, user, name=codebook, source=upload.name)
 
         _done(project, write, f"Imported {upload.name}.")

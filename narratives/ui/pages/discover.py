@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 
 import pandas as pd
 import streamlit as st
@@ -17,6 +18,7 @@ from narratives.discovery.promote import (
 from narratives.errors import NarrativesError
 from narratives.schema import Code
 from narratives.store.codebooks import current_codes
+from narratives.store.project import Project
 from narratives.ui import common
 
 
@@ -62,8 +64,8 @@ def render() -> None:
 
 
 def _candidate(
-    project, codebook: str, user: str | None, candidate: StoredCandidate, codes: list[Code]
-) -> None:  # type: ignore[no-untyped-def]
+    project: Project, codebook: str, user: str | None, candidate: StoredCandidate, codes: list[Code]
+) -> None:
     with st.container(border=True):
         st.header(f"#{candidate.id} {candidate.label}")
         st.caption(f"{candidate.size} segments · keywords: {', '.join(candidate.keywords)}")
@@ -97,7 +99,7 @@ def _candidate(
             _actions(project, codebook, user, candidate, codes)
 
 
-def _run(action, message: str) -> None:  # type: ignore[no-untyped-def]
+def _run(action: Callable[[], object], message: str) -> None:
     try:
         action()
     except NarrativesError as error:
@@ -107,7 +109,9 @@ def _run(action, message: str) -> None:  # type: ignore[no-untyped-def]
     st.rerun()
 
 
-def _actions(project, codebook: str, user: str, candidate: StoredCandidate, codes: list[Code]) -> None:  # type: ignore[no-untyped-def]
+def _actions(
+    project: Project, codebook: str, user: str, candidate: StoredCandidate, codes: list[Code]
+) -> None:
     cid = candidate.id
     names = {c.id: f"{c.name} ({c.id})" for c in codes}
     promote, merge, dismiss = st.columns(3)

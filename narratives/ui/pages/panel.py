@@ -23,6 +23,7 @@ from narratives.review.panel import (
 from narratives.review.state import accepted_segment_texts
 from narratives.schema import Code
 from narratives.store.codebooks import current_codes
+from narratives.store.project import Project
 from narratives.ui import common
 
 CSS = """<style>
@@ -84,7 +85,7 @@ def render() -> None:
         _summary(path, version, codebook)
 
 
-def _theme(project, codebook: str, user: str | None, theme: PanelTheme) -> None:  # type: ignore[no-untyped-def]
+def _theme(project: Project, codebook: str, user: str | None, theme: PanelTheme) -> None:
     st.header(theme.name)
     st.markdown(theme.description)
     for quote in theme.quotes:
@@ -125,7 +126,7 @@ def _theme(project, codebook: str, user: str | None, theme: PanelTheme) -> None:
             st.success(f"Thank you. Your answer about “{theme.name}” is saved.")
 
 
-def _quotes(project, codebook: str, user: str | None, path: str, version: str) -> None:  # type: ignore[no-untyped-def]
+def _quotes(project: Project, codebook: str, user: str | None, path: str, version: str) -> None:
     st.header("For researchers: choose quotes")
     codes = codes_of(path, version, codebook)
     names = {c.id: c.plain_name or c.name for c in codes}

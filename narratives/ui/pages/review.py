@@ -8,12 +8,14 @@ from __future__ import annotations
 import html
 
 import streamlit as st
+from sqlalchemy import Connection
 
 from narratives.review.queue import BANDS, QueueFilters, QueueItem, review_queue
 from narratives.review.record import record_review
 from narratives.schema import Code, Decision, Document, Review, Segment
 from narratives.store.codebooks import current_codes
 from narratives.store.documents import load_document
+from narratives.store.project import Project
 from narratives.store.segments import load_segments, neighbours
 from narratives.store.status import project_status
 from narratives.ui import common
@@ -164,7 +166,7 @@ def _suggestion(item: QueueItem) -> None:
 
 def _review(
     codebook: str, user: str, item: QueueItem, decision: Decision, memo: str, code_id: str | None = None
-):
+) -> Review:
     return Review(
         segment_id=item.segment_id,
         code_id=code_id or item.code_id,
@@ -176,7 +178,7 @@ def _review(
     )
 
 
-def _actions(project, codebook: str, user: str, item: QueueItem, codes: list[Code]) -> None:  # type: ignore[no-untyped-def]
+def _actions(project: Project, codebook: str, user: str, item: QueueItem, codes: list[Code]) -> None:
     memo = st.text_area("Memo (optional)", key=f"review_memo_{item.suggestion_id}", height=80)
     columns = st.columns(3)
     if columns[0].button(ACCEPT, key="review_accept", type="primary"):
@@ -213,8 +215,8 @@ def _actions(project, codebook: str, user: str, item: QueueItem, codes: list[Cod
             )
 
 
-def _decide(project, reviews: list[Review], done: str) -> None:  # type: ignore[no-untyped-def]
-    def write(connection):  # type: ignore[no-untyped-def]
+def _decide(project: Project, reviews: list[Review], done: str) -> None:
+    def write(connection: Connection) -> list[int]:
         return [record_review(connection, review, source="ui") for review in reviews]
 
     if common.write(project, write, done) is not None:
@@ -222,7 +224,7 @@ def _decide(project, reviews: list[Review], done: str) -> None:  # type: ignore[
         st.rerun()
 
 
-def _retrain(project, codebook: str, user: str) -> None:  # type: ignore[no-untyped-def]
+def _retrain(project: Project, codebook: str, user: str) -> None:
     with st.sidebar:
         batch = st.number_input("Retrain after this many reviews", 1, 1000, 20, key="review_batch_size")
         automatic = st.checkbox("Retrain automatically", key="review_auto_retrain")
