@@ -41,6 +41,12 @@ class ProjectError(NarrativesError):
     code = "E100"
 
 
+class PipelineError(ProjectError):
+    """A pipeline file (``pipelines/*.toml``) is missing, not TOML, or has a wrong or unknown key."""
+
+    code = "E120"
+
+
 class StoreError(NarrativesError):
     """The database refused a write or read."""
 

@@ -20,7 +20,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from pydantic_core import ErrorDetails
 
 from narratives.coding.config import CodingConfig
-from narratives.errors import ProjectError
+from narratives.errors import PipelineError
 from narratives.schema import SegmentUnit, SourceKind
 
 # The blog split strategies of narratives.ingest.blogs.SPLIT_STRATEGIES (a test keeps them equal).
@@ -123,16 +123,16 @@ HINTS = {
 
 
 def load_pipeline_config(path: str | Path) -> PipelineConfig:
-    """Read and check a pipeline file; any problem is a :class:`ProjectError` naming the key."""
+    """Read and check a pipeline file; any problem is a :class:`PipelineError` naming the key."""
     path = Path(path)
     try:
         raw = tomllib.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
-        raise ProjectError(
+        raise PipelineError(
             "pipeline file not found.", where=path, fix="give a TOML file from pipelines/."
         ) from None
     except tomllib.TOMLDecodeError as error:
-        raise ProjectError(f"not valid TOML ({error}).", where=path) from None
+        raise PipelineError(f"not valid TOML ({error}).", where=path) from None
     return check_pipeline_config(raw, path)
 
 
@@ -143,14 +143,14 @@ def check_pipeline_config(raw: dict[str, Any], where: str | Path) -> PipelineCon
         raise pipeline_error(error, where) from None
 
 
-def pipeline_error(error: ValidationError, where: str | Path) -> ProjectError:
+def pipeline_error(error: ValidationError, where: str | Path) -> PipelineError:
     """One message for every problem pydantic found, each naming its key and how to fix it."""
     problems = [_problem(detail) for detail in error.errors()]
     if len(problems) == 1:
         message, fix = problems[0]
-        return ProjectError(f"{message}.", where=where, fix=f"{fix}.")
+        return PipelineError(f"{message}.", where=where, fix=f"{fix}.")
     listed = " ".join(f"({n}) {message}: {fix}." for n, (message, fix) in enumerate(problems, start=1))
-    return ProjectError(
+    return PipelineError(
         f"{len(problems)} problems in the pipeline file. {listed}",
         where=where,
         fix="correct each key named above; pipelines/demo.toml is a working example.",

@@ -10,7 +10,7 @@ from typer.testing import CliRunner
 
 from narratives.cli import app
 from narratives.coding.config import CodingConfig
-from narratives.errors import ProjectError
+from narratives.errors import PipelineError
 from narratives.ingest.blogs import SPLIT_STRATEGIES
 from narratives.ingest.readers import ReadOptions
 from narratives.pipeline import load_pipeline_config, run_pipeline
@@ -78,16 +78,16 @@ def test_pipeline_runs_its_steps_and_is_idempotent(tmp_path: Path) -> None:
 def test_bad_pipeline_file_names_the_file(tmp_path: Path) -> None:
     broken = tmp_path / "broken.toml"
     broken.write_text("[segment\nunits = 1", encoding="utf-8")
-    with pytest.raises(ProjectError, match=r"broken\.toml"):
+    with pytest.raises(PipelineError, match=r"broken\.toml"):
         load_pipeline_config(broken)
-    with pytest.raises(ProjectError, match="not found"):
+    with pytest.raises(PipelineError, match="not found"):
         load_pipeline_config(tmp_path / "missing.toml")
 
 
 def pipeline_problem(tmp_path: Path, text: str) -> str:
     path = tmp_path / "pipeline.toml"
     path.write_text(text, encoding="utf-8")
-    with pytest.raises(ProjectError) as caught:
+    with pytest.raises(PipelineError) as caught:
         load_pipeline_config(path)
     message = str(caught.value)
     assert "pipeline.toml" in message and "Fix:" in message
@@ -275,5 +275,5 @@ def test_a_bad_pipeline_file_stops_the_run_before_the_project_is_made(tmp_path: 
     path.write_text('[[ingest]]\nfiels = ["a"]\n', encoding="utf-8")
     result = CliRunner().invoke(app, ["run", str(path), "--project", str(tmp_path / "p")])
     assert result.exit_code == 1
-    assert "E100" in result.output and "ingest[1].fiels" in result.output and "Traceback" not in result.output
+    assert "E120" in result.output and "ingest[1].fiels" in result.output and "Traceback" not in result.output
     assert not (tmp_path / "p").exists()

@@ -12,8 +12,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from sqlalchemy.exc import SQLAlchemyError
-
+from narratives.errors import StoreError
 from narratives.ingest.readers import ReadFailure, ReadOptions, read_files
 from narratives.schema import Document
 from narratives.store.documents import save_document
@@ -116,12 +115,13 @@ def _store_file(
     except _NothingNew:
         outcome.status = "skipped"
         outcome.reasons.append("already in the project (same content)" if documents else "no text found")
-    except SQLAlchemyError as error:
-        logger.exception("storing %s failed", path)
+    except StoreError as error:
+        logger.warning("storing %s failed: %s", path, error.__cause__ or error)
         outcome.status = "failed"
         outcome.added = outcome.new_versions = outcome.unchanged = 0
+        cause = error.__cause__.__class__.__name__ if error.__cause__ else "StoreError"
         outcome.reasons.append(
-            f"E110: {path}: the database refused the write ({error.__class__.__name__}); "
+            f"E110: {path}: the database refused the write ({cause}); "
             "nothing from this file was stored. Fix: check the database, then ingest again."
         )
     return outcome

@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING
 from sqlalchemy import Connection, Engine, create_engine, event, inspect, text
 from sqlalchemy.exc import OperationalError, SQLAlchemyError
 
-from narratives.errors import ProjectError
+from narratives.errors import ProjectError, StoreError
 from narratives.store.migrations import HEAD_REVISION
 
 if TYPE_CHECKING:
@@ -60,9 +60,21 @@ class Project:
 
     @contextmanager
     def begin(self) -> Iterator[Connection]:
-        """One transaction: everything inside is written together or not at all."""
-        with self.engine.begin() as connection:
-            yield connection
+        """One transaction: everything inside is written together or not at all.
+
+        A database failure (disk full, a lock held too long, a lost server) rolls the transaction
+        back and is raised as :class:`~narratives.errors.StoreError`, with the cause chained.
+        """
+        try:
+            with self.engine.begin() as connection:
+                yield connection
+        except SQLAlchemyError as error:
+            cause = str(getattr(error, "orig", None) or error).splitlines()[0]
+            raise StoreError(
+                f"the database refused the write ({error.__class__.__name__}: {cause}); nothing of it was stored.",
+                where=self.path,
+                fix="check the database (disk space, server, permissions), then try again.",
+            ) from error
 
     @contextmanager
     def connect(self) -> Iterator[Connection]:
