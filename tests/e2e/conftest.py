@@ -6,6 +6,15 @@ either is absent. ``playwright install`` is never run: it downloads a browser, w
 axe-core comes from npm (``tests/e2e/package.json``; ``scripts/test.sh`` runs ``npm install``).
 
 Outputs land in ``test-output/``: ``screenshots/<page>.png`` and ``axe/<page>.json``.
+
+Nothing here waits a fixed time: every wait is for a condition, with timeouts generous enough for
+a 2-core machine that another job keeps busy. How the tests know that Streamlit has finished a
+script run: an init script wraps the page's ``WebSocket`` and reads the top-level field of each
+``ForwardMsg`` the server sends (``new_session`` starts a run, ``script_finished`` ends one, with
+``FINISHED_EARLY_FOR_RERUN`` between the runs of an ``st.rerun()`` chain) and of each ``BackMsg``
+the page sends (``rerun_script`` asks for a run). The field numbers come from the installed
+Streamlit's own protobuf descriptors, and the decoder is checked against messages encoded with
+them before the first test. See :func:`script_run` and :func:`wait_for_app`.
 """
 
 from __future__ import annotations
@@ -19,6 +28,7 @@ import sys
 import time
 import urllib.request
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -44,7 +54,8 @@ CHROMIUM_ARGS = [
     "--no-first-run",
     "--disable-quic",
 ]
-SERVER_START_TIMEOUT = 60.0
+SERVER_START_TIMEOUT = 240.0  # seconds: a cold start (imports, first page) on a loaded machine
+APP_TIMEOUT = 120_000  # milliseconds: Playwright's default for every wait, click and navigation
 
 
 def _missing_browser() -> str | None:
@@ -134,12 +145,12 @@ class Server:
             if self.process is not None and self.process.poll() is not None:
                 raise RuntimeError(f"streamlit exited early; log:\n{self.log_path.read_text()[-3000:]}")
             try:
-                with urllib.request.urlopen(f"{self.url}/_stcore/health", timeout=2) as answer:
+                with urllib.request.urlopen(f"{self.url}/_stcore/health", timeout=10) as answer:
                     if answer.status == 200:
                         return
             except OSError:
                 pass
-            time.sleep(0.25)
+            time.sleep(0.25)  # the interval between two polls of the health endpoint
         raise RuntimeError(
             f"streamlit did not answer in {SERVER_START_TIMEOUT}s; log:\n{self.log_path.read_text()[-3000:]}"
         )
@@ -182,7 +193,9 @@ def browser() -> Iterator[Any]:
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as playwright:
-        launched = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        launched = playwright.chromium.launch(
+            executable_path=str(CHROMIUM), args=CHROMIUM_ARGS, timeout=APP_TIMEOUT
+        )
         yield launched
         launched.close()
 
@@ -191,8 +204,11 @@ def browser() -> Iterator[Any]:
 def page(browser: Any) -> Iterator[Any]:
     """One tab for the whole module, so the session (reviewer name) lives across steps."""
     context = browser.new_context(viewport={"width": 1400, "height": 1000}, locale="en-GB")
-    context.set_default_timeout(20_000)
+    context.set_default_timeout(APP_TIMEOUT)
+    context.set_default_navigation_timeout(APP_TIMEOUT)
+    context.add_init_script(script=RUN_TRACKER_JS % json.dumps(streamlit_protocol()))
     tab = context.new_page()
+    check_decoder(tab)
     yield tab
     context.close()
 
@@ -200,23 +216,201 @@ def page(browser: Any) -> Iterator[Any]:
 # --------------------------------------------------------------------------- Streamlit helpers
 
 
-IDLE_SCRIPT = """() => {
+def streamlit_protocol() -> dict[str, Any]:
+    """The field numbers the run tracker reads, from the installed Streamlit's descriptors."""
+    from streamlit.proto.BackMsg_pb2 import BackMsg
+    from streamlit.proto.ForwardMsg_pb2 import ForwardMsg
+
+    forward, back = ForwardMsg.DESCRIPTOR, BackMsg.DESCRIPTOR
+    for descriptor, name in ((forward, "new_session"), (forward, "script_finished"), (back, "rerun_script")):
+        field = descriptor.fields_by_name.get(name)
+        assert field is not None and field.containing_oneof is not None, (
+            f"{descriptor.name}.{name} is not a oneof member in this Streamlit: update tests/e2e/conftest.py"
+        )
+    return {
+        "stream": "_stcore/stream",
+        "newSession": forward.fields_by_name["new_session"].number,
+        "scriptFinished": forward.fields_by_name["script_finished"].number,
+        "earlyForRerun": int(ForwardMsg.FINISHED_EARLY_FOR_RERUN),
+        "rerunScript": back.fields_by_name["rerun_script"].number,
+    }
+
+
+# The top-level fields of one protobuf message: [[field number, varint value or null], ...].
+TOP_LEVEL_FIELDS_JS = r"""(bytes) => {
+    const fields = [];
+    let at = 0;
+    const varint = () => {
+        let value = 0, scale = 1, byte;
+        do {
+            if (at >= bytes.length) throw new Error('truncated varint');
+            byte = bytes[at++];
+            value += (byte & 0x7f) * scale;
+            scale *= 128;
+        } while (byte & 0x80);
+        return value;
+    };
+    while (at < bytes.length) {
+        const tag = varint();
+        const field = Math.floor(tag / 8), wire = tag % 8;
+        if (wire === 0) { fields.push([field, varint()]); continue; }
+        if (wire === 1) at += 8;
+        else if (wire === 2) { const length = varint(); at += length; }  // not `at += varint()`
+        else if (wire === 5) at += 4;
+        else throw new Error('unexpected wire type ' + wire);
+        fields.push([field, null]);
+    }
+    return fields;
+}"""
+
+# Installed in every document before its own scripts run. window.__stRuns says, for this
+# document: the current stream socket, whether it is open, how many runs were asked for, started
+# and finished, how many of those finishes ended a run chain ("finals"), and what happened last.
+RUN_TRACKER_JS = (
+    r"""(() => {
+    if (window !== window.top || window.__stRuns) return;
+    const protocol = %s;
+    const topLevel = """
+    + TOP_LEVEL_FIELDS_JS.replace("%", "%%")
+    + r""";
+    const runs = window.__stRuns = {
+        doc: Date.now() + ':' + Math.random(), socket: 0, open: false,
+        requests: 0, starts: 0, finishes: 0, finals: 0, last: 'none', errors: 0, log: [],
+    };
+    const note = (socket, event) => {
+        if (socket !== runs.socket) return;
+        if (event === 'request') runs.requests++;
+        else if (event === 'start') runs.starts++;
+        else if (event === 'final') { runs.finishes++; runs.finals++; }
+        else if (event === 'early') runs.finishes++;
+        runs.last = event;
+        runs.log.push(event);
+        if (runs.log.length > 40) runs.log.shift();
+    };
+    const bytesOf = (data) => data instanceof ArrayBuffer ? new Uint8Array(data)
+        : ArrayBuffer.isView(data) ? new Uint8Array(data.buffer, data.byteOffset, data.byteLength) : null;
+    const read = (data) => {
+        const bytes = bytesOf(data);
+        if (!bytes) return [];
+        try { return topLevel(bytes); } catch (error) { runs.errors++; return []; }
+    };
+    const Native = window.WebSocket;
+    class TrackedWebSocket extends Native {
+        constructor(url, protocols) {
+            super(url, protocols);
+            if (!String(url).includes(protocol.stream)) return;
+            const socket = this.__stSocket = ++runs.socket;
+            runs.open = false;
+            runs.last = 'none';
+            this.addEventListener('open', () => { if (socket === runs.socket) runs.open = true; });
+            this.addEventListener('close', () => { if (socket === runs.socket) runs.open = false; });
+            this.addEventListener('message', (event) => {
+                for (const [field, value] of read(event.data)) {
+                    if (field === protocol.newSession) note(socket, 'start');
+                    else if (field === protocol.scriptFinished)
+                        note(socket, value === protocol.earlyForRerun ? 'early' : 'final');
+                }
+            });
+        }
+        send(data) {
+            if (this.__stSocket !== undefined) {
+                for (const [field] of read(data)) if (field === protocol.rerunScript) note(this.__stSocket, 'request');
+            }
+            return super.send(data);
+        }
+    }
+    window.WebSocket = TrackedWebSocket;
+})();"""
+)
+
+RUN_MARK_JS = """() => {
+    const r = window.__stRuns;
+    return r ? {doc: r.doc, requests: r.requests, finals: r.finals} : {doc: null, requests: 0, finals: 0};
+}"""
+
+# True once the last thing on an open socket is the end of a run chain, that chain was asked for
+# after `since` (in a new document, as after a reload, or by a rerun_script this page sent after
+# `since`), and the page shows it: Streamlit says "not running" and connected, and there is no
+# running icon, skeleton or stale element.
+SETTLED_JS = """(since) => {
+    const r = window.__stRuns;
+    if (!r || !r.open || r.last !== 'final') return false;
+    if (r.doc === since.doc && (r.requests <= since.requests || r.finals <= since.finals)) return false;
     const app = document.querySelector('[data-testid="stApp"]');
-    if (!app || app.getAttribute('data-test-script-state') === 'running') return false;
+    if (!app || app.getAttribute('data-test-script-state') !== 'notRunning') return false;
+    if (app.getAttribute('data-test-connection-state') !== 'CONNECTED') return false;
     if (document.querySelector('[data-testid="stStatusWidgetRunningIcon"]')) return false;
     if (document.querySelector('[data-testid="stMain"] [data-testid="stSkeleton"]')) return false;
+    if (document.querySelector('[data-stale="true"]')) return false;
     return !!document.querySelector('[data-testid="stMain"] h1');
 }"""
 
+STATE_JS = """() => {
+    const app = document.querySelector('[data-testid="stApp"]');
+    return {runs: window.__stRuns || null, url: location.href,
+            scriptState: app && app.getAttribute('data-test-script-state'),
+            connection: app && app.getAttribute('data-test-connection-state'),
+            runningIcon: !!document.querySelector('[data-testid="stStatusWidgetRunningIcon"]'),
+            stale: document.querySelectorAll('[data-stale="true"]').length};
+}"""
 
-def wait_for_app(page: Any, timeout: float = 30_000) -> None:
-    """Until the page is drawn and no script run is in progress: no "running" status widget, no
-    skeleton, a page title. Checked twice a moment apart, as a rerun can start right after one ends."""
-    page.wait_for_selector('[data-testid="stApp"]', timeout=timeout)
-    for _ in range(2):
-        page.wait_for_function(IDLE_SCRIPT, timeout=timeout)
-        page.wait_for_timeout(250)
-    page.wait_for_function(IDLE_SCRIPT, timeout=timeout)
+
+def check_decoder(page: Any) -> None:
+    """The tracker's protobuf reader finds what Streamlit's own encoder wrote."""
+    from streamlit.proto.BackMsg_pb2 import BackMsg
+    from streamlit.proto.ForwardMsg_pb2 import ForwardMsg
+
+    protocol = streamlit_protocol()
+    samples: list[tuple[Any, int, int | None]] = []
+    for status in (ForwardMsg.FINISHED_SUCCESSFULLY, ForwardMsg.FINISHED_EARLY_FOR_RERUN):
+        finished = ForwardMsg()
+        finished.metadata.run.script_run_id = "run-1"
+        finished.script_finished = status
+        samples.append((finished, protocol["scriptFinished"], int(status)))
+    started = ForwardMsg()
+    started.new_session.name = "app"
+    started.new_session.page_script_hash = "x" * 300  # a length that takes a two-byte varint
+    samples.append((started, protocol["newSession"], None))
+    rerun = BackMsg()
+    rerun.rerun_script.query_string = "a=1"
+    rerun.rerun_script.page_script_hash = "hash"
+    samples.append((rerun, protocol["rerunScript"], None))
+    for message, field, value in samples:
+        data = list(message.SerializeToString())
+        found = page.evaluate(f"(data) => ({TOP_LEVEL_FIELDS_JS})(new Uint8Array(data))", data)
+        assert [field, value] in found, (message, found)
+
+
+def run_mark(page: Any) -> dict[str, Any]:
+    """Where the page's run record stands now; pass it to :func:`wait_for_app` after an action."""
+    return dict(page.evaluate(RUN_MARK_JS))
+
+
+def wait_for_app(page: Any, since: dict[str, Any], timeout: float = APP_TIMEOUT) -> None:
+    """Until a script run chain that ended after ``since`` (a :func:`run_mark`, or a mark from an
+    earlier document for a reload or navigation) is the last thing the page's socket saw, no rerun
+    was asked for after it, and the page shows no run in progress."""
+    from playwright.sync_api import TimeoutError as PlaywrightTimeout
+
+    try:
+        page.wait_for_function(SETTLED_JS, arg=since, timeout=timeout)
+    except PlaywrightTimeout as error:
+        try:
+            state = page.evaluate(STATE_JS)
+        except Exception as failure:  # the page itself may be gone
+            state = f"(state unreadable: {failure})"
+        raise AssertionError(
+            f"no finished script run after {since} within {timeout} ms; now: {state}"
+        ) from error
+
+
+@contextmanager
+def script_run(page: Any, timeout: float = APP_TIMEOUT) -> Iterator[None]:
+    """Around an action that makes Streamlit run the script (a key, a click, a reload, a URL):
+    afterwards, wait until a run that began after the action has finished and is shown."""
+    since = run_mark(page)
+    yield
+    wait_for_app(page, since, timeout)
 
 
 def screenshot(page: Any, name: str) -> Path:

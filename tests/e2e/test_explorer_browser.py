@@ -17,7 +17,15 @@ from sqlalchemy import select
 
 from narratives.store.tables import candidate_events, codes, events, reviews
 from tests.builders.demo_project import CODEBOOK, DemoProject
-from tests.e2e.conftest import Server, copy_for_docs, run_axe, screenshot, wait_for_app, write_axe_summary
+from tests.e2e.conftest import (
+    APP_TIMEOUT,
+    Server,
+    copy_for_docs,
+    run_axe,
+    screenshot,
+    script_run,
+    write_axe_summary,
+)
 
 pytestmark = pytest.mark.browser
 
@@ -34,39 +42,57 @@ PAGES = {  # sidebar link -> name of the screenshot and axe results
     "Panel": "panel",
     "Audit": "audit",
 }
+TITLES = {"Panel": "What we heard", "Audit": "Audit log"}  # page title, where not the link's name
+NAME_NOTICE = "Enter your name in the sidebar first"
 SERIOUS = {"serious", "critical"}
 findings: dict[str, list[dict[str, Any]]] = {}
 
 
 # ------------------------------------------------------------------------------------- helpers
+# Each action that makes Streamlit rerun runs inside `script_run` (which waits, after it, for a run
+# that began after it to finish), and then waits for what it should show; nothing waits a set time.
+
+
+def wait_for_title(page: Any, title: str) -> None:
+    page.locator('[data-testid="stMain"] h1').filter(has_text=title).first.wait_for()
+
+
+def name_field(page: Any) -> Any:
+    return page.get_by_role("textbox", name="Your name", exact=True)
 
 
 def open_app(page: Any, server: Server) -> None:
-    page.goto(server.url + "/")
-    wait_for_app(page)
+    with script_run(page):
+        page.goto(server.url + "/")
+    wait_for_title(page, "Overview")
 
 
 def set_reviewer(page: Any, name: str = REVIEWER) -> None:
-    field = page.get_by_role("textbox", name="Your name", exact=True)
+    field = name_field(page)
     field.fill(name)
-    field.press("Enter")
-    wait_for_app(page)
+    with script_run(page):
+        field.press("Enter")
+    from playwright.sync_api import expect
+
+    expect(field).to_have_value(name, timeout=APP_TIMEOUT)
+    page.get_by_text(NAME_NOTICE).wait_for(state="detached")
 
 
 def go_to(page: Any, link: str) -> None:
     """Follow a sidebar link (a client-side page switch: the session, and the name, stay)."""
-    page.locator('[data-testid="stSidebarNav"]').get_by_role("link", name=link, exact=True).click()
+    with script_run(page):
+        page.locator('[data-testid="stSidebarNav"]').get_by_role("link", name=link, exact=True).click()
     page.wait_for_function(
         "(title) => [...document.querySelectorAll('[data-testid=\"stSidebarNavLink\"]')]"
         ".some(a => a.getAttribute('aria-current') === 'page' && a.innerText.trim().endsWith(title))",
         arg=link,
     )
-    wait_for_app(page)
+    wait_for_title(page, TITLES.get(link, link))
 
 
 def shown_segment(page: Any) -> str:
     """The segment under review, as displayed (a speaker label may come first)."""
-    return str(page.locator(".review-segment").inner_text(timeout=20_000)).strip()
+    return str(page.locator(".review-segment").inner_text()).strip()
 
 
 def segment_text(shown: str, texts: Any) -> str:
@@ -79,13 +105,15 @@ def segment_text(shown: str, texts: Any) -> str:
 def press_and_wait(page: Any, key: str, before: str) -> str:
     """Press a review shortcut with the focus outside any field; wait for the next item."""
     page.get_by_role("heading", name="Review queue").click()
-    page.keyboard.press(key)
+    # The shortcuts are a script in a component iframe: it must have run before a key does anything.
+    page.wait_for_function("() => typeof window.__narrativesShortcuts === 'function'")
+    with script_run(page):
+        page.keyboard.press(key)
     page.wait_for_function(
         "(before) => { const s = document.querySelector('.review-segment');"
         " return !s || s.innerText.trim() !== before; }",
         arg=before,
     )
-    wait_for_app(page)
     return shown_segment(page) if page.locator(".review-segment").count() else ""
 
 
@@ -138,9 +166,9 @@ def test_edit_a_code_definition(page: Any, server: Server, demo_project: DemoPro
     page.get_by_role("tab", name="Edit", exact=True).click()
     form = page.locator('[data-testid="stForm"]').filter(has=page.get_by_role("button", name="Save changes"))
     form.get_by_role("textbox", name="Definition", exact=True).fill(NEW_DEFINITION)
-    form.get_by_role("button", name="Save changes").click()
+    with script_run(page):
+        form.get_by_role("button", name="Save changes").click()
     page.get_by_text("Saved Continuity of care.").first.wait_for()
-    wait_for_app(page)
 
     with demo_project.project.connect() as connection:
         edits = connection.execute(
@@ -154,9 +182,9 @@ def test_edit_a_code_definition(page: Any, server: Server, demo_project: DemoPro
 def test_promote_a_discovered_theme(page: Any, server: Server, demo_project: DemoProject) -> None:
     go_to(page, "Discover")
     candidate = demo_project.candidate_ids[0]
-    page.get_by_role("button", name=f"Promote #{candidate}").click()
+    with script_run(page):
+        page.get_by_role("button", name=f"Promote #{candidate}").click()
     page.get_by_text(f"Promoted candidate #{candidate}").first.wait_for()
-    wait_for_app(page)
 
     with demo_project.project.connect() as connection:
         code = connection.execute(
@@ -199,8 +227,10 @@ def check_persisted(page: Any, demo_project: DemoProject) -> None:
 
 
 def test_work_persists_after_reload(page: Any, server: Server, demo_project: DemoProject) -> None:
-    page.reload()
-    wait_for_app(page)
+    with script_run(page):
+        page.reload()
+    wait_for_title(page, "Discover")  # the page the last step left open
+    assert name_field(page).input_value() == ""  # a new session: the name is asked again
     check_persisted(page, demo_project)
 
 
@@ -213,13 +243,14 @@ def test_work_persists_after_server_restart(page: Any, server: Server, demo_proj
 @pytest.mark.parametrize("link", list(PAGES))
 def test_every_page_screenshot_and_accessibility(page: Any, server: Server, link: str) -> None:
     name = PAGES[link]
-    if not page.get_by_role("textbox", name="Your name", exact=True).input_value():
+    if not name_field(page).input_value():
         set_reviewer(page)
     go_to(page, link)
     if link == "Documents":  # the interview, with speaker turns and highlights
         page.get_by_role("combobox", name="Document", exact=True).click()
-        page.get_by_role("option", name="Interview P01 (interview)").click()
-        wait_for_app(page)
+        with script_run(page):
+            page.get_by_role("option", name="Interview P01 (interview)").click()
+        page.get_by_text("participant P01").first.wait_for()
     page.locator('[data-testid="stMain"] h1').first.click()  # focus away from the last widget used
     page.mouse.move(1, 1)  # and the pointer off the heading's anchor link
     screenshot(page, name)
