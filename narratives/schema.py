@@ -7,10 +7,29 @@ from __future__ import annotations
 
 import hashlib
 from datetime import datetime, timezone
-from enum import Enum
 from typing import Any
 
 from pydantic import BaseModel, Field
+
+from narratives.kinds import Decision, SegmentUnit, SourceKind
+
+__all__ = [
+    "Attribute",
+    "Code",
+    "Codebook",
+    "Decision",
+    "Document",
+    "Event",
+    "Review",
+    "Segment",
+    "SegmentUnit",
+    "SourceKind",
+    "Suggestion",
+    "Turn",
+    "document_identity",
+    "text_hash",
+    "utcnow",
+]
 
 
 def utcnow() -> datetime:
@@ -20,19 +39,6 @@ def utcnow() -> datetime:
 def text_hash(text: str) -> str:
     """SHA-256 of the UTF-8 text: the identity of a document version and of an embedding."""
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
-
-
-class SourceKind(str, Enum):
-    survey = "survey"
-    interview = "interview"
-    blog = "blog"
-
-
-class SegmentUnit(str, Enum):
-    sentence = "sentence"
-    paragraph = "paragraph"
-    turn = "turn"
-    response = "response"
 
 
 class Attribute(BaseModel):
@@ -170,13 +176,6 @@ class Suggestion(BaseModel):
     codebook_version: str = ""
     model: str | None = None
     config_hash: str = ""
-
-
-class Decision(str, Enum):
-    accept = "accept"
-    reject = "reject"
-    add = "add"  # a human applies a code the machine did not suggest
-    remove = "remove"  # a human takes off a code applied earlier
 
 
 class Review(BaseModel):

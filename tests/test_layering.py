@@ -18,7 +18,8 @@ PACKAGE = Path(__file__).resolve().parents[1] / "narratives"
 # Lowest first. The coders learn from reviews, so the review record and state sit below coding;
 # nothing in review/ imports a coder or an embedder.
 LAYERS: list[set[str]] = [
-    {"schema", "errors", "__init__"},
+    {"kinds", "__init__"},
+    {"schema", "errors"},
     {"store"},
     {"ingest", "segment", "deidentify"},
     {"embed"},

@@ -9,7 +9,7 @@ from rich.table import Table
 
 from narratives.cli.app import app, console, default_user, friendly_errors, progress_bar
 from narratives.errors import CandidateError
-from narratives.schema import SegmentUnit
+from narratives.kinds import SegmentUnit
 
 USER_HELP = "Who is acting (default: $NARRATIVES_USER or login)."
 

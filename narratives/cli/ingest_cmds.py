@@ -10,7 +10,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from narratives.cli.app import app, console, default_user, friendly_errors, progress_bar
-from narratives.schema import SourceKind
+from narratives.kinds import SourceKind
 
 if TYPE_CHECKING:
     from narratives.ingest.readers import ReadOptions

@@ -8,7 +8,7 @@ import typer
 from rich.table import Table
 
 from narratives.cli.app import app, console, default_user, friendly_errors, progress_bar
-from narratives.schema import SegmentUnit
+from narratives.kinds import SegmentUnit
 
 
 @app.command()

@@ -1,0 +1,29 @@
+"""The small vocabularies every stage shares: source kinds, segment units, review decisions.
+
+Plain enums with no dependencies, so the command line can offer them as choices without loading
+the pydantic models of :mod:`narratives.schema` (which re-exports them).
+"""
+
+from __future__ import annotations
+
+from enum import Enum
+
+
+class SourceKind(str, Enum):
+    survey = "survey"
+    interview = "interview"
+    blog = "blog"
+
+
+class SegmentUnit(str, Enum):
+    sentence = "sentence"
+    paragraph = "paragraph"
+    turn = "turn"
+    response = "response"
+
+
+class Decision(str, Enum):
+    accept = "accept"
+    reject = "reject"
+    add = "add"  # a human applies a code the machine did not suggest
+    remove = "remove"  # a human takes off a code applied earlier
