@@ -144,9 +144,7 @@ def review_progress(
 ) -> ReviewProgress:
     """Suggested pairs, how many are reviewed (accepted or not), and how many reviews by how many."""
     state = state or scope.state(connection)
-    total = suggestion_pair_count(
-        connection, scope.codebook, scope.coder, min_score=min_score, unit=scope.unit
-    )
+    total = suggestion_pair_count(connection, scope.codebook, scope.coder, min_score=min_score)
     reviewed = [p for p in state.reviewed() if p.score is not None and p.score >= min_score]
     accepted = sum(1 for p in reviewed if p.applies)
     rows, reviewers = review_counts(connection, scope.codebook)
@@ -181,10 +179,14 @@ def machine_agreement(connection: Connection, scope: Scope, state: CodingState |
     return agreement_of([p.machine_applies for p in reviewed], [p.applies for p in reviewed])
 
 
-def reviewer_agreement(connection: Connection, codebook: str) -> list[ReviewerAgreement]:
-    """Each pair of reviewers over the (segment, code) pairs both decided (latest decision each)."""
+def reviewer_agreement(
+    connection: Connection, codebook: str, state: CodingState | None = None
+) -> list[ReviewerAgreement]:
+    """Each pair of reviewers over the (segment, code) pairs both decided (latest decision each):
+    every pair of the codebook, or those of ``state``'s scope when given."""
     by_pair: dict[tuple[str, str], tuple[list[bool], list[bool]]] = defaultdict(lambda: ([], []))
-    for votes in latest_by_reviewer(connection, codebook).values():
+    votes_by_pair = state.by_reviewer if state is not None else latest_by_reviewer(connection, codebook)
+    for votes in votes_by_pair.values():
         for first, second in combinations(sorted(votes), 2):
             by_pair[(first, second)][0].append(votes[first].applies)
             by_pair[(first, second)][1].append(votes[second].applies)
@@ -207,5 +209,5 @@ def overview(
         frequency=code_frequency(connection, scope, state),
         progress=review_progress(connection, scope, state=state),
         machine=machine_agreement(connection, scope, state),
-        reviewers=reviewer_agreement(connection, codebook),
+        reviewers=reviewer_agreement(connection, codebook, state),
     )

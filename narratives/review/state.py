@@ -25,6 +25,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
 from sqlalchemy import Connection
 
@@ -32,7 +33,7 @@ from narratives.schema import Decision, Review
 from narratives.store.codebooks import retired_code_ids
 from narratives.store.coding_runs import CodingRun, coding_runs_of, latest_run
 from narratives.store.events import undo_records
-from narratives.store.reviews import load_reviews
+from narratives.store.reviews import ReviewRow, load_reviews, review_rows, reviewed_segment_counts
 from narratives.store.segments import SegmentSpan, load_segments, segment_spans
 from narratives.store.suggestions import ScoredPair, coder_counts, scored_pairs
 
@@ -60,8 +61,7 @@ def withdrawn_review_ids(connection: Connection) -> set[int]:
 # -------------------------------------------------------------------------------------- reviews
 
 
-@dataclass(frozen=True, slots=True)
-class LatestReview:
+class LatestReview(NamedTuple):
     """The decision that counts now on one (segment, code), by one reviewer or by anyone."""
 
     review_id: int
@@ -78,17 +78,28 @@ class LatestReview:
         return self.decision in POSITIVE
 
 
-def _latest(review: Review) -> LatestReview:
+def _latest(row: ReviewRow) -> LatestReview:
     return LatestReview(
-        review_id=int(review.id or 0),
-        segment_id=review.segment_id,
-        code_id=review.code_id,
-        decision=review.decision.value,
-        user=review.user,
-        start=review.start,
-        end=review.end,
-        memo=review.memo,
+        row.id, row.segment_id, row.code_id, row.decision, row.user, row.start, row.end, row.memo
     )
+
+
+def _live_rows(
+    connection: Connection, codebook: str, segment_ids: Iterable[int] | None = None
+) -> list[ReviewRow]:
+    withdrawn = withdrawn_review_ids(connection)
+    return [r for r in review_rows(connection, codebook, segment_ids=segment_ids) if r.id not in withdrawn]
+
+
+def _latest_of(rows: Iterable[ReviewRow]) -> dict[Pair, LatestReview]:
+    return {(r.segment_id, r.code_id): _latest(r) for r in rows}
+
+
+def _by_reviewer_of(rows: Iterable[ReviewRow]) -> dict[Pair, dict[str, LatestReview]]:
+    found: dict[Pair, dict[str, LatestReview]] = defaultdict(dict)
+    for row in rows:
+        found[(row.segment_id, row.code_id)][row.user] = _latest(row)
+    return dict(found)
 
 
 def live_reviews(
@@ -103,20 +114,14 @@ def latest_reviews(
     connection: Connection, codebook: str, *, segment_ids: Iterable[int] | None = None
 ) -> dict[Pair, LatestReview]:
     """(segment, code) -> its latest live review, by anyone."""
-    return {
-        (r.segment_id, r.code_id): _latest(r)
-        for r in live_reviews(connection, codebook, segment_ids=segment_ids)
-    }
+    return _latest_of(_live_rows(connection, codebook, segment_ids))
 
 
 def latest_by_reviewer(
     connection: Connection, codebook: str, *, segment_ids: Iterable[int] | None = None
 ) -> dict[Pair, dict[str, LatestReview]]:
     """(segment, code) -> {reviewer: their latest live review}."""
-    found: dict[Pair, dict[str, LatestReview]] = defaultdict(dict)
-    for review in live_reviews(connection, codebook, segment_ids=segment_ids):
-        found[(review.segment_id, review.code_id)][review.user] = _latest(review)
-    return dict(found)
+    return _by_reviewer_of(_live_rows(connection, codebook, segment_ids))
 
 
 def latest_decisions(connection: Connection, codebook: str) -> dict[Pair, dict[str, str]]:
@@ -140,8 +145,8 @@ class ReviewedLabel:
 
 def reviewed_labels(connection: Connection, codebook: str) -> list[ReviewedLabel]:
     """One label per reviewed (segment, code), in the order the pairs were first reviewed."""
-    latest = latest_reviews(connection, codebook)
-    by_user = latest_by_reviewer(connection, codebook)
+    rows = _live_rows(connection, codebook)
+    latest, by_user = _latest_of(rows), _by_reviewer_of(rows)
     labels = []
     for pair, review in latest.items():
         votes = by_user[pair]
@@ -180,10 +185,7 @@ def accepted_segment_texts(connection: Connection, codebook: str, code_id: str) 
 
 def reviewed_counts(connection: Connection, codebook: str) -> dict[str, int]:
     """code id -> distinct segments with a live review of it (by anyone)."""
-    counts: dict[str, int] = defaultdict(int)
-    for _, code_id in latest_reviews(connection, codebook):
-        counts[code_id] += 1
-    return dict(counts)
+    return reviewed_segment_counts(connection, codebook, leave_out=withdrawn_review_ids(connection))
 
 
 # ----------------------------------------------------------------------------------- thresholds
@@ -264,8 +266,7 @@ def machine_coder(connection: Connection, codebook: str) -> str | None:
 # -------------------------------------------------------------------------------- the pair state
 
 
-@dataclass(frozen=True, slots=True)
-class PairState:
+class PairState(NamedTuple):
     """One (segment, code) the machine scored or someone reviewed, and what holds for it now."""
 
     segment_id: int
@@ -311,6 +312,7 @@ class CodingState:
     coder: str | None
     pairs: dict[Pair, PairState]
     retired: frozenset[str] = frozenset()
+    by_reviewer: dict[Pair, dict[str, LatestReview]] = field(default_factory=dict)  # pairs in scope
 
     def carried(self, *, include_machine: bool = True, include_retired: bool = False) -> list[PairState]:
         """The pairs that apply now: reviewed ones, and unreviewed machine ones if asked."""
@@ -358,33 +360,38 @@ def coding_state(
     scoped_segments = None
     if document_id is not None:
         scoped_segments = segment_spans(connection, document_id=document_id, unit=unit)
-    latest = latest_reviews(
-        connection, codebook, segment_ids=None if scoped_segments is None else list(scoped_segments)
-    )
-    spans = scoped_segments or segment_spans(connection, ids=[s for s, _ in latest], unit=unit)
-    latest = {pair: review for pair, review in latest.items() if pair[0] in spans}
+    rows = _live_rows(connection, codebook, None if scoped_segments is None else list(scoped_segments))
+    spans = scoped_segments or segment_spans(connection, ids={r.segment_id for r in rows}, unit=unit)
+    rows = [row for row in rows if row.segment_id in spans]
+    latest = _latest_of(rows)
     machine: list[ScoredPair] = []
     if coder is not None:
         floor = None if all_scores else judged.floor()
         machine = scored_pairs(
             connection, codebook, coder, min_score=floor, unit=unit, document_id=document_id
         )
-        if floor is not None and latest:
+        if floor is not None and latest:  # reviewed pairs count whatever their score: the rest of theirs
             reviewed_segments = sorted({segment_id for segment_id, _ in latest})
-            machine += scored_pairs(connection, codebook, coder, unit=unit, segment_ids=reviewed_segments)
+            machine += scored_pairs(
+                connection, codebook, coder, below=floor, unit=unit, segment_ids=reviewed_segments
+            )
     best = _best_scores(machine)
+    judged_by: dict[tuple[int, str], float] = {}  # (run, code) -> threshold, worked out once each
     pairs: dict[Pair, PairState] = {}
     for pair, row in best.items():
+        key = (row.run_id, row.code_id)
+        if key not in judged_by:
+            judged_by[key] = judged.of(row.run_id, row.code_id)
         pairs[pair] = PairState(
-            segment_id=row.segment_id,
-            document_id=row.document_id,
-            code_id=row.code_id,
-            segment_start=row.start,
-            segment_end=row.end,
-            score=float(row.score),
-            run_id=row.run_id,
-            threshold=judged.of(row.run_id, row.code_id),
-            review=latest.get(pair),
+            row.segment_id,
+            row.document_id,
+            row.code_id,
+            row.start,
+            row.end,
+            float(row.score),
+            row.run_id,
+            judged_by[key],
+            latest.get(pair),
         )
     for pair, review in latest.items():
         if pair not in pairs:
@@ -392,4 +399,5 @@ def coding_state(
             pairs[pair] = PairState(
                 pair[0], span.document_id, pair[1], span.start, span.end, None, None, None, review
             )
-    return CodingState(codebook, coder, pairs, frozenset(retired_code_ids(connection, codebook)))
+    retired = frozenset(retired_code_ids(connection, codebook))
+    return CodingState(codebook, coder, pairs, retired, _by_reviewer_of(rows))

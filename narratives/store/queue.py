@@ -50,16 +50,47 @@ class Priority:
 
     def column(self) -> ColumnElement[Any]:
         score, run, code = suggestions.c.score, suggestions.c.run_id, suggestions.c.code_id
+        same = self._same_for_every_run()
+        if same is not None:  # the common case: one CASE over the codes, as cheap as it gets
+            default, per_code = same
+            codes = sorted(set(per_code) | set(self.weights))
+            whens = [
+                (
+                    code == c,
+                    (1.0 - func.abs(score - per_code.get(c, default)))
+                    * self.weights.get(c, self.default_weight),
+                )
+                for c in codes
+            ]
+            otherwise = (1.0 - func.abs(score - default)) * self.default_weight
+            return (case(*whens, else_=otherwise) if whens else otherwise).label("priority")
         threshold: ColumnElement[Any] = literal(self.default_threshold)
         if self.run_defaults:
             threshold = case(dict(self.run_defaults), value=run, else_=self.default_threshold)
         if self.thresholds:
-            whens = [(and_(run == r, code == c), t) for (r, c), t in sorted(self.thresholds.items())]
-            threshold = case(*whens, else_=threshold)
+            by_run = [(and_(run == r, code == c), t) for (r, c), t in sorted(self.thresholds.items())]
+            threshold = case(*by_run, else_=threshold)
         weight: ColumnElement[Any] = literal(self.default_weight)
         if self.weights:
             weight = case(dict(self.weights), value=code, else_=self.default_weight)
         return ((1.0 - func.abs(score - threshold)) * weight).label("priority")
+
+    def _same_for_every_run(self) -> tuple[float, dict[str, float]] | None:
+        """(default, per-code thresholds) when every run judges every code alike, else None."""
+        runs = set(self.run_defaults) | {run for run, _ in self.thresholds}
+        defaults = {self.run_defaults.get(run, self.default_threshold) for run in runs} or {
+            self.default_threshold
+        }
+        if len(defaults) > 1:
+            return None
+        default = defaults.pop()
+        per_code: dict[str, float] = {}
+        for code in {c for _, c in self.thresholds}:
+            values = {self.thresholds.get((run, code), self.run_defaults.get(run, default)) for run in runs}
+            if len(values) > 1:
+                return None
+            per_code[code] = values.pop()
+        return default, per_code
 
 
 def ranked_suggestions(

@@ -8,7 +8,7 @@ these functions return as :class:`~narratives.schema.Review` values, oldest firs
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from typing import Any
+from typing import Any, NamedTuple
 
 from sqlalchemy import Connection, func, insert, select
 
@@ -76,13 +76,69 @@ def load_reviews(
     if ids is not None:
         query = query.where(reviews.c.id.in_(sorted(set(ids))))
     if segment_ids is None:
-        return [_review(row) for row in connection.execute(query)]
+        return [_review(row) for row in connection.execute(query).all()]
     wanted = sorted(set(segment_ids))
     found: list[Review] = []
     for start in range(0, len(wanted), IN_CHUNK):
         chunk = query.where(reviews.c.segment_id.in_(wanted[start : start + IN_CHUNK]))
-        found.extend(_review(row) for row in connection.execute(chunk))
+        found.extend(_review(row) for row in connection.execute(chunk).all())
     return sorted(found, key=lambda review: int(review.id or 0))
+
+
+class ReviewRow(NamedTuple):
+    """What the current state needs of a review, without building a full :class:`Review`."""
+
+    id: int
+    segment_id: int
+    code_id: str
+    decision: str
+    user: str
+    start: int | None
+    end: int | None
+    memo: str | None
+
+
+def review_rows(
+    connection: Connection, codebook: str, *, segment_ids: Iterable[int] | None = None
+) -> list[ReviewRow]:
+    """The reviews of ``codebook`` as light rows, oldest first (the state of thousands at once)."""
+    query = (
+        select(
+            reviews.c.id,
+            reviews.c.segment_id,
+            reviews.c.code_id,
+            reviews.c.decision,
+            reviews.c.user,
+            reviews.c.start,
+            reviews.c.end,
+            reviews.c.memo,
+        )
+        .where(reviews.c.codebook == codebook)
+        .order_by(reviews.c.id)
+    )
+    if segment_ids is None:
+        return [ReviewRow(*row) for row in connection.execute(query).all()]
+    wanted = sorted(set(segment_ids))
+    found: list[ReviewRow] = []
+    for start in range(0, len(wanted), IN_CHUNK):
+        chunk = query.where(reviews.c.segment_id.in_(wanted[start : start + IN_CHUNK]))
+        found.extend(ReviewRow(*row) for row in connection.execute(chunk).all())
+    return sorted(found, key=lambda row: row.id)
+
+
+def reviewed_segment_counts(
+    connection: Connection, codebook: str, leave_out: Iterable[int] = ()
+) -> dict[str, int]:
+    """code id -> distinct segments with a review of it, leaving out the reviews ``leave_out`` names."""
+    query = (
+        select(reviews.c.code_id, func.count(reviews.c.segment_id.distinct()))
+        .where(reviews.c.codebook == codebook)
+        .group_by(reviews.c.code_id)
+    )
+    left_out = sorted(set(leave_out))
+    if left_out:
+        query = query.where(reviews.c.id.not_in(left_out))
+    return {str(code_id): int(n) for code_id, n in connection.execute(query).all()}
 
 
 def review_counts(connection: Connection, codebook: str) -> tuple[int, int]:

@@ -124,21 +124,29 @@ def segment_spans(
 ) -> dict[int, SegmentSpan]:
     """segment id -> (document, start, end) for segments of current documents, narrowed as asked."""
     query = (
-        select(segments.c.id, segments.c.document_id, segments.c.start, segments.c.end)
+        select(segments.c.id, segments.c.document_id, segments.c.start, segments.c.end, segments.c.unit)
         .join(documents, documents.c.id == segments.c.document_id)
         .where(documents.c.current.is_(True))
     )
-    if unit is not None:
-        query = query.where(segments.c.unit == unit)
     if document_id is not None:
         query = query.where(segments.c.document_id == document_id)
     if ids is None:
-        return {int(row.id): SegmentSpan(*row[1:]) for row in connection.execute(query)}
+        if unit is not None:
+            query = query.where(segments.c.unit == unit)
+        return {int(row.id): SegmentSpan(*row[1:4]) for row in connection.execute(query).all()}
+    # By id: primary-key lookups, the unit checked here (a unit condition in SQL can make the
+    # planner scan the unit's index instead).
     wanted = sorted(set(ids))
     found: dict[int, SegmentSpan] = {}
     for start in range(0, len(wanted), IN_CHUNK):
         chunk = query.where(segments.c.id.in_(wanted[start : start + IN_CHUNK]))
-        found.update({int(row.id): SegmentSpan(*row[1:]) for row in connection.execute(chunk)})
+        found.update(
+            {
+                int(row.id): SegmentSpan(*row[1:4])
+                for row in connection.execute(chunk).all()
+                if unit is None or row.unit == unit
+            }
+        )
     return found
 
 

@@ -37,11 +37,13 @@ def scored_pairs(
     coder: str,
     *,
     min_score: float | None = None,
+    below: float | None = None,
     unit: str | None = None,
     segment_ids: Iterable[int] | None = None,
     document_id: int | None = None,
 ) -> list[ScoredPair]:
-    """Current suggestions of ``coder`` on segments of current documents, narrowed as asked."""
+    """Current suggestions of ``coder`` on segments of current documents, narrowed as asked
+    (``min_score`` and ``below`` bound the score: at least the one, under the other)."""
     query = (
         select(
             suggestions.c.segment_id,
@@ -63,40 +65,38 @@ def scored_pairs(
     )
     if min_score is not None:
         query = query.where(suggestions.c.score >= min_score)
+    if below is not None:
+        query = query.where(suggestions.c.score < below)
     if unit is not None:
         query = query.where(segments.c.unit == unit)
     if document_id is not None:
         query = query.where(segments.c.document_id == document_id)
     if segment_ids is None:
-        return [ScoredPair(*row) for row in connection.execute(query)]
+        return [ScoredPair(*row) for row in connection.execute(query).all()]
     wanted = sorted(set(segment_ids))
     found: list[ScoredPair] = []
     for start in range(0, len(wanted), IN_CHUNK):
         chunk = query.where(suggestions.c.segment_id.in_(wanted[start : start + IN_CHUNK]))
-        found.extend(ScoredPair(*row) for row in connection.execute(chunk))
+        found.extend(ScoredPair(*row) for row in connection.execute(chunk).all())
     return found
 
 
 def suggestion_pair_count(
-    connection: Connection, codebook: str, coder: str, *, min_score: float = 0.0, unit: str | None = None
+    connection: Connection, codebook: str, coder: str, *, min_score: float = 0.0
 ) -> int:
-    """Distinct (segment, code) pairs with a current suggestion of ``coder`` scoring ``min_score`` or more."""
-    pairs = (
-        select(suggestions.c.segment_id, suggestions.c.code_id)
-        .join(segments, segments.c.id == suggestions.c.segment_id)
-        .join(documents, documents.c.id == segments.c.document_id)
-        .where(
-            suggestions.c.codebook == codebook,
-            suggestions.c.current.is_(True),
-            suggestions.c.coder == coder,
-            suggestions.c.score >= min_score,
-            documents.c.current.is_(True),
-        )
-        .distinct()
+    """(Segment, code) pairs with a current suggestion of ``coder`` scoring ``min_score`` or more.
+
+    Every writer keeps at most one current suggestion per (segment, code, coder): a run supersedes
+    before it writes, a merge keeps the higher score, an undo brings a suggestion back only where
+    nothing newer stands (``tests/review/test_state_replay.py`` checks it), so rows are pairs.
+    """
+    query = select(func.count()).where(
+        suggestions.c.codebook == codebook,
+        suggestions.c.current.is_(True),
+        suggestions.c.coder == coder,
+        suggestions.c.score >= min_score,
     )
-    if unit is not None:
-        pairs = pairs.where(segments.c.unit == unit)
-    return int(connection.execute(select(func.count()).select_from(pairs.subquery())).scalar_one())
+    return int(connection.execute(query).scalar_one())
 
 
 def coder_counts(connection: Connection, codebook: str) -> dict[str, int]:

@@ -44,7 +44,7 @@ from narratives.store.coding_runs import record_coding_run, supersede
 from narratives.store.documents import save_document
 from narratives.store.project import Project, init_project, open_project
 from narratives.store.segments import load_segments, save_segments
-from narratives.store.suggestions import best_current_suggestion
+from narratives.store.suggestions import best_current_suggestion, current_suggestions
 
 BOOK = "replay"
 CODES = ("a", "b", "c")
@@ -382,6 +382,10 @@ class ReplayMachine(RuleBasedStateMachine):
                 (index[m.segment_id], m.code_id, m.status)
                 for m in document_marks(connection, BOOK, self.document_id)
             }
+            current = [
+                (s.segment_id, s.code_id) for c in CODES for s in current_suggestions(connection, BOOK, c)
+            ]
+            duplicates = len(current) - len(set(current))
         assert latest == {key: (r.user, r.decision) for key, r in self.model.latest().items()}
         assert carried == expected
         assert rows == expected and len(table) == len(expected)
@@ -390,6 +394,7 @@ class ReplayMachine(RuleBasedStateMachine):
         }
         assert {c: n for c, n in frequency.items() if n or c in counts} == counts
         assert marks == self.model.marks()
+        assert duplicates == 0  # at most one current suggestion per (segment, code, coder)
 
     def teardown(self) -> None:
         self.project.close()
