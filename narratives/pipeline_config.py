@@ -93,7 +93,17 @@ class PipelineConfig(Step):
 
     @model_validator(mode="after")
     def _one_model(self) -> PipelineConfig:
-        if self.code and self.discover and self.discover.model and self.discover.model != self.code.model:
+        from narratives.embed import DEFAULT_NAMES
+
+        def same(first: str | None, second: str | None) -> bool:
+            return first == second or (first in DEFAULT_NAMES and second in DEFAULT_NAMES)
+
+        if (
+            self.code
+            and self.discover
+            and self.discover.model
+            and not same(self.discover.model, self.code.model)
+        ):
             raise ValueError(
                 "[code] and [discover] name different embedding models; the steps share one: "
                 "give 'model' in [code] only"

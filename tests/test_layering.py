@@ -158,18 +158,51 @@ def test_the_edges_build_no_sql(package: str) -> None:
     assert dict(offending) == {}
 
 
-def test_sql_lives_in_the_store_only() -> None:
-    """Outside ``narratives/store`` no module imports the tables or builds a query."""
+SQL_CALLS = {"execute", "exec_driver_sql", "scalar", "scalars"}  # methods that send SQL
+
+
+def sql_outside_the_store(source: str) -> list[str]:
+    """What in ``source`` reaches the tables or builds or sends SQL (for a module outside the store)."""
     builders = {"select", "insert", "update", "delete", "func", "text", "exists", "case", "and_", "or_"}
+    found = []
+    for node in ast.walk(ast.parse(source)):
+        if isinstance(node, ast.ImportFrom) and node.module:
+            names = {alias.name for alias in node.names}
+            if node.module == "narratives.store.tables" or (
+                node.module.startswith("sqlalchemy") and names & builders
+            ):
+                found.append(f"from {node.module} import {', '.join(sorted(names))}")
+        elif isinstance(node, ast.Import):
+            found += [f"import {a.name}" for a in node.names if a.name.startswith("sqlalchemy")]
+        elif (
+            isinstance(node, ast.Call)
+            and isinstance(node.func, ast.Attribute)
+            and node.func.attr in SQL_CALLS
+        ):
+            found.append(f".{node.func.attr}(...) at line {node.lineno}")
+    return found
+
+
+def test_sql_lives_in_the_store_only() -> None:
+    """Outside ``narratives/store`` no module imports the tables, builds a query or sends SQL."""
     offending = []
     for module, path in all_modules().items():
-        if top_package(module) == "store":
-            continue
-        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
-            if isinstance(node, ast.ImportFrom) and node.module:
-                names = {alias.name for alias in node.names}
-                if node.module == "narratives.store.tables" or (
-                    node.module.startswith("sqlalchemy") and names & builders
-                ):
-                    offending.append(f"{module}: from {node.module} import {', '.join(sorted(names))}")
+        if top_package(module) != "store":
+            offending += [
+                f"{module}: {what}" for what in sql_outside_the_store(path.read_text(encoding="utf-8"))
+            ]
     assert offending == []
+
+
+@pytest.mark.parametrize(
+    "source",
+    [
+        "from narratives.store.tables import reviews",
+        "from sqlalchemy import select",
+        "import sqlalchemy",
+        "def f(connection):\n    connection.exec_driver_sql('ANALYZE')",
+        "def f(connection, query):\n    return connection.execute(query)",
+    ],
+)
+def test_the_sql_check_sees_each_way_in(source: str) -> None:
+    assert sql_outside_the_store(source) != []

@@ -79,8 +79,13 @@ def coded_segments(
     frame = pd.DataFrame(rows, columns=CODED_COLUMNS)
     frame["score"] = frame["score"].astype(float)
     frame["reviewer"] = frame["reviewer"].astype(object)
-    order = ["document_id", "start", "code_id", "segment_id"]
-    return frame.sort_values(order, kind="stable").reset_index(drop=True)
+    # Ties (segments of two units at one offset) keep the order exports always had: reviewed rows
+    # first, then machine rows by score, highest first.
+    frame["_machine"] = frame["source"] == "machine"
+    frame["_score"] = -frame["score"].fillna(float("inf"))
+    order = ["document_id", "start", "code_id", "_machine", "_score", "segment_id"]
+    frame = frame.sort_values(order, kind="stable").drop(columns=["_machine", "_score"])
+    return frame.reset_index(drop=True)
 
 
 def document_table(connection: Connection, *, kinds: Iterable[str] | None = None) -> pd.DataFrame:

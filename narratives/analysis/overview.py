@@ -144,7 +144,9 @@ def review_progress(
 ) -> ReviewProgress:
     """Suggested pairs, how many are reviewed (accepted or not), and how many reviews by how many."""
     state = state or scope.state(connection)
-    total = suggestion_pair_count(connection, scope.codebook, scope.coder, min_score=min_score)
+    total = suggestion_pair_count(
+        connection, scope.codebook, scope.coder, min_score=min_score, unit=scope.unit
+    )
     reviewed = [p for p in state.reviewed() if p.score is not None and p.score >= min_score]
     accepted = sum(1 for p in reviewed if p.applies)
     rows, reviewers = review_counts(connection, scope.codebook)

@@ -38,7 +38,7 @@ from narratives.store.coding_runs import record_coding_run, run_suggestion_ids
 from narratives.store.discovery import Candidate, store_candidates
 from narratives.store.documents import save_document
 from narratives.store.embeddings import save_vectors
-from narratives.store.project import Project, init_project
+from narratives.store.project import Project, init_project, refresh_statistics
 from narratives.store.segments import load_segments, save_segments, segment_text_hashes, segmented_units
 
 CODEBOOK = "bench-care"
@@ -303,4 +303,5 @@ def build_large_project(
         ensemble = _build_coding(connection, rng, segment_rows, n_suggestions)
         _build_reviews(connection, rng, ensemble)
         _build_discovery_and_panel(connection, rng, segment_rows)
+    refresh_statistics(project)  # as a coding run leaves a real project
     return project

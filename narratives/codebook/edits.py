@@ -19,11 +19,12 @@ from sqlalchemy import Connection
 from narratives.codebook.csv import dump_codebook_csv, load_codebook_csv
 from narratives.codebook.files import dump_codebook_yaml
 from narratives.codebook.validate import COLOUR_RE, validate_codebook
-from narratives.errors import CodebookEditError
+from narratives.errors import CodebookEditError, UnknownCodebook
 from narratives.review.state import applies_by_review
 from narratives.schema import Code, Codebook
 from narratives.store.codebooks import (
     apply_code_change,
+    codebook_names,
     codebook_version,
     current_codebook,
     current_codes,
@@ -78,9 +79,11 @@ def check_new_code(connection: Connection, codebook: str, code: Code) -> None:
         raise CodebookEditError(
             "a new code needs an id.", fix="give a short machine name such as 'gatekeeping'."
         )
-    if code.id != code.id.strip() or any(ch.isspace() for ch in code.id):
-        raise CodebookEditError(
-            f"code id {code.id!r} has spaces in it.", fix="use letters, digits and dashes, e.g. 'long-waits'."
+    if codebook not in codebook_names(connection):
+        raise UnknownCodebook(
+            f"the project has no codebook named '{codebook}'.",
+            fix="check the name (narratives status lists none; the explorer's sidebar lists them), "
+            "or load it with: narratives code PROJECT --codebook FILE",
         )
     known = {c.id for c in current_codes(connection, codebook, include_retired=True)}
     if code.id in known:

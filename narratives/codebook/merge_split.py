@@ -271,47 +271,57 @@ def _resuggest(
     embedder: Embedder,
     user: str,
 ) -> dict[str, Any]:
-    """Write the split's coding run: each suggestion again, as whichever code it is closer to.
+    """Write the split's coding runs: each suggestion again, as whichever code it is closer to.
 
-    The run records, for both codes, the threshold the old code's suggestions were judged by (that
-    of the newest run among them), so the scores are judged after the split exactly as before it.
+    One split run per run the old code's suggestions came from, each recording, for both codes, the
+    threshold that run judged the old code by: after the split every score is judged exactly as
+    before it.
     """
-    config = {"split": old.id, "into": new.id, "embedder": embedder.name}
-    threshold = _judged_by(connection, codebook, old.id, rows)
-    run_id = start_run(
-        connection,
-        codebook=codebook,
-        codebook_version=codebook_version(connection, codebook),
-        unit=None,
-        model=embedder.name,
-        config=config,
-        config_hash=text_hash(str(sorted(config.items()))),
-        codes=[old.id, new.id],
-        stats={},
-        user=user,
-    )
+    judged = thresholds(connection, codebook)
+    version = codebook_version(connection, codebook)
     deactivated = [int(r.id or 0) for r in rows]
     set_current(connection, deactivated, False)
-    items = []
+    by_run: dict[int, list[tuple[Suggestion, bool]]] = {}
     for row, to_new in zip(rows, closer_to_new, strict=True):
-        chosen = new if to_new else old
-        change = {
-            "id": None,
-            "code_id": chosen.id,
-            "evidence": f"split of '{old.id}': closer to '{chosen.name}'",
-            "evidence_start": None,
-            "evidence_end": None,
-            "model": embedder.name,
-        }
-        items.append(row.model_copy(update=change))
-    insert_suggestions(connection, run_id, items)
-    created = run_suggestion_ids(connection, run_id)
-    stats = {"suggestions": len(rows), "thresholds": {old.id: threshold, new.id: threshold}}
-    finish_run(connection, run_id, stats, user, event={"suggestions": len(items), "split": old.id})
-    return {"run_id": run_id, "suggestions_deactivated": deactivated, "suggestions_created": created}
+        by_run.setdefault(int(row.run_id or 0), []).append((row, to_new))
+    run_ids: list[int] = []
+    created: list[int] = []
+    for source_run, members in sorted(by_run.items()):
+        threshold = judged.of(source_run, old.id)
+        config = {"split": old.id, "into": new.id, "embedder": embedder.name, "from_run": source_run}
+        run_id = start_run(
+            connection,
+            codebook=codebook,
+            codebook_version=version,
+            unit=None,
+            model=embedder.name,
+            config=config,
+            config_hash=text_hash(str(sorted(config.items()))),
+            codes=[old.id, new.id],
+            stats={},
+            user=user,
+        )
+        items = [_moved(row, new if to_new else old, old, embedder) for row, to_new in members]
+        insert_suggestions(connection, run_id, items)
+        created += run_suggestion_ids(connection, run_id)
+        stats = {"suggestions": len(items), "thresholds": {old.id: threshold, new.id: threshold}}
+        finish_run(connection, run_id, stats, user, event={"suggestions": len(items), "split": old.id})
+        run_ids.append(run_id)
+    return {
+        "run_id": run_ids[0],
+        "run_ids": run_ids,
+        "suggestions_deactivated": deactivated,
+        "suggestions_created": created,
+    }
 
 
-def _judged_by(connection: Connection, codebook: str, code_id: str, rows: Sequence[Suggestion]) -> float:
-    """The threshold ``code_id``'s suggestions were judged by: that of the newest run that wrote one."""
-    newest = max(int(r.run_id or 0) for r in rows)
-    return thresholds(connection, codebook).of(newest, code_id)
+def _moved(row: Suggestion, chosen: Code, old: Code, embedder: Embedder) -> Suggestion:
+    change = {
+        "id": None,
+        "code_id": chosen.id,
+        "evidence": f"split of '{old.id}': closer to '{chosen.name}'",
+        "evidence_start": None,
+        "evidence_end": None,
+        "model": embedder.name,
+    }
+    return row.model_copy(update=change)

@@ -43,7 +43,7 @@ from narratives.store.coding_runs import (
     start_run,
     supersede,
 )
-from narratives.store.project import Project
+from narratives.store.project import Project, refresh_statistics
 from narratives.store.segments import load_segments, segmented_units
 
 logger = logging.getLogger(__name__)
@@ -174,10 +174,8 @@ def code_project(
             stats = result.stats()
             event = {"codes": result.codes_recoded, **stats}
             finish_run(connection, result.run_id, stats, user, event=event)
-    if result.run_id is not None and project.engine.dialect.name == "sqlite":
-        # Fresh statistics keep SQLite on the right indexes for the explorer's queries (bench_ui).
-        with project.begin() as connection:
-            connection.exec_driver_sql("ANALYZE")
+    if result.run_id is not None:
+        refresh_statistics(project)
     logger.info("coding %s: %s", codebook.name, result)
     report("done", 1, 1)
     return result

@@ -1,6 +1,6 @@
 """Reviewed examples for the learned coder and the ensemble, and saving/loading the learned coder.
 
-Training examples are the reviewed labels (:func:`~narratives.review.reviewed_labels`) joined to their
+Training examples are the reviewed labels (:func:`~narratives.review.state.reviewed_labels`) joined to their
 segments' texts and cached embeddings. A trained learned coder is stored through
 :mod:`narratives.store.learned_models`: one ``'*'`` row with the coder (vectorisers, training texts)
 and its digest, and one row per fitted code with its estimator and model card; joblib turns them

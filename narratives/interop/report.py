@@ -323,14 +323,27 @@ def write_report(
     codebook: str,
     path: str | Path,
     *,
+    attributes: Sequence[str] | None = None,
     include_machine: bool = True,
-    deidentify: bool | DeidentificationSettings = True,
+    threshold: Threshold = None,
+    quotes: int = 4,
+    balance_by: Sequence[str] = DEFAULT_BALANCE,
     title: str | None = None,
+    deidentify: bool | DeidentificationSettings = True,
 ) -> Path:
-    """Build the report and write it: Markdown for a ``.md`` path, else HTML."""
+    """Build the report (:func:`build_report`, same options) and write it: Markdown for a ``.md``
+    path, else HTML."""
     path = Path(path)
     report = build_report(
-        connection, codebook, include_machine=include_machine, deidentify=deidentify, title=title
+        connection,
+        codebook,
+        attributes=attributes,
+        include_machine=include_machine,
+        threshold=threshold,
+        quotes=quotes,
+        balance_by=balance_by,
+        title=title,
+        deidentify=deidentify,
     )
     path.parent.mkdir(parents=True, exist_ok=True)
     text = render_markdown(report) if path.suffix.lower() in {".md", ".markdown"} else render_html(report)

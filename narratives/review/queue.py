@@ -2,8 +2,9 @@
 
 Ranking, done in SQL over the current suggestions of the machine coder (:mod:`narratives.store.queue`):
 
-* uncertainty: ``1 - |score - threshold|``, highest where the coder is least sure, with each
-  suggestion's threshold the one its run used (:mod:`narratives.review.state`);
+* uncertainty: ``1 - |score - threshold|``, highest where the coder is least sure (the code's
+  threshold in the latest run; each item shows the threshold its own run set, as
+  :mod:`narratives.review.state` judges it);
 * rare codes first: a code with few reviewed segments is weighted ``1 + rare_boost / (1 + reviewed)``;
 * pairs the reviewer has already decided are left out.
 
@@ -20,8 +21,15 @@ from typing import Any
 import numpy as np
 from sqlalchemy import Connection
 
-from narratives.review.state import DEFAULT_THRESHOLD, Thresholds, reviewed_counts, thresholds
-from narratives.store.coding_runs import last_model
+from narratives.review.state import (
+    RunThresholds,
+    Thresholds,
+    reviewed_counts,
+    run_thresholds_of,
+    thresholds,
+    withdrawn_review_ids,
+)
+from narratives.store.coding_runs import last_model, latest_run
 from narratives.store.embeddings import load_vectors
 from narratives.store.project import Project
 from narratives.store.queue import (
@@ -29,7 +37,6 @@ from narratives.store.queue import (
     Band,
     Priority,
     QueueFilters,
-    current_runs,
     queue_rows,
     ranked_suggestions,
 )
@@ -78,8 +85,10 @@ def review_queue(
     with project.connect() as connection:
         judged = thresholds(connection, codebook_name)
         reviewed = reviewed_counts(connection, codebook_name)
-        priority = _priority(connection, codebook_name, filters.coder, judged, reviewed)
-        ranked = ranked_suggestions(connection, codebook_name, priority, filters, user, max(100, limit * 4))
+        priority = _priority(connection, codebook_name, reviewed)
+        withdrawn = sorted(withdrawn_review_ids(connection))
+        pool_size = max(100, limit * 4)
+        ranked = ranked_suggestions(connection, codebook_name, priority, filters, user, pool_size, withdrawn)
         pool = queue_rows(connection, ranked)
         vectors = _pool_vectors(connection, codebook_name, pool)
     chosen = _diverse(pool, vectors, limit)
@@ -90,21 +99,15 @@ def _weight(code_id: str, reviewed: dict[str, int]) -> float:
     return 1.0 + RARE_BOOST / (1.0 + reviewed.get(code_id, 0))
 
 
-def _priority(
-    connection: Connection, codebook_name: str, coder: str, judged: Thresholds, reviewed: dict[str, int]
-) -> Priority:
-    """Uncertainty around each suggestion's own threshold, times the rarity weight of its code."""
-    runs = {
-        run_id: judged.runs[run_id]
-        for run_id in current_runs(connection, codebook_name, coder)
-        if run_id in judged.runs
-    }
+def _priority(connection: Connection, codebook_name: str, reviewed: dict[str, int]) -> Priority:
+    """Uncertainty around each code's threshold in the latest run, times the rarity weight of its
+    code. The ranking is a heuristic, so it takes the newest thresholds (and stays one index scan);
+    each item then shows the threshold its own suggestion is judged by."""
+    run = latest_run(connection, codebook_name)
+    latest = run_thresholds_of(run) if run is not None else RunThresholds()
     return Priority(
-        thresholds={
-            (run_id, code): value for run_id, run in runs.items() for code, value in run.per_code.items()
-        },
-        run_defaults={run_id: run.default for run_id, run in runs.items()},
-        default_threshold=DEFAULT_THRESHOLD,
+        thresholds=dict(latest.per_code),
+        default_threshold=latest.default,
         weights={code_id: _weight(code_id, reviewed) for code_id in reviewed},
         default_weight=1.0 + RARE_BOOST,
     )

@@ -31,7 +31,7 @@ from sqlalchemy import Connection
 
 from narratives.schema import Decision, Review
 from narratives.store.codebooks import retired_code_ids
-from narratives.store.coding_runs import CodingRun, coding_runs_of, latest_run
+from narratives.store.coding_runs import CodingRun, coding_runs_of
 from narratives.store.events import undo_records
 from narratives.store.reviews import ReviewRow, load_reviews, review_rows, reviewed_segment_counts
 from narratives.store.segments import SegmentSpan, load_segments, segment_spans
@@ -243,15 +243,6 @@ def thresholds(connection: Connection, codebook: str, override: Threshold = None
     """The thresholds of every coding run of ``codebook``."""
     runs = {run.id: run_thresholds_of(run) for run in coding_runs_of(connection, codebook)}
     return Thresholds(runs, override)
-
-
-def latest_code_thresholds(connection: Connection, codebook: str) -> dict[str, float]:
-    """Each code's threshold in the latest finished run: what a new suggestion would be judged by."""
-    run = latest_run(connection, codebook)
-    if run is None:
-        return {}
-    found = run_thresholds_of(run)
-    return dict(found.per_code)
 
 
 def machine_coder(connection: Connection, codebook: str) -> str | None:

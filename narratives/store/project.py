@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from sqlalchemy import Connection, Engine, create_engine, event, inspect, text
-from sqlalchemy.exc import OperationalError, SQLAlchemyError
+from sqlalchemy.exc import DBAPIError, OperationalError, SQLAlchemyError
 
 from narratives.errors import ProjectError, StoreError
 from narratives.store.migrations import HEAD_REVISION
@@ -68,8 +68,8 @@ class Project:
         try:
             with self.engine.begin() as connection:
                 yield connection
-        except SQLAlchemyError as error:
-            cause = str(getattr(error, "orig", None) or error).splitlines()[0]
+        except DBAPIError as error:  # the database's own refusal; our bugs keep their own exceptions
+            cause = str(error.orig or error).splitlines()[0]
             raise StoreError(
                 f"the database refused the write ({error.__class__.__name__}: {cause}); nothing of it was stored.",
                 where=self.path,
@@ -83,6 +83,14 @@ class Project:
 
     def close(self) -> None:
         self.engine.dispose()
+
+
+def refresh_statistics(project: Project) -> None:
+    """Fresh planner statistics after a large write (a coding run), so SQLite keeps using the
+    indexes the explorer's queries are built for; PostgreSQL's autovacuum does this on its own."""
+    if project.engine.dialect.name == "sqlite":
+        with project.begin() as connection:
+            connection.exec_driver_sql("ANALYZE")
 
 
 def default_db_url(path: Path) -> str:

@@ -8,11 +8,11 @@ is :mod:`narratives.review.queue`'s; this module turns the numbers it is given i
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from sqlalchemy import Connection, Select, and_, case, exists, false, func, literal, select, true
+from sqlalchemy import Connection, Select, and_, case, exists, false, func, select, true
 from sqlalchemy.sql.elements import ColumnElement
 
 from narratives.store.tables import codes, documents, reviews, segments, suggestions
@@ -39,58 +39,26 @@ class QueueFilters:
 
 @dataclass(frozen=True)
 class Priority:
-    """``(1 - |score - threshold|) * weight``: thresholds per (run, code) with a default per run and
-    overall, weights per code with a default."""
+    """``(1 - |score - threshold|) * weight`` with thresholds and weights per code and defaults:
+    one CASE over the codes, so the ranking reads the covering index ``ix_suggestions_queue`` only."""
 
-    thresholds: Mapping[tuple[int, str], float]
-    run_defaults: Mapping[int, float]
+    thresholds: Mapping[str, float]
     default_threshold: float
     weights: Mapping[str, float]
     default_weight: float
 
     def column(self) -> ColumnElement[Any]:
-        score, run, code = suggestions.c.score, suggestions.c.run_id, suggestions.c.code_id
-        same = self._same_for_every_run()
-        if same is not None:  # the common case: one CASE over the codes, as cheap as it gets
-            default, per_code = same
-            codes = sorted(set(per_code) | set(self.weights))
-            whens = [
-                (
-                    code == c,
-                    (1.0 - func.abs(score - per_code.get(c, default)))
-                    * self.weights.get(c, self.default_weight),
-                )
-                for c in codes
-            ]
-            otherwise = (1.0 - func.abs(score - default)) * self.default_weight
-            return (case(*whens, else_=otherwise) if whens else otherwise).label("priority")
-        threshold: ColumnElement[Any] = literal(self.default_threshold)
-        if self.run_defaults:
-            threshold = case(dict(self.run_defaults), value=run, else_=self.default_threshold)
-        if self.thresholds:
-            by_run = [(and_(run == r, code == c), t) for (r, c), t in sorted(self.thresholds.items())]
-            threshold = case(*by_run, else_=threshold)
-        weight: ColumnElement[Any] = literal(self.default_weight)
-        if self.weights:
-            weight = case(dict(self.weights), value=code, else_=self.default_weight)
-        return ((1.0 - func.abs(score - threshold)) * weight).label("priority")
-
-    def _same_for_every_run(self) -> tuple[float, dict[str, float]] | None:
-        """(default, per-code thresholds) when every run judges every code alike, else None."""
-        runs = set(self.run_defaults) | {run for run, _ in self.thresholds}
-        defaults = {self.run_defaults.get(run, self.default_threshold) for run in runs} or {
-            self.default_threshold
-        }
-        if len(defaults) > 1:
-            return None
-        default = defaults.pop()
-        per_code: dict[str, float] = {}
-        for code in {c for _, c in self.thresholds}:
-            values = {self.thresholds.get((run, code), self.run_defaults.get(run, default)) for run in runs}
-            if len(values) > 1:
-                return None
-            per_code[code] = values.pop()
-        return default, per_code
+        score, code = suggestions.c.score, suggestions.c.code_id
+        whens = [
+            (
+                code == c,
+                (1.0 - func.abs(score - self.thresholds.get(c, self.default_threshold)))
+                * self.weights.get(c, self.default_weight),
+            )
+            for c in sorted(set(self.thresholds) | set(self.weights))
+        ]
+        otherwise = (1.0 - func.abs(score - self.default_threshold)) * self.default_weight
+        return (case(*whens, else_=otherwise) if whens else otherwise).label("priority")
 
 
 def ranked_suggestions(
@@ -100,24 +68,12 @@ def ranked_suggestions(
     filters: QueueFilters,
     user: str | None,
     limit: int,
+    withdrawn: Sequence[int] = (),
 ) -> list[tuple[int, float]]:
-    """(suggestion id, priority) of the ``limit`` best eligible suggestions, best first."""
-    query = _ranked_query(connection, codebook_name, priority.column(), filters, user).limit(limit)
+    """(suggestion id, priority) of the ``limit`` best eligible suggestions, best first; the reviews
+    named in ``withdrawn`` (taken back by an undo) do not count as a reviewer having decided."""
+    query = _ranked_query(connection, codebook_name, priority.column(), filters, user, withdrawn).limit(limit)
     return [(int(row[0]), float(row[1])) for row in connection.execute(query)]
-
-
-def current_runs(connection: Connection, codebook_name: str, coder: str) -> list[int]:
-    """The coding runs that wrote the current suggestions of ``coder``."""
-    rows = connection.execute(
-        select(suggestions.c.run_id)
-        .where(
-            suggestions.c.codebook == codebook_name,
-            suggestions.c.coder == coder,
-            suggestions.c.current == true(),
-        )
-        .distinct()
-    )
-    return sorted(int(run_id) for run_id in rows.scalars())
 
 
 def _ranked_query(
@@ -126,6 +82,7 @@ def _ranked_query(
     priority: ColumnElement[Any],
     filters: QueueFilters,
     user: str | None,
+    withdrawn: Sequence[int] = (),
 ) -> Select[Any]:
     """Ids and priorities of the eligible suggestions, best first."""
     query = (
@@ -146,7 +103,7 @@ def _ranked_query(
     )
     if retired:
         query = query.where(suggestions.c.code_id.not_in(retired))
-    for condition in _filter_conditions(codebook_name, filters, user):
+    for condition in _filter_conditions(codebook_name, filters, user, withdrawn):
         query = query.where(condition)
     return query
 
@@ -188,15 +145,18 @@ def queue_rows(connection: Connection, ranked: list[tuple[int, float]]) -> list[
     ]
 
 
-def _reviewed_by(codebook_name: str, user: str) -> ColumnElement[bool]:
-    """The (segment, code) pair has a review by ``user`` (a correlated EXISTS: an index probe per row;
-    SQLite evaluates a row-value NOT IN far more slowly)."""
-    return exists().where(
+def _reviewed_by(codebook_name: str, user: str, withdrawn: Sequence[int]) -> ColumnElement[bool]:
+    """The (segment, code) pair has a live review by ``user`` (a correlated EXISTS: an index probe per
+    row; SQLite evaluates a row-value NOT IN far more slowly)."""
+    conditions = [
         reviews.c.segment_id == suggestions.c.segment_id,
         reviews.c.code_id == suggestions.c.code_id,
         reviews.c.codebook == codebook_name,
         reviews.c.user == user,
-    )
+    ]
+    if withdrawn:
+        conditions.append(reviews.c.id.not_in(list(withdrawn)))
+    return exists().where(*conditions)
 
 
 def _segments_where(*conditions: ColumnElement[bool]) -> Any:
@@ -204,15 +164,15 @@ def _segments_where(*conditions: ColumnElement[bool]) -> Any:
 
 
 def _filter_conditions(
-    codebook_name: str, filters: QueueFilters, user: str | None
+    codebook_name: str, filters: QueueFilters, user: str | None, withdrawn: Sequence[int]
 ) -> list[ColumnElement[bool]]:
     conditions: list[ColumnElement[bool]] = [
         suggestions.c.segment_id.not_in(_segments_where(documents.c.current == false()))
     ]
     for reviewer in {user, filters.not_reviewed_by} - {None}:
-        conditions.append(~_reviewed_by(codebook_name, str(reviewer)))
+        conditions.append(~_reviewed_by(codebook_name, str(reviewer), withdrawn))
     if filters.reviewed_by:
-        conditions.append(_reviewed_by(codebook_name, filters.reviewed_by))
+        conditions.append(_reviewed_by(codebook_name, filters.reviewed_by, withdrawn))
     if filters.code_ids:
         conditions.append(suggestions.c.code_id.in_(filters.code_ids))
     documents_wanted: list[ColumnElement[bool]] = []

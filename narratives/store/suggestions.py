@@ -82,20 +82,30 @@ def scored_pairs(
 
 
 def suggestion_pair_count(
-    connection: Connection, codebook: str, coder: str, *, min_score: float = 0.0
+    connection: Connection, codebook: str, coder: str, *, min_score: float = 0.0, unit: str | None = None
 ) -> int:
-    """(Segment, code) pairs with a current suggestion of ``coder`` scoring ``min_score`` or more.
+    """(Segment, code) pairs with a current suggestion of ``coder`` scoring ``min_score`` or more, on
+    segments of current documents (of ``unit``, when given).
 
     Every writer keeps at most one current suggestion per (segment, code, coder): a run supersedes
     before it writes, a merge keeps the higher score, an undo brings a suggestion back only where
     nothing newer stands (``tests/review/test_state_replay.py`` checks it), so rows are pairs.
     """
-    query = select(func.count()).where(
-        suggestions.c.codebook == codebook,
-        suggestions.c.current.is_(True),
-        suggestions.c.coder == coder,
-        suggestions.c.score >= min_score,
+    query = (
+        select(func.count())
+        .select_from(suggestions)
+        .join(segments, segments.c.id == suggestions.c.segment_id)
+        .join(documents, documents.c.id == segments.c.document_id)
+        .where(
+            suggestions.c.codebook == codebook,
+            suggestions.c.current.is_(True),
+            suggestions.c.coder == coder,
+            suggestions.c.score >= min_score,
+            documents.c.current.is_(True),
+        )
     )
+    if unit is not None:
+        query = query.where(segments.c.unit == unit)
     return int(connection.execute(query).scalar_one())
 
 

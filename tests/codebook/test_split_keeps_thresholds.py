@@ -133,13 +133,22 @@ def test_undoing_the_split_brings_back_the_old_suggestions(tmp_project: Project)
 
 
 @pytest.mark.parametrize(("first", "second"), [(0.3, 0.8), (0.8, 0.3)])
-def test_suggestions_of_several_runs_take_the_newest_runs_threshold(
+def test_suggestions_of_several_runs_keep_the_threshold_of_their_own_run(
     tmp_project: Project, first: float, second: float
 ) -> None:
     weekly, nobody, _ = _segments(tmp_project)
     _run(tmp_project, {weekly: 0.6}, threshold=first)
     _run(tmp_project, {nobody: 0.6}, threshold=second)
+    applied_before = {segment for segment, _ in _carried(tmp_project)}
     with tmp_project.begin() as connection:
         split_code(connection, BOOK, "continuity", ROTA, "ana", embedder=KeywordEmbedder())
-        split_run = coding_runs_of(connection, BOOK)[-1]
-    assert split_run.stats["thresholds"] == {"continuity": second, "rota": second}
+        split_runs = coding_runs_of(connection, BOOK)[-2:]
+        [event] = list_events(connection, kinds=["code.split"])
+    assert [r.stats["thresholds"] for r in split_runs] == [
+        {"continuity": first, "rota": first},
+        {"continuity": second, "rota": second},
+    ]
+    assert event.payload["run_ids"] == [r.id for r in split_runs]
+    # weekly moved to 'rota', nobody stayed: each still applies exactly when it did before
+    assert {segment for segment, _ in _carried(tmp_project)} == applied_before
+    assert len(applied_before) == 1

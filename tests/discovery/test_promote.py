@@ -75,6 +75,17 @@ def test_promotion_refuses_an_existing_id_or_unknown_parent(discovered: Project)
     assert actions(discovered) == []
 
 
+def test_promotion_into_a_codebook_the_project_does_not_hold_is_refused(discovered: Project) -> None:
+    from narratives.errors import UnknownCodebook
+
+    candidate_id = candidate_about(discovered, "respite")
+    with pytest.raises(UnknownCodebook, match="no codebook named 'tset-book'"):
+        promote_candidate(
+            discovered, candidate_id, codebook_name="tset-book", code_id="respite", name="Respite", user="ben"
+        )
+    assert actions(discovered) == []
+
+
 @pytest.mark.parametrize(
     ("code_id", "name", "message"),
     [("", "Respite", "needs an id"), ("   ", "Respite", "needs an id"), ("respite", "  ", "has no name")],

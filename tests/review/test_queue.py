@@ -110,6 +110,18 @@ def test_pairs_reviewed_by_the_user_are_left_out(project: Project) -> None:
     assert [item.segment_id for item in fresh] == [s[1]]
 
 
+def test_a_review_taken_back_by_an_undo_puts_the_pair_back_in_the_queue(project: Project) -> None:
+    from narratives.review.audit import undo_last
+
+    s = segment_ids(project)
+    add_run(project, [(s[0], "money", 0.5), (s[1], "money", 0.6)])
+    review(project, s[0], "money", "ana", Decision.reject)
+    undo_last(project, "ana")
+    assert {item.segment_id for item in review_queue(project, BOOK, user="ana")} == {s[0], s[1]}
+    second = review_queue(project, BOOK, filters=QueueFilters(reviewed_by="ana"))
+    assert second == []  # ana's only decision was taken back
+
+
 @pytest.mark.parametrize(
     ("filters", "expected"),
     [

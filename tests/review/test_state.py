@@ -115,9 +115,9 @@ def test_each_suggestion_is_judged_by_the_threshold_of_the_run_that_wrote_it(dem
         state = coding_state(connection, CODEBOOK)
         assert thresholds(connection, CODEBOOK).floor() == 0.5
     continuity = state.pairs[(never, "continuity")]  # the first run's 0.9 against its 0.5
-    choice = state.pairs.get((never, "choice"))  # the new run's 0.6 against its 0.65
     assert continuity.applies and continuity.threshold == 0.5
-    assert choice is None or not choice.applies  # below every threshold of the new run
+    choice = state.pairs[(never, "choice")]  # the new run's 0.6 against its own 0.65
+    assert choice.score == 0.6 and choice.threshold == 0.65 and not choice.applies
 
 
 def test_state_keeps_to_the_unit_asked_for_and_superseded_suggestions_count_for_nothing(demo) -> None:

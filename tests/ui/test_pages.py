@@ -305,7 +305,9 @@ def test_audit_lists_filters_and_undoes_my_last_action(monkeypatch, demo):
         assert (
             connection.execute(select(events.c.undoes).where(events.c.id == undo[0].id)).scalar() is not None
         )
-    assert "Undone" in texts(at.success)
+    review_event = events_of(demo.project, "review")[0]
+    assert undo[0].undoes == review_event.id
+    assert f"Undone: review (event {review_event.id})." in texts(at.success)
 
 
 def test_audit_of_a_fresh_project(monkeypatch, tmp_path):

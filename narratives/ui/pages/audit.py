@@ -117,9 +117,7 @@ def _undo(project: Project) -> None:
         except NarrativesError as error:
             st.error(str(error))
             return
-        st.session_state["flash"] = (
-            f"Undone: {event.payload.get('undone_kind')} (event {event.payload.get('undoes')})."
-        )
+        st.session_state["flash"] = f"Undone: {event.payload.get('undone_kind')} (event {event.undoes})."
         st.rerun()
 
 
