@@ -91,21 +91,21 @@ def suggestion_pair_count(
     before it writes, a merge keeps the higher score, an undo brings a suggestion back only where
     nothing newer stands (``tests/review/test_state_replay.py`` checks it), so rows are pairs.
     """
-    query = (
-        select(func.count())
-        .select_from(suggestions)
-        .join(segments, segments.c.id == suggestions.c.segment_id)
+    in_scope = (
+        select(segments.c.id)
         .join(documents, documents.c.id == segments.c.document_id)
-        .where(
-            suggestions.c.codebook == codebook,
-            suggestions.c.current.is_(True),
-            suggestions.c.coder == coder,
-            suggestions.c.score >= min_score,
-            documents.c.current.is_(True),
-        )
+        .where(documents.c.current.is_(True))
     )
     if unit is not None:
-        query = query.where(segments.c.unit == unit)
+        in_scope = in_scope.where(segments.c.unit == unit)
+    # An uncorrelated IN: SQLite builds the set of segments once and reads the suggestions' index.
+    query = select(func.count()).where(
+        suggestions.c.codebook == codebook,
+        suggestions.c.current.is_(True),
+        suggestions.c.coder == coder,
+        suggestions.c.score >= min_score,
+        suggestions.c.segment_id.in_(in_scope),
+    )
     return int(connection.execute(query).scalar_one())
 
 
