@@ -168,7 +168,7 @@ def code_project(
                 "config_hash": config_hash,
                 "model": embedder.name,
             }
-            insert_suggestions(connection, result.run_id, [s.model_copy(update=provenance) for s in rows])
+            insert_suggestions(connection, result.run_id, rows, **provenance)
         result.seconds = round(time.perf_counter() - started, 2)
         if result.run_id is not None:
             stats = result.stats()

@@ -91,17 +91,19 @@ def start_run(
     return inserted_id(result)
 
 
-def insert_suggestions(connection: Connection, run_id: int, items: Sequence[Suggestion]) -> int:
-    """Store the run's suggestions (current); returns how many were written."""
-    created = utcnow()
+def insert_suggestions(
+    connection: Connection, run_id: int, items: Sequence[Suggestion], **provenance: str | None
+) -> int:
+    """Store the run's suggestions (current); returns how many were written. ``provenance`` fields
+    (``codebook``, ``codebook_version``, ``config_hash``, ``model``) replace those of every item."""
+    unknown = set(provenance) - set(SUGGESTION_FIELDS)
+    if unknown:
+        raise ValueError(f"not suggestion fields: {sorted(unknown)}")
+    common = {"run_id": run_id, "current": True, "created": utcnow(), **provenance}
+    fields = [name for name in SUGGESTION_FIELDS if name not in provenance]
     for start in range(0, len(items), INSERT_CHUNK):
         rows = [
-            {
-                **item.model_dump(include=set(SUGGESTION_FIELDS)),
-                "run_id": run_id,
-                "current": True,
-                "created": created,
-            }
+            {**{name: getattr(item, name) for name in fields}, **common}
             for item in items[start : start + INSERT_CHUNK]
         ]
         connection.execute(insert(suggestions), rows)
