@@ -31,8 +31,6 @@ from narratives.store.reviews import copy_reviews
 from narratives.store.segments import load_segments
 from narratives.store.suggestions import copy_suggestion, current_suggestions, set_current
 
-IN_CHUNK = 5000
-
 # ---------------------------------------------------------------------------------------- merge
 
 
@@ -217,7 +215,8 @@ def split_code(
     group = new_group()
     create_code(connection, codebook, new_code, user, {"group": group})
     current = current_suggestions(connection, codebook, code_id)
-    texts = _segment_texts(connection, {s.segment_id for s in current})
+    found = load_segments(connection, ids={s.segment_id for s in current}, current_only=False)
+    texts = {int(s.id or 0): s.text for s in found}
     rows = [s for s in current if s.segment_id in texts]
     segment_ids = sorted({r.segment_id for r in rows})
     result = SplitResult(code_id, new_code.id, len(segment_ids), 0, 0)
@@ -232,16 +231,6 @@ def split_code(
         result.to_old = len({r.segment_id for r, new in zip(rows, closer_to_new, strict=True) if not new})
     apply_code_change(connection, codebook, code_id, "split", old, old, user, details)
     return result
-
-
-def _segment_texts(connection: Connection, segment_ids: set[int]) -> dict[int, str]:
-    """segment id -> text, for segments of any document version."""
-    wanted = sorted(segment_ids)
-    texts: dict[int, str] = {}
-    for start in range(0, len(wanted), IN_CHUNK):
-        found = load_segments(connection, ids=wanted[start : start + IN_CHUNK], current_only=False)
-        texts.update({int(s.id or 0): s.text for s in found})
-    return texts
 
 
 def code_profile_texts(code: Code) -> list[str]:

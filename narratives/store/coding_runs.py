@@ -17,7 +17,7 @@ from sqlalchemy import Connection, insert, select, update
 
 from narratives.schema import Suggestion, utcnow
 from narratives.store.events import record_event
-from narratives.store.rows import inserted_id
+from narratives.store.rows import chunked, inserted_id
 from narratives.store.tables import coding_runs, segments, suggestions
 
 INSERT_CHUNK = 5000
@@ -101,11 +101,8 @@ def insert_suggestions(
         raise ValueError(f"not suggestion fields: {sorted(unknown)}")
     common = {"run_id": run_id, "current": True, "created": utcnow(), **provenance}
     fields = [name for name in SUGGESTION_FIELDS if name not in provenance]
-    for start in range(0, len(items), INSERT_CHUNK):
-        rows = [
-            {**{name: getattr(item, name) for name in fields}, **common}
-            for item in items[start : start + INSERT_CHUNK]
-        ]
+    for chunk in chunked(items, INSERT_CHUNK):
+        rows = [{**{name: getattr(item, name) for name in fields}, **common} for item in chunk]
         connection.execute(insert(suggestions), rows)
     return len(items)
 

@@ -15,10 +15,8 @@ from sqlalchemy import Connection, Select, insert, select
 
 from narratives.schema import utcnow
 from narratives.store.events import record_event
-from narratives.store.rows import inserted_id
+from narratives.store.rows import chunked, inserted_id
 from narratives.store.tables import candidate_events, candidates, discovery_runs, documents, segments
-
-IN_CHUNK = 5000
 
 
 @dataclass
@@ -154,13 +152,12 @@ class SegmentOwner(NamedTuple):
 
 def segment_owners(connection: Connection, segment_ids: Iterable[int]) -> dict[int, SegmentOwner]:
     """segment id -> its document, the document's source kind and participant (any version)."""
-    wanted = sorted(set(segment_ids))
     found: dict[int, SegmentOwner] = {}
-    for start in range(0, len(wanted), IN_CHUNK):
+    for chunk in chunked(sorted(set(segment_ids))):
         rows = connection.execute(
             select(segments.c.id, segments.c.document_id, documents.c.kind, documents.c.participant_id)
             .join(documents, documents.c.id == segments.c.document_id)
-            .where(segments.c.id.in_(wanted[start : start + IN_CHUNK]))
+            .where(segments.c.id.in_(chunk))
         )
         found.update(
             {int(row.id): SegmentOwner(row.document_id, row.kind, row.participant_id) for row in rows}

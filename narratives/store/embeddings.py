@@ -10,6 +10,7 @@ from collections.abc import Mapping, Sequence
 import numpy as np
 from sqlalchemy import Connection, select
 
+from narratives.store.rows import chunked
 from narratives.store.tables import embeddings
 
 LOOKUP_CHUNK = 500
@@ -18,10 +19,9 @@ LOOKUP_CHUNK = 500
 def load_vectors(connection: Connection, model: str, hashes: Sequence[str]) -> dict[str, np.ndarray]:
     """text hash -> vector for the hashes stored for ``model`` (the others are left out)."""
     found: dict[str, np.ndarray] = {}
-    for start in range(0, len(hashes), LOOKUP_CHUNK):
-        chunk = list(hashes[start : start + LOOKUP_CHUNK])
+    for chunk in chunked(hashes, LOOKUP_CHUNK):
         query = select(embeddings.c.text_hash, embeddings.c.vector).where(
-            embeddings.c.model == model, embeddings.c.text_hash.in_(chunk)
+            embeddings.c.model == model, embeddings.c.text_hash.in_(list(chunk))
         )
         for digest, blob in connection.execute(query):
             found[digest] = np.frombuffer(blob, dtype="<f4").astype(np.float32)

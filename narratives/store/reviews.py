@@ -13,10 +13,8 @@ from typing import Any, NamedTuple
 from sqlalchemy import Connection, func, insert, select
 
 from narratives.schema import Decision, Review, utcnow
-from narratives.store.rows import inserted_id
+from narratives.store.rows import chunked, inserted_id
 from narratives.store.tables import codes, documents, reviews, segments, suggestions
-
-IN_CHUNK = 5000
 
 
 def insert_review(connection: Connection, review: Review) -> int:
@@ -77,11 +75,10 @@ def load_reviews(
         query = query.where(reviews.c.id.in_(sorted(set(ids))))
     if segment_ids is None:
         return [_review(row) for row in connection.execute(query).all()]
-    wanted = sorted(set(segment_ids))
     found: list[Review] = []
-    for start in range(0, len(wanted), IN_CHUNK):
-        chunk = query.where(reviews.c.segment_id.in_(wanted[start : start + IN_CHUNK]))
-        found.extend(_review(row) for row in connection.execute(chunk).all())
+    for chunk in chunked(sorted(set(segment_ids))):
+        narrowed = query.where(reviews.c.segment_id.in_(chunk))
+        found.extend(_review(row) for row in connection.execute(narrowed).all())
     return sorted(found, key=lambda review: int(review.id or 0))
 
 
@@ -118,11 +115,10 @@ def review_rows(
     )
     if segment_ids is None:
         return [ReviewRow(*row) for row in connection.execute(query).all()]
-    wanted = sorted(set(segment_ids))
     found: list[ReviewRow] = []
-    for start in range(0, len(wanted), IN_CHUNK):
-        chunk = query.where(reviews.c.segment_id.in_(wanted[start : start + IN_CHUNK]))
-        found.extend(ReviewRow(*row) for row in connection.execute(chunk).all())
+    for chunk in chunked(sorted(set(segment_ids))):
+        narrowed = query.where(reviews.c.segment_id.in_(chunk))
+        found.extend(ReviewRow(*row) for row in connection.execute(narrowed).all())
     return sorted(found, key=lambda row: row.id)
 
 

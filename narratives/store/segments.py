@@ -8,9 +8,8 @@ from typing import Any, NamedTuple
 from sqlalchemy import Connection, and_, exists, func, insert, or_, select
 
 from narratives.schema import Segment, SegmentUnit, text_hash
+from narratives.store.rows import chunked
 from narratives.store.tables import documents, segments
-
-IN_CHUNK = 5000
 
 
 def documents_without_segments(
@@ -66,11 +65,12 @@ def load_segments(
     *,
     unit: SegmentUnit | None = None,
     document_id: int | None = None,
-    ids: list[int] | None = None,
+    ids: Iterable[int] | None = None,
     current_only: bool = True,
     exclude_speakers: Sequence[str] = (),
 ) -> list[Segment]:
-    """Segments in document order; ``exclude_speakers`` leaves out turns such as the interviewer's."""
+    """Segments in document order; ``exclude_speakers`` leaves out turns such as the interviewer's.
+    ``ids`` may be as long as you like: it is asked for in chunks."""
     query = select(segments).order_by(segments.c.document_id, segments.c.idx)
     if exclude_speakers:
         query = query.where(
@@ -80,13 +80,18 @@ def load_segments(
         query = query.where(segments.c.unit == unit.value)
     if document_id is not None:
         query = query.where(segments.c.document_id == document_id)
-    if ids is not None:
-        query = query.where(segments.c.id.in_(ids))
     if current_only:
         query = query.join(documents, documents.c.id == segments.c.document_id).where(
             documents.c.current.is_(True)
         )
-    return [_segment(row) for row in connection.execute(query)]
+    if ids is None:
+        return [_segment(row) for row in connection.execute(query)]
+    found = [
+        _segment(row)
+        for chunk in chunked(sorted(set(ids)))
+        for row in connection.execute(query.where(segments.c.id.in_(chunk)))
+    ]
+    return sorted(found, key=lambda s: (s.document_id, s.index))
 
 
 def segmented_units(connection: Connection) -> list[str]:
@@ -136,14 +141,13 @@ def segment_spans(
         return {int(row.id): SegmentSpan(*row[1:4]) for row in connection.execute(query).all()}
     # By id: primary-key lookups, the unit checked here (a unit condition in SQL can make the
     # planner scan the unit's index instead).
-    wanted = sorted(set(ids))
     found: dict[int, SegmentSpan] = {}
-    for start in range(0, len(wanted), IN_CHUNK):
-        chunk = query.where(segments.c.id.in_(wanted[start : start + IN_CHUNK]))
+    for chunk in chunked(sorted(set(ids))):
+        narrowed = query.where(segments.c.id.in_(chunk))
         found.update(
             {
                 int(row.id): SegmentSpan(*row[1:4])
-                for row in connection.execute(chunk).all()
+                for row in connection.execute(narrowed).all()
                 if unit is None or row.unit == unit
             }
         )

@@ -13,10 +13,8 @@ from typing import Any, NamedTuple
 from sqlalchemy import Connection, func, insert, select, update
 
 from narratives.schema import Suggestion, utcnow
-from narratives.store.rows import inserted_id
+from narratives.store.rows import chunked, inserted_id
 from narratives.store.tables import documents, segments, suggestions
-
-IN_CHUNK = 5000
 
 
 class ScoredPair(NamedTuple):
@@ -73,11 +71,10 @@ def scored_pairs(
         query = query.where(segments.c.document_id == document_id)
     if segment_ids is None:
         return [ScoredPair(*row) for row in connection.execute(query).all()]
-    wanted = sorted(set(segment_ids))
     found: list[ScoredPair] = []
-    for start in range(0, len(wanted), IN_CHUNK):
-        chunk = query.where(suggestions.c.segment_id.in_(wanted[start : start + IN_CHUNK]))
-        found.extend(ScoredPair(*row) for row in connection.execute(chunk).all())
+    for chunk in chunked(sorted(set(segment_ids))):
+        narrowed = query.where(suggestions.c.segment_id.in_(chunk))
+        found.extend(ScoredPair(*row) for row in connection.execute(narrowed).all())
     return found
 
 
@@ -170,10 +167,8 @@ def load_suggestions(connection: Connection, ids: Sequence[int]) -> list[Suggest
     """Suggestions by id, in the order asked for (unknown ids left out)."""
     found: dict[int, Suggestion] = {}
     wanted = list(dict.fromkeys(ids))
-    for start in range(0, len(wanted), IN_CHUNK):
-        rows = connection.execute(
-            select(suggestions).where(suggestions.c.id.in_(wanted[start : start + IN_CHUNK]))
-        )
+    for chunk in chunked(wanted):
+        rows = connection.execute(select(suggestions).where(suggestions.c.id.in_(chunk)))
         found.update({int(row.id): _suggestion(row) for row in rows})
     return [found[i] for i in wanted if i in found]
 
@@ -205,20 +200,14 @@ def copy_suggestion(connection: Connection, original: Suggestion, **changes: Any
 
 def set_current(connection: Connection, ids: Sequence[int], current: bool) -> None:
     """Switch suggestions on or off (the only change a suggestion row ever sees)."""
-    wanted = list(ids)
-    for start in range(0, len(wanted), IN_CHUNK):
-        connection.execute(
-            update(suggestions)
-            .where(suggestions.c.id.in_(wanted[start : start + IN_CHUNK]))
-            .values(current=current)
-        )
+    for chunk in chunked(list(ids)):
+        connection.execute(update(suggestions).where(suggestions.c.id.in_(chunk)).values(current=current))
 
 
 def with_current_sibling(connection: Connection, ids: Sequence[int]) -> set[int]:
     """Those of these suggestions whose (segment, codebook, code, coder) has another current one now."""
-    wanted = list(dict.fromkeys(ids))
     found: set[int] = set()
-    for start in range(0, len(wanted), IN_CHUNK):
+    for chunk in chunked(list(dict.fromkeys(ids))):
         mine = (
             select(
                 suggestions.c.id,
@@ -227,7 +216,7 @@ def with_current_sibling(connection: Connection, ids: Sequence[int]) -> set[int]
                 suggestions.c.code_id,
                 suggestions.c.coder,
             )
-            .where(suggestions.c.id.in_(wanted[start : start + IN_CHUNK]))
+            .where(suggestions.c.id.in_(chunk))
             .subquery()
         )
         same = (

@@ -103,3 +103,35 @@ def test_a_document_that_cannot_be_segmented_is_reported_not_counted(backend_pro
     report = segment_project(backend_project, "sentence", user="tester")
     assert report.documents == 1 and report.segments == 2
     assert len(report.failures) == 1 and "turn" in report.failures[0]
+
+
+def test_segments_asked_for_by_more_ids_than_one_query_takes_come_back_in_document_order(tmp_path) -> None:
+    from narratives.schema import Document, Segment, SegmentUnit, SourceKind
+    from narratives.store import init_project
+    from narratives.store.documents import save_document
+    from narratives.store.rows import IN_CHUNK
+    from narratives.store.segments import load_segments, save_segments
+
+    project = init_project(tmp_path / "many")
+    count = IN_CHUNK + 7
+    with project.begin() as connection:
+        saved = save_document(
+            connection, Document(kind=SourceKind.blog, title="t", text="x" * count, path="t")
+        )
+        pieces = [
+            Segment(
+                document_id=saved.document_id,
+                unit=SegmentUnit.sentence,
+                index=i,
+                start=i,
+                end=i + 1,
+                text="x",
+            )
+            for i in range(count)
+        ]
+        save_segments(connection, pieces, pipeline="test")
+    with project.connect() as connection:
+        every = load_segments(connection)
+        asked = load_segments(connection, ids=reversed([int(s.id or 0) for s in every]))
+    project.close()
+    assert [s.index for s in asked] == list(range(count))
