@@ -147,3 +147,9 @@ class NotInstalled(ModelNotAvailable):
             f"{feature} needs the package '{package}', which is not installed.",
             fix=f"pip install '{package}'",
         )
+
+
+class AuthError(NarrativesError):
+    """A login, a user account, a password or an invitation was refused."""
+
+    code = "E700"

@@ -27,3 +27,11 @@ class Decision(str, Enum):
     reject = "reject"
     add = "add"  # a human applies a code the machine did not suggest
     remove = "remove"  # a human takes off a code applied earlier
+
+
+class Role(str, Enum):
+    """What a logged-in person may do: admins also manage people and may undo anyone's work."""
+
+    admin = "admin"
+    researcher = "researcher"
+    panel = "panel"  # a co-production panel member: the panel view only

@@ -21,7 +21,7 @@ LAYERS: list[set[str]] = [
     {"kinds", "__init__"},
     {"schema", "errors"},
     {"store"},
-    {"ingest", "segment", "deidentify"},
+    {"ingest", "segment", "deidentify", "auth"},
     {"embed"},
     {"review"},
     {"codebook"},

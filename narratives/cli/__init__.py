@@ -25,6 +25,7 @@ COMMAND_MODULES = (
     "bench_cmds",
     "analysis_cmds",
     "privacy_cmds",
+    "users_cmds",
 )
 for _name in COMMAND_MODULES:
     importlib.import_module(f"narratives.cli.{_name}")

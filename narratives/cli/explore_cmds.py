@@ -25,15 +25,29 @@ def explorer_script(project_cache: Path) -> Path:
     return script
 
 
-def streamlit_command(script: Path, project: Path, host: str, port: int) -> list[str]:
-    return [
-        sys.executable, "-m", "streamlit", "run", str(script),
-        "--server.headless", "true",
-        "--server.address", host,
-        "--server.port", str(port),
-        "--browser.gatherUsageStats", "false",
-        "--", "--project", str(project),
-    ]  # fmt: skip
+LOOPBACK = {"127.0.0.1", "localhost", "::1"}
+
+
+def streamlit_command(
+    script: Path, project: Path, host: str, port: int, *, login: bool = False, user: str | None = None
+) -> list[str]:
+    from narratives.ui.server_config import streamlit_flags
+
+    app_args = (
+        ["--project", str(project)] + (["--login"] if login else []) + (["--user", user] if user else [])
+    )
+    flags = streamlit_flags(server_address=host, server_port=port)
+    return [sys.executable, "-m", "streamlit", "run", str(script), *flags, "--", *app_args]
+
+
+def _run_streamlit(command: list[str]) -> None:
+    environment = {**os.environ, "HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1"}
+    try:
+        completed = subprocess.run(command, env=environment)
+    except KeyboardInterrupt:
+        return
+    if completed.returncode not in (0, -2):
+        raise typer.Exit(code=completed.returncode)
 
 
 @app.command()
@@ -41,24 +55,64 @@ def streamlit_command(script: Path, project: Path, host: str, port: int) -> list
 def explore(
     path: Path = typer.Argument(..., help="The project folder."),
     port: int = typer.Option(8501, "--port", help="Port to serve the explorer on."),
-    host: str = typer.Option(
-        "127.0.0.1", "--host", help="Address to listen on (127.0.0.1: this machine only)."
+    host: str = typer.Option("127.0.0.1", "--host", help="127.0.0.1 or localhost: this machine only."),
+    user: str = typer.Option(
+        None, "--user", help="The name your reviews and edits are recorded under (default: your login name)."
     ),
 ) -> None:
-    """Open the explorer (review queue, documents, codebook, panel, audit) in your browser.
+    """Open the explorer for yourself, on this machine only, without a login.
 
+    For a team, use `narratives serve`, which asks everyone to log in.
     Example: narratives explore my-study --port 8502
     """
+    from narratives.errors import AuthError
     from narratives.store.project import open_project
 
+    if host not in LOOPBACK:
+        raise AuthError(
+            f"`narratives explore` has no logins, so it listens on this machine only, not on {host}.",
+            fix="use `narratives serve PROJECT --host ...`, after `narratives users add`.",
+        )
     project = open_project(path)  # fails early, with the fix, when there is no project here
     project.close()
     script = explorer_script(project.cache_dir)
     console.print(f"Explorer for [bold]{path}[/] at http://{host}:{port} (Ctrl+C to stop).")
-    environment = {**os.environ, "NARRATIVES_PROJECT": str(path.resolve()), "HF_HUB_OFFLINE": "1"}
-    try:
-        completed = subprocess.run(streamlit_command(script, path.resolve(), host, port), env=environment)
-    except KeyboardInterrupt:
-        return
-    if completed.returncode not in (0, -2):
-        raise typer.Exit(code=completed.returncode)
+    _run_streamlit(streamlit_command(script, path.resolve(), host, port, user=user))
+
+
+@app.command()
+@friendly_errors
+def serve(
+    path: Path = typer.Argument(..., help="The project folder."),
+    host: str = typer.Option("127.0.0.1", "--host", help="Address to listen on (0.0.0.0: every interface)."),
+    port: int = typer.Option(8501, "--port", help="Port to listen on."),
+) -> None:
+    """Run the team server: everyone logs in, and each sees what their role allows.
+
+    Add people first with `narratives users add PROJECT NAME --role researcher`. Put it behind a
+    TLS reverse proxy when it is reachable from other machines (see the README).
+    Example: narratives serve my-study --host 0.0.0.0 --port 8501
+    """
+    from narratives.errors import AuthError
+    from narratives.kinds import Role
+    from narratives.store.project import open_project
+    from narratives.store.users import user_rows
+
+    project = open_project(path)
+    with project.connect() as connection:
+        team = [row for row in user_rows(connection) if row.role in (Role.admin.value, Role.researcher.value)]
+    script = explorer_script(project.cache_dir)
+    project.close()
+    if not team:
+        raise AuthError(
+            "the project has no admin or researcher who could log in.",
+            where=path,
+            fix=f"add one first: narratives users add {path} YOUR-NAME --role admin",
+        )
+    if host not in LOOPBACK:
+        console.print(
+            f"[yellow]Listening on {host}: other machines can reach this server. "
+            "Put it behind a TLS reverse proxy (README: Running a team server).[/]"
+        )
+    console.print(f"Team server for [bold]{path}[/] at http://{host}:{port} (Ctrl+C to stop).")
+    _run_streamlit(streamlit_command(script, path.resolve(), host, port, login=True))

@@ -293,6 +293,72 @@ panel_responses = Table(
     Column("comment", Text),
     Column("user", String(200), nullable=False),
     Column("created", DateTime(timezone=True), nullable=False),
+    Column("round_id", Integer, ForeignKey("panel_rounds.id"), index=True),  # null: before rounds
+)
+
+# A panel round: which themes (codes) and which chosen quotes a panel sees, until when.
+panel_rounds = Table(
+    "panel_rounds",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("codebook", String(200), nullable=False),
+    Column("title", String(300), nullable=False),
+    Column("code_ids", JSON, nullable=False),  # [code id, ...] in the order the panel sees them
+    Column("quote_ids", JSON, nullable=False),  # [panel_quotes.id, ...]
+    Column("closes", DateTime(timezone=True), nullable=False),
+    Column("created_by", String(200), nullable=False),
+    Column("created", DateTime(timezone=True), nullable=False),
+)
+
+# One-time invitations to a round; only a hash of the code is kept.
+panel_invitations = Table(
+    "panel_invitations",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("round_id", Integer, ForeignKey("panel_rounds.id"), nullable=False, index=True),
+    Column("code_hash", String(64), nullable=False, unique=True),
+    Column("created_by", String(200), nullable=False),
+    Column("created", DateTime(timezone=True), nullable=False),
+    Column("used", DateTime(timezone=True)),
+    Column("used_by", String(200)),
+)
+
+# People who may log in to `narratives serve`; passwords only as argon2 hashes.
+users = Table(
+    "users",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("name", String(200), nullable=False, unique=True),
+    Column("role", String(20), nullable=False),  # admin, researcher, panel
+    Column("password_hash", Text, nullable=False),
+    Column("disabled", Boolean, nullable=False, default=False),
+    Column("created_by", String(200), nullable=False),
+    Column("created", DateTime(timezone=True), nullable=False),
+    Column("password_changed", DateTime(timezone=True), nullable=False),
+)
+
+# Login sessions: a hash of the browser's session token, when it ends, and whether it was revoked.
+login_sessions = Table(
+    "login_sessions",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("token_hash", String(64), nullable=False, unique=True),
+    Column("user_id", Integer, ForeignKey("users.id"), nullable=False, index=True),
+    Column("created", DateTime(timezone=True), nullable=False),
+    Column("last_seen", DateTime(timezone=True), nullable=False),
+    Column("expires", DateTime(timezone=True), nullable=False),
+    Column("revoked", DateTime(timezone=True)),
+)
+
+# Every login attempt, for rate limiting (the audit log records failures too).
+login_attempts = Table(
+    "login_attempts",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("name", String(200), nullable=False, index=True),
+    Column("client", String(100), nullable=False),
+    Column("succeeded", Boolean, nullable=False),
+    Column("created", DateTime(timezone=True), nullable=False, index=True),
 )
 
 events = Table(

@@ -10,6 +10,7 @@ the page says it is done only after the commit.
 from __future__ import annotations
 
 import argparse
+import html
 import os
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -20,20 +21,41 @@ import streamlit as st
 from sqlalchemy import Connection
 
 from narratives.errors import NarrativesError
+from narratives.kinds import Role
 from narratives.store.codebooks import codebook_names
 from narratives.store.project import CONFIG_NAME, Project, open_project
 from narratives.store.status import data_version as _data_version
+from narratives.ui import style
 
 PROJECT_ENV = "NARRATIVES_PROJECT"
+USER_ENV = "NARRATIVES_USER"
 PAGES_DIR = Path(__file__).parent / "pages"
-ROLES = ("Researcher", "Panel member")
 T = TypeVar("T")
 
 # session_state keys (ids and selections only)
 PROJECT_KEY = "project_path"
-USER_KEY = "user_name"
-ROLE_KEY = "user_role"
+MODE_KEY = "explorer_mode"  # "local" (narratives explore) or "login" (narratives serve)
+LOCAL_USER_KEY = "local_user"
+VIEWER_KEY = "viewer"
+TOKEN_KEY = "session_token"
 CODEBOOK_KEY = "codebook_name"
+
+
+@dataclass(frozen=True)
+class Viewer:
+    """Who is using this browser session: from the login, or the local researcher of `explore`."""
+
+    name: str
+    role: Role
+    logged_in: bool
+
+    @property
+    def is_panel(self) -> bool:
+        return self.role is Role.panel
+
+    @property
+    def is_admin(self) -> bool:
+        return self.role is Role.admin
 
 
 @dataclass(frozen=True)
@@ -42,61 +64,117 @@ class PageSpec:
     title: str
     icon: str
     url_path: str
-    panel: bool = False  # shown to panel members
 
 
-PAGES = (
+RESEARCHER_PAGES = (
     PageSpec("overview.py", "Overview", ":material/dashboard:", "overview"),
     PageSpec("review.py", "Review queue", ":material/fact_check:", "review"),
     PageSpec("documents.py", "Documents", ":material/description:", "documents"),
     PageSpec("codebook.py", "Codebook", ":material/account_tree:", "codebook"),
     PageSpec("discover.py", "Discover", ":material/explore:", "discover"),
-    PageSpec("panel.py", "Panel", ":material/groups:", "panel", panel=True),
+    PageSpec("panel.py", "Panel", ":material/groups:", "panel"),
     PageSpec("audit.py", "Audit", ":material/history:", "audit"),
 )
+PANEL_PAGE = PageSpec("panel_view.py", "What we heard", ":material/forum:", "panel-view")
+
+
+@dataclass(frozen=True)
+class AppArguments:
+    project: str | None
+    login: bool
+    user: str | None
+
+
+def app_arguments(argv: Sequence[str], environ: dict[str, str] | os._Environ[str]) -> AppArguments:
+    """``--project PATH [--login] [--user NAME]`` after ``streamlit run app.py --``."""
+    parser = argparse.ArgumentParser(add_help=False)
+    parser.add_argument("--project")
+    parser.add_argument("--login", action="store_true")
+    parser.add_argument("--user")
+    known, _ = parser.parse_known_args(list(argv))
+    return AppArguments(
+        project=known.project or environ.get(PROJECT_ENV) or None,
+        login=bool(known.login),
+        user=known.user or environ.get(USER_ENV) or None,
+    )
 
 
 def project_path_from(argv: Sequence[str], environ: dict[str, str] | os._Environ[str]) -> str | None:
-    """``--project PATH`` after ``streamlit run app.py --``, else ``$NARRATIVES_PROJECT``."""
-    parser = argparse.ArgumentParser(add_help=False)
-    parser.add_argument("--project")
-    known, _ = parser.parse_known_args(list(argv))
-    return known.project or environ.get(PROJECT_ENV) or None
+    return app_arguments(argv, environ).project
 
 
-# Streamlit fades captions and quotes with opacity to about 3.8:1 contrast; WCAG AA asks for 4.5:1.
-READABLE_CSS = """<style>
-[data-testid="stCaptionContainer"], [data-testid="stMarkdownContainer"] blockquote {
-  color: #55534f !important; opacity: 1 !important;
-}
-</style>"""
+def local_user_name(arguments: AppArguments) -> str:
+    if arguments.user:
+        return arguments.user
+    import getpass
+
+    try:
+        return getpass.getuser()
+    except (KeyError, OSError):
+        return "researcher"
 
 
 def navigation(argv: Sequence[str]) -> Any:
-    """The sidebar (project, name, role, codebook) and the pages this role may see."""
-    st.set_page_config(page_title="narratives explorer", page_icon=":material/forum:", layout="wide")
-    st.markdown(READABLE_CSS, unsafe_allow_html=True)
+    """Who is here (login or local researcher), the sidebar, and the pages this role may see."""
+    style.page_setup()
     if PROJECT_KEY not in st.session_state:
-        st.session_state[PROJECT_KEY] = project_path_from(argv, os.environ)
-    _sidebar()
-    role = st.session_state.get(ROLE_KEY, ROLES[0])
-    specs = [p for p in PAGES if p.panel] if role == "Panel member" else list(PAGES)
+        arguments = app_arguments(argv, os.environ)
+        st.session_state[PROJECT_KEY] = arguments.project
+        st.session_state[MODE_KEY] = "login" if arguments.login else "local"
+        st.session_state[LOCAL_USER_KEY] = local_user_name(arguments)
+    person = viewer()
+    if person is None:  # the team server, nobody logged in: the login page is all there is
+        from narratives.ui import login
+
+        return st.navigation([st.Page(login.render, title="Log in", url_path="login")], position="hidden")
+    _sidebar(person)
+    specs = [PANEL_PAGE] if person.is_panel else list(RESEARCHER_PAGES)
     pages = [
         st.Page(PAGES_DIR / spec.file, title=spec.title, icon=spec.icon, url_path=spec.url_path)
         for spec in specs
     ]
-    return st.navigation(pages)
+    if person.is_panel:  # one page, no page list in the sidebar
+        return st.navigation(pages, position="hidden")
+    return st.navigation(pages, position="sidebar")
 
 
-def _sidebar() -> None:
+def login_required() -> bool:
+    return st.session_state.get(MODE_KEY) == "login"
+
+
+def viewer() -> Viewer | None:
+    """The person using this session, re-checked against their login session on every run."""
+    if not login_required():
+        return Viewer(st.session_state.get(LOCAL_USER_KEY) or "researcher", Role.researcher, logged_in=False)
+    from narratives.auth.sessions import COOKIE_NAME, session_account
+
+    project = current_project()
+    if project is None:
+        return None
+    token = st.session_state.get(TOKEN_KEY) or st.context.cookies.get(COOKIE_NAME)
+    if not token:
+        return None
+    with project.begin() as connection:
+        account = session_account(connection, token)
+    if account is None:
+        st.session_state.pop(TOKEN_KEY, None)
+        st.session_state.pop(VIEWER_KEY, None)
+        return None
+    st.session_state[TOKEN_KEY] = token
+    return Viewer(account.name, account.role, logged_in=True)
+
+
+def _sidebar(person: Viewer) -> None:
+    from narratives.ui import login
+
     with st.sidebar:
-        st.text_input(
-            "Your name",
-            key=USER_KEY,
-            help="Every review, edit and panel answer is recorded under this name.",
-            placeholder="e.g. Ana",
-        )
-        st.selectbox("Role", ROLES, key=ROLE_KEY, help="Panel members see the Panel page only.")
+        label = {Role.admin: "admin", Role.researcher: "researcher", Role.panel: "panel member"}[person.role]
+        st.markdown(f"Signed in as **{html.escape(person.name)}** ({label})")
+        if person.logged_in:
+            login.logout_button()
+        login.set_cookie_if_pending()
+        if person.is_panel:
+            return
         project = current_project()
         if project is None:
             return
@@ -105,7 +183,17 @@ def _sidebar() -> None:
             if st.session_state.get(CODEBOOK_KEY) not in names:
                 st.session_state[CODEBOOK_KEY] = names[0]
             st.selectbox("Codebook", names, key=CODEBOOK_KEY)
-        st.caption(f"Project: {project.path}")
+        st.caption(f"Project: {project.path.name}")
+
+
+def require_researcher() -> Viewer:
+    """Stop any page that is not for panel members when a panel member (or nobody) reaches it."""
+    person = viewer()
+    if person is None or person.is_panel:
+        st.title("Not available")
+        st.error("This page is for the research team.", icon=":material/block:")
+        st.stop()
+    return person
 
 
 # ------------------------------------------------------------------------------------ the project
@@ -170,12 +258,13 @@ def require_codebook(project: Project) -> str:
 
 
 def acting_user() -> str | None:
-    name = (st.session_state.get(USER_KEY) or "").strip()
-    return name or None
+    """The name every write of this session is recorded under (the login's, or the local user's)."""
+    person = viewer()
+    return None if person is None else person.name
 
 
 def need_user_notice() -> None:
-    st.warning("Enter your name in the sidebar first: every change is recorded under it.")
+    st.warning("You are not signed in: log in again to make changes.")
 
 
 # ------------------------------------------------------------------------------------------ writes

@@ -24,7 +24,6 @@ import os
 import shutil
 import socket
 import subprocess
-import sys
 import time
 import urllib.request
 from collections.abc import Iterator
@@ -54,6 +53,7 @@ CHROMIUM_ARGS = [
     "--no-first-run",
     "--disable-quic",
 ]
+REVIEWER = "Alex Tester"  # the local researcher the explorer tests act as
 SERVER_START_TIMEOUT = 240.0  # seconds: a cold start (imports, first page) on a loaded machine
 APP_TIMEOUT = 120_000  # milliseconds: Playwright's default for every wait, click and navigation
 
@@ -105,6 +105,8 @@ class Server:
     project_path: Path
     port: int
     log_path: Path
+    login: bool = False  # True: the team server (`narratives serve`), everyone logs in
+    user: str | None = REVIEWER  # the local researcher of `narratives explore` (login=False)
     process: subprocess.Popen[bytes] | None = None
 
     @property
@@ -112,28 +114,11 @@ class Server:
         return f"http://127.0.0.1:{self.port}"
 
     def start(self) -> None:
-        command = [
-            sys.executable,
-            "-m",
-            "streamlit",
-            "run",
-            str(REPO / "app.py"),
-            "--server.headless",
-            "true",
-            "--server.address",
-            "127.0.0.1",
-            "--server.port",
-            str(self.port),
-            "--browser.gatherUsageStats",
-            "false",
-            "--server.fileWatcherType",
-            "none",
-            "--client.toolbarMode",
-            "minimal",
-            "--",
-            "--project",
-            str(self.project_path),
-        ]
+        from narratives.cli.explore_cmds import streamlit_command
+
+        command = streamlit_command(
+            REPO / "app.py", self.project_path, "127.0.0.1", self.port, login=self.login, user=self.user
+        )
         environment = {**os.environ, "HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1"}
         log = self.log_path.open("ab")
         self.process = subprocess.Popen(command, cwd=REPO, env=environment, stdout=log, stderr=log)

@@ -18,7 +18,7 @@ from sqlalchemy import select
 from narratives.store.tables import candidate_events, codes, events, reviews
 from tests.builders.demo_project import CODEBOOK, DemoProject
 from tests.e2e.conftest import (
-    APP_TIMEOUT,
+    REVIEWER,
     Server,
     copy_for_docs,
     run_axe,
@@ -29,7 +29,6 @@ from tests.e2e.conftest import (
 
 pytestmark = pytest.mark.browser
 
-REVIEWER = "Alex Tester"
 NEW_DEFINITION = "Whether the same care workers come, and people know who is coming (edited in the browser)."
 EDITED_CODE = "continuity"
 PROMOTED_CODE = "rushed_carers"
@@ -43,7 +42,6 @@ PAGES = {  # sidebar link -> name of the screenshot and axe results
     "Audit": "audit",
 }
 TITLES = {"Panel": "What we heard", "Audit": "Audit log"}  # page title, where not the link's name
-NAME_NOTICE = "Enter your name in the sidebar first"
 SERIOUS = {"serious", "critical"}
 findings: dict[str, list[dict[str, Any]]] = {}
 
@@ -57,25 +55,16 @@ def wait_for_title(page: Any, title: str) -> None:
     page.locator('[data-testid="stMain"] h1').filter(has_text=title).first.wait_for()
 
 
-def name_field(page: Any) -> Any:
-    return page.get_by_role("textbox", name="Your name", exact=True)
-
-
 def open_app(page: Any, server: Server) -> None:
     with script_run(page):
         page.goto(server.url + "/")
     wait_for_title(page, "Overview")
 
 
-def set_reviewer(page: Any, name: str = REVIEWER) -> None:
-    field = name_field(page)
-    field.fill(name)
-    with script_run(page):
-        field.press("Enter")
-    from playwright.sync_api import expect
-
-    expect(field).to_have_value(name, timeout=APP_TIMEOUT)
-    page.get_by_text(NAME_NOTICE).wait_for(state="detached")
+def check_signed_in(page: Any, name: str = REVIEWER) -> None:
+    """The local explorer acts as the researcher it was started for (`--user`); no name to type."""
+    page.locator('[data-testid="stSidebar"]').get_by_text(f"Signed in as {name}").wait_for()
+    assert page.get_by_role("combobox", name="Role").count() == 0  # the role is never a selector
 
 
 def go_to(page: Any, link: str) -> None:
@@ -138,7 +127,7 @@ def test_review_three_suggestions_with_the_keyboard(
     page: Any, server: Server, demo_project: DemoProject
 ) -> None:
     open_app(page, server)
-    set_reviewer(page)
+    check_signed_in(page)
     go_to(page, "Review queue")
     page.get_by_role("button", name="Accept (a)").wait_for()
     total = waiting_count(page)
@@ -200,8 +189,8 @@ def test_promote_a_discovered_theme(page: Any, server: Server, demo_project: Dem
 
 
 def check_persisted(page: Any, demo_project: DemoProject) -> None:
-    """After a reload (new session) the name is asked again; the work done before is all there."""
-    set_reviewer(page)
+    """After a reload (a new session) the work done before is all there."""
+    check_signed_in(page)
     go_to(page, "Review queue")
     page.get_by_role("button", name="Accept (a)").wait_for()
     reviewed = {r.segment_id for r in reviews_by(demo_project, REVIEWER)}
@@ -230,7 +219,6 @@ def test_work_persists_after_reload(page: Any, server: Server, demo_project: Dem
     with script_run(page):
         page.reload()
     wait_for_title(page, "Discover")  # the page the last step left open
-    assert name_field(page).input_value() == ""  # a new session: the name is asked again
     check_persisted(page, demo_project)
 
 
@@ -243,8 +231,6 @@ def test_work_persists_after_server_restart(page: Any, server: Server, demo_proj
 @pytest.mark.parametrize("link", list(PAGES))
 def test_every_page_screenshot_and_accessibility(page: Any, server: Server, link: str) -> None:
     name = PAGES[link]
-    if not name_field(page).input_value():
-        set_reviewer(page)
     go_to(page, link)
     if link == "Documents":  # the interview, with speaker turns and highlights
         page.get_by_role("combobox", name="Document", exact=True).click()

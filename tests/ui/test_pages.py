@@ -9,27 +9,44 @@ import pytest
 from sqlalchemy import select
 from streamlit.testing.v1 import AppTest
 
+from narratives.auth.accounts import add_user, get_account
+from narratives.auth.sessions import start_session
+from narratives.kinds import Role
 from narratives.review.record import record_review
 from narratives.schema import Decision, Review
 from narratives.store.codebooks import current_codebook
 from narratives.store.events import list_events
-from narratives.store.project import init_project
+from narratives.store.project import init_project, open_project
 from narratives.store.tables import panel_quotes, panel_responses, reviews
+from narratives.store.users import load_user
 from tests.builders.demo_project import CODEBOOK, build_demo_project
 
 APP = Path(__file__).resolve().parents[2] / "app.py"
 PAGES = "narratives/ui/pages"
 
 
+def panel_login(project_path, name: str) -> str:
+    """A panel member's account and a live session token for it, as a login would make."""
+    project = open_project(project_path)
+    with project.begin() as connection:
+        if load_user(connection, name) is None:
+            add_user(connection, name, Role.panel, "a long enough password")
+        return start_session(connection, get_account(connection, name))
+
+
 def open_app(
     monkeypatch, project_path, page: str | None = None, user: str | None = "ana", role: str | None = None
 ):
+    """The explorer as the local researcher ``user`` (`narratives explore --user`), or, with
+    ``role="panel"``, as the logged-in panel member ``user`` of the team server."""
     monkeypatch.setenv("NARRATIVES_PROJECT", str(project_path))
+    monkeypatch.setenv("NARRATIVES_USER", user or "ana")
     at = AppTest.from_file(str(APP), default_timeout=90)
-    if user:
-        at.session_state["user_name"] = user
-    if role:
-        at.session_state["user_role"] = role
+    if role == "panel":
+        at.session_state["project_path"] = str(project_path)
+        at.session_state["explorer_mode"] = "login"
+        at.session_state["local_user"] = "nobody"
+        at.session_state["session_token"] = panel_login(project_path, user or "Pat")
     at.run()
     if page:
         at.switch_page(f"{PAGES}/{page}.py").run()
@@ -68,12 +85,6 @@ def test_pages_say_nothing_is_coded_yet(monkeypatch, tmp_path):
     assert "narratives code" in texts(at.info)
     at.switch_page(f"{PAGES}/discover.py").run()
     assert "narratives discover" in texts(at.info)
-
-
-def test_review_asks_for_a_name_first(monkeypatch, demo):
-    at = open_app(monkeypatch, demo.project.path, "review", user=None)
-    assert "Enter your name" in texts(at.warning)
-    assert not at.button
 
 
 # --------------------------------------------------------------------------------------- overview
@@ -232,14 +243,14 @@ def test_promote_and_dismiss_candidates_write_candidate_events(monkeypatch, demo
 
 @pytest.mark.parametrize("page", ["overview", "review", "documents", "codebook", "discover", "audit"])
 def test_a_panel_member_is_shown_the_panel_page_only(monkeypatch, demo, page):
-    at = open_app(monkeypatch, demo.project.path, user="Pat", role="Panel member")
+    at = open_app(monkeypatch, demo.project.path, user="Pat", role="panel")
     assert [t.value for t in at.title] == ["What we heard"]  # the panel is where a panel member starts
     with pytest.raises(ValueError, match="Could not find a navigation page"):  # no other page is registered
         at.switch_page(f"{PAGES}/{page}.py")
 
 
 def test_panel_response_is_stored_with_an_event(monkeypatch, demo):
-    at = open_app(monkeypatch, demo.project.path, "panel", user="Pat", role="Panel member")
+    at = open_app(monkeypatch, demo.project.path, user="Pat", role="panel")
     assert [h.value for h in at.header] == ["Seeing the same people", "Waiting too long"]
     at.radio(key="panel_verdict_continuity").set_value("misses_something")
     at.text_input(key="panel_rename_continuity").input("Knowing who comes")
@@ -255,13 +266,13 @@ def test_panel_response_is_stored_with_an_event(monkeypatch, demo):
 
 
 def test_panel_needs_an_answer(monkeypatch, demo):
-    at = open_app(monkeypatch, demo.project.path, "panel", user="Pat", role="Panel member")
+    at = open_app(monkeypatch, demo.project.path, user="Pat", role="panel")
     at.button(key="panel_submit_waiting").click().run()
     assert "choose one of the three answers" in texts(at.error)
 
 
 def test_panel_members_see_only_the_panel(monkeypatch, demo):
-    at = open_app(monkeypatch, demo.project.path, user="Pat", role="Panel member")
+    at = open_app(monkeypatch, demo.project.path, user="Pat", role="panel")
     assert at.title[0].value == "What we heard"
     with pytest.raises(ValueError):
         at.switch_page(f"{PAGES}/review.py")

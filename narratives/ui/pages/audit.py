@@ -49,6 +49,7 @@ def choices_of(path: str, version: str) -> tuple[list[str], list[str]]:
 
 
 def render() -> None:
+    common.require_researcher()
     project = common.require_project()
     st.title("Audit log")
     common.show_flash()

@@ -62,6 +62,7 @@ def _changed(before: dict[str, object] | None, after: dict[str, object] | None) 
 
 
 def render() -> None:
+    common.require_researcher()
     project = common.require_project()
     codebook = common.require_codebook(project)
     st.title("Codebook")

@@ -42,6 +42,7 @@ def slug(text: str) -> str:
 
 
 def render() -> None:
+    common.require_researcher()
     project = common.require_project()
     st.title("Discover")
     common.show_flash()

@@ -35,6 +35,7 @@ def marks_of(path: str, version: str, codebook: str, document_id: int) -> tuple[
 
 
 def render() -> None:
+    common.require_researcher()
     project = common.require_project()
     st.title("Documents")
     common.show_flash()

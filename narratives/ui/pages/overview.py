@@ -35,6 +35,7 @@ def _number(value: float) -> str:
 
 
 def render() -> None:
+    common.require_researcher()
     project = common.require_project()
     st.title("Overview")
     version = common.data_version(project)

@@ -63,13 +63,19 @@ def codes_of(path: str, version: str, codebook: str) -> list[Code]:
 
 
 def render() -> None:
+    common.require_researcher()
+    show()
+
+
+def show() -> None:
     st.markdown(CSS, unsafe_allow_html=True)
     project = common.require_project()
     codebook = common.require_codebook(project)
     st.title("What we heard")
     common.show_flash()
     path, version = str(project.path), common.data_version(project)
-    researcher = st.session_state.get(common.ROLE_KEY, common.ROLES[0]) == "Researcher"
+    person = common.viewer()
+    researcher = person is not None and not person.is_panel
     themes = themes_of(path, version, codebook)
     if not themes:
         st.info("No themes are ready for the panel yet. Researchers choose quotes for each theme below.")

@@ -61,6 +61,7 @@ def suggestion_count(path: str, version: str) -> int:
 
 
 def render() -> None:
+    common.require_researcher()
     project = common.require_project()
     codebook = common.require_codebook(project)
     st.title("Review queue")

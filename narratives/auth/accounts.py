@@ -1,0 +1,127 @@
+"""Accounts: add, list, remove, reset a password, and log in (with rate limiting and audit)."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import datetime, timedelta, timezone
+
+from sqlalchemy import Connection
+
+from narratives.auth.passwords import dummy_hash, hash_password, verify_password
+from narratives.errors import AuthError
+from narratives.kinds import Role
+from narratives.schema import utcnow
+from narratives.store.events import record_event
+from narratives.store.users import (
+    delete_user,
+    failed_attempts_since,
+    insert_login_attempt,
+    insert_user,
+    load_user,
+    revoke_user_sessions,
+    set_password_hash,
+    user_rows,
+)
+
+NAME_PATTERN = re.compile(r"^[\w][\w .@'-]{0,99}$", re.UNICODE)
+# Five failures in fifteen minutes lock a name (or a client) for the rest of those fifteen minutes.
+MAX_FAILURES = 5
+FAILURE_WINDOW = timedelta(minutes=15)
+SYSTEM = "narratives"  # the user recorded for what the command line does on an admin's behalf
+
+
+@dataclass(frozen=True)
+class Account:
+    """A person who may log in, without their password hash."""
+
+    id: int
+    name: str
+    role: Role
+    created_by: str
+    created: datetime
+
+
+def as_utc(moment: datetime) -> datetime:
+    """SQLite hands back naive datetimes; every stored one is UTC."""
+    return moment if moment.tzinfo is not None else moment.replace(tzinfo=timezone.utc)
+
+
+def check_name(name: str) -> str:
+    name = name.strip()
+    if not NAME_PATTERN.match(name):
+        raise AuthError(
+            f"{name!r} is not a usable login name.",
+            fix="use 1-100 letters, digits, spaces, dots, @, ' or -, starting with a letter or digit.",
+        )
+    return name
+
+
+def add_user(connection: Connection, name: str, role: Role, password: str, by: str = SYSTEM) -> Account:
+    name = check_name(name)
+    if load_user(connection, name) is not None:
+        raise AuthError(f"there is already a user called {name!r}.", fix="choose another name.")
+    now = utcnow()
+    user_id = insert_user(connection, name, role.value, hash_password(password), by, now)
+    record_event(connection, "user.add", by, target=name, payload={"role": role.value})
+    return Account(user_id, name, role, by, now)
+
+
+def list_users(connection: Connection) -> list[Account]:
+    return [
+        Account(row.id, row.name, Role(row.role), row.created_by, as_utc(row.created))
+        for row in user_rows(connection)
+    ]
+
+
+def get_account(connection: Connection, name: str) -> Account:
+    row = load_user(connection, name)
+    if row is None or row.disabled:
+        raise AuthError(f"there is no user called {name!r}.", fix="see `narratives users list PROJECT`.")
+    return Account(row.id, row.name, Role(row.role), row.created_by, as_utc(row.created))
+
+
+def remove_user(connection: Connection, name: str, by: str = SYSTEM) -> None:
+    account = get_account(connection, name)
+    delete_user(connection, account.id)
+    record_event(connection, "user.remove", by, target=name, payload={"role": account.role.value})
+
+
+def reset_password(connection: Connection, name: str, password: str, by: str = SYSTEM) -> None:
+    """Set a new password and end every session the user has open."""
+    account = get_account(connection, name)
+    now = utcnow()
+    set_password_hash(connection, account.id, hash_password(password), now)
+    revoke_user_sessions(connection, account.id, now)
+    record_event(connection, "user.reset_password", by, target=name, payload={})
+
+
+def attempt_login(
+    connection: Connection, name: str, password: str, client: str = "unknown"
+) -> Account | AuthError:
+    """The account for ``name`` and ``password``, or (returned, not raised, so that the caller's
+    transaction keeps the record of the failure) an :class:`AuthError` that does not say which of
+    the two was wrong. Every attempt is counted; failures also go to the audit log."""
+    name = name.strip()[:200]
+    client = (client or "unknown")[:100]
+    now = utcnow()
+    since = now - FAILURE_WINDOW
+    if (
+        failed_attempts_since(connection, since, name=name) >= MAX_FAILURES
+        or failed_attempts_since(connection, since, client=client) >= MAX_FAILURES * 4
+    ):
+        insert_login_attempt(connection, name, client, False, now)
+        record_event(connection, "login.locked", SYSTEM, target=name, payload={"client": client})
+        return AuthError(
+            "too many failed logins: this login is locked for a while.",
+            fix=f"wait {int(FAILURE_WINDOW.total_seconds() // 60)} minutes, or ask an admin to reset the password.",
+        )
+    row = load_user(connection, name)
+    matches = verify_password(row.password_hash if row else dummy_hash(), password)
+    if row is None or row.disabled or not matches:
+        insert_login_attempt(connection, name, client, False, now)
+        record_event(connection, "login.failed", SYSTEM, target=name, payload={"client": client})
+        return AuthError("the name or the password is wrong.", fix="check both and try again.")
+    insert_login_attempt(connection, name, client, True, now)
+    record_event(connection, "login", name, target=name, payload={"client": client})
+    return Account(row.id, row.name, Role(row.role), row.created_by, as_utc(row.created))
