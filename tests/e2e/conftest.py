@@ -455,3 +455,29 @@ def copy_for_docs(names: dict[str, str]) -> None:
         source = SCREENSHOTS / f"{page_name}.png"
         if source.exists():
             shutil.copyfile(source, target / f"{doc_name}.png")
+
+
+def log_in(page: Any, server: Server, name: str, password: str) -> None:
+    """Log in on the team server (``server.login``) through its login form, as a person would."""
+    with script_run(page):
+        page.goto(server.url + "/")
+    page.locator('[data-testid="stMain"] h1').filter(has_text="Log in").first.wait_for()
+    page.get_by_role("textbox", name="Name", exact=True).fill(name)
+    page.get_by_role("textbox", name="Password", exact=True).fill(password)
+    with script_run(page):
+        page.get_by_role("button", name="Log in").click()
+    page.locator('[data-testid="stSidebar"]').get_by_text(f"Signed in as {name}").wait_for()
+
+
+def add_account(project_path: Path, name: str, role: str, password: str) -> None:
+    """A login for the team server, made the way `narratives users add` makes one."""
+    from narratives.auth.accounts import add_user
+    from narratives.kinds import Role
+    from narratives.store.project import open_project
+
+    project = open_project(project_path)
+    try:
+        with project.begin() as connection:
+            add_user(connection, name, Role(role), password)
+    finally:
+        project.close()
