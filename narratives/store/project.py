@@ -20,7 +20,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from sqlalchemy import Connection, Engine, create_engine, event, inspect, text
-from sqlalchemy.exc import DBAPIError, OperationalError, SQLAlchemyError
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError, DBAPIError, OperationalError, SQLAlchemyError
 
 from narratives.errors import ProjectError, StoreError
 from narratives.store.migrations import HEAD_REVISION
@@ -36,6 +37,10 @@ CONFIG_NAME = "narratives.toml"
 DB_NAME = "narratives.db"
 MIGRATIONS = Path(__file__).parent / "migrations"
 SUBFOLDERS = ("cache", "exports", "models")
+# A project holds what people told the researchers: its folder, and so everything later written
+# under it (caches, exports, saved models), is for its owner only, whatever the umask says.
+PRIVATE_FOLDER = 0o700
+PRIVATE_FILE = 0o600
 
 
 @dataclass
@@ -187,14 +192,60 @@ def init_project(path: str | Path, db_url: str | None = None) -> Project:
                 fix="choose another folder, or leave out --db to keep the existing database.",
             )
         return existing
-    path.mkdir(parents=True, exist_ok=True)
+    _private_folder(path)
     for name in SUBFOLDERS:
-        (path / name).mkdir(exist_ok=True)
+        _private_folder(path / name)
     url = db_url or default_db_url(path)
+    database = _new_private_sqlite_file(url)
     engine = _connect_and_migrate(url, path)
+    if database is not None:  # and the -wal and -shm files its first connection made
+        _make_private(
+            database, database.with_name(database.name + "-wal"), database.with_name(database.name + "-shm")
+        )
     stored_url = "" if db_url is None else url  # empty means "the SQLite file beside this config"
-    config_file.write_text(f'# narratives project\ndb_url = "{stored_url}"\n', encoding="utf-8")
+    _write_private(config_file, f'# narratives project\ndb_url = "{stored_url}"\n')
     return Project(path=path, db_url=url, engine=engine)
+
+
+def _private_folder(folder: Path) -> None:
+    folder.mkdir(mode=PRIVATE_FOLDER, parents=True, exist_ok=True)
+    folder.chmod(PRIVATE_FOLDER)  # mkdir's mode is cut by the umask, and a folder may exist already
+
+
+def _write_private(file: Path, content: str) -> None:
+    descriptor = os.open(file, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, PRIVATE_FILE)
+    with os.fdopen(descriptor, "w", encoding="utf-8") as handle:
+        handle.write(content)
+    file.chmod(PRIVATE_FILE)
+
+
+def sqlite_file(url: str) -> Path | None:
+    """The database file of a SQLite URL; None for another database or an in-memory one."""
+    try:
+        parsed = make_url(url)
+    except ArgumentError:  # not a URL at all: opening it says so, with the fix
+        return None
+    if parsed.get_backend_name() != "sqlite" or parsed.database in (None, "", ":memory:"):
+        return None
+    return Path(parsed.database)
+
+
+def _new_private_sqlite_file(url: str) -> Path | None:
+    """A new SQLite database file, made empty here for its owner only, so SQLite never creates it
+    readable by others (SQLite gives the -wal and -shm files the database file's mode). None for
+    another database, an in-memory one, or a file that exists already (someone else's choice)."""
+    database = sqlite_file(url)
+    if database is None or database.exists():
+        return None
+    database.parent.mkdir(parents=True, exist_ok=True)
+    os.close(os.open(database, os.O_WRONLY | os.O_CREAT | os.O_EXCL, PRIVATE_FILE))
+    return database
+
+
+def _make_private(*files: Path) -> None:
+    for file in files:
+        if file.exists():
+            file.chmod(PRIVATE_FILE)
 
 
 def open_project(path: str | Path) -> Project:
