@@ -1,0 +1,148 @@
+"""The Streamlit options every explorer runs with: one shipped file, the same flags for
+`narratives explore`, `narratives serve` and `streamlit run app.py`, and a real start with them."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+import tomllib
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from narratives.cli.explore_cmds import streamlit_command
+from narratives.store import init_project
+from narratives.ui.server_config import CONFIG_FILE, shipped_options, streamlit_flags
+from tests.e2e.conftest import free_port
+
+REPO = Path(__file__).resolve().parents[2]
+START_TIMEOUT = 240.0  # seconds: a cold start (imports, first page) on a loaded 2-core machine
+PRIVATE = {  # what keeps the explorer from advertising or reporting elsewhere
+    "browser.gatherUsageStats": False,
+    "client.toolbarMode": "minimal",
+    "client.showErrorDetails": "none",
+    "global.developmentMode": False,
+    "server.headless": True,
+}
+
+
+def flag_pairs(command: list[str]) -> dict[str, str]:
+    """``{"client.toolbarMode": "minimal", ...}`` from the ``--key value`` pairs before ``--``."""
+    end = command.index("--")
+    start = next(at for at, word in enumerate(command) if word.startswith("--"))
+    flags = command[start:end]
+    names, values = flags[0::2], flags[1::2]
+    assert all(name.startswith("--") for name in names), flags
+    return {name[2:]: value for name, value in zip(names, values, strict=True)}
+
+
+def test_the_repository_config_is_the_shipped_one() -> None:
+    # `streamlit run app.py` in the repository reads .streamlit/config.toml; everything else, the flags.
+    copy = REPO / ".streamlit" / "config.toml"
+    assert copy.read_bytes() == CONFIG_FILE.read_bytes(), "copy narratives/ui/streamlit.toml to .streamlit/"
+
+
+def test_the_shipped_file_keeps_the_explorer_to_itself() -> None:
+    options = shipped_options()
+    for key, value in PRIVATE.items():
+        assert options[key] == value, key
+    assert tomllib.loads(CONFIG_FILE.read_text(encoding="utf-8"))["browser"]["gatherUsageStats"] is False
+
+
+@pytest.mark.parametrize("login", [False, True], ids=["explore", "serve"])
+def test_both_commands_pass_the_private_options(login: bool, tmp_path: Path) -> None:
+    command = streamlit_command(REPO / "app.py", tmp_path, "127.0.0.1", 8599, login=login, user="Sam")
+    flags = flag_pairs(command)
+    assert flags["client.toolbarMode"] == "minimal"
+    assert flags["browser.gatherUsageStats"] == "false"
+    assert flags["global.developmentMode"] == "false"
+    assert flags["server.address"] == "127.0.0.1"
+    assert flags["server.port"] == "8599"
+    assert command[command.index("--") + 1 :][:2] == ["--project", str(tmp_path)]
+    assert ("--login" in command) is login
+
+
+def test_overrides_win_over_the_shipped_options() -> None:
+    flags = flag_pairs([*streamlit_flags(server_address="0.0.0.0", client_toolbar_mode="viewer"), "--"])
+    assert flags["server.address"] == "0.0.0.0"
+    assert flags["client.toolbarMode"] == "viewer"
+    assert flags["browser.gatherUsageStats"] == "false"
+
+
+@pytest.mark.parametrize("key", sorted(shipped_options()))
+def test_every_shipped_option_is_one_streamlit_knows(key: str) -> None:
+    from streamlit import config
+
+    config.get_option(key)  # raises for an option this Streamlit does not have
+
+
+# ------------------------------------------------------------------- `narratives explore` starts
+
+
+@pytest.fixture
+def explorer(tmp_path: Path) -> Iterator[tuple[subprocess.Popen[bytes], int, Path]]:
+    """`narratives explore` on a free port, in its own process group (it runs Streamlit as a child)."""
+    init_project(tmp_path / "study").close()
+    port = free_port()
+    log_path = tmp_path / "explore.log"
+    environment = {**os.environ, "HF_HUB_OFFLINE": "1"}
+    command = [sys.executable, "-c", "from narratives.cli import main; main()"]
+    with log_path.open("wb") as log:
+        process = subprocess.Popen(
+            [*command, "explore", str(tmp_path / "study"), "--port", str(port), "--user", "Sam"],
+            cwd=tmp_path,  # not the repository: no .streamlit/config.toml to lean on, only the flags
+            env=environment,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+    try:
+        yield process, port, log_path
+    finally:
+        if process.poll() is None:
+            os.killpg(process.pid, signal.SIGTERM)
+        try:
+            process.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            os.killpg(process.pid, signal.SIGKILL)
+            process.wait(timeout=10)
+
+
+def wait_healthy(process: subprocess.Popen[bytes], port: int, log_path: Path) -> None:
+    deadline = time.monotonic() + START_TIMEOUT
+    while time.monotonic() < deadline:
+        assert process.poll() is None, f"explore exited early:\n{log_path.read_text()[-3000:]}"
+        try:
+            with urllib.request.urlopen(f"http://127.0.0.1:{port}/_stcore/health", timeout=10) as answer:
+                if answer.status == 200:
+                    return
+        except OSError:
+            pass
+        time.sleep(0.25)  # the interval between two polls of the health endpoint
+    raise AssertionError(f"no answer in {START_TIMEOUT}s:\n{log_path.read_text()[-3000:]}")
+
+
+def child_commands(pid: int) -> list[list[str]]:
+    children = Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
+    return [Path(f"/proc/{child}/cmdline").read_bytes().decode().split("\0")[:-1] for child in children]
+
+
+def test_narratives_explore_starts_streamlit_with_the_flags(
+    explorer: tuple[subprocess.Popen[bytes], int, Path],
+) -> None:
+    process, port, log_path = explorer
+    wait_healthy(process, port, log_path)
+    streamlit = [command for command in child_commands(process.pid) if "streamlit" in command]
+    assert len(streamlit) == 1, child_commands(process.pid)
+    flags = flag_pairs(streamlit[0])
+    for key, value in PRIVATE.items():
+        assert flags[key] == ("true" if value is True else "false" if value is False else value), key
+    assert flags["server.address"] == "127.0.0.1" and flags["server.port"] == str(port)
+    log = log_path.read_text()
+    assert f"http://127.0.0.1:{port}" in log
+    assert "Warning" not in log and "Error" not in log, log
