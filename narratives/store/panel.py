@@ -48,6 +48,7 @@ class PanelResponseRow(NamedTuple):
     comment: str | None
     user: str
     created: datetime
+    round_id: int | None = None  # the panel round it answers; None: given before rounds
 
 
 def insert_panel_quote(
@@ -116,8 +117,9 @@ def insert_panel_response(
     *,
     rename: str | None = None,
     comment: str | None = None,
+    round_id: int | None = None,
 ) -> int:
-    """Write one panel response; returns its id."""
+    """Write one panel response (to a round, when given); returns its id."""
     result = connection.execute(
         insert(panel_responses).values(
             codebook=codebook,
@@ -127,25 +129,40 @@ def insert_panel_response(
             comment=comment,
             user=user,
             created=utcnow(),
+            round_id=round_id,
         )
     )
     return inserted_id(result)
 
 
+def _response_query() -> Select[Any]:
+    return select(
+        panel_responses.c.id,
+        panel_responses.c.codebook,
+        panel_responses.c.code_id,
+        panel_responses.c.verdict,
+        panel_responses.c.rename,
+        panel_responses.c.comment,
+        panel_responses.c.user,
+        panel_responses.c.created,
+        panel_responses.c.round_id,
+    )
+
+
 def panel_response_rows(connection: Connection, codebook: str) -> list[PanelResponseRow]:
     """Every response to ``codebook``'s themes, withdrawn ones included, oldest first."""
-    rows = connection.execute(
-        select(
-            panel_responses.c.id,
-            panel_responses.c.codebook,
-            panel_responses.c.code_id,
-            panel_responses.c.verdict,
-            panel_responses.c.rename,
-            panel_responses.c.comment,
-            panel_responses.c.user,
-            panel_responses.c.created,
-        )
-        .where(panel_responses.c.codebook == codebook)
-        .order_by(panel_responses.c.id)
-    )
-    return [PanelResponseRow(*row) for row in rows]
+    query = _response_query().where(panel_responses.c.codebook == codebook)
+    return [PanelResponseRow(*row) for row in connection.execute(query.order_by(panel_responses.c.id))]
+
+
+def round_response_rows(
+    connection: Connection, round_ids: list[int], user: str | None = None
+) -> list[PanelResponseRow]:
+    """Every response given in the rounds ``round_ids`` (by ``user``, when given), withdrawn ones
+    included, oldest first."""
+    if not round_ids:
+        return []
+    query = _response_query().where(panel_responses.c.round_id.in_(round_ids))
+    if user is not None:
+        query = query.where(panel_responses.c.user == user)
+    return [PanelResponseRow(*row) for row in connection.execute(query.order_by(panel_responses.c.id))]

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any, NamedTuple
 
-from sqlalchemy import Connection, insert, select, update
+from sqlalchemy import Connection, func, insert, select, update
 
 from narratives.store.rows import inserted_id
 from narratives.store.tables import panel_invitations, panel_rounds
@@ -130,3 +130,10 @@ def mark_invitation_used(connection: Connection, invitation_id: int, name: str, 
         .values(used=now, used_by=name)
     )
     return bool(result.rowcount == 1)
+
+
+def invitation_counts(connection: Connection) -> dict[int, tuple[int, int]]:
+    """round id -> (invitations made, invitations used), for every round that has any."""
+    used = func.count(panel_invitations.c.used)
+    query = select(panel_invitations.c.round_id, func.count(), used).group_by(panel_invitations.c.round_id)
+    return {int(r): (int(made), int(taken)) for r, made, taken in connection.execute(query)}

@@ -17,13 +17,11 @@ NEVER = "I never know who is coming."
 
 def test_themes_use_plain_names_and_chosen_quotes(demo):
     with demo.project.begin() as c:
-        first = panel.choose_panel_quote(c, CODEBOOK, "continuity", demo.segment_ids[NEVER], "ana")
-        again = panel.choose_panel_quote(c, CODEBOOK, "continuity", demo.segment_ids[NEVER], "ana")
+        panel.choose_panel_quote(c, CODEBOOK, "continuity", demo.segment_ids[NEVER], "ana")
         panel.choose_panel_quote(
             c, CODEBOOK, "choice", demo.segment_ids["My personal budget gives me choice."], "ana"
         )
         themes = panel.panel_themes(c, CODEBOOK)
-    assert first == again
     by_id = {t.code_id: t for t in themes}
     # prepared themes only: a plain name (continuity, waiting) or a chosen quote (choice)
     assert set(by_id) == {"continuity", "waiting", "choice"}
@@ -31,6 +29,25 @@ def test_themes_use_plain_names_and_chosen_quotes(demo):
     assert by_id["choice"].name == "Choice and control"
     assert [q.text for q in by_id["continuity"].quotes] == [NEVER]
     assert by_id["waiting"].quotes == []
+
+
+def test_the_same_quote_is_refused_twice_for_a_theme_but_not_for_another(demo):
+    with demo.project.begin() as c:
+        panel.choose_panel_quote(c, CODEBOOK, "continuity", demo.segment_ids[NEVER], "ana")
+        with pytest.raises(PanelError, match="already a panel quote") as refused:
+            panel.choose_panel_quote(c, CODEBOOK, "continuity", demo.segment_ids[NEVER], "ana")
+        panel.choose_panel_quote(c, CODEBOOK, "waiting", demo.segment_ids[NEVER], "ana")
+        assert len(panel.panel_quotes_by_code(c, CODEBOOK)["continuity"]) == 1
+    assert "take the chosen one away" in str(refused.value)
+
+
+def test_a_quote_taken_away_can_be_chosen_again(demo):
+    with demo.project.begin() as c:
+        first = panel.choose_panel_quote(c, CODEBOOK, "continuity", demo.segment_ids[NEVER], "ana")
+        panel.remove_panel_quote(c, first, "ana")
+        again = panel.choose_panel_quote(c, CODEBOOK, "continuity", demo.segment_ids[NEVER], "ana")
+        quotes = panel.panel_quotes_by_code(c, CODEBOOK)["continuity"]
+    assert again != first and [q.quote_id for q in quotes] == [again]
 
 
 def test_removed_quote_disappears(demo):
