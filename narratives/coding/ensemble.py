@@ -11,9 +11,14 @@ Most texts carry one code, so the decision uses label cardinality: a text's best
 its probability reaches the low ``top_threshold`` (below it, no code applies); any further code needs
 its own threshold, never less than ``extra_threshold``. Reviewed examples are sampled per code, so
 they over-represent multi-coded texts (and hold no uncoded ones): thresholds fitted on them alone
-come out too low for further codes, hence the floor. ``predict`` lifts a best code that passes
-``top_threshold`` to its code's threshold, so "score >= threshold" is the decision everywhere the
-scores are used (the runner, the review queue, the pages).
+come out too low for further codes, hence the floor. ``predict`` maps a best code that passes
+``top_threshold`` onto its code's decision scale, ``[top_threshold, 1] -> [threshold, 1]``
+(:func:`best_code_score`), so "score >= threshold" is the decision everywhere the scores are used
+(the runner, the review queue, the pages). The map is linear, so it keeps the order of the
+probabilities and can be undone (:func:`narratives.review.queue.best_code_probability`, which the
+review queue uses to show the probability itself). Version 1 lifted such a code to exactly its
+threshold instead, which piled thousands of suggestions on one score (0.50) and made the queue's
+uncertainty ranking a tie among them.
 The evidence kept for a cell is the strongest contributing coder's.
 
 A long text often raises several matters, one per sentence, and its embedding blurs them: with
@@ -72,6 +77,16 @@ def sentences_of(text: str, min_chars: int = 15) -> list[str]:
     return [text[start:end] for start, end in sentence_spans(text, min_chars)]
 
 
+def best_code_score(probability: np.ndarray, threshold: np.ndarray, top: float) -> np.ndarray:
+    """A best code's score: ``[top, 1]`` mapped linearly onto ``[threshold, 1]`` where the code's
+    threshold is above ``top`` (elsewhere the probability itself). Undone by
+    :func:`narratives.review.queue.best_code_probability`."""
+    probability = np.asarray(probability, dtype=np.float64)
+    threshold = np.broadcast_to(np.asarray(threshold, dtype=np.float64), probability.shape)
+    mapped = threshold + (1.0 - threshold) * (probability - top) / max(1.0 - top, 1e-9)
+    return np.where(threshold > top, np.maximum(mapped, probability), probability).astype(np.float32)
+
+
 def _logit(p: np.ndarray) -> np.ndarray:
     p = np.clip(p, 1e-4, 1 - 1e-4)
     return np.log(p / (1 - p))
@@ -104,7 +119,7 @@ class EnsembleCoder:
     """
 
     name = "ensemble"
-    version = "1"
+    version = "2"  # 2: a best code is mapped onto its threshold's scale, not lifted to the threshold
 
     def __init__(
         self,
@@ -323,7 +338,8 @@ class EnsembleCoder:
         return pooled, evidence
 
     def _lift_best(self, scores: np.ndarray) -> np.ndarray:
-        """Raise each text's best code to its threshold when it reaches ``top_threshold``."""
+        """Map each text's best code onto its code's decision scale when it reaches ``top_threshold``
+        (:func:`best_code_score`): it then passes its threshold, and keeps its place in the order."""
         if self.top_threshold is None or not scores.size:
             return scores
         thresholds = np.array([self.thresholds_.get(code_id, self.threshold) for code_id in self.code_ids_])
@@ -331,9 +347,8 @@ class EnsembleCoder:
         best = scores.argmax(axis=1)
         passes = scores[rows, best] >= min(self.top_threshold, self.threshold)
         lifted = scores.copy()
-        lifted[rows[passes], best[passes]] = np.maximum(
-            scores[rows[passes], best[passes]], thresholds[best[passes]]
-        )
+        cells = rows[passes], best[passes]
+        lifted[cells] = best_code_score(scores[cells], thresholds[best[passes]], self.top_threshold)
         return lifted
 
     def _evidence(

@@ -10,6 +10,11 @@ Ranking, done in SQL over the current suggestions of the machine coder (:mod:`na
 
 A pool a few times the page size is then picked greedily for diversity: at most one item per
 segment, and items close in meaning to ones already chosen (cached embeddings) are pushed down.
+
+An item's ``score`` is on the decision scale (it applies from ``threshold``); its ``probability`` is
+the ensemble's own: the same number, except for a text's best code, which the ensemble maps from
+``[top_threshold, 1]`` onto ``[threshold, 1]`` (:func:`best_code_probability` undoes that, for runs of
+ensemble version 2 on). :func:`queue_size` counts the whole queue, not a page of it.
 """
 
 from __future__ import annotations
@@ -26,10 +31,9 @@ from narratives.review.state import (
     Thresholds,
     reviewed_counts,
     run_thresholds_of,
-    thresholds,
     withdrawn_review_ids,
 )
-from narratives.store.coding_runs import last_model, latest_run
+from narratives.store.coding_runs import CodingRun, coding_runs_of, last_model, latest_run
 from narratives.store.embeddings import load_vectors
 from narratives.store.project import Project
 from narratives.store.queue import (
@@ -37,11 +41,20 @@ from narratives.store.queue import (
     Band,
     Priority,
     QueueFilters,
+    count_eligible,
     queue_rows,
     ranked_suggestions,
 )
 
-__all__ = ["BANDS", "Band", "QueueFilters", "QueueItem", "review_queue"]
+__all__ = [
+    "BANDS",
+    "Band",
+    "QueueFilters",
+    "QueueItem",
+    "best_code_probability",
+    "queue_size",
+    "review_queue",
+]
 
 logger = logging.getLogger(__name__)
 
@@ -70,6 +83,16 @@ class QueueItem:
     evidence_end: int | None
     coder: str
     reasons: list[str] = field(default_factory=list)
+    probability: float | None = None  # the ensemble's probability (None: the same as ``score``)
+    applies_from: float | None = None  # what ``probability`` must reach to apply (a best code's rule)
+
+    @property
+    def confidence(self) -> float:
+        return self.score if self.probability is None else self.probability
+
+    @property
+    def confidence_needed(self) -> float:
+        return self.threshold if self.applies_from is None else self.applies_from
 
 
 def review_queue(
@@ -83,7 +106,8 @@ def review_queue(
     """The ``limit`` suggestions whose review would teach the coders most, best first."""
     filters = filters or QueueFilters()
     with project.connect() as connection:
-        judged = thresholds(connection, codebook_name)
+        runs = {run.id: run for run in coding_runs_of(connection, codebook_name)}
+        judged = Thresholds({run_id: run_thresholds_of(run) for run_id, run in runs.items()})
         reviewed = reviewed_counts(connection, codebook_name)
         priority = _priority(connection, codebook_name, reviewed)
         withdrawn = sorted(withdrawn_review_ids(connection))
@@ -92,7 +116,32 @@ def review_queue(
         pool = queue_rows(connection, ranked)
         vectors = _pool_vectors(connection, codebook_name, pool)
     chosen = _diverse(pool, vectors, limit)
-    return [_item(row, judged, reviewed) for row in chosen]
+    return [_item(row, judged, reviewed, runs.get(int(row["run_id"]))) for row in chosen]
+
+
+def queue_size(
+    project: Project, codebook_name: str, *, filters: QueueFilters | None = None, user: str | None = None
+) -> int:
+    """How many suggestions wait in the queue with these filters (what :func:`review_queue` pages)."""
+    with project.connect() as connection:
+        withdrawn = sorted(withdrawn_review_ids(connection))
+        return count_eligible(connection, codebook_name, filters or QueueFilters(), user, withdrawn)
+
+
+def best_code_probability(score: float, threshold: float, top: float) -> float:
+    """The probability behind a best code's score: the inverse of
+    :func:`narratives.coding.ensemble.best_code_score` (``[threshold, 1] -> [top, 1]``)."""
+    if threshold <= top or threshold >= 1.0:
+        return score
+    return top + (score - threshold) * (1.0 - top) / (1.0 - threshold)
+
+
+def _top_threshold(run: CodingRun | None, coder_version: str) -> float | None:
+    """The best-code rule's threshold of ``run``, when its scores are on the version-2 scale."""
+    if run is None or not coder_version.isdigit() or int(coder_version) < 2:
+        return None
+    top = (run.config.get("ensemble") or {}).get("top_threshold")
+    return float(top) if isinstance(top, int | float) else None
 
 
 def _weight(code_id: str, reviewed: dict[str, int]) -> float:
@@ -155,8 +204,15 @@ def _diverse(pool: list[dict[str, Any]], vectors: dict[str, np.ndarray], limit: 
     return [pool[index] for index in chosen + rest[: limit - len(chosen)]]
 
 
-def _item(row: dict[str, Any], judged: Thresholds, reviewed: dict[str, int]) -> QueueItem:
+def _item(
+    row: dict[str, Any], judged: Thresholds, reviewed: dict[str, int], run: CodingRun | None
+) -> QueueItem:
     threshold = judged.of(int(row["run_id"]), row["code_id"])
+    probability, applies_from = None, None
+    top = _top_threshold(run, str(row["coder_version"])) if row["best_in_segment"] else None
+    if top is not None and threshold > top and row["score"] >= threshold:
+        probability = round(best_code_probability(float(row["score"]), threshold, top), 5)
+        applies_from = top
     reasons = []
     if abs(row["score"] - threshold) < 0.15:
         reasons.append("uncertain")
@@ -182,4 +238,6 @@ def _item(row: dict[str, Any], judged: Thresholds, reviewed: dict[str, int]) -> 
         evidence_end=row["evidence_end"],
         coder=row["coder"],
         reasons=reasons,
+        probability=probability,
+        applies_from=applies_from,
     )

@@ -76,6 +76,20 @@ def ranked_suggestions(
     return [(int(row[0]), float(row[1])) for row in connection.execute(query)]
 
 
+def count_eligible(
+    connection: Connection,
+    codebook_name: str,
+    filters: QueueFilters,
+    user: str | None,
+    withdrawn: Sequence[int] = (),
+) -> int:
+    """How many suggestions the queue holds with these filters for ``user`` (all of them, not a page)."""
+    query = _eligible(
+        connection, select(func.count()).select_from(suggestions), codebook_name, filters, user, withdrawn
+    )
+    return int(connection.execute(query).scalar() or 0)
+
+
 def _ranked_query(
     connection: Connection,
     codebook_name: str,
@@ -85,14 +99,23 @@ def _ranked_query(
     withdrawn: Sequence[int] = (),
 ) -> Select[Any]:
     """Ids and priorities of the eligible suggestions, best first."""
-    query = (
-        select(suggestions.c.id, priority)
-        .where(
-            suggestions.c.codebook == codebook_name,
-            suggestions.c.coder == filters.coder,
-            suggestions.c.current == true(),
-        )
-        .order_by(priority.desc(), suggestions.c.id)
+    query = select(suggestions.c.id, priority).order_by(priority.desc(), suggestions.c.id)
+    return _eligible(connection, query, codebook_name, filters, user, withdrawn)
+
+
+def _eligible(
+    connection: Connection,
+    query: Select[Any],
+    codebook_name: str,
+    filters: QueueFilters,
+    user: str | None,
+    withdrawn: Sequence[int],
+) -> Select[Any]:
+    """``query`` narrowed to the current suggestions of the codebook's coder the queue may show."""
+    query = query.where(
+        suggestions.c.codebook == codebook_name,
+        suggestions.c.coder == filters.coder,
+        suggestions.c.current == true(),
     )
     retired = (
         connection.execute(
@@ -109,13 +132,27 @@ def _ranked_query(
 
 
 def queue_rows(connection: Connection, ranked: list[tuple[int, float]]) -> list[dict[str, Any]]:
-    """The details of the ranked suggestions (text, document, code name, ...), in rank order."""
+    """The details of the ranked suggestions (text, document, code name, whether it is its segment's
+    best-scoring code, ...), in rank order."""
     if not ranked:
         return []
+    rival = suggestions.alias("rival")
+    best_in_segment = (
+        select(func.max(rival.c.score))
+        .where(
+            rival.c.segment_id == suggestions.c.segment_id,
+            rival.c.current == true(),
+            rival.c.coder == suggestions.c.coder,
+            rival.c.codebook == suggestions.c.codebook,
+        )
+        .scalar_subquery()
+    )
     query = (
         select(
             suggestions.c.id.label("suggestion_id"),
             suggestions.c.run_id,
+            suggestions.c.coder_version,
+            (suggestions.c.score >= best_in_segment).label("best_in_segment"),
             suggestions.c.segment_id,
             suggestions.c.code_id,
             suggestions.c.score,

@@ -80,16 +80,17 @@ def test_thresholds_shrink_toward_the_global_one(fake_embedder) -> None:
     assert loose.global_threshold_ == tight.global_threshold_
 
 
-def test_best_code_is_lifted_to_its_threshold_and_further_codes_need_the_floor(fake_embedder) -> None:
+def test_best_code_is_mapped_onto_its_threshold_and_further_codes_need_the_floor(fake_embedder) -> None:
     ensemble = EnsembleCoder([PhraseCoder(), SimilarityCoder()], top_threshold=0.2, extra_threshold=0.5)
     ensemble.fit(codebook(), fake_embedder)
     ensemble.thresholds_ = {"waiting": 0.6, "money": 0.6}
     scores = np.array([[0.3, 0.1], [0.1, 0.05], [0.7, 0.65], [0.4, 0.35]], dtype=np.float32)
     lifted = ensemble._lift_best(scores)
-    assert lifted[0].tolist() == pytest.approx([0.6, 0.1])  # best code passes 0.2: lifted
+    # [0.2, 1] -> [0.6, 1]: the best code passes its threshold and keeps its place in the order
+    assert lifted[0].tolist() == pytest.approx([0.65, 0.1])  # best code passes 0.2: mapped
     assert lifted[1].tolist() == pytest.approx([0.1, 0.05])  # below 0.2: no code applies
-    assert lifted[2].tolist() == pytest.approx([0.7, 0.65])  # both pass on their own
-    assert lifted[3].tolist() == pytest.approx([0.6, 0.35])  # the runner-up stays below its threshold
+    assert lifted[2].tolist() == pytest.approx([0.85, 0.65])  # both pass on their own
+    assert lifted[3].tolist() == pytest.approx([0.7, 0.35])  # the runner-up stays below its threshold
     output = CoderOutput("ensemble", "1", ["waiting", "money"], lifted)
     assert ensemble.decide(output) == [["waiting"], [], ["waiting", "money"], ["waiting"]]
 
