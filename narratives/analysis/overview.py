@@ -16,16 +16,17 @@ from itertools import combinations
 from sqlalchemy import Connection
 
 from narratives.analysis.metrics import binary_kappa
+from narratives.review.audit import undone_review_ids
 from narratives.review.state import ENSEMBLE, CodingState, coding_state, latest_by_reviewer
 from narratives.store.codebooks import current_codes
 from narratives.store.coding_runs import last_coded_unit
 from narratives.store.documents import current_document_rows
-from narratives.store.reviews import review_counts
+from narratives.store.reviews import decision_counts, review_counts
 from narratives.store.segments import count_segments
 from narratives.store.status import CorpusRow, corpus_counts, most_common_unit
 from narratives.store.suggestions import suggestion_pair_count
 
-__all__ = ["CorpusRow", "Overview", "Scope", "corpus_counts", "overview"]
+__all__ = ["CorpusRow", "Overview", "ReviewsMade", "Scope", "corpus_counts", "overview", "reviews_made"]
 
 
 @dataclass
@@ -81,6 +82,23 @@ class ReviewProgress:
 
 
 @dataclass
+class ReviewsMade:
+    """The decisions people took, one per review still standing (an undone review, or the copy an
+    undo or merge wrote, is not counted), all units: the record of work, not the state of the codes.
+    Five rejections of one suggestion are five here, however many suggestions a retrain leaves."""
+
+    accept: int = 0
+    reject: int = 0
+    add: int = 0  # coded by hand
+    remove: int = 0  # uncoded by hand
+    reviewers: int = 0
+
+    @property
+    def total(self) -> int:
+        return self.accept + self.reject + self.add + self.remove
+
+
+@dataclass
 class Agreement:
     items: int
     agreement: float  # share of items both said the same about
@@ -107,6 +125,7 @@ class Overview:
     progress: ReviewProgress
     machine: Agreement
     reviewers: list[ReviewerAgreement]
+    made: ReviewsMade = field(default_factory=ReviewsMade)
 
 
 def coding_unit(connection: Connection, codebook: str) -> str | None:
@@ -156,6 +175,20 @@ def review_progress(
         accepted=accepted,
         rejected=len(reviewed) - accepted,
         reviews=rows,
+        reviewers=reviewers,
+    )
+
+
+def reviews_made(connection: Connection, codebook: str) -> ReviewsMade:
+    """Reviews people made on ``codebook`` that still stand, by decision (see :class:`ReviewsMade`)."""
+    counts, reviewers = decision_counts(
+        connection, codebook, leave_out=undone_review_ids(connection), skip_sources=("undo", "merge")
+    )
+    return ReviewsMade(
+        accept=counts.get("accept", 0),
+        reject=counts.get("reject", 0),
+        add=counts.get("add", 0),
+        remove=counts.get("remove", 0),
         reviewers=reviewers,
     )
 
@@ -212,4 +245,5 @@ def overview(
         progress=review_progress(connection, scope, state=state),
         machine=machine_agreement(connection, scope, state),
         reviewers=reviewer_agreement(connection, codebook, state),
+        made=reviews_made(connection, codebook),
     )

@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import tempfile
 import uuid
+from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 from typing import Any, Literal
 
@@ -24,6 +26,7 @@ from narratives.review.state import applies_by_review
 from narratives.schema import Code, Codebook
 from narratives.store.codebooks import (
     apply_code_change,
+    code_history,
     codebook_names,
     codebook_version,
     current_codebook,
@@ -109,6 +112,8 @@ def edit_code(connection: Connection, codebook: str, code_id: str, user: str, **
     if after == before:
         return before
     check_content(after)
+    if after.name.strip() != before.name.strip():
+        check_name_free(connection, codebook, code_id, after.name)
     if after.parent != before.parent:
         _check_parent(connection, codebook, code_id, after.parent)
     apply_code_change(connection, codebook, code_id, "edit", before, after, user)
@@ -120,9 +125,25 @@ def rename_code(connection: Connection, codebook: str, code_id: str, name: str, 
     if not name.strip():
         raise CodebookEditError(f"the new name of code '{code_id}' is empty.", fix="type a name.")
     before = get_code(connection, codebook, code_id)
+    if name.strip() == before.name:
+        return before
+    check_name_free(connection, codebook, code_id, name)
     after = before.model_copy(update={"name": name.strip()})
     apply_code_change(connection, codebook, code_id, "rename", before, after, user)
     return after
+
+
+def check_name_free(connection: Connection, codebook: str, code_id: str, name: str) -> None:
+    """Refuses ``name`` for ``code_id`` when another code in use has it already (ignoring case and
+    spaces at either end): two codes of one name cannot be told apart in the tree, the review
+    queue or an export."""
+    wanted = name.strip().casefold()
+    for other in current_codes(connection, codebook):
+        if other.id != code_id and other.name.strip().casefold() == wanted:
+            raise CodebookEditError(
+                f"code '{other.id}' is already named '{other.name}'; two codes cannot share a name.",
+                fix=f"choose another name for '{code_id}', or merge '{code_id}' into '{other.id}'.",
+            )
 
 
 def move_code(connection: Connection, codebook: str, code_id: str, parent: str | None, user: str) -> Code:
@@ -200,6 +221,50 @@ def _check_parent(connection: Connection, codebook: str, code_id: str, parent: s
                 fix=f"choose a parent that is not '{code_id}' or one of its descendants.",
             )
         node = parents.get(node)
+
+
+@dataclass(frozen=True)
+class FieldChange:
+    """One field of one code changed by one edit: what it was, and what it became."""
+
+    when: datetime
+    user: str
+    action: str  # create, edit, rename, move, retire, revert, ...
+    field: str
+    before: str  # the old value as shown to a researcher ("" where there was none)
+    after: str
+
+
+def _shown(value: object) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, list):
+        return "; ".join(str(v) for v in value)
+    return str(value)
+
+
+def code_changes(connection: Connection, codebook: str, code_id: str) -> list[FieldChange]:
+    """The code's history field by field, oldest first: each change with its old and new value
+    (a creation lists the fields it set, from nothing)."""
+    found: list[FieldChange] = []
+    for row in code_history(connection, codebook, code_id):
+        before, after = row["before"] or {}, row["after"] or {}
+        for key in after:
+            if row["before"] is not None and after.get(key) == before.get(key):
+                continue
+            if row["before"] is None and after.get(key) in (None, "", [], False):
+                continue
+            found.append(
+                FieldChange(
+                    row["created"],
+                    row["user"],
+                    row["action"],
+                    key,
+                    _shown(before.get(key)),
+                    _shown(after.get(key)),
+                )
+            )
+    return found
 
 
 def child_codes(connection: Connection, codebook: str, code_id: str) -> list[Code]:

@@ -104,6 +104,20 @@ def undone_by(connection: Connection) -> dict[int, int]:
     return undone
 
 
+def undone_review_ids(connection: Connection) -> set[int]:
+    """Reviews an undo took back: withdrawn ones, those of review events an undo compensated, and
+    the compensating reviews themselves (what "reviews made, not undone" leaves out)."""
+    undone_events = set(undone_by(connection))
+    found = set(withdrawn_review_ids(connection))
+    for record in undo_records(connection):
+        found.update(int(i) for i in record.payload.get("compensating_reviews", []))
+    if undone_events:
+        for entry in load_events(connection, kinds=list(UNDOABLE_KINDS[:2]), limit=None):
+            if entry.id in undone_events and "review_id" in entry.payload:
+                found.add(int(entry.payload["review_id"]))
+    return found
+
+
 # ----------------------------------------------------------------------------------------- undo
 
 

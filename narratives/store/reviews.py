@@ -145,6 +145,34 @@ def review_counts(connection: Connection, codebook: str) -> tuple[int, int]:
     return int(rows), int(users)
 
 
+def decision_counts(
+    connection: Connection,
+    codebook: str,
+    leave_out: Iterable[int] = (),
+    skip_sources: Iterable[str] = (),
+) -> tuple[dict[str, int], int]:
+    """({decision: review rows}, distinct reviewers) of ``codebook``, leaving out the reviews
+    ``leave_out`` names (those an undo took back) and rows written from ``skip_sources`` (copies a
+    merge or an undo wrote): the reviews people made, one row per decision taken."""
+    query = (
+        select(reviews.c.decision, reviews.c.user, func.count())
+        .where(reviews.c.codebook == codebook)
+        .group_by(reviews.c.decision, reviews.c.user)
+    )
+    skipped = sorted(set(skip_sources))
+    if skipped:
+        query = query.where(reviews.c.source.is_(None) | reviews.c.source.not_in(skipped))
+    left_out = sorted(set(leave_out))
+    if left_out:
+        query = query.where(reviews.c.id.not_in(left_out))
+    counts: dict[str, int] = {}
+    users: set[str] = set()
+    for decision, user, n in connection.execute(query).all():
+        counts[str(decision)] = counts.get(str(decision), 0) + int(n)
+        users.add(str(user))
+    return counts, len(users)
+
+
 def copy_reviews(connection: Connection, originals: Sequence[Review]) -> list[int]:
     """Write each review as a new row (a merge copies reviews to the code merged into); returns ids."""
     return [insert_review(connection, review) for review in originals]

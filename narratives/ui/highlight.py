@@ -4,6 +4,11 @@ The marks come from :func:`narratives.review.marks.document_marks` and are cut i
 :func:`narratives.review.marks.pieces`; :func:`highlight_html` only renders them: spans coloured by
 code, with a hover title saying code, coder, confidence and status; speaker turns of a transcript
 become their own blocks.
+
+Colour is never the only sign of a code: where a mark begins, a text label names the code and its
+status (read by screen readers, focusable with the keyboard, with the same title), and the line
+under a span says its status (solid: accepted or coded by hand, dashed: suggested, struck through:
+rejected).
 """
 
 from __future__ import annotations
@@ -37,12 +42,27 @@ def _span(text: str, covering: list[Mark], colours: Mapping[str, str], names: Ma
         stops = ", ".join(f"{c}55" for c in colours_here)
         background = f"linear-gradient(180deg, {stops})"
     rejected = all(m.status == "rejected" for m in covering)
-    style = f"background:{background};border-bottom:2px solid {colours_here[0]};" + (
+    line = "dashed" if all(m.status == "suggested" for m in covering) else "solid"
+    style = f"background:{background};border-bottom:2px {line} {colours_here[0]};" + (
         "text-decoration:line-through;" if rejected else ""
     )
     title = html.escape("; ".join(_title(m, names) for m in covering), quote=True)
     codes = html.escape(" ".join(sorted({m.code_id for m in covering})), quote=True)
     return f'<span class="code-mark" data-codes="{codes}" title="{title}" style="{style}">{body}</span>'
+
+
+def _label(mark: Mark, colours: Mapping[str, str], names: Mapping[str, str]) -> str:
+    """The visible name of a code where its mark begins (the title repeats the details)."""
+    name = html.escape(names.get(mark.code_id, mark.code_id))
+    status = "coded by hand" if mark.status == "hand" else mark.status
+    title = html.escape(_title(mark, names), quote=True)
+    colour = colours.get(mark.code_id, PALETTE[0])
+    return (
+        f'<span class="code-label" tabindex="0" data-code="{html.escape(mark.code_id, quote=True)}" '
+        f'title="{title}" style="border:1px solid {colour};border-left:0.45em solid {colour};'
+        f"border-radius:3px;padding:0 0.3em;margin:0 0.2em;font-size:0.75em;background:#ffffff;"
+        f'color:#262730;white-space:nowrap">{name} · {html.escape(status)}</span>'
+    )
 
 
 def _highlight_range(
@@ -53,10 +73,12 @@ def _highlight_range(
     colours: Mapping[str, str],
     names: Mapping[str, str],
 ) -> str:
-    return "".join(
-        _span(text[piece.start : piece.end], list(piece.marks), colours, names)
-        for piece in pieces(start, end, marks)
-    )
+    parts: list[str] = []
+    for piece in pieces(start, end, marks):
+        starting = [m for m in piece.marks if m.start == piece.start or piece.start == start]
+        parts.extend(_label(m, colours, names) for m in starting)
+        parts.append(_span(text[piece.start : piece.end], list(piece.marks), colours, names))
+    return "".join(parts)
 
 
 def highlight_html(

@@ -13,7 +13,7 @@ from sqlalchemy import Connection
 from narratives.codebook import edits, merge_split
 from narratives.review.state import accepted_segment_texts
 from narratives.schema import Code
-from narratives.store.codebooks import code_history, current_codes
+from narratives.store.codebooks import current_codes
 from narratives.store.project import Project
 from narratives.ui import common
 
@@ -35,17 +35,20 @@ def accepted_segments(path: str, version: str, codebook: str, code_id: str) -> d
 @st.cache_data(show_spinner=False)
 def history_of(path: str, version: str, codebook: str, code_id: str) -> pd.DataFrame:
     with common.project_by_path(path).connect() as connection:
-        rows = code_history(connection, codebook, code_id)
+        changes = edits.code_changes(connection, codebook, code_id)
     return pd.DataFrame(
         [
             {
-                "When": row["created"],
-                "Who": row["user"],
-                "What": row["action"],
-                "Changed": ", ".join(_changed(row["before"], row["after"])),
+                "When": change.when,
+                "Who": change.user,
+                "What": change.action,
+                "Field": change.field,
+                "Old value": change.before,
+                "New value": change.after,
             }
-            for row in rows
-        ]
+            for change in changes
+        ],
+        columns=["When", "Who", "What", "Field", "Old value", "New value"],
     )
 
 
@@ -55,17 +58,12 @@ def exported(path: str, version: str, codebook: str, fmt: edits.CodebookFormat) 
         return edits.export_codebook(connection, codebook, fmt)
 
 
-def _changed(before: dict[str, object] | None, after: dict[str, object] | None) -> list[str]:
-    if before is None:
-        return ["created"]
-    return [key for key in (after or {}) if (after or {}).get(key) != before.get(key)]
-
-
 def render() -> None:
     common.require_researcher()
     project = common.require_project()
     codebook = common.require_codebook(project)
     st.title("Codebook")
+    _clear_saved_inputs()
     common.show_flash()
     path, version = str(project.path), common.data_version(project)
     codes = codes_of(path, version, codebook)
@@ -75,30 +73,25 @@ def render() -> None:
     if user is None:
         common.need_user_notice()
         return
-    tabs = st.tabs(
-        ["Create", "Edit", "Rename", "Move", "Merge", "Split", "Retire", "Add example", "History", "Files"]
-    )
     names = {c.id: f"{c.name} ({c.id})" for c in active}
-    with tabs[0]:
-        _create(project, codebook, user, names)
-    with tabs[1]:
-        _edit(project, codebook, user, active, names)
-    with tabs[2]:
-        _rename(project, codebook, user, names)
-    with tabs[3]:
-        _move(project, codebook, user, names)
-    with tabs[4]:
-        _merge(project, codebook, user, names)
-    with tabs[5]:
-        _split(project, codebook, user, names)
-    with tabs[6]:
-        _retire(project, codebook, user, names)
-    with tabs[7]:
-        _example(project, codebook, user, names)
-    with tabs[8]:
-        _history(path, version, codebook, {c.id: f"{c.name} ({c.id})" for c in codes})
-    with tabs[9]:
-        _files(project, codebook, user, path, version)
+    sections: dict[str, Callable[[], None]] = {
+        "Create": lambda: _create(project, codebook, user, names),
+        "Edit": lambda: _edit(project, codebook, user, active, names),
+        "Rename": lambda: _rename(project, codebook, user, names),
+        "Move": lambda: _move(project, codebook, user, names),
+        "Merge": lambda: _merge(project, codebook, user, names),
+        "Split": lambda: _split(project, codebook, user, names),
+        "Retire": lambda: _retire(project, codebook, user, names),
+        "Add example": lambda: _example(project, codebook, user, names),
+        "History": lambda: _history(path, version, codebook, {c.id: f"{c.name} ({c.id})" for c in codes}),
+        "Files": lambda: _files(project, codebook, user, path, version),
+    }
+    # Stateful tabs (a key): the chosen tab stays chosen after a save's rerun. Every tab's content
+    # still runs, as with plain tabs, so a form's values survive switching tabs.
+    tabs = st.tabs(list(sections), key="codebook_tab", on_change="rerun")
+    for tab, show in zip(tabs, sections.values(), strict=True):
+        with tab:
+            show()
 
 
 def _tree(active: list[Code], retired: list[Code]) -> None:
@@ -130,8 +123,21 @@ def _lines(text: str) -> list[str]:
     return [line.strip() for line in text.splitlines() if line.strip()]
 
 
-def _done(project: Project, action: Callable[[Connection], object], message: str) -> None:
+CLEAR = "codebook_clear"  # widget keys to empty at the start of the next run (after a save)
+
+
+def _clear_saved_inputs() -> None:
+    """Empty the inputs of a form whose save succeeded; a widget's value can only be reset before
+    the widget is drawn, so the keys wait in the session for the run after the save."""
+    for key in st.session_state.pop(CLEAR, []):
+        st.session_state.pop(key, None)
+
+
+def _done(
+    project: Project, action: Callable[[Connection], object], message: str, clear: tuple[str, ...] = ()
+) -> None:
     if common.write(project, action, message) is not None:
+        st.session_state[CLEAR] = list(clear)
         st.rerun()
 
 
@@ -156,7 +162,12 @@ def _create(project: Project, codebook: str, user: str, names: dict[str, str]) -
             parent=parent,
             examples=_lines(examples),
         )
-        _done(project, lambda c: edits.create_code(c, codebook, code, user), f"Created code {code.name}.")
+        _done(
+            project,
+            lambda c: edits.create_code(c, codebook, code, user),
+            f"Created code {code.name}.",
+            clear=tuple(f"codebook_create_{k}" for k in ("id", "name", "definition", "examples")),
+        )
 
 
 def _edit(project: Project, codebook: str, user: str, active: list[Code], names: dict[str, str]) -> None:
@@ -201,7 +212,12 @@ def _rename(project: Project, codebook: str, user: str, names: dict[str, str]) -
         name = st.text_input("New name", key="codebook_rename_name")
         submitted = st.form_submit_button("Rename code", key="codebook_rename_submit")
     if submitted and code_id:
-        _done(project, lambda c: edits.rename_code(c, codebook, code_id, name, user), f"Renamed to {name}.")
+        _done(
+            project,
+            lambda c: edits.rename_code(c, codebook, code_id, name, user),
+            f"Renamed {names[code_id]} to {name.strip()}.",
+            clear=("codebook_rename_name",),
+        )
 
 
 def _move(project: Project, codebook: str, user: str, names: dict[str, str]) -> None:

@@ -8,6 +8,7 @@ from collections.abc import Callable
 import pandas as pd
 import streamlit as st
 
+from narratives.discovery.candidates import current_overlaps
 from narratives.discovery.promote import (
     StoredCandidate,
     dismiss_candidate,
@@ -34,7 +35,17 @@ def codes_of(path: str, version: str, codebook: str) -> list[Code]:
         return current_codes(connection, codebook)
 
 
+@st.cache_data(show_spinner=False)
+def overlaps_of(path: str, version: str, codebook: str) -> dict[int, list[dict]]:
+    """candidate id -> its overlap with the codes as they stand now (any unit: spans, not ids)."""
+    with common.project_by_path(path).connect() as connection:
+        names = {c.id: c.name for c in current_codes(connection, codebook)}
+        found = list_candidates(connection)
+        return current_overlaps(connection, codebook, [(c.id, c.segment_ids) for c in found], names)
+
+
 DONE = {"promote": "promoted", "merge": "merged", "dismiss": "dismissed"}
+PAGE_SIZE = 10  # candidates per page, so a long run never makes a page tens of thousands of pixels
 
 
 def slug(text: str) -> str:
@@ -60,36 +71,45 @@ def render() -> None:
         common.need_user_notice()
     pending = [c for c in found if c.status is None]
     st.caption(f"{len(found)} candidate(s) from the latest run; {len(pending)} not yet acted on.")
-    for candidate in found:
-        _candidate(project, codebook, user, candidate, codes)
+    overlaps = overlaps_of(path, version, codebook)
+    for candidate in _page_of(found):
+        _candidate(project, codebook, user, candidate, codes, overlaps.get(candidate.id, []))
+
+
+def _page_of(found: list[StoredCandidate]) -> list[StoredCandidate]:
+    pages = max(1, -(-len(found) // PAGE_SIZE))
+    if pages == 1:
+        return found
+    number = int(st.number_input(f"Page (of {pages}, {PAGE_SIZE} a page)", 1, pages, 1, key="discover_page"))
+    return found[(number - 1) * PAGE_SIZE : number * PAGE_SIZE]
 
 
 def _candidate(
-    project: Project, codebook: str, user: str | None, candidate: StoredCandidate, codes: list[Code]
+    project: Project,
+    codebook: str,
+    user: str | None,
+    candidate: StoredCandidate,
+    codes: list[Code],
+    overlap: list[dict],
 ) -> None:
     with st.container(border=True):
         st.header(f"#{candidate.id} {candidate.label}")
         st.caption(f"{candidate.size} segments · keywords: {', '.join(candidate.keywords)}")
-        for quote in candidate.quotes[:3]:
-            st.markdown(f"> {quote.get('text', '')}")
-        left, right = st.columns(2)
-        sizes = [
-            {"Group": group, "Value": value, "Segments": n}
-            for group, counts in candidate.sizes.items()
-            for value, n in counts.items()
-        ]
-        if sizes:
-            left.dataframe(pd.DataFrame(sizes), hide_index=True)
-        if candidate.overlap:
-            right.dataframe(
-                pd.DataFrame(
-                    [
-                        {"Overlaps code": o.get("name", o["code_id"]), "Share": o["share"]}
-                        for o in candidate.overlap
-                    ]
-                ),
-                hide_index=True,
-            )
+        if overlap:
+            shares = ", ".join(f"{o.get('name', o['code_id'])} {o['share']:.0%}" for o in overlap)
+            st.markdown(f"**Overlap with codes now:** {shares}")
+        else:
+            st.markdown("**Overlap with codes now:** none of its segments overlaps a coded span.")
+        with st.expander(f"Example quotes ({min(3, len(candidate.quotes))}) and groups"):
+            for quote in candidate.quotes[:3]:
+                st.markdown(f"> {quote.get('text', '')}")
+            sizes = [
+                {"Group": group, "Value": value, "Segments": n}
+                for group, counts in candidate.sizes.items()
+                for value, n in counts.items()
+            ]
+            if sizes:
+                st.dataframe(pd.DataFrame(sizes), hide_index=True)
         if candidate.status is not None:
             st.info(
                 f"Already {DONE.get(candidate.status, candidate.status)}"

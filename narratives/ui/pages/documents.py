@@ -5,8 +5,10 @@ from __future__ import annotations
 import streamlit as st
 from sqlalchemy import Connection
 
+from narratives.analysis.overview import coding_unit
+from narratives.errors import ReviewError
 from narratives.review.marks import Mark, document_marks
-from narratives.review.record import clip_to_segments, hand_coding, record_review
+from narratives.review.record import hand_coding, range_targets, record_hand_coding
 from narratives.schema import Code, Decision, Document, Segment
 from narratives.store.codebooks import current_codes
 from narratives.store.documents import document_choices, load_document
@@ -26,6 +28,12 @@ def choices_of(path: str, version: str) -> list[tuple[int, str, str]]:
 def document_of(path: str, document_id: int) -> tuple[Document, list[Segment]]:
     with common.project_by_path(path).connect() as connection:
         return load_document(connection, document_id), load_segments(connection, document_id=document_id)
+
+
+@st.cache_data(show_spinner=False)
+def unit_of(path: str, version: str, codebook: str) -> str | None:
+    with common.project_by_path(path).connect() as connection:
+        return coding_unit(connection, codebook)
 
 
 @st.cache_data(show_spinner=False)
@@ -80,6 +88,29 @@ def _about(document: Document) -> None:
             st.table({a.key: str(a.value) for a in attributes})
 
 
+def _unit(project: Project, codebook: str, segments: list[Segment]) -> str | None:
+    """The unit a hand-coding action codes: the project's coding unit, or one the researcher picks."""
+    units = sorted({s.unit.value for s in segments})
+    if not units:
+        return None
+    preferred = unit_of(str(project.path), common.data_version(project), codebook)
+    index = units.index(preferred) if preferred in units else 0
+    if len(units) == 1:
+        st.caption(f"Codes {units[0]} segments.")
+        return units[0]
+    return str(
+        st.radio(
+            "Code in unit",
+            units,
+            index=index,
+            horizontal=True,
+            key="documents_unit",
+            help="One action codes segments of one unit; the project is coded in "
+            f"{preferred or 'no unit yet'}.",
+        )
+    )
+
+
 def _hand_coding(
     project: Project, codebook: str, document: Document, segments: list[Segment], codes: list[Code]
 ) -> None:
@@ -89,18 +120,23 @@ def _hand_coding(
         common.need_user_notice()
         return
     names = {c.id: c.name for c in codes}
+    unit = _unit(project, codebook, segments)
+    if unit is None:
+        st.caption("This document has no segments to code.")
+        return
     mode = st.radio("Select", ["Segments", "Character range"], horizontal=True, key="documents_mode")
+    targets: list[tuple[Segment, int | None, int | None]] = []
     if mode == "Segments":
-        by_id = {int(s.id or 0): s for s in segments}
+        by_id = {int(s.id or 0): s for s in segments if s.unit.value == unit}
         chosen = st.multiselect(
             "Segments",
             list(by_id),
             format_func=lambda i: (
                 f"{by_id[i].speaker or ''}{': ' if by_id[i].speaker else ''}{by_id[i].text[:90]}"
             ),
-            key="documents_segments",
+            key=f"documents_segments_{unit}",
         )
-        targets: list[tuple[Segment, int | None, int | None]] = [(by_id[i], None, None) for i in chosen]
+        targets = [(by_id[i], None, None) for i in chosen if i in by_id]
     else:
         columns = st.columns(2)
         start = int(
@@ -109,7 +145,12 @@ def _hand_coding(
         end = int(columns[1].number_input("To character", 0, len(document.text), 0, key="documents_end"))
         if end > start:
             st.caption(f"Selected: “{document.text[start:end]}”")
-        targets = list(clip_to_segments(segments, start, end))
+        try:
+            targets = list(range_targets(segments, start, end, unit, document.turns))
+        except ReviewError as error:
+            st.error(str(error))
+        if end > start and targets:
+            st.caption(f"Codes {len(targets)} {unit} segment(s), as one action.")
     code_id = st.selectbox("Code", list(names), format_func=names.__getitem__, key="documents_code")
     left, right = st.columns(2)
     add = left.button("Code selection", key="documents_code_button", disabled=not targets)
@@ -119,10 +160,11 @@ def _hand_coding(
         reviews = hand_coding(targets, codebook=codebook, code_id=code_id, decision=decision, user=user)
 
         def write(connection: Connection) -> list[int]:
-            return [record_review(connection, review) for review in reviews]
+            return record_hand_coding(connection, reviews)
 
         verb = "Coded" if add else "Uncoded"
-        if common.write(project, write, f"{verb} {len(reviews)} segment(s) as {names[code_id]}.") is not None:
+        done = f"{verb} {len(reviews)} {unit} segment(s) as {names[code_id]}, as one action."
+        if common.write(project, write, done) is not None:
             st.rerun()
 
 

@@ -49,7 +49,7 @@ def render() -> None:
     codebook = common.require_codebook(project)
     figures = figures_of(str(project.path), version, codebook)
     _corpus(status, figures)
-    if figures.progress.suggestions == 0 and figures.coded.coded == 0:
+    if figures.progress.suggestions == 0 and figures.coded.coded == 0 and figures.made.total == 0:
         st.info(
             "Nothing is coded yet. Code the project with:\n\n"
             f"```\nnarratives code {project.path} --codebook YOUR-CODEBOOK.yaml\n```"
@@ -109,18 +109,31 @@ def _frequency(figures: Overview) -> None:
 
 
 def _progress(figures: Overview) -> None:
-    progress = figures.progress
-    st.header("Review progress")
+    made, progress = figures.made, figures.progress
+    st.header("Reviews made")
+    st.caption(
+        f"Every decision a reviewer took and did not undo, in all units: {made.total} reviews "
+        f"by {made.reviewers} reviewer(s). Reviewing one suggestion twice counts twice."
+    )
     columns = st.columns(4)
-    columns[0].metric("Suggestions", progress.suggestions)
-    columns[1].metric("Accepted", progress.accepted)
-    columns[2].metric("Rejected", progress.rejected)
+    columns[0].metric("Accept decisions", made.accept)
+    columns[1].metric("Reject decisions", made.reject)
+    columns[2].metric("Coded by hand", made.add)
+    columns[3].metric("Uncoded by hand", made.remove)
+    st.header("Current suggestions")
+    st.caption(
+        f"The machine's current suggestions on {figures.scope.unit or 'all'} segments and where "
+        "each stands now (its latest review); a new coding run changes these, not the reviews made."
+    )
+    columns = st.columns(4)
+    columns[0].metric("Suggestions now", progress.suggestions)
+    columns[1].metric("Accepted now", progress.accepted)
+    columns[2].metric("Rejected now", progress.rejected)
     columns[3].metric("Pending", progress.pending)
     done = progress.reviewed / progress.suggestions if progress.suggestions else 0.0
     st.progress(
-        done,
-        text=f"{progress.reviewed} of {progress.suggestions} suggestions reviewed "
-        f"({progress.reviews} reviews by {progress.reviewers} reviewers)",
+        min(done, 1.0),
+        text=f"{progress.reviewed} of {progress.suggestions} current suggestions reviewed",
     )
 
 
