@@ -1,12 +1,11 @@
-"""Panel: themes in everyday words for people who draw on care; large text, keyboard friendly.
+"""Panel (researchers): choose quotes per theme, open panel rounds, invite members, read answers.
 
-Panel members answer "This rings true / This misses something / This is wrong" per theme, with an
-optional better name and comment. Researchers also choose the quotes shown and see the summary.
+Panel members never reach this page: navigation gives them ``panel_view.py`` only. Long lists are
+collapsed (one expander per theme) or shown page by page, so the page stays short on a large
+codebook.
 """
 
 from __future__ import annotations
-
-import html
 
 import pandas as pd
 import streamlit as st
@@ -16,31 +15,23 @@ from narratives.review.panel import (
     PanelTheme,
     ThemeSummary,
     choose_panel_quote,
+    panel_quotes_by_code,
     panel_summary,
     panel_themes,
-    record_panel_response,
 )
 from narratives.review.state import accepted_segment_texts
 from narratives.schema import Code
 from narratives.store.codebooks import current_codes
 from narratives.store.project import Project
-from narratives.ui import common
+from narratives.ui import common, panel_rounds, panel_widgets
 
-CSS = """<style>
-.stMainBlockContainer, .stMainBlockContainer p, .stMainBlockContainer label, .stMainBlockContainer li,
-.stMainBlockContainer input, .stMainBlockContainer textarea { font-size: 1.25rem !important; line-height: 1.6; }
-.stMainBlockContainer h1 { font-size: 2.2rem !important; }
-.stMainBlockContainer h2 { font-size: 1.8rem !important; }
-.panel-quote { border-left: 6px solid #1a4d8f; background: #f2f5fa; color: #111; padding: 0.6em 1em;
-  margin: 0.5em 0; font-size: 1.3rem; }
-*:focus-visible { outline: 3px solid #1a4d8f !important; outline-offset: 3px !important; }
-</style>"""
+PER_PAGE = 20
 
 
 @st.cache_data(show_spinner=False)
 def themes_of(path: str, version: str, codebook: str) -> list[PanelTheme]:
     with common.project_by_path(path).connect() as connection:
-        return panel_themes(connection, codebook)
+        return panel_themes(connection, codebook, max_quotes=1000)
 
 
 @st.cache_data(show_spinner=False)
@@ -51,9 +42,11 @@ def summary_of(path: str, version: str, codebook: str) -> list[ThemeSummary]:
 
 @st.cache_data(show_spinner=False)
 def quote_options(path: str, version: str, codebook: str, code_id: str) -> dict[int, str]:
-    """Segments accepted for the code, the candidates for panel quotes."""
+    """Segments accepted for the code and not yet chosen for it: the candidates for panel quotes."""
     with common.project_by_path(path).connect() as connection:
-        return accepted_segment_texts(connection, codebook, code_id)
+        accepted = accepted_segment_texts(connection, codebook, code_id)
+        chosen = {q.segment_id for q in panel_quotes_by_code(connection, codebook).get(code_id, [])}
+    return {segment: text for segment, text in accepted.items() if segment not in chosen}
 
 
 @st.cache_data(show_spinner=False)
@@ -63,115 +56,90 @@ def codes_of(path: str, version: str, codebook: str) -> list[Code]:
 
 
 def render() -> None:
-    common.require_researcher()
-    show()
-
-
-def show() -> None:
-    st.markdown(CSS, unsafe_allow_html=True)
+    person = common.require_researcher()
+    panel_widgets.styles()
     project = common.require_project()
     codebook = common.require_codebook(project)
     st.title("What we heard")
+    st.caption("The co-production panel, for the research team: quotes, rounds, invitations and answers.")
     common.show_flash()
     path, version = str(project.path), common.data_version(project)
-    person = common.viewer()
-    researcher = person is not None and not person.is_panel
-    themes = themes_of(path, version, codebook)
-    if not themes:
-        st.info("No themes are ready for the panel yet. Researchers choose quotes for each theme below.")
-    else:
-        st.markdown(
-            "Please read each theme and the quotes. Tell us if it rings true. There are no wrong answers."
-        )
-    user = common.acting_user()
-    for theme in themes:
-        _theme(project, codebook, user, theme)
-    if researcher:
-        _quotes(project, codebook, user, path, version)
-        _summary(path, version, codebook)
-
-
-def _theme(project: Project, codebook: str, user: str | None, theme: PanelTheme) -> None:
-    st.header(theme.name)
-    st.markdown(theme.description)
-    for quote in theme.quotes:
-        st.markdown(
-            f'<blockquote class="panel-quote">“{html.escape(quote.text)}”</blockquote>',
-            unsafe_allow_html=True,
-        )
-    with st.form(f"panel_form_{theme.code_id}", clear_on_submit=True):
-        verdict = st.radio(
-            f"What do you think of the theme “{theme.name}”?",
-            list(VERDICTS),
-            format_func=VERDICTS.__getitem__,
-            index=None,
-            key=f"panel_verdict_{theme.code_id}",
-        )
-        rename = st.text_input("A better name for this theme (optional)", key=f"panel_rename_{theme.code_id}")
-        comment = st.text_area(
-            "Anything else you want to tell us? (optional)", key=f"panel_comment_{theme.code_id}"
-        )
-        submitted = st.form_submit_button(
-            f"Submit my answer about “{theme.name}”", key=f"panel_submit_{theme.code_id}"
-        )
-    if not submitted:
-        return
-    if user is None:
-        st.error("Please write your name (or a made-up name) in the box on the left first.")
-    elif verdict is None:
-        st.error("Please choose one of the three answers first.")
-    else:
-        saved = common.write(
-            project,
-            lambda c: record_panel_response(
-                c, codebook, theme.code_id, verdict, user, rename=rename, comment=comment
-            ),
-            f"Thank you. Your answer about “{theme.name}” is saved.",
-        )
-        if saved is not None:
-            st.success(f"Thank you. Your answer about “{theme.name}” is saved.")
-
-
-def _quotes(project: Project, codebook: str, user: str | None, path: str, version: str) -> None:
-    st.header("For researchers: choose quotes")
     codes = codes_of(path, version, codebook)
-    names = {c.id: c.plain_name or c.name for c in codes}
-    code_id = st.selectbox("Theme", list(names), format_func=names.__getitem__, key="panel_quote_code")
+    _themes(themes_of(path, version, codebook))
+    _quotes(project, codebook, person.name, codes)
+    panel_rounds.show(project, codebook, person.name, codes)
+    _summary(path, common.data_version(project), codebook)
+
+
+def _themes(themes: list[PanelTheme]) -> None:
+    st.header("Themes as the panel sees them")
+    if not themes:
+        st.info("No themes are ready for the panel yet: give a theme a plain name or choose quotes below.")
+        return
+    st.caption("Quotes are shown here as panel members see them: de-identified.")
+    for theme in panel_widgets.page_of(themes, PER_PAGE, "panel_themes_page", "themes"):
+        with st.expander(f"{theme.name} ({len(theme.quotes)} quotes)"):
+            st.markdown(theme.description)
+            for shown in theme.quotes:
+                panel_widgets.quote(shown.text)
+
+
+def _quotes(project: Project, codebook: str, user: str, codes: list[Code]) -> None:
+    st.header("Choose quotes")
+    labels = {c.id: panel_widgets.theme_label(c) for c in codes}
+    code_id = st.selectbox(
+        "Theme (search by plain or codebook name)",
+        list(labels),
+        format_func=labels.__getitem__,
+        key="panel_quote_code",
+    )
     if code_id is None:
         return
-    options = quote_options(path, version, codebook, code_id)
+    options = quote_options(str(project.path), common.data_version(project), codebook, code_id)
     if not options:
-        st.caption("No accepted segments for this theme yet: accept some in the Review queue first.")
+        st.caption(
+            "No accepted segments left to choose for this theme: accept some in the Review queue first."
+        )
         return
-    segment_id = st.selectbox(
-        "Quote", list(options), format_func=lambda i: options[i][:150], key="panel_quote_segment"
+    st.selectbox("Quote", list(options), format_func=lambda i: options[i][:150], key="panel_quote_segment")
+    st.button(
+        "Add quote for the panel",
+        key="panel_quote_add",
+        on_click=_add_quote,
+        args=(project, codebook, code_id, user),
     )
-    clicked = st.button("Add quote for the panel", key="panel_quote_add", disabled=user is None)
-    if not (clicked and user and segment_id):
+
+
+def _add_quote(project: Project, codebook: str, code_id: str, user: str) -> None:
+    """Before the next run: add the selected quote, then let the picker move on to the next one."""
+    segment_id = st.session_state.get("panel_quote_segment")
+    if segment_id is None:
         return
-    chooser = user
-    if common.write(
-        project, lambda c: choose_panel_quote(c, codebook, code_id, segment_id, chooser), "Quote added."
-    ):
-        st.rerun()
+    added = common.write(
+        project, lambda c: choose_panel_quote(c, codebook, code_id, int(segment_id), user), "Quote added."
+    )
+    if added is not None:
+        del st.session_state["panel_quote_segment"]
 
 
 def _summary(path: str, version: str, codebook: str) -> None:
     st.header("Summary for the research team")
+    st.caption("All answers to this codebook's themes: each person's latest answer per round.")
     summary = summary_of(path, version, codebook)
     if not summary:
         st.caption("No panel answers yet.")
         return
+    shown = panel_widgets.page_of(summary, PER_PAGE, "panel_all_summary_page", "themes")
     st.dataframe(
         pd.DataFrame(
             [
                 {"Theme": s.name, **{VERDICTS[v]: n for v, n in s.counts.items()}, "Answers": s.responses}
-                for s in summary
+                for s in shown
             ]
         ),
         hide_index=True,
     )
-    for s in summary:
+    for s in shown:
         if s.renames or s.comments:
             with st.expander(f"{s.name}: names suggested and comments"):
                 for rename in s.renames:

@@ -1,0 +1,183 @@
+"""The researcher's "Panel rounds" section: open a round, make invitation codes, follow answers."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+from urllib.parse import urlsplit
+
+import pandas as pd
+import streamlit as st
+
+from narratives.auth.invitations import create_invitations
+from narratives.review.panel import (
+    VERDICTS,
+    PanelQuote,
+    PanelRound,
+    RoundSummary,
+    closing_time,
+    create_round,
+    panel_quotes_by_code,
+    round_summary,
+    rounds_of,
+)
+from narratives.schema import Code
+from narratives.store.project import Project
+from narratives.ui import common, panel_widgets
+
+PER_PAGE = 20
+
+
+@st.cache_data(show_spinner=False)
+def rounds_cached(path: str, version: str, codebook: str) -> list[PanelRound]:
+    with common.project_by_path(path).connect() as connection:
+        return rounds_of(connection, codebook)
+
+
+@st.cache_data(show_spinner=False)
+def summary_cached(path: str, version: str, round_id: int) -> RoundSummary:
+    with common.project_by_path(path).connect() as connection:
+        return round_summary(connection, round_id)
+
+
+@st.cache_data(show_spinner=False)
+def chosen_quotes(path: str, version: str, codebook: str) -> dict[str, list[PanelQuote]]:
+    with common.project_by_path(path).connect() as connection:
+        return panel_quotes_by_code(connection, codebook)
+
+
+def invitation_link(code: str) -> str:
+    """``<server>/?invite=CODE`` where the server's address is known, else the path alone."""
+    url = st.context.url
+    if url:
+        parts = urlsplit(url)
+        if parts.scheme and parts.netloc:
+            return f"{parts.scheme}://{parts.netloc}/?invite={code}"
+    return f"/?invite={code}"
+
+
+def show(project: Project, codebook: str, user: str, codes: list[Code]) -> None:
+    st.header("Panel rounds")
+    _create(project, codebook, user, codes)
+    _invite(project, codebook, user)
+    rounds = rounds_cached(str(project.path), common.data_version(project), codebook)
+    if not rounds:
+        st.caption("No rounds yet.")
+        return
+    _list(rounds)
+    _summary(project, rounds)
+
+
+def _create(project: Project, codebook: str, user: str, codes: list[Code]) -> None:
+    st.subheader("Open a round")
+    labels = {c.id: panel_widgets.theme_label(c) for c in codes}
+    title = st.text_input("Title of the round", key="panel_round_title")
+    themes = st.multiselect(
+        "Themes (search by plain or codebook name)",
+        list(labels),
+        format_func=labels.__getitem__,
+        key="panel_round_codes",
+    )
+    quotes = chosen_quotes(str(project.path), common.data_version(project), codebook)
+    options = {q.quote_id: f"{labels[c]}: {q.text[:120]}" for c in themes for q in quotes.get(c, [])}
+    if themes and not options:
+        st.caption("No quotes are chosen for these themes yet: choose some above first.")
+    picked = st.multiselect(
+        "Quotes to show", list(options), format_func=options.__getitem__, key="panel_round_quotes"
+    )
+    closes = st.date_input(
+        "Closing date (answers are taken until the end of that day)",
+        value=date.today() + timedelta(days=14),
+        min_value=date.today(),
+        key="panel_round_closes",
+    )
+    if not st.button("Open the round", key="panel_round_create"):
+        return
+    if not isinstance(closes, date):
+        st.error("Please choose one closing date.")
+        return
+    made = common.write(
+        project,
+        lambda c: create_round(c, codebook, title, themes, picked, closing_time(closes), user),
+        f"Round “{title.strip()}” opened.",
+    )
+    if made is not None:
+        st.rerun()
+
+
+def _invite(project: Project, codebook: str, user: str) -> None:
+    st.subheader("Invite panel members")
+    rounds = [
+        r for r in rounds_cached(str(project.path), common.data_version(project), codebook) if r.is_open()
+    ]
+    if not rounds:
+        st.caption("Open a round first; invitations belong to an open round.")
+        return
+    titles = {r.id: f"{r.title} (closes {r.closes:%d %b %Y})" for r in rounds}
+    round_id = st.selectbox("Round", list(titles), format_func=titles.__getitem__, key="panel_invite_round")
+    count = st.number_input(
+        "How many invitations", min_value=1, max_value=100, value=5, key="panel_invite_count"
+    )
+    if not (st.button("Make invitation codes", key="panel_invite_make") and round_id is not None):
+        return
+    made = common.write(project, lambda c: create_invitations(c, int(round_id), int(count), user))
+    if not made:
+        return
+    st.success(
+        f"{len(made)} invitation codes made. They are shown only now: copy them and send one to each person."
+    )
+    st.code("\n".join(invitation_link(code) for code in made), language=None)
+
+
+def _list(rounds: list[PanelRound]) -> None:
+    st.subheader("Rounds")
+    shown = panel_widgets.page_of(list(reversed(rounds)), PER_PAGE, "panel_rounds_page", "rounds")
+    st.dataframe(
+        pd.DataFrame(
+            [
+                {
+                    "Round": r.title,
+                    "Themes": len(r.code_ids),
+                    "Quotes": len(r.quote_ids),
+                    "Closes": f"{r.closes:%Y-%m-%d}",
+                    "Status": "open" if r.is_open() else "closed",
+                    "Invitations": r.invitations,
+                    "Used": r.used,
+                }
+                for r in shown
+            ]
+        ),
+        hide_index=True,
+    )
+
+
+def _summary(project: Project, rounds: list[PanelRound]) -> None:
+    st.subheader("Answers in a round")
+    titles = {r.id: r.title for r in reversed(rounds)}
+    round_id = st.selectbox(
+        "Round to summarise", list(titles), format_func=titles.__getitem__, key="panel_summary_round"
+    )
+    if round_id is None:
+        return
+    summary = summary_cached(str(project.path), common.data_version(project), int(round_id))
+    st.markdown(f"**{summary.members}** panel members have answered ({summary.round.used} joined).")
+    themes = panel_widgets.page_of(summary.themes, PER_PAGE, "panel_summary_page", "themes")
+    st.dataframe(
+        pd.DataFrame(
+            [
+                {
+                    "Theme": s.name,
+                    **{VERDICTS[v]: n for v, n in s.counts.items()},
+                    "Members answered": s.members,
+                }
+                for s in themes
+            ]
+        ),
+        hide_index=True,
+    )
+    for s in themes:
+        if s.renames or s.comments:
+            with st.expander(f"{s.name}: names suggested and comments"):
+                for rename in s.renames:
+                    st.markdown(f"- Suggested name: {rename}")
+                for comment in s.comments:
+                    st.markdown(f"- {comment}")
