@@ -309,16 +309,16 @@ def embedder(name: str | None) -> Any:
 
 
 def retrain(project: Project, codebook: str, user: str) -> Any:
-    """Retrain the learned coder on the reviews so far and recode (the runner's ``code_project``)."""
+    """Retrain the learned coder on the reviews so far and recode (the runner's ``code_project``).
+
+    The review page runs this in a worker thread (:mod:`narratives.ui.background`): it reports the
+    runner's progress to that job and raises errors for the job to record and show."""
     from narratives.coding.runner import code_project
     from narratives.store.codebooks import current_codebook
     from narratives.store.coding_runs import last_model
+    from narratives.ui.background import progress_reporter
 
-    try:
-        with project.connect() as connection:
-            book = current_codebook(connection, codebook)
-            model = last_model(connection, codebook)
-        return code_project(project, book, embedder=embedder(model), user=user)
-    except NarrativesError as error:
-        st.error(str(error))
-        return None
+    with project.connect() as connection:
+        book = current_codebook(connection, codebook)
+        model = last_model(connection, codebook)
+    return code_project(project, book, embedder=embedder(model), user=user, progress=progress_reporter())

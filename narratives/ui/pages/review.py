@@ -1,16 +1,23 @@
 """Review queue: one suggestion at a time, in context; accept, reject, change or add a code.
 
 Keyboard: a = accept, r = reject, n = next (ignored while typing in a field).
+
+The item and its actions are an ``st.fragment``: a review redraws only the item, never the
+filters or the sidebar. The queue is fetched once per data version and kept in ``session_state``;
+a decision drops the item locally and counts it off the queue's size (a count query, not the page
+it fetched). Retraining runs in the background (:mod:`narratives.ui.background`); a status area
+in the sidebar polls it, and when it ends the page reruns and the queue follows the new run.
 """
 
 from __future__ import annotations
 
 import html
+from dataclasses import dataclass, field
 
 import streamlit as st
 from sqlalchemy import Connection
 
-from narratives.review.queue import BANDS, QueueFilters, QueueItem, review_queue
+from narratives.review.queue import BANDS, QueueFilters, QueueItem, queue_size, review_queue
 from narratives.review.record import record_review
 from narratives.schema import Code, Decision, Document, Review, Segment
 from narratives.store.codebooks import current_codes
@@ -18,28 +25,63 @@ from narratives.store.documents import load_document
 from narratives.store.project import Project
 from narratives.store.segments import load_segments, neighbours
 from narratives.store.status import project_status
-from narratives.ui import common
+from narratives.ui import background, common
 from narratives.ui.highlight import evidence_html
 from narratives.ui.keyboard import enable_shortcuts
 
 ACCEPT, REJECT, NEXT = "Accept (a)", "Reject (r)", "Next (n)"
 SKIPPED_KEY = "review_skipped"  # suggestion ids passed over with Next
 SINCE_RETRAIN_KEY = "review_since_retrain"
+QUEUE_KEY = "review_queue_batch"
+DONE_KEY = "review_last_done"  # the last decision's confirmation, shown in the fragment
+SEEN_JOB_KEY = "review_seen_job"  # the background job whose end this session has shown
+CHANGE_KEY, ADD_KEY = "review_change_code", "review_add_code"
+STARTED_JOB_KEY = "review_started_job"  # a job started from the fragment: rerun the page once
+BATCH = 50
+REFILL_BELOW = 5
+POLL_SECONDS = 1.0
 
 
-@st.cache_data(show_spinner=False)
-def queue_of(
-    path: str, version: str, codebook: str, selection: tuple, user: str, limit: int
-) -> list[QueueItem]:
+@dataclass
+class QueueBatch:
+    """A page of the queue for one (project, codebook, filters, user), as of one data version."""
+
+    key: tuple
+    version: str
+    items: list[QueueItem]
+    total: int  # the whole queue's size, counted
+    full: bool  # the fetch filled its limit: there may be more to fetch
+    decided: set[int] = field(default_factory=set)
+
+
+def _filters_of(selection: tuple) -> QueueFilters:
     codes, kinds, waves, band, reviewed_by = selection
-    filters = QueueFilters(
+    return QueueFilters(
         code_ids=list(codes) or None,
         kinds=list(kinds) or None,
         waves=list(waves) or None,
         band=band,
         reviewed_by=reviewed_by,
     )
-    return review_queue(common.project_by_path(path), codebook, limit=limit, filters=filters, user=user)
+
+
+def queue_batch(project: Project, codebook: str, selection: tuple, user: str, version: str) -> QueueBatch:
+    """The session's batch, fetched again only when the data changed under it (another writer, a
+    new coding run), the filters changed, or it runs short."""
+    key = (str(project.path), codebook, selection, user)
+    batch: QueueBatch | None = st.session_state.get(QUEUE_KEY)
+    skipped = set(st.session_state.get(SKIPPED_KEY, []))
+    if batch is not None and batch.key == key and batch.version == version:
+        left = [i for i in batch.items if i.suggestion_id not in skipped]
+        if len(left) >= REFILL_BELOW or not batch.full:
+            return batch
+    filters = _filters_of(selection)
+    limit = BATCH + len(skipped)
+    items = review_queue(project, codebook, limit=limit, filters=filters, user=user)
+    total = queue_size(project, codebook, filters=filters, user=user)
+    batch = QueueBatch(key, version, items, total, full=len(items) >= limit)
+    st.session_state[QUEUE_KEY] = batch
+    return batch
 
 
 @st.cache_data(show_spinner=False)
@@ -79,23 +121,42 @@ def render() -> None:
         return
     codes = codes_of(path, version, codebook)
     selection = _filters(codes)
-    skipped = st.session_state.setdefault(SKIPPED_KEY, [])
-    queue = [
-        i for i in queue_of(path, version, codebook, selection, user, 50) if i.suggestion_id not in skipped
-    ]
     _retrain(project, codebook, user)
+    review_item(project, codebook, user, selection, codes)
+    enable_shortcuts({"a": ACCEPT, "r": REJECT, "n": NEXT})
+
+
+@st.fragment
+def review_item(project: Project, codebook: str, user: str, selection: tuple, codes: list[Code]) -> None:
+    """The item, its suggestion and the actions: what one review redraws."""
+    if st.session_state.pop(STARTED_JOB_KEY, False):
+        st.rerun()  # a retrain started from here: the whole page, once, so its status area polls
+    batch = queue_batch(project, codebook, selection, user, common.data_version(project))
+    skipped = st.session_state.setdefault(SKIPPED_KEY, [])
+    queue = [i for i in batch.items if i.suggestion_id not in skipped]
+    done = st.session_state.pop(DONE_KEY, None)
+    if done:
+        st.success(done, icon=":material/check_circle:")
+    since = st.session_state.get(SINCE_RETRAIN_KEY, 0)
     if not queue:
         st.success("Nothing left to review with these filters.")
-        if skipped and st.button("Show skipped items again", key="review_unskip"):
-            st.session_state[SKIPPED_KEY] = []
-            st.rerun()
+        if skipped:
+            st.button("Show skipped items again", key="review_unskip", on_click=_unskip)
         return
     item = queue[0]
-    st.caption(f"{len(queue)} item(s) waiting with these filters.")
-    _context(path, item)
+    passed = sum(1 for i in batch.items if i.suggestion_id in skipped)
+    note = f" ({passed} passed over)" if passed else ""
+    st.caption(
+        f"{batch.total - passed} item(s) waiting with these filters{note} · "
+        f"{since} review(s) since the last retraining."
+    )
+    _context(str(project.path), item)
     _suggestion(item)
     _actions(project, codebook, user, item, codes)
-    enable_shortcuts({"a": ACCEPT, "r": REJECT, "n": NEXT})
+
+
+def _unskip() -> None:
+    st.session_state[SKIPPED_KEY] = []
 
 
 def _filters(codes: list[Code]) -> tuple:
@@ -154,9 +215,11 @@ def _neighbour(segment: Segment, label: str) -> None:
 
 def _suggestion(item: QueueItem) -> None:
     st.markdown(f"**Suggested code:** {item.code_name} (`{item.code_id}`)")
-    st.progress(
-        min(max(item.score, 0.0), 1.0), text=f"Confidence {item.score:.2f} (threshold {item.threshold:.2f})"
-    )
+    if item.applies_from is not None:
+        label = f"Confidence {item.confidence:.2f} (this text's best code: applies from {item.confidence_needed:.2f})"
+    else:
+        label = f"Confidence {item.confidence:.2f} (threshold {item.confidence_needed:.2f})"
+    st.progress(min(max(item.confidence, 0.0), 1.0), text=label)
     if item.evidence and item.evidence_start is None:
         st.caption(f"Evidence: {item.evidence}")
     elif item.evidence:
@@ -180,66 +243,145 @@ def _review(
 
 
 def _actions(project: Project, codebook: str, user: str, item: QueueItem, codes: list[Code]) -> None:
-    memo = st.text_area("Memo (optional)", key=f"review_memo_{item.suggestion_id}", height=80)
+    memo_key = f"review_memo_{item.suggestion_id}"
+    st.text_area("Memo (optional)", key=memo_key, height=80)
+    all_names = {c.id: c.name for c in codes}
+    args = (project, codebook, user, item, memo_key, all_names)
     columns = st.columns(3)
-    if columns[0].button(ACCEPT, key="review_accept", type="primary"):
-        _decide(
-            project, [_review(codebook, user, item, Decision.accept, memo)], f"Accepted {item.code_name}."
-        )
-    if columns[1].button(REJECT, key="review_reject"):
-        _decide(
-            project, [_review(codebook, user, item, Decision.reject, memo)], f"Rejected {item.code_name}."
-        )
-    if columns[2].button(NEXT, key="review_next"):
-        st.session_state[SKIPPED_KEY] = [*st.session_state.get(SKIPPED_KEY, []), item.suggestion_id]
-        st.rerun()
-    others = [c for c in codes if c.id != item.code_id]
-    names = {c.id: c.name for c in others}
+    columns[0].button(
+        ACCEPT,
+        key="review_accept",
+        type="primary",
+        on_click=_decide,
+        args=args,
+        kwargs={"decision": Decision.accept},
+    )
+    columns[1].button(
+        REJECT, key="review_reject", on_click=_decide, args=args, kwargs={"decision": Decision.reject}
+    )
+    columns[2].button(NEXT, key="review_next", on_click=_skip, args=(item.suggestion_id,))
+    names = {c.id: c.name for c in codes if c.id != item.code_id}
     left, right = st.columns(2)
     with left:
-        target = st.selectbox(
+        st.selectbox(
             "Change to another code", list(names), format_func=names.__getitem__, key="review_change_code"
         )
-        if st.button("Change code", key="review_change") and target:
-            reviews = [
-                _review(codebook, user, item, Decision.reject, memo),
-                _review(codebook, user, item, Decision.add, memo, code_id=target),
-            ]
-            _decide(project, reviews, f"Changed {item.code_name} to {names[target]}.")
+        st.button(
+            "Change code", key="review_change", on_click=_decide, args=args, kwargs={"other": CHANGE_KEY}
+        )
     with right:
-        extra = st.selectbox("Add a code", list(names), format_func=names.__getitem__, key="review_add_code")
-        if st.button("Add code", key="review_add") and extra:
-            _decide(
-                project,
-                [_review(codebook, user, item, Decision.add, memo, code_id=extra)],
-                f"Added {names[extra]}.",
-            )
+        st.selectbox("Add a code", list(names), format_func=names.__getitem__, key="review_add_code")
+        st.button("Add code", key="review_add", on_click=_decide, args=args, kwargs={"other": ADD_KEY})
 
 
-def _decide(project: Project, reviews: list[Review], done: str) -> None:
+def _skip(suggestion_id: int) -> None:
+    st.session_state[SKIPPED_KEY] = [*st.session_state.get(SKIPPED_KEY, []), suggestion_id]
+
+
+def _decide(
+    project: Project,
+    codebook: str,
+    user: str,
+    item: QueueItem,
+    memo_key: str,
+    names: dict[str, str],
+    decision: Decision | None = None,
+    other: str | None = None,
+) -> None:
+    """A button's callback: record the reviews in one transaction, then drop the item locally."""
+    memo = st.session_state.get(memo_key, "")
+    target = st.session_state.get(other) if other else None
+    if decision is not None:
+        reviews = [_review(codebook, user, item, decision, memo)]
+        done = f"{'Accepted' if decision is Decision.accept else 'Rejected'} {item.code_name}."
+    elif target is None:
+        return
+    elif other == CHANGE_KEY:
+        reviews = [
+            _review(codebook, user, item, Decision.reject, memo),
+            _review(codebook, user, item, Decision.add, memo, code_id=target),
+        ]
+        done = f"Changed {item.code_name} to {names.get(target, target)}."
+    else:
+        reviews = [_review(codebook, user, item, Decision.add, memo, code_id=target)]
+        done = f"Added {names.get(target, target)}."
+
     def write(connection: Connection) -> list[int]:
         return [record_review(connection, review, source="ui") for review in reviews]
 
-    if common.write(project, write, done) is not None:
-        st.session_state[SINCE_RETRAIN_KEY] = st.session_state.get(SINCE_RETRAIN_KEY, 0) + 1
-        st.rerun()
+    if common.write(project, write) is None:
+        return
+    st.session_state[DONE_KEY] = done
+    st.session_state[SINCE_RETRAIN_KEY] = st.session_state.get(SINCE_RETRAIN_KEY, 0) + 1
+    batch: QueueBatch | None = st.session_state.get(QUEUE_KEY)
+    if batch is not None:
+        if any(r.suggestion_id == item.suggestion_id for r in reviews):  # the pair is decided
+            batch.items = [i for i in batch.items if i.suggestion_id != item.suggestion_id]
+            batch.total = max(batch.total - 1, 0)
+        batch.version = common.data_version(project)  # our own write: the batch stays good
+    _retrain_if_due(project, codebook, user)
+
+
+def _retrain_if_due(project: Project, codebook: str, user: str) -> None:
+    if not st.session_state.get("review_auto_retrain"):
+        return
+    due = st.session_state.get(SINCE_RETRAIN_KEY, 0) >= st.session_state.get("review_batch_size", 20)
+    if due and _start_retrain(project, codebook, user):
+        st.session_state[STARTED_JOB_KEY] = True
+
+
+def _start_retrain(project: Project, codebook: str, user: str) -> bool:
+    """Start retraining in the background (one per project); True when this call started it."""
+    from streamlit.runtime.scriptrunner import add_script_run_ctx, get_script_run_ctx
+
+    context = get_script_run_ctx()
+    job, started = background.start_job(
+        str(project.path),
+        "retrain",
+        user,
+        lambda: common.retrain(project, codebook, user),
+        describe=lambda result: f"Retrained: {result.suggestions_written} suggestions written.",
+        prepare_thread=lambda thread: add_script_run_ctx(thread, context),
+    )
+    if started:
+        st.session_state[SINCE_RETRAIN_KEY] = 0
+        job.wait(0.3)  # a job with nothing to do reports at once, without a poll
+    return started
 
 
 def _retrain(project: Project, codebook: str, user: str) -> None:
     with st.sidebar:
-        batch = st.number_input("Retrain after this many reviews", 1, 1000, 20, key="review_batch_size")
-        automatic = st.checkbox("Retrain automatically", key="review_auto_retrain")
-        done = st.session_state.get(SINCE_RETRAIN_KEY, 0)
-        st.caption(f"{done} review(s) since the last retraining.")
-        due = done >= batch
-        clicked = st.button("Retrain", key="review_retrain", disabled=not due and not automatic)
-    if clicked or (automatic and due):
-        with st.spinner("Retraining the learned coder and recoding…"):
-            result = common.retrain(project, codebook, user)
-        if result is not None:
-            st.session_state[SINCE_RETRAIN_KEY] = 0  # the new run changes the data version: caches follow
-            st.session_state["flash"] = f"Retrained: {result.suggestions_written} suggestions written."
-            st.rerun()
+        st.number_input("Retrain after this many reviews", 1, 1000, 20, key="review_batch_size")
+        st.checkbox("Retrain automatically", key="review_auto_retrain")
+        job = background.job_of(str(project.path))
+        running = job is not None and job.running
+        if st.button("Retrain", key="review_retrain", disabled=running):
+            _start_retrain(project, codebook, user)
+        st.fragment(run_every=POLL_SECONDS if background_running(project) else None)(_job_status)(project)
+
+
+def background_running(project: Project) -> bool:
+    job = background.job_of(str(project.path))
+    return job is not None and job.running
+
+
+def _job_status(project: Project) -> None:
+    """The background job's progress while it runs; when it ends, its outcome and (once) a rerun
+    of the whole page, so the queue and its confidences follow the new run."""
+    job = background.job_of(str(project.path))
+    if job is None:
+        return
+    if job.running:
+        stage = f"{job.stage} {job.done:,}/{job.total:,}" if job.total else job.stage
+        st.progress(job.fraction or 0.0, text=f"Retraining in the background ({job.user}): {stage}")
+        return
+    if job.state == background.DONE:
+        st.success(job.message)
+    else:
+        st.error(f"Retraining failed: {job.message}")
+    if st.session_state.get(SEEN_JOB_KEY) != job.id:
+        st.session_state[SEEN_JOB_KEY] = job.id
+        st.rerun()
 
 
 if __name__ == "__main__":
