@@ -160,8 +160,10 @@ def sentence_segments(document_id: int, document: Document) -> list[Segment]:
     return found
 
 
-def build_demo_project(path: Path, *, with_coding: bool = True, with_discovery: bool = True) -> DemoProject:
-    project = init_project(path)
+def build_demo_project(
+    path: Path, *, with_coding: bool = True, with_discovery: bool = True, db_url: str | None = None
+) -> DemoProject:
+    project = init_project(path, db_url=db_url)
     with project.begin() as connection:
         build = ProjectBuilder(connection, codebook=CODEBOOK, user=USER)
         document_ids = build.add_documents(DOCUMENTS, split=sentence_segments)
