@@ -24,6 +24,16 @@ def bench(
     startup_only: bool = typer.Option(
         False, "--startup-only", help="Time only the quick commands (a few seconds)."
     ),
+    browser: bool = typer.Option(
+        False, "--browser", help="Only time the review page in headless Chromium (key press to next item)."
+    ),
+    presses: int = typer.Option(20, "--presses", min=1, help="With --browser: presses of a, r and n each."),
+    demo: Path = typer.Option(
+        Path("demo-project"), "--demo", help="With --browser: the demo project (make run)."
+    ),
+    segments: int = typer.Option(
+        100_000, "--segments", min=0, help="With --browser: segments of the generated project (0: none)."
+    ),
 ) -> None:
     """Time start-up, ingest, segmentation, embedding, coding, the review queue and the explorer.
 
@@ -33,7 +43,11 @@ def bench(
     Examples:
       narratives bench --rows 5000 --json bench.json
       narratives bench --startup-only
+      narratives bench --browser --presses 20 --demo demo-project --segments 100000
     """
+    if browser:
+        _bench_browser(presses, demo, segments, json_out)
+        return
     from narratives.bench.pipeline import bench_all, bench_startup
 
     if startup_only:
@@ -49,4 +63,41 @@ def bench(
         console.print(table)
     if json_out:
         json_out.write_text(json.dumps(results, indent=2), encoding="utf-8")
+        console.print(f"Figures written to {json_out}")
+
+
+def _bench_browser(presses: int, demo: Path, segments: int, json_out: Path | None) -> None:
+    import tempfile
+    from dataclasses import asdict
+
+    from narratives.bench.browser import bench_browser, large_project
+    from narratives.errors import ProjectError
+
+    projects: dict[str, Path] = {}
+    if demo.exists():
+        projects[f"demo ({demo.name})"] = demo
+    elif segments == 0:
+        raise ProjectError(
+            f"there is no demo project at {demo}.", fix="run `make run` first, or pass --demo PATH"
+        )
+    else:
+        console.print(f"No demo project at {demo} (make run builds it): timing the generated project only.")
+    with tempfile.TemporaryDirectory() as scratch:
+        if segments:
+            with console.status(f"Generating a {segments:,}-segment project…"):
+                projects[f"generated ({segments:,} segments)"] = large_project(
+                    Path(scratch) / "large", segments
+                )
+        with console.status("Timing the review page in headless Chromium…"):
+            rows = bench_browser(projects, n=presses)
+    table = Table(title="Review page: key press to next item (ms)")
+    for column in ("project", "action", "n", "median", "p95", "max"):
+        table.add_column(column, justify="left" if column in ("project", "action") else "right")
+    for row in rows:
+        table.add_row(
+            row.project, row.action, str(row.n), f"{row.median:,.0f}", f"{row.p95:,.0f}", f"{row.max:,.0f}"
+        )
+    console.print(table)
+    if json_out:
+        json_out.write_text(json.dumps([asdict(row) for row in rows], indent=2), encoding="utf-8")
         console.print(f"Figures written to {json_out}")
