@@ -28,6 +28,7 @@ NAME_PATTERN = re.compile(r"^[\w][\w .@'-]{0,99}$", re.UNICODE)
 # Five failures in fifteen minutes lock a name (or a client) for the rest of those fifteen minutes.
 MAX_FAILURES = 5
 FAILURE_WINDOW = timedelta(minutes=15)
+LOCAL_CLIENTS = {"127.0.0.1", "::1", "localhost", "unknown"}
 SYSTEM = "narratives"  # the user recorded for what the command line does on an admin's behalf
 
 
@@ -106,10 +107,12 @@ def attempt_login(
     client = (client or "unknown")[:100]
     now = utcnow()
     since = now - FAILURE_WINDOW
-    if (
-        failed_attempts_since(connection, since, name=name) >= MAX_FAILURES
-        or failed_attempts_since(connection, since, client=client) >= MAX_FAILURES * 4
-    ):
+    # Per client as well, except this machine: behind a reverse proxy every login comes from it,
+    # and one person's typing must not lock out the whole team.
+    client_limited = client not in LOCAL_CLIENTS and (
+        failed_attempts_since(connection, since, client=client) >= MAX_FAILURES * 4
+    )
+    if client_limited or failed_attempts_since(connection, since, name=name) >= MAX_FAILURES:
         insert_login_attempt(connection, name, client, False, now)
         record_event(connection, "login.locked", SYSTEM, target=name, payload={"client": client})
         return AuthError(

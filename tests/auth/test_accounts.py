@@ -101,3 +101,15 @@ def test_reset_and_remove(tmp_project) -> None:
             e.kind for e in list_events(connection, kinds=["user.add", "user.reset_password", "user.remove"])
         ]
     assert sorted(kinds) == ["user.add", "user.remove", "user.reset_password"]
+
+
+def test_many_failures_from_one_address_lock_it_but_not_this_machine(tmp_project) -> None:
+    with tmp_project.begin() as connection:
+        add_user(connection, "Ana", Role.researcher, PASSWORD)
+        for attempt in range(MAX_FAILURES * 4):  # a different name each time: a password spray
+            attempt_login(connection, f"guess{attempt}", "wrong wrong wrong", client="203.0.113.9")
+            attempt_login(connection, f"guess{attempt}", "wrong wrong wrong", client="127.0.0.1")
+        from_there = attempt_login(connection, "Ana", PASSWORD, client="203.0.113.9")
+        from_proxy = attempt_login(connection, "Ana", PASSWORD, client="127.0.0.1")
+    assert isinstance(from_there, AuthError) and "too many" in str(from_there)
+    assert not isinstance(from_proxy, AuthError)
