@@ -12,10 +12,11 @@ from __future__ import annotations
 import argparse
 import html
 import os
+import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 
 import streamlit as st
 from sqlalchemy import Connection
@@ -142,17 +143,25 @@ def login_required() -> bool:
     return st.session_state.get(MODE_KEY) == "login"
 
 
+RECHECK_SECONDS = 5.0  # how long a checked login is trusted before the database is asked again
+
+
 def viewer() -> Viewer | None:
-    """The person using this session, re-checked against their login session on every run."""
+    """The person using this session. On the team server the login session is checked against
+    the database at most every few seconds, so a logout elsewhere, an expiry, a password reset or
+    a removal takes effect within them."""
     if not login_required():
         return Viewer(st.session_state.get(LOCAL_USER_KEY) or "researcher", Role.researcher, logged_in=False)
-    from narratives.auth.sessions import COOKIE_NAME, session_account
+    token = st.session_state.get(TOKEN_KEY) or _cookie_token()
+    if not token:
+        return None
+    cached = st.session_state.get(VIEWER_KEY)
+    if cached is not None and cached[0] == token and time.monotonic() - cached[1] < RECHECK_SECONDS:
+        return cast(Viewer, cached[2])
+    from narratives.auth.sessions import session_account
 
     project = current_project()
     if project is None:
-        return None
-    token = st.session_state.get(TOKEN_KEY) or st.context.cookies.get(COOKIE_NAME)
-    if not token:
         return None
     with project.begin() as connection:
         account = session_account(connection, token)
@@ -160,8 +169,16 @@ def viewer() -> Viewer | None:
         st.session_state.pop(TOKEN_KEY, None)
         st.session_state.pop(VIEWER_KEY, None)
         return None
+    person = Viewer(account.name, account.role, logged_in=True)
     st.session_state[TOKEN_KEY] = token
-    return Viewer(account.name, account.role, logged_in=True)
+    st.session_state[VIEWER_KEY] = (token, time.monotonic(), person)
+    return person
+
+
+def _cookie_token() -> str | None:
+    from narratives.auth.sessions import COOKIE_NAME
+
+    return st.context.cookies.get(COOKIE_NAME)
 
 
 def _sidebar(person: Viewer) -> None:
