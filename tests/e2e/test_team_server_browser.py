@@ -15,6 +15,7 @@ from typing import Any
 import pytest
 from sqlalchemy import select, update
 
+from narratives.auth.accounts import MAX_FAILURES
 from narratives.schema import utcnow
 from narratives.store.events import list_events
 from narratives.store.tables import login_sessions, reviews
@@ -130,6 +131,23 @@ def test_a_wrong_password_is_refused_and_recorded(
     with demo_project.project.connect() as connection:
         failed = list_events(connection, kinds=["login.failed"])
     assert [e.target for e in failed][-1] == OTHER
+
+
+def test_repeated_failures_lock_the_login(tab: Any, team_server: Server, demo_project: DemoProject) -> None:
+    add_account(demo_project.project.path, "Lee Locked", "researcher", PASSWORD)
+    visit(tab, team_server.url + "/")
+    for attempt in range(MAX_FAILURES + 1):
+        tab.get_by_role("textbox", name="Name", exact=True).fill("Lee Locked")
+        tab.get_by_role("textbox", name="Password", exact=True).fill(
+            PASSWORD if attempt == MAX_FAILURES else f"wrong guess {attempt}"
+        )
+        with script_run(tab):
+            tab.get_by_role("button", name="Log in").click()
+    tab.get_by_text("too many failed logins").wait_for()  # even the right password, now
+    assert title(tab) == "Log in"
+    with demo_project.project.connect() as connection:
+        locked = list_events(connection, kinds=["login.locked"])
+    assert [e.target for e in locked] == ["Lee Locked"]
 
 
 def test_a_panel_member_reaches_only_the_panel_view(
