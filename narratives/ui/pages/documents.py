@@ -134,7 +134,7 @@ def _hand_coding(
             format_func=lambda i: (
                 f"{by_id[i].speaker or ''}{': ' if by_id[i].speaker else ''}{by_id[i].text[:90]}"
             ),
-            key=f"documents_segments_{unit}",
+            key="documents_segments",
         )
         targets = [(by_id[i], None, None) for i in chosen if i in by_id]
     else:

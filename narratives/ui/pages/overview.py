@@ -126,7 +126,7 @@ def _progress(figures: Overview) -> None:
         "each stands now (its latest review); a new coding run changes these, not the reviews made."
     )
     columns = st.columns(4)
-    columns[0].metric("Suggestions now", progress.suggestions)
+    columns[0].metric("Suggestions", progress.suggestions)
     columns[1].metric("Accepted now", progress.accepted)
     columns[2].metric("Rejected now", progress.rejected)
     columns[3].metric("Pending", progress.pending)
