@@ -131,7 +131,7 @@ def _invite(project: Project, codebook: str, user: str) -> None:
 def _list(rounds: list[PanelRound]) -> None:
     st.subheader("Rounds")
     shown = panel_widgets.page_of(list(reversed(rounds)), PER_PAGE, "panel_rounds_page", "rounds")
-    st.dataframe(
+    st.table(  # a plain table (short, paged): readable by screen readers and in the page text
         pd.DataFrame(
             [
                 {
@@ -145,8 +145,7 @@ def _list(rounds: list[PanelRound]) -> None:
                 }
                 for r in shown
             ]
-        ),
-        hide_index=True,
+        ).set_index("Round")
     )
 
 
@@ -161,7 +160,7 @@ def _summary(project: Project, rounds: list[PanelRound]) -> None:
     summary = summary_cached(str(project.path), common.data_version(project), int(round_id))
     st.markdown(f"**{summary.members}** panel members have answered ({summary.round.used} joined).")
     themes = panel_widgets.page_of(summary.themes, PER_PAGE, "panel_summary_page", "themes")
-    st.dataframe(
+    st.table(
         pd.DataFrame(
             [
                 {
@@ -171,8 +170,7 @@ def _summary(project: Project, rounds: list[PanelRound]) -> None:
                 }
                 for s in themes
             ]
-        ),
-        hide_index=True,
+        ).set_index("Theme")
     )
     for s in themes:
         if s.renames or s.comments:

@@ -156,12 +156,12 @@ def test_researcher_sees_the_round_summary(monkeypatch, demo, in_round):
         panel.record_round_response(c, round_id, "continuity", "rings_true", "Pat", comment="Night visits")
     at = open_app(monkeypatch, demo.project.path, "panel")
     assert "Panel rounds" in [h.value for h in at.header]
-    rounds = at.dataframe[0].value
-    assert rounds.loc[0, "Round"] == "Spring round" and rounds.loc[0, "Used"] == 1
-    summary = at.dataframe[1].value
-    assert summary.loc[0, "Theme"] == "Seeing the same people"
-    assert (summary.loc[0, "This rings true"], summary.loc[0, "This is wrong"]) == (1, 0)
-    assert summary.loc[0, "Members answered"] == 1
+    rounds = at.table[0].value
+    assert list(rounds.index) == ["Spring round"] and rounds.loc["Spring round", "Used"] == 1
+    summary = at.table[1].value
+    assert list(summary.index) == ["Seeing the same people"]
+    row = summary.loc["Seeing the same people"]
+    assert (row["This rings true"], row["This is wrong"], row["Members answered"]) == (1, 0, 1)
     assert "**1** panel members have answered" in texts(at.markdown)
 
 
