@@ -79,11 +79,15 @@ def _create(project: Project, codebook: str, user: str, codes: list[Code]) -> No
     )
     quotes = chosen_quotes(str(project.path), common.data_version(project), codebook)
     options = {q.quote_id: f"{labels[c]}: {q.text[:120]}" for c in themes for q in quotes.get(c, [])}
-    if themes and not options:
+    picked: list[int] = []
+    if options:  # an empty multiselect is drawn disabled, in grey too faint to read
+        picked = st.multiselect(
+            "Quotes to show", list(options), format_func=options.__getitem__, key="panel_round_quotes"
+        )
+    elif themes:
         st.caption("No quotes are chosen for these themes yet: choose some above first.")
-    picked = st.multiselect(
-        "Quotes to show", list(options), format_func=options.__getitem__, key="panel_round_quotes"
-    )
+    else:
+        st.caption("Choose the themes first; their chosen quotes are offered here.")
     closes = st.date_input(
         "Closing date (answers are taken until the end of that day)",
         value=date.today() + timedelta(days=14),
