@@ -70,7 +70,7 @@ def show(project: Project, codebook: str, user: str, codes: list[Code]) -> None:
 def _create(project: Project, codebook: str, user: str, codes: list[Code]) -> None:
     st.subheader("Open a round")
     labels = {c.id: panel_widgets.theme_label(c) for c in codes}
-    title = st.text_input("Title of the round", key="panel_round_title")
+    st.text_input("Title of the round", key="panel_round_title")
     themes = st.multiselect(
         "Themes (search by plain or codebook name)",
         list(labels),
@@ -79,23 +79,36 @@ def _create(project: Project, codebook: str, user: str, codes: list[Code]) -> No
     )
     quotes = chosen_quotes(str(project.path), common.data_version(project), codebook)
     options = {q.quote_id: f"{labels[c]}: {q.text[:120]}" for c in themes for q in quotes.get(c, [])}
-    picked: list[int] = []
     if options:  # an empty multiselect is drawn disabled, in grey too faint to read
-        picked = st.multiselect(
+        st.multiselect(
             "Quotes to show", list(options), format_func=options.__getitem__, key="panel_round_quotes"
         )
-    elif themes:
-        st.caption("No quotes are chosen for these themes yet: choose some above first.")
     else:
+        st.session_state.pop("panel_round_quotes", None)  # none of the quotes picked before is offered
+    if themes and not options:
+        st.caption("No quotes are chosen for these themes yet: choose some above first.")
+    elif not themes:
         st.caption("Choose the themes first; their chosen quotes are offered here.")
-    closes = st.date_input(
+    st.date_input(
         "Closing date (answers are taken until the end of that day)",
         value=date.today() + timedelta(days=14),
         min_value=date.today(),
         key="panel_round_closes",
     )
-    if not st.button("Open the round", key="panel_round_create"):
-        return
+    st.button(
+        "Open the round",
+        key="panel_round_create",
+        on_click=_open_round,
+        args=(project, codebook, user),
+    )
+
+
+def _open_round(project: Project, codebook: str, user: str) -> None:
+    """Before the next run: open the round with what the form holds now, then empty the form."""
+    title = str(st.session_state.get("panel_round_title") or "")
+    themes = list(st.session_state.get("panel_round_codes") or [])
+    picked = [int(q) for q in st.session_state.get("panel_round_quotes") or []]
+    closes = st.session_state.get("panel_round_closes")
     if not isinstance(closes, date):
         st.error("Please choose one closing date.")
         return
@@ -105,7 +118,8 @@ def _create(project: Project, codebook: str, user: str, codes: list[Code]) -> No
         f"Round “{title.strip()}” opened.",
     )
     if made is not None:
-        st.rerun()
+        for key in ("panel_round_title", "panel_round_codes", "panel_round_quotes"):
+            st.session_state.pop(key, None)
 
 
 def _invite(project: Project, codebook: str, user: str) -> None:

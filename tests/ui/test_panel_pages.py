@@ -132,6 +132,9 @@ def test_researcher_opens_a_round_and_makes_invitation_links(monkeypatch, demo):
     with demo.project.connect() as c:
         (made,) = panel.rounds_of(c, CODEBOOK)
     assert (made.title, made.code_ids, made.quote_ids) == ("Spring round", ["continuity"], [quote])
+    assert at.text_input(key="panel_round_title").value == ""  # the form is empty for the next round
+    assert at.multiselect(key="panel_round_codes").value == []
+    assert "Round “Spring round” opened." in texts(at.success)
     at.number_input(key="panel_invite_count").set_value(3)
     at.button(key="panel_invite_make").click().run()
     links = at.code[0].value.splitlines()
@@ -261,3 +264,27 @@ def test_a_closed_round_shows_the_answers_without_a_form(monkeypatch, demo):
     at = open_app(monkeypatch, demo.project.path, token=token)
     assert "This round closed on" in texts(at.warning)
     assert at.subheader[0].value == "Choice and control" and not at.radio
+
+
+def test_a_round_of_many_themes_comes_a_few_at_a_time(monkeypatch, tmp_path):
+    project = init_project(tmp_path / "many")
+    codes = [
+        Code(id=f"t{i:02}", name=f"Theme {i:02}", plain_name=f"Plain {i:02}", definition="x")
+        for i in range(7)
+    ]
+    with project.begin() as c:
+        ProjectBuilder(c, codebook="big").store_codebook(Codebook(name="big", codes=codes))
+        round_id = panel.create_round(
+            c, "big", "Long round", [code.id for code in codes], [], utcnow() + timedelta(days=2), "ana"
+        )
+        (code,) = create_invitations(c, round_id, 1, "ana")
+        token = start_session(c, accept_invitation(c, code, "Lee", PASSWORD))
+    at = open_app(monkeypatch, project.path, token=token)
+    assert [s.value for s in at.subheader] == [f"Plain {i:02}" for i in range(5)]
+    at.number_input(key=f"panel_view_{round_id}_page").set_value(2).run()
+    assert [s.value for s in at.subheader] == ["Plain 05", "Plain 06"]
+    at.radio(key=f"panel_view_{round_id}_6_verdict").set_value("wrong")
+    at.button(key=f"panel_view_{round_id}_6_submit").click().run()
+    with project.connect() as c:
+        assert c.execute(select(panel_responses.c.code_id)).scalars().all() == ["t06"]
+    project.close()

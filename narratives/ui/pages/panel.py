@@ -106,14 +106,15 @@ def _quotes(project: Project, codebook: str, user: str, codes: list[Code]) -> No
         "Add quote for the panel",
         key="panel_quote_add",
         on_click=_add_quote,
-        args=(project, codebook, code_id, user),
+        args=(project, codebook, user),
     )
 
 
-def _add_quote(project: Project, codebook: str, code_id: str, user: str) -> None:
+def _add_quote(project: Project, codebook: str, user: str) -> None:
     """Before the next run: add the selected quote, then let the picker move on to the next one."""
+    code_id = st.session_state.get("panel_quote_code")
     segment_id = st.session_state.get("panel_quote_segment")
-    if segment_id is None:
+    if code_id is None or segment_id is None:
         return
     added = common.write(
         project, lambda c: choose_panel_quote(c, codebook, code_id, int(segment_id), user), "Quote added."

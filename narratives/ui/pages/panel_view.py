@@ -13,6 +13,7 @@ from narratives.review.panel import VERDICTS, MemberRound, MemberTheme, member_v
 from narratives.store.project import Project
 from narratives.ui import common, panel_widgets
 
+THEMES_PER_PAGE = 5  # a round of many themes comes a few at a time, not as one very long page
 INTRO = (
     "Please read each theme and the quotes. Tell us if it rings true. There are no wrong answers, "
     "and you can change your answer while the round is open."
@@ -43,7 +44,9 @@ def _round(project: Project, member: str, panel_round: MemberRound) -> None:
         st.caption(f"Open until the end of {closes}.")
     else:
         st.warning(f"This round closed on {closes}. Thank you for taking part.")
-    for number, theme in enumerate(panel_round.themes):
+    numbered = list(enumerate(panel_round.themes))
+    key = f"panel_view_{panel_round.round_id}_page"
+    for number, theme in panel_widgets.page_of(numbered, THEMES_PER_PAGE, key, "themes"):
         _theme(project, member, panel_round, number, theme)
 
 
