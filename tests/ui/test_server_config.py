@@ -11,11 +11,14 @@ import time
 import tomllib
 import urllib.request
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
 
+from narratives.auth.accounts import add_user
 from narratives.cli.explore_cmds import streamlit_command
+from narratives.kinds import Role
 from narratives.store import init_project
 from narratives.ui.server_config import CONFIG_FILE, shipped_options, streamlit_flags
 from tests.e2e.conftest import free_port
@@ -28,6 +31,7 @@ PRIVATE = {  # what keeps the explorer from advertising or reporting elsewhere
     "client.showErrorDetails": "none",
     "global.developmentMode": False,
     "server.headless": True,
+    "logger.hideWelcomeMessage": True,  # the banner looks up the machine's external address
 }
 
 
@@ -49,6 +53,7 @@ def test_the_repository_config_is_the_shipped_one() -> None:
 
 def test_the_shipped_file_keeps_the_explorer_to_itself() -> None:
     options = shipped_options()
+    assert options["server.address"] == "127.0.0.1"  # `streamlit run app.py` too: this machine only
     for key, value in PRIVATE.items():
         assert options[key] == value, key
     assert tomllib.loads(CONFIG_FILE.read_text(encoding="utf-8"))["browser"]["gatherUsageStats"] is False
@@ -84,25 +89,22 @@ def test_every_shipped_option_is_one_streamlit_knows(key: str) -> None:
 # ------------------------------------------------------------------- `narratives explore` starts
 
 
-@pytest.fixture
-def explorer(tmp_path: Path) -> Iterator[tuple[subprocess.Popen[bytes], int, Path]]:
-    """`narratives explore` on a free port, in its own process group (it runs Streamlit as a child)."""
-    init_project(tmp_path / "study").close()
-    port = free_port()
-    log_path = tmp_path / "explore.log"
+@contextmanager
+def running_cli(arguments: list[str], log_path: Path) -> Iterator[subprocess.Popen[bytes]]:
+    """A `narratives` command in its own process group (it runs Streamlit as a child), stopped after."""
     environment = {**os.environ, "HF_HUB_OFFLINE": "1"}
-    command = [sys.executable, "-c", "from narratives.cli import main; main()"]
+    command = [sys.executable, "-c", "from narratives.cli import main; main()", *arguments]
     with log_path.open("wb") as log:
         process = subprocess.Popen(
-            [*command, "explore", str(tmp_path / "study"), "--port", str(port), "--user", "Sam"],
-            cwd=tmp_path,  # not the repository: no .streamlit/config.toml to lean on, only the flags
+            command,
+            cwd=log_path.parent,  # not the repository: no .streamlit/config.toml to lean on, only the flags
             env=environment,
             stdout=log,
             stderr=subprocess.STDOUT,
             start_new_session=True,
         )
     try:
-        yield process, port, log_path
+        yield process
     finally:
         if process.poll() is None:
             os.killpg(process.pid, signal.SIGTERM)
@@ -132,17 +134,48 @@ def child_commands(pid: int) -> list[list[str]]:
     return [Path(f"/proc/{child}/cmdline").read_bytes().decode().split("\0")[:-1] for child in children]
 
 
-def test_narratives_explore_starts_streamlit_with_the_flags(
-    explorer: tuple[subprocess.Popen[bytes], int, Path],
-) -> None:
-    process, port, log_path = explorer
-    wait_healthy(process, port, log_path)
-    streamlit = [command for command in child_commands(process.pid) if "streamlit" in command]
-    assert len(streamlit) == 1, child_commands(process.pid)
-    flags = flag_pairs(streamlit[0])
+def test_narratives_explore_starts_streamlit_with_the_flags(tmp_path: Path) -> None:
+    init_project(tmp_path / "study").close()
+    port = free_port()
+    log_path = tmp_path / "explore.log"
+    arguments = ["explore", str(tmp_path / "study"), "--port", str(port), "--user", "Sam"]
+    with running_cli(arguments, log_path) as process:
+        wait_healthy(process, port, log_path)
+        streamlit = [command for command in child_commands(process.pid) if "streamlit" in command]
+        assert len(streamlit) == 1, child_commands(process.pid)
+        flags = flag_pairs(streamlit[0])
     for key, value in PRIVATE.items():
         assert flags[key] == ("true" if value is True else "false" if value is False else value), key
     assert flags["server.address"] == "127.0.0.1" and flags["server.port"] == str(port)
     log = log_path.read_text()
-    assert f"http://127.0.0.1:{port}" in log
+    assert f"http://127.0.0.1:{port}" in log  # the address, from narratives itself
     assert "Warning" not in log and "Error" not in log, log
+
+
+def test_the_team_server_on_every_interface_asks_no_one_for_its_address(tmp_path: Path) -> None:
+    """Streamlit's banner would look up an "External URL" (checkip.amazonaws.com) at start-up."""
+    project = init_project(tmp_path / "study")
+    with project.begin() as connection:
+        add_user(connection, "Ana", Role.admin, "correct horse battery staple")
+    project.close()
+    port = free_port()
+    log_path = tmp_path / "serve.log"
+    with running_cli(
+        ["serve", str(tmp_path / "study"), "--host", "0.0.0.0", "--port", str(port)], log_path
+    ) as process:
+        wait_healthy(process, port, log_path)
+        wait_for_log(log_path, "Uvicorn server started")  # the banner comes after this line,
+        # printed (after its blocking look-ups) on the event loop that must also answer this page:
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/", timeout=30) as answer:
+            assert answer.status == 200
+    log = log_path.read_text()
+    for looked_up in ("External URL", "Network URL", "Did not auto detect external IP"):
+        assert looked_up not in log, log
+    assert f"http://0.0.0.0:{port}" in log  # narratives says where it listens
+
+
+def wait_for_log(log_path: Path, line: str) -> None:
+    deadline = time.monotonic() + START_TIMEOUT
+    while line not in log_path.read_text():
+        assert time.monotonic() < deadline, f"no {line!r} in:\n{log_path.read_text()[-3000:]}"
+        time.sleep(0.25)  # the interval between two reads of the log
