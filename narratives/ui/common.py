@@ -27,6 +27,7 @@ from narratives.store.codebooks import codebook_names
 from narratives.store.project import CONFIG_NAME, Project, open_project
 from narratives.store.status import data_version as _data_version
 from narratives.ui import style
+from narratives.ui.session_cookie import ask_for_cookie, set_cookie_if_pending
 
 PROJECT_ENV = "NARRATIVES_PROJECT"
 USER_ENV = "NARRATIVES_USER"
@@ -40,6 +41,7 @@ LOCAL_USER_KEY = "local_user"
 VIEWER_KEY = "viewer"
 TOKEN_KEY = "session_token"
 CODEBOOK_KEY = "codebook_name"
+LOGGED_OUT_KEY = "logged_out"
 
 
 @dataclass(frozen=True)
@@ -125,9 +127,8 @@ def navigation(argv: Sequence[str]) -> Any:
         st.session_state[LOCAL_USER_KEY] = local_user_name(arguments)
     person = viewer()
     if person is None:  # the team server, nobody logged in: the login page is all there is
-        from narratives.ui import login
-
-        return st.navigation([st.Page(login.render, title="Log in", url_path="login")], position="hidden")
+        login = st.Page(PAGES_DIR / "login.py", title="Log in", url_path="login")
+        return st.navigation([login], position="hidden")
     _sidebar(person)
     specs = [PANEL_PAGE] if person.is_panel else list(RESEARCHER_PAGES)
     pages = [
@@ -182,14 +183,12 @@ def _cookie_token() -> str | None:
 
 
 def _sidebar(person: Viewer) -> None:
-    from narratives.ui import login
-
     with st.sidebar:
         label = {Role.admin: "admin", Role.researcher: "researcher", Role.panel: "panel member"}[person.role]
         st.markdown(f"Signed in as **{html.escape(person.name)}** ({label})")
         if person.logged_in:
-            login.logout_button()
-        login.set_cookie_if_pending()
+            _logout_button()
+        set_cookie_if_pending()
         if person.is_panel:
             return
         project = current_project()
@@ -201,6 +200,30 @@ def _sidebar(person: Viewer) -> None:
                 st.session_state[CODEBOOK_KEY] = names[0]
             st.selectbox("Codebook", names, key=CODEBOOK_KEY)
         st.caption(f"Project: {project.path.name}")
+
+
+def log_in(token: str) -> None:
+    """Keep a new login session's token, write the cookie on the next run, and show the app."""
+    st.session_state[TOKEN_KEY] = token
+    ask_for_cookie(token)
+    st.rerun()
+
+
+def _logout_button() -> None:
+    if not st.button("Log out", key="logout"):
+        return
+    from narratives.auth.sessions import end_session
+
+    project = current_project()
+    if project is not None:
+        with project.begin() as connection:
+            end_session(connection, st.session_state.get(TOKEN_KEY))
+    for key in list(st.session_state):
+        if key not in (PROJECT_KEY, MODE_KEY, LOCAL_USER_KEY):
+            del st.session_state[key]
+    ask_for_cookie("")
+    st.session_state[LOGGED_OUT_KEY] = True
+    st.rerun()
 
 
 def require_researcher() -> Viewer:

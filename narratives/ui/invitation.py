@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import streamlit as st
 
 from narratives.auth.invitations import accept_invitation, invitation_round
@@ -10,7 +12,8 @@ from narratives.errors import NarrativesError
 from narratives.store.project import Project
 
 
-def render(project: Project, code: str) -> None:
+def render(project: Project, code: str, log_in: Callable[[str], None]) -> None:
+    """``log_in`` keeps the new member's session token (the login page's, passed in)."""
     st.title("Join the panel")
     try:
         with project.connect() as connection:
@@ -43,7 +46,5 @@ def render(project: Project, code: str) -> None:
     except NarrativesError as error:
         st.error(str(error))
         return
-    from narratives.ui import login
-
     st.query_params.clear()
-    login.log_in(token)
+    log_in(token)
