@@ -50,6 +50,9 @@ MENU_ITEMS_JS = """() => [...document.querySelectorAll('[data-testid^="stMainMen
 TEAM_ADMIN = ("Morgan Admin", "correct horse battery 1")
 PANEL_MEMBER = ("Pat Panel", "correct horse battery 2")
 
+CURRENT_PAGE_JS = """(title) => [...document.querySelectorAll('[data-testid="stSidebarNavLink"]')]
+    .some(a => a.getAttribute('aria-current') === 'page' && a.innerText.trim().endsWith(title))"""
+FAVICON_JS = "() => [...document.querySelectorAll('link[rel~=icon]')].map(l => l.href)"
 RESOURCES_JS = """() => performance.getEntriesByType('resource').map(e => e.name)
     .concat(performance.getEntriesByType('navigation').map(e => e.name))"""
 # What the page itself points at: every src/href, and the icons, styles and scripts in <head>.
@@ -195,8 +198,25 @@ def test_a_researcher_page_loads_nothing_from_elsewhere(
         url for url in tab.traffic.all_urls() if urlparse(url).path.endswith((".woff2", ".woff", ".ttf"))
     ]
     assert any("MaterialSymbols" in url for url in fonts), fonts
-    favicon = tab.page.evaluate("() => [...document.querySelectorAll('link[rel~=icon]')].map(l => l.href)")
+    favicon = tab.page.evaluate(FAVICON_JS)
     assert favicon and all(urlparse(url).hostname == LOCAL_HOST for url in favicon), favicon
+
+
+def test_switching_pages_in_the_sidebar_loads_nothing_from_elsewhere(open_tab: Any, server: Server) -> None:
+    """A page switch in the same document (no reload): the favicon and icons stay local."""
+    tab = open_tab()
+    open_page(tab, server, "")
+    for spec in (*RESEARCHER_PAGES[1:], RESEARCHER_PAGES[0]):
+        link = tab.page.locator('[data-testid="stSidebarNav"]').get_by_role(
+            "link", name=spec.title, exact=True
+        )
+        with script_run(tab.page):
+            link.click()
+        tab.page.wait_for_function(CURRENT_PAGE_JS, arg=spec.title)
+        favicon = tab.page.evaluate(FAVICON_JS)
+        assert favicon and all(urlparse(url).hostname == LOCAL_HOST for url in favicon), (spec.title, favicon)
+        record_page(tab)
+    assert_only_local(tab, "the pages, switched in the sidebar")
 
 
 def test_the_team_server_login_and_panel_pages_load_nothing_from_elsewhere(
