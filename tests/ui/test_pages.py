@@ -155,6 +155,11 @@ def test_retrain_calls_the_runner_and_clears_caches(monkeypatch, demo):
     at.button(key="review_accept").click().run()
     assert not at.button(key="review_retrain").disabled
     at.button(key="review_retrain").click().run()
+    from narratives.ui import background
+
+    job = background.job_of(str(demo.project.path))
+    assert job is not None and job.wait(timeout=120)  # the retrain runs in a worker thread
+    at.run()
     assert calls == ["ana"]
     assert "Retrained" in texts(at.success)
 
