@@ -157,27 +157,36 @@ def _from_load(entry: Event, loaded: dict[str, set[str]]) -> bool:
     return False
 
 
-def undo_last(project: Project | Connection, user: str) -> Event:
-    """Undo ``user``'s last action (not anyone else's); returns the undo event."""
+def undo_last(project: Project | Connection, user: str, by: str | None = None) -> Event:
+    """Undo ``user``'s last action; returns the undo event.
+
+    The undo is ``user``'s own unless ``by`` names someone else: an admin undoing another person's
+    action (the caller checks the role). The undo event is then recorded under ``by``, with
+    ``undone_user`` in its payload, and a code reverted by it under ``by`` too; a review it takes
+    back is compensated under the reviewer's own name, since what holds is per reviewer."""
     if isinstance(project, Connection):
-        return _undo_last(project, user)
+        return _undo_last(project, user, by)
     with project.begin() as connection:
-        return _undo_last(connection, user)
+        return _undo_last(connection, user, by)
 
 
-def _undo_last(connection: Connection, user: str) -> Event:
+def _undo_last(connection: Connection, user: str, by: str | None = None) -> Event:
     if not user or not user.strip():
         raise UndoError("undo needs your name.", fix="enter your name first.")
-    action = last_action(connection, user.strip())
+    user = user.strip()
+    actor = (by or user).strip()
+    action = last_action(connection, user)
     if not action:
         raise UndoError(f"{user} has nothing left to undo.")
     newest = action[0]
     payload: dict[str, Any] = {"undone_kind": newest.kind, "undone_ids": [e.id for e in action]}
+    if actor != user:
+        payload["undone_user"] = user
     for entry in action:
-        _merge_lists(payload, _undo_one(connection, entry, user))
+        _merge_lists(payload, _undo_one(connection, entry, user, actor))
     family = newest.kind.split(".", 1)[0] if newest.kind != "code.hand" else "review"
     kind = f"{family}.undo"
-    event_id = record_event(connection, kind, user, target=newest.target, payload=payload, undoes=newest.id)
+    event_id = record_event(connection, kind, actor, target=newest.target, payload=payload, undoes=newest.id)
     return load_event(connection, event_id)
 
 
@@ -186,14 +195,14 @@ def _merge_lists(into: dict[str, Any], extra: dict[str, list[int]]) -> None:
         into.setdefault(key, []).extend(values)
 
 
-def _undo_one(connection: Connection, entry: Event, user: str) -> dict[str, list[int]]:
+def _undo_one(connection: Connection, entry: Event, user: str, actor: str) -> dict[str, list[int]]:
     if entry.kind in ("review", "code.hand"):
         return _undo_review(connection, int(entry.payload["review_id"]), user)
     if entry.kind == "panel.response":
         return {"withdrawn_responses": [int(entry.payload["response_id"])]}
     if entry.kind == "panel.quote":
         return {"withdrawn_quotes": [int(entry.payload["quote_id"])]}
-    return _undo_code_change(connection, entry, user)
+    return _undo_code_change(connection, entry, actor)
 
 
 def _undo_review(connection: Connection, review_id: int, user: str) -> dict[str, list[int]]:

@@ -254,3 +254,50 @@ def test_every_write_records_the_logged_in_user(
             .all()
         )
     assert new == [OTHER]
+
+
+def test_undo_is_ones_own_and_an_admin_may_undo_anyones(
+    browser: Any, tab: Any, team_server: Server, demo_project: DemoProject
+) -> None:
+    log_in(tab, team_server, RESEARCHER, PASSWORD)  # Ana accepts one item
+    visit(tab, team_server.url + "/review")
+    with script_run(tab):
+        tab.get_by_role("button", name="Accept (a)").click()
+    with demo_project.project.connect() as connection:
+        anas = connection.execute(select(reviews.c.id).where(reviews.c.user == RESEARCHER)).scalars().all()
+    assert anas
+
+    other = browser.new_context(viewport={"width": 1400, "height": 1000})
+    other.add_init_script(script=RUN_TRACKER_JS % json.dumps(streamlit_protocol()))
+    ben = other.new_page()
+    log_in(ben, team_server, OTHER, PASSWORD)  # Ben, a researcher, can undo only his own
+    visit(ben, team_server.url + "/audit")
+    assert ben.get_by_role("combobox", name="Undo the last action of").count() == 0
+    undo = ben.get_by_role("button", name="Undo my last action")
+    undo.wait_for()
+    if undo.is_enabled():  # Ben's own accept from an earlier test
+        with script_run(ben):
+            undo.click()
+    with demo_project.project.connect() as connection:
+        assert [
+            e for e in list_events(connection, kinds=["review.undo"]) if e.payload.get("undone_user")
+        ] == []
+        undone_of_ana = [e for e in list_events(connection, kinds=["review.undo"]) if e.user == RESEARCHER]
+    assert undone_of_ana == []
+    other.close()
+
+    admin_context = browser.new_context(viewport={"width": 1400, "height": 1000})
+    admin_context.add_init_script(script=RUN_TRACKER_JS % json.dumps(streamlit_protocol()))
+    admin = admin_context.new_page()
+    log_in(admin, team_server, ADMIN, PASSWORD)
+    visit(admin, team_server.url + "/audit")
+    admin.get_by_role("combobox", name="Undo the last action of").click()
+    with script_run(admin):
+        admin.get_by_role("option", name=RESEARCHER).click()
+    with script_run(admin):
+        admin.get_by_role("button", name=f"Undo {RESEARCHER}'s last action").click()
+    admin.get_by_text("Undone: review").first.wait_for()
+    with demo_project.project.connect() as connection:
+        undos = [e for e in list_events(connection, kinds=["review.undo"]) if e.payload.get("undone_user")]
+    assert [(e.user, e.payload["undone_user"]) for e in undos] == [(ADMIN, RESEARCHER)]
+    admin_context.close()

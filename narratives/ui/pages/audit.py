@@ -8,6 +8,7 @@ from datetime import date
 import pandas as pd
 import streamlit as st
 
+from narratives.auth.accounts import SYSTEM
 from narratives.errors import NarrativesError
 from narratives.review.audit import (
     audit_csv,
@@ -101,20 +102,32 @@ def _filters(kinds: list[str], users: list[str]) -> tuple:
 
 
 def _undo(project: Project) -> None:
-    user = common.acting_user()
-    if user is None:
-        st.caption("Enter your name in the sidebar to undo your own last action.")
-        return
+    """Undo one's own last action; an admin may undo anyone's (recorded as the admin's undo)."""
+    person = common.require_researcher()
+    target = person.name
+    if person.is_admin:
+        people = choices_of(str(project.path), common.data_version(project))[1]
+        others = [p for p in people if p not in (person.name, SYSTEM)]
+        if others:
+            target = st.selectbox(
+                "Undo the last action of",
+                [person.name, *others],
+                format_func=lambda p: "me" if p == person.name else p,
+                key="audit_undo_user",
+                help="As an admin you may undo anyone's last action; the undo is recorded under your name.",
+            )
     with project.connect() as connection:
-        action = last_action(connection, user)
+        action = last_action(connection, target)
+    whose = "Your" if target == person.name else f"{target}'s"
     if action:
         newest = action[0]
         st.caption(
-            f"Your last action: {newest.kind} on {newest.target or '–'} at {newest.created:%Y-%m-%d %H:%M}."
+            f"{whose} last action: {newest.kind} on {newest.target or '–'} at {newest.created:%Y-%m-%d %H:%M}."
         )
-    if st.button("Undo my last action", key="audit_undo", disabled=not action):
+    label = "Undo my last action" if target == person.name else f"Undo {target}'s last action"
+    if st.button(label, key="audit_undo", disabled=not action):
         try:
-            event = undo_last(project, user)
+            event = undo_last(project, target, by=person.name)
         except NarrativesError as error:
             st.error(str(error))
             return
