@@ -123,14 +123,14 @@ def _lines(text: str) -> list[str]:
     return [line.strip() for line in text.splitlines() if line.strip()]
 
 
-CLEAR = "codebook_clear"  # widget keys to empty at the start of the next run (after a save)
+CLEAR = "codebook_clear"  # text widget keys to empty at the start of the next run (after a save)
 
 
 def _clear_saved_inputs() -> None:
     """Empty the inputs of a form whose save succeeded; a widget's value can only be reset before
     the widget is drawn, so the keys wait in the session for the run after the save."""
     for key in st.session_state.pop(CLEAR, []):
-        st.session_state.pop(key, None)
+        st.session_state[key] = ""
 
 
 def _done(
