@@ -58,13 +58,23 @@ def check_name(name: str) -> str:
     return name
 
 
-def add_user(connection: Connection, name: str, role: Role, password: str, by: str = SYSTEM) -> Account:
+# The stored "hash" of an account that logs in only through single sign-on: no password matches it.
+SSO_ONLY = "!single-sign-on-only"
+
+
+def add_user(
+    connection: Connection, name: str, role: Role, password: str | None, by: str = SYSTEM
+) -> Account:
+    """Add an account; ``password=None`` makes one that logs in only by single sign-on (its name
+    is the identity provider's e-mail address)."""
     name = check_name(name)
     if load_user(connection, name) is not None:
         raise AuthError(f"there is already a user called {name!r}.", fix="choose another name.")
     now = utcnow()
-    user_id = insert_user(connection, name, role.value, hash_password(password), by, now)
-    record_event(connection, "user.add", by, target=name, payload={"role": role.value})
+    stored = SSO_ONLY if password is None else hash_password(password)
+    user_id = insert_user(connection, name, role.value, stored, by, now)
+    payload = {"role": role.value, "single_sign_on_only": password is None}
+    record_event(connection, "user.add", by, target=name, payload=payload)
     return Account(user_id, name, role, by, now)
 
 
@@ -120,11 +130,35 @@ def attempt_login(
             fix=f"wait {int(FAILURE_WINDOW.total_seconds() // 60)} minutes, or ask an admin to reset the password.",
         )
     row = load_user(connection, name)
-    matches = verify_password(row.password_hash if row else dummy_hash(), password)
+    stored = row.password_hash if row and row.password_hash != SSO_ONLY else dummy_hash()
+    matches = verify_password(stored, password) and row is not None and row.password_hash != SSO_ONLY
     if row is None or row.disabled or not matches:
         insert_login_attempt(connection, name, client, False, now)
         record_event(connection, "login.failed", SYSTEM, target=name, payload={"client": client})
         return AuthError("the name or the password is wrong.", fix="check both and try again.")
     insert_login_attempt(connection, name, client, True, now)
     record_event(connection, "login", name, target=name, payload={"client": client})
+    return Account(row.id, row.name, Role(row.role), row.created_by, as_utc(row.created))
+
+
+def single_sign_on(connection: Connection, identity: str, client: str = "unknown") -> Account | AuthError:
+    """The account for an identity the identity provider vouched for (its verified e-mail), or
+    an :class:`AuthError` when the project gives it no role. Recorded like a password login."""
+    identity = identity.strip()[:200]
+    client = (client or "unknown")[:100]
+    row = load_user(connection, identity)
+    if row is None:
+        row = next((r for r in user_rows(connection) if r.name.casefold() == identity.casefold()), None)
+    now = utcnow()
+    if row is None or row.disabled:
+        insert_login_attempt(connection, identity, client, False, now)
+        record_event(
+            connection, "login.failed", SYSTEM, target=identity, payload={"client": client, "sso": True}
+        )
+        return AuthError(
+            f"{identity} signed in, but has no account in this project.",
+            fix=f"ask an admin to run: narratives users add PROJECT {identity} --role researcher --sso",
+        )
+    insert_login_attempt(connection, row.name, client, True, now)
+    record_event(connection, "login", row.name, target=row.name, payload={"client": client, "sso": True})
     return Account(row.id, row.name, Role(row.role), row.created_by, as_utc(row.created))

@@ -26,6 +26,7 @@ def explorer_script(project_cache: Path) -> Path:
 
 
 LOOPBACK = {"127.0.0.1", "localhost", "::1"}
+SECRETS_NAME = "secrets.toml"  # in the project folder: single sign-on settings for `narratives serve`
 
 
 def streamlit_command(
@@ -37,6 +38,9 @@ def streamlit_command(
         ["--project", str(project)] + (["--login"] if login else []) + (["--user", user] if user else [])
     )
     flags = streamlit_flags(server_address=host, server_port=port)
+    secrets = project / SECRETS_NAME
+    if login and secrets.is_file():
+        flags += ["--secrets.files", str(secrets)]
     return [sys.executable, "-m", "streamlit", "run", str(script), *flags, "--", *app_args]
 
 
@@ -109,6 +113,7 @@ def serve(
             where=path,
             fix=f"add one first: narratives users add {path} YOUR-NAME --role admin",
         )
+    _warn_about_single_sign_on(path.resolve() / SECRETS_NAME)
     if host not in LOOPBACK:
         console.print(
             f"[yellow]Listening on {host}: other machines can reach this server. "
@@ -116,3 +121,29 @@ def serve(
         )
     console.print(f"Team server for [bold]{path}[/] at http://{host}:{port} (Ctrl+C to stop).")
     _run_streamlit(streamlit_command(script, path.resolve(), host, port, login=True))
+
+
+def _warn_about_single_sign_on(secrets: Path) -> None:
+    """Single sign-on sends browsers to the identity provider: say so, and where."""
+    if not secrets.is_file():
+        return
+    import tomllib
+    from urllib.parse import urlparse
+
+    from narratives.errors import AuthError
+
+    try:
+        auth = tomllib.loads(secrets.read_text(encoding="utf-8")).get("auth", {})
+    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as error:
+        raise AuthError(f"cannot read it: {error}.", where=secrets, fix="fix or remove the file.") from None
+    if not auth:
+        return
+    provider = urlparse(str(auth.get("server_metadata_url", ""))).netloc or "the identity provider"
+    console.print(
+        f"[yellow]Single sign-on is configured ({secrets}): browsers will be sent to {provider} to "
+        "log in, and this server will ask it for their identity.[/]"
+    )
+    if secrets.stat().st_mode & 0o077:
+        console.print(
+            f"[yellow]{secrets} is readable by others: chmod 600 it (it holds the client secret).[/]"
+        )

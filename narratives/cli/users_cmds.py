@@ -36,6 +36,9 @@ def add(
     name: str = typer.Argument(..., help="The login name."),
     role: Role = typer.Option(Role.researcher, "--role", help="admin, researcher or panel."),
     password_stdin: bool = typer.Option(False, "--password-stdin", help=PASSWORD_STDIN_HELP),
+    sso: bool = typer.Option(
+        False, "--sso", help="No password: logs in only by single sign-on (NAME is their e-mail address)."
+    ),
 ) -> None:
     """Add a person who may log in.
 
@@ -44,7 +47,7 @@ def add(
     from narratives.auth.accounts import add_user
     from narratives.store.project import open_project
 
-    password = _password(password_stdin)
+    password = None if sso else _password(password_stdin)
     project = open_project(path)
     with project.begin() as connection:
         account = add_user(connection, name, role, password, by=default_user())

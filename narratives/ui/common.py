@@ -153,7 +153,7 @@ def viewer() -> Viewer | None:
     a removal takes effect within them."""
     if not login_required():
         return Viewer(st.session_state.get(LOCAL_USER_KEY) or "researcher", Role.researcher, logged_in=False)
-    token = st.session_state.get(TOKEN_KEY) or _cookie_token()
+    token = st.session_state.get(TOKEN_KEY) or _cookie_token() or _single_sign_on_token()
     if not token:
         return None
     cached = st.session_state.get(VIEWER_KEY)
@@ -174,6 +174,22 @@ def viewer() -> Viewer | None:
     st.session_state[TOKEN_KEY] = token
     st.session_state[VIEWER_KEY] = (token, time.monotonic(), person)
     return person
+
+
+def _single_sign_on_token() -> str | None:
+    """A new login session for someone signed in through single sign-on, when configured."""
+    from narratives.ui import single_sign_on
+
+    project = current_project()
+    if project is None or st.session_state.get(single_sign_on.REFUSED_KEY):
+        return None  # refused once in this session: not again (and not recorded again) on every run
+    if not single_sign_on.signed_in():
+        return None
+    token = single_sign_on.session_from_identity(project)
+    if token is not None:
+        st.session_state[TOKEN_KEY] = token
+        ask_for_cookie(token)
+    return token
 
 
 def _cookie_token() -> str | None:
@@ -223,6 +239,9 @@ def _logout_button() -> None:
             del st.session_state[key]
     ask_for_cookie("")
     st.session_state[LOGGED_OUT_KEY] = True
+    from narratives.ui import single_sign_on
+
+    single_sign_on.sign_out()  # the identity provider's sign-in, when there is one
     st.rerun()
 
 

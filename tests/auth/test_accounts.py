@@ -113,3 +113,16 @@ def test_many_failures_from_one_address_lock_it_but_not_this_machine(tmp_project
         from_proxy = attempt_login(connection, "Ana", PASSWORD, client="127.0.0.1")
     assert isinstance(from_there, AuthError) and "too many" in str(from_there)
     assert not isinstance(from_proxy, AuthError)
+
+
+def test_a_single_sign_on_account_has_no_password_and_maps_the_identity(tmp_project) -> None:
+    from narratives.auth.accounts import single_sign_on
+
+    with tmp_project.begin() as connection:
+        add_user(connection, "sam@example.org", Role.admin, None)
+        mapped = single_sign_on(connection, "Sam@Example.org", client="10.0.0.2")  # e-mail case
+        stranger = single_sign_on(connection, "stranger@example.org")
+        by_password = attempt_login(connection, "sam@example.org", "!single-sign-on-only")
+    assert not isinstance(mapped, AuthError) and (mapped.name, mapped.role) == ("sam@example.org", Role.admin)
+    assert isinstance(stranger, AuthError) and "--sso" in str(stranger)
+    assert isinstance(by_password, AuthError)

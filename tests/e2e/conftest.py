@@ -469,8 +469,9 @@ def log_in(page: Any, server: Server, name: str, password: str) -> None:
     page.locator('[data-testid="stSidebar"]').get_by_text(f"Signed in as {name}").wait_for()
 
 
-def add_account(project_path: Path, name: str, role: str, password: str) -> None:
-    """A login for the team server, made the way `narratives users add` makes one."""
+def add_account(project_path: Path, name: str, role: str, password: str | None) -> None:
+    """A login for the team server, made the way `narratives users add` makes one (``None``: a
+    single sign-on account, `--sso`)."""
     from narratives.auth.accounts import add_user
     from narratives.kinds import Role
     from narratives.store.project import open_project

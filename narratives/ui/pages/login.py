@@ -7,7 +7,7 @@ import streamlit as st
 from narratives.auth.accounts import attempt_login
 from narratives.auth.sessions import start_session
 from narratives.errors import NarrativesError
-from narratives.ui import common, invitation
+from narratives.ui import common, invitation, single_sign_on
 from narratives.ui.session_cookie import set_cookie_if_pending
 
 
@@ -31,6 +31,7 @@ def render() -> None:
         )
         submitted = st.form_submit_button("Log in", type="primary")
     st.caption("No account? Ask the study's admin; panel members use the link in their invitation.")
+    single_sign_on.login_section()
     if not submitted:
         return
     client = st.context.ip_address or "unknown"
