@@ -111,10 +111,10 @@ def undone_review_ids(connection: Connection) -> set[int]:
     found = set(withdrawn_review_ids(connection))
     for record in undo_records(connection):
         found.update(int(i) for i in record.payload.get("compensating_reviews", []))
-    if undone_events:
-        for entry in load_events(connection, kinds=list(UNDOABLE_KINDS[:2]), limit=None):
-            if entry.id in undone_events and "review_id" in entry.payload:
-                found.add(int(entry.payload["review_id"]))
+    for event_id in sorted(undone_events):  # as many as there were undos, not reviews
+        entry = load_event(connection, event_id)
+        if entry.kind in ("review", "code.hand") and "review_id" in entry.payload:
+            found.add(int(entry.payload["review_id"]))
     return found
 
 
