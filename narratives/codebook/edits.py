@@ -95,6 +95,7 @@ def check_new_code(connection: Connection, codebook: str, code: Code) -> None:
             fix=f"choose another id, or merge into '{code.id}'.",
         )
     check_content(code)
+    check_name_free(connection, codebook, code.id, code.name)
     if code.parent is not None:
         active_code(connection, codebook, code.parent)
 

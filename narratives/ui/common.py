@@ -338,8 +338,7 @@ def write(project: Project, action: Callable[[Connection], T], done: str | None 
     except NarrativesError as error:
         st.error(str(error))
         return None
-    if done:
-        st.toast(done)
+    if done:  # shown by show_flash() after the rerun (a toast, an unnamed dialog to axe, is not)
         st.session_state["flash"] = done
     return result
 

@@ -56,3 +56,21 @@ def test_history_shows_old_and_new_values_of_each_change(demo) -> None:
         ("ben", "edit", "definition", "Having a say over one's support.", "Saying how support goes."),
         ("ben", "edit", "examples", "", "a; b"),
     ]
+
+
+def test_a_new_code_cannot_take_a_name_in_use(demo) -> None:
+    from narratives.codebook.edits import create_code
+    from narratives.errors import CodebookEditError
+    from narratives.schema import Code
+    from narratives.store.codebooks import current_codes
+    from tests.builders.demo_project import CODEBOOK
+
+    with demo.project.connect() as connection:
+        taken = current_codes(connection, CODEBOOK)[0].name
+    with (
+        pytest.raises(CodebookEditError, match="two codes cannot share a name"),
+        demo.project.begin() as connection,
+    ):
+        create_code(
+            connection, CODEBOOK, Code(id="brand_new", name=f" {taken.upper()} ", definition="x"), "ana"
+        )
