@@ -72,9 +72,24 @@ def study(tmp_path: Path) -> Iterator:
 
 @pytest.fixture
 def demo(tmp_path: Path) -> Iterator:
-    """The small explorer project of :mod:`tests.builders.demo_project` (coded, with discovery)."""
+    """The small explorer project of :mod:`tests.builders.demo_project` (coded, with discovery).
+
+    On SQLite; with ``NARRATIVES_TEST_DEMO_ON_PG=1`` (and ``NARRATIVES_TEST_PG_URL``) on a fresh
+    PostgreSQL database instead, to run every test that uses it against PostgreSQL (a manual check:
+    ``NARRATIVES_TEST_DEMO_ON_PG=1 pytest tests/review tests/analysis tests/ui``)."""
     from tests.builders.demo_project import build_demo_project
 
+    if os.environ.get("NARRATIVES_TEST_DEMO_ON_PG") == "1":
+        from tests.store.conftest import PG_URL, _drop_pg_database, _fresh_pg_database
+
+        if not PG_URL:
+            pytest.skip("NARRATIVES_TEST_DEMO_ON_PG=1 needs NARRATIVES_TEST_PG_URL")
+        url, name = _fresh_pg_database()
+        built = build_demo_project(tmp_path / "demo", db_url=url)
+        yield built
+        built.project.close()
+        _drop_pg_database(name)
+        return
     built = build_demo_project(tmp_path / "demo")
     yield built
     built.project.close()

@@ -89,13 +89,9 @@ def round_rows(connection: Connection, codebook: str | None = None) -> list[Pane
 
 def rounds_for_member(connection: Connection, name: str) -> list[PanelRoundRow]:
     """The rounds whose invitation ``name`` accepted, oldest first."""
-    query = (
-        select(*_ROUND_COLUMNS)
-        .join(panel_invitations, panel_invitations.c.round_id == panel_rounds.c.id)
-        .where(panel_invitations.c.used_by == name)
-        .distinct()
-        .order_by(panel_rounds.c.id)
-    )
+    joined = select(panel_invitations.c.round_id).where(panel_invitations.c.used_by == name)
+    # Not DISTINCT over the rounds' columns: PostgreSQL has no equality for JSON.
+    query = select(*_ROUND_COLUMNS).where(panel_rounds.c.id.in_(joined)).order_by(panel_rounds.c.id)
     return [PanelRoundRow(*row) for row in connection.execute(query)]
 
 
