@@ -26,6 +26,14 @@ mkdir -p test-output
 set +e
 .venv/bin/python -m pytest "$@"
 status=$?
+# The whole suite runs on SQLite, with the store tests and a team-server browser test on PostgreSQL
+# too; the library and page tests built on the demo project then run once more on PostgreSQL.
+if [ "$status" -eq 0 ] && [ "$#" -eq 0 ] && [ -n "${NARRATIVES_TEST_PG_URL:-}" ]; then
+  echo "the demo-project tests again, on PostgreSQL"
+  NARRATIVES_TEST_DEMO_ON_PG=1 .venv/bin/python -m pytest -q -p no:cacheprovider \
+    tests/review tests/analysis tests/codebook tests/discovery tests/ui/test_pages.py tests/ui/test_panel_pages.py
+  status=$?
+fi
 set -e
 if [ "$status" -eq 5 ]; then
   echo "pytest collected no tests"; exit 1
