@@ -9,14 +9,12 @@ import pandas as pd
 import streamlit as st
 
 from narratives.auth.invitations import create_invitations
-from narratives.review.panel import (
-    VERDICTS,
-    PanelQuote,
+from narratives.review.panel import VERDICTS, PanelQuote, panel_quotes_by_code
+from narratives.review.panel_rounds import (
     PanelRound,
     RoundSummary,
     closing_time,
     create_round,
-    panel_quotes_by_code,
     round_summary,
     rounds_of,
 )

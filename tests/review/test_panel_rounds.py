@@ -9,7 +9,7 @@ from sqlalchemy import select
 
 from narratives.auth.invitations import accept_invitation, create_invitations
 from narratives.errors import AuthError, PanelError
-from narratives.review import panel
+from narratives.review import panel, panel_rounds
 from narratives.review.audit import undo_last
 from narratives.schema import Document, SourceKind, utcnow
 from narratives.store.events import list_events
@@ -42,7 +42,7 @@ def prepared(demo):
 
 def _round(connection, quotes, *, codes=("continuity",), texts=(NEVER, NAMED), title="Spring round"):
     closes = utcnow() + timedelta(days=14)
-    return panel.create_round(
+    return panel_rounds.create_round(
         connection, CODEBOOK, title, list(codes), [quotes[t] for t in texts], closes, "ana"
     )
 
@@ -55,7 +55,7 @@ def _member(connection, round_id, name):
 def test_a_round_keeps_its_themes_quotes_and_closing_date_with_an_event(demo, prepared):
     with demo.project.begin() as c:
         round_id = _round(c, prepared, codes=("continuity", "choice"), texts=(NEVER, BUDGET))
-        (made,) = panel.rounds_of(c, CODEBOOK)
+        (made,) = panel_rounds.rounds_of(c, CODEBOOK)
         event = list_events(c, kinds=["panel.round"])[0]
     assert (made.id, made.title, made.code_ids) == (round_id, "Spring round", ["continuity", "choice"])
     assert made.quote_ids == [prepared[NEVER], prepared[BUDGET]]
@@ -87,7 +87,7 @@ def test_a_round_is_refused_with_a_fix(demo, prepared, change, message):
     if change.get("closes") == "past":
         arguments["closes"] = utcnow() - timedelta(minutes=1)
     with demo.project.begin() as c, pytest.raises(PanelError, match=message) as refused:
-        panel.create_round(c, CODEBOOK, user="ana", **arguments)
+        panel_rounds.create_round(c, CODEBOOK, user="ana", **arguments)
     assert refused.value.fix
 
 
@@ -103,9 +103,9 @@ def test_an_invited_member_sees_that_round_only_with_deidentified_quotes(demo, p
         theirs = _round(c, prepared)
         _round(c, prepared, codes=("choice",), texts=(BUDGET,), title="Another round")
         _member(c, theirs, "Pat")
-        (seen,) = panel.member_view(c, "Pat")
-        assert panel.member_view(c, "Sam") == []
-        (counted,) = [r for r in panel.rounds_of(c) if r.id == theirs]
+        (seen,) = panel_rounds.member_view(c, "Pat")
+        assert panel_rounds.member_view(c, "Sam") == []
+        (counted,) = [r for r in panel_rounds.rounds_of(c) if r.id == theirs]
     assert (seen.round_id, seen.title, seen.is_open) == (theirs, "Spring round", True)
     (theme,) = seen.themes
     assert (theme.code_id, theme.name) == ("continuity", "Seeing the same people")  # the plain name
@@ -122,14 +122,14 @@ def test_changed_answers_are_appended_and_the_summary_counts_the_latest(demo, pr
         round_id = _round(c, prepared, codes=("continuity", "choice"), texts=(NEVER, BUDGET))
         _member(c, round_id, "Pat")
         _member(c, round_id, "Sam")
-        panel.record_round_response(c, round_id, "continuity", "wrong", "Pat", comment="Not me")
-        panel.record_round_response(
+        panel_rounds.record_round_response(c, round_id, "continuity", "wrong", "Pat", comment="Not me")
+        panel_rounds.record_round_response(
             c, round_id, "continuity", "rings_true", "Pat", rename="Same faces", comment="On reflection"
         )
-        panel.record_round_response(c, round_id, "continuity", "misses_something", "Sam")
+        panel_rounds.record_round_response(c, round_id, "continuity", "misses_something", "Sam")
         rows = c.execute(select(panel_responses.c.user, panel_responses.c.verdict)).all()
-        (seen,) = panel.member_view(c, "Pat")
-        summary = panel.round_summary(c, round_id)
+        (seen,) = panel_rounds.member_view(c, "Pat")
+        summary = panel_rounds.round_summary(c, round_id)
     assert [tuple(r) for r in rows] == [
         ("Pat", "wrong"),
         ("Pat", "rings_true"),
@@ -150,11 +150,11 @@ def test_an_undone_change_brings_the_earlier_answer_back(demo, prepared):
     with demo.project.begin() as c:
         round_id = _round(c, prepared)
         _member(c, round_id, "Pat")
-        panel.record_round_response(c, round_id, "continuity", "wrong", "Pat")
-        panel.record_round_response(c, round_id, "continuity", "rings_true", "Pat")
+        panel_rounds.record_round_response(c, round_id, "continuity", "wrong", "Pat")
+        panel_rounds.record_round_response(c, round_id, "continuity", "rings_true", "Pat")
     undo_last(demo.project, "Pat")
     with demo.project.connect() as c:
-        (theme,) = panel.round_summary(c, round_id).themes
+        (theme,) = panel_rounds.round_summary(c, round_id).themes
     assert theme.counts == {"rings_true": 0, "misses_something": 0, "wrong": 1}
 
 
@@ -164,8 +164,8 @@ def test_a_closed_round_refuses_answers(demo, prepared):
         _member(c, round_id, "Pat")
         later = utcnow() + timedelta(days=15)
         with pytest.raises(PanelError, match="has closed"):
-            panel.record_round_response(c, round_id, "continuity", "wrong", "Pat", now=later)
-        (seen,) = panel.member_view(c, "Pat", now=later)
+            panel_rounds.record_round_response(c, round_id, "continuity", "wrong", "Pat", now=later)
+        (seen,) = panel_rounds.member_view(c, "Pat", now=later)
     assert seen.is_open is False
 
 
@@ -176,13 +176,13 @@ def test_answers_are_refused_from_the_uninvited_and_for_themes_not_in_the_round(
         _member(c, other, "Sam")
         _member(c, round_id, "Pat")
         with pytest.raises(PanelError, match="not invited"):
-            panel.record_round_response(c, round_id, "continuity", "wrong", "Sam")
+            panel_rounds.record_round_response(c, round_id, "continuity", "wrong", "Sam")
         with pytest.raises(PanelError, match="not part of the round"):
-            panel.record_round_response(c, round_id, "choice", "wrong", "Pat")
+            panel_rounds.record_round_response(c, round_id, "choice", "wrong", "Pat")
         with pytest.raises(PanelError, match="not a panel answer"):
-            panel.record_round_response(c, round_id, "continuity", "maybe", "Pat")
+            panel_rounds.record_round_response(c, round_id, "continuity", "maybe", "Pat")
         with pytest.raises(PanelError, match="no panel round"):
-            panel.record_round_response(c, 12345, "continuity", "wrong", "Pat")
+            panel_rounds.record_round_response(c, 12345, "continuity", "wrong", "Pat")
         assert c.execute(select(panel_responses)).all() == []
 
 

@@ -14,7 +14,7 @@ from narratives.auth.accounts import add_user, get_account
 from narratives.auth.invitations import accept_invitation, create_invitations
 from narratives.auth.sessions import start_session
 from narratives.kinds import Role
-from narratives.review import panel
+from narratives.review import panel, panel_rounds
 from narratives.review.record import record_review
 from narratives.schema import Code, Codebook, Decision, Document, Review, SourceKind, utcnow
 from narratives.store.events import list_events
@@ -89,7 +89,7 @@ def in_round(demo):
         build.add_document(Document(kind=SourceKind.survey, title="R09", text=NAMED), sentence_segments)
         named = panel.choose_panel_quote(c, CODEBOOK, "continuity", build.segment_ids()[NAMED], "ana")
         never = panel.choose_panel_quote(c, CODEBOOK, "continuity", demo.segment_ids[NEVER], "ana")
-        round_id = panel.create_round(
+        round_id = panel_rounds.create_round(
             c, CODEBOOK, "Spring round", ["continuity"], [named, never], utcnow() + timedelta(days=7), "ana"
         )
         (code,) = create_invitations(c, round_id, 1, "ana")
@@ -130,7 +130,7 @@ def test_researcher_opens_a_round_and_makes_invitation_links(monkeypatch, demo):
     at.button(key="panel_round_create").click().run()
     assert not at.exception
     with demo.project.connect() as c:
-        (made,) = panel.rounds_of(c, CODEBOOK)
+        (made,) = panel_rounds.rounds_of(c, CODEBOOK)
     assert (made.title, made.code_ids, made.quote_ids) == ("Spring round", ["continuity"], [quote])
     assert at.text_input(key="panel_round_title").value == ""  # the form is empty for the next round
     assert at.multiselect(key="panel_round_codes").value == []
@@ -141,7 +141,7 @@ def test_researcher_opens_a_round_and_makes_invitation_links(monkeypatch, demo):
     assert len(links) == 3 and all("/?invite=" in link for link in links)
     assert "shown only now" in texts(at.success)
     with demo.project.connect() as c:
-        assert panel.rounds_of(c, CODEBOOK)[0].invitations == 3
+        assert panel_rounds.rounds_of(c, CODEBOOK)[0].invitations == 3
         assert list_events(c, kinds=["panel.invite"])[0].user == "ana"
 
 
@@ -155,8 +155,10 @@ def test_a_round_without_a_title_is_refused_on_the_page(monkeypatch, demo):
 def test_researcher_sees_the_round_summary(monkeypatch, demo, in_round):
     round_id, _ = in_round
     with demo.project.begin() as c:
-        panel.record_round_response(c, round_id, "continuity", "wrong", "Pat")
-        panel.record_round_response(c, round_id, "continuity", "rings_true", "Pat", comment="Night visits")
+        panel_rounds.record_round_response(c, round_id, "continuity", "wrong", "Pat")
+        panel_rounds.record_round_response(
+            c, round_id, "continuity", "rings_true", "Pat", comment="Night visits"
+        )
     at = open_app(monkeypatch, demo.project.path, "panel")
     assert "Panel rounds" in [h.value for h in at.header]
     rounds = at.table[0].value
@@ -247,7 +249,7 @@ def test_a_closed_round_shows_the_answers_without_a_form(monkeypatch, demo):
     with demo.project.begin() as c:
         quote = panel.choose_panel_quote(c, CODEBOOK, "choice", demo.segment_ids[BUDGET], "ana")
         month_ago = utcnow() - timedelta(days=30)
-        round_id = panel.create_round(
+        round_id = panel_rounds.create_round(
             c,
             CODEBOOK,
             "Winter round",
@@ -274,7 +276,7 @@ def test_a_round_of_many_themes_comes_a_few_at_a_time(monkeypatch, tmp_path):
     ]
     with project.begin() as c:
         ProjectBuilder(c, codebook="big").store_codebook(Codebook(name="big", codes=codes))
-        round_id = panel.create_round(
+        round_id = panel_rounds.create_round(
             c, "big", "Long round", [code.id for code in codes], [], utcnow() + timedelta(days=2), "ana"
         )
         (code,) = create_invitations(c, round_id, 1, "ana")

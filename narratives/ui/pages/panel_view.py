@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import streamlit as st
 
-from narratives.review.panel import VERDICTS, MemberRound, MemberTheme, member_view, record_round_response
+from narratives.review.panel import VERDICTS
+from narratives.review.panel_rounds import MemberRound, MemberTheme, member_view, record_round_response
 from narratives.store.project import Project
 from narratives.ui import common, panel_widgets
 
