@@ -183,6 +183,8 @@ def _single_sign_on_token() -> str | None:
     project = current_project()
     if project is None or st.session_state.get(single_sign_on.REFUSED_KEY):
         return None  # refused once in this session: not again (and not recorded again) on every run
+    if st.session_state.get(LOGGED_OUT_KEY):
+        return None  # this session just logged out: not straight back in
     if not single_sign_on.signed_in():
         return None
     token = single_sign_on.session_from_identity(project)
@@ -241,7 +243,12 @@ def _logout_button() -> None:
     st.session_state[LOGGED_OUT_KEY] = True
     from narratives.ui import single_sign_on
 
-    single_sign_on.sign_out()  # the identity provider's sign-in, when there is one
+    if single_sign_on.signed_in():
+        # Streamlit sends the browser to its logout endpoint (a new session follows); a rerun
+        # here could drop that redirect and leave the identity signed in.
+        set_cookie_if_pending()
+        single_sign_on.sign_out()
+        st.stop()
     st.rerun()
 
 

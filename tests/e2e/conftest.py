@@ -185,13 +185,25 @@ def browser() -> Iterator[Any]:
         launched.close()
 
 
-@pytest.fixture(scope="module")
-def page(browser: Any) -> Iterator[Any]:
-    """One tab for the whole module, so the session (reviewer name) lives across steps."""
+def new_context(browser: Any) -> Any:
+    """A fresh browser profile (its own cookies: one person at one computer) with the generous
+    timeouts and the run tracker every explorer test needs."""
     context = browser.new_context(viewport={"width": 1400, "height": 1000}, locale="en-GB")
     context.set_default_timeout(APP_TIMEOUT)
     context.set_default_navigation_timeout(APP_TIMEOUT)
     context.add_init_script(script=RUN_TRACKER_JS % json.dumps(streamlit_protocol()))
+    return context
+
+
+def new_tab(browser: Any) -> Any:
+    """A tab in a :func:`new_context` (close it with ``tab.context.close()``)."""
+    return new_context(browser).new_page()
+
+
+@pytest.fixture(scope="module")
+def page(browser: Any) -> Iterator[Any]:
+    """One tab for the whole module, so the session lives across steps."""
+    context = new_context(browser)
     tab = context.new_page()
     check_decoder(tab)
     yield tab

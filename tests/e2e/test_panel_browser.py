@@ -23,17 +23,14 @@ from narratives.store.tables import panel_responses
 from tests.builders.demo_project import CODEBOOK, DemoProject, build_demo_project, sentence_segments
 from tests.builders.project import ProjectBuilder
 from tests.e2e.conftest import (
-    APP_TIMEOUT,
-    RUN_TRACKER_JS,
     Server,
     add_account,
     free_port,
-    json,
     log_in,
+    new_tab,
     run_axe,
     screenshot,
     script_run,
-    streamlit_protocol,
 )
 
 pytestmark = pytest.mark.browser
@@ -84,14 +81,6 @@ def panel_server(panel_project: DemoProject, tmp_path_factory: pytest.TempPathFa
     running.start()
     yield running
     running.stop()
-
-
-def new_tab(browser: Any) -> Any:
-    context = browser.new_context(viewport={"width": 1400, "height": 1000}, locale="en-GB")
-    context.set_default_timeout(APP_TIMEOUT)
-    context.set_default_navigation_timeout(APP_TIMEOUT)
-    context.add_init_script(script=RUN_TRACKER_JS % json.dumps(streamlit_protocol()))
-    return context.new_page()
 
 
 @pytest.fixture(scope="module")

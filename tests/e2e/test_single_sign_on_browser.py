@@ -16,14 +16,11 @@ import pytest
 from narratives.store.events import list_events
 from tests.builders.demo_project import DemoProject
 from tests.e2e.conftest import (
-    APP_TIMEOUT,
-    RUN_TRACKER_JS,
     Server,
     add_account,
     free_port,
-    json,
+    new_tab,
     script_run,
-    streamlit_protocol,
 )
 
 pytestmark = pytest.mark.browser
@@ -72,12 +69,9 @@ def sso_server(
 
 @pytest.fixture
 def tab(browser: Any) -> Iterator[Any]:
-    context = browser.new_context(viewport={"width": 1400, "height": 1000}, locale="en-GB")
-    context.set_default_timeout(APP_TIMEOUT)
-    context.set_default_navigation_timeout(APP_TIMEOUT)
-    context.add_init_script(script=RUN_TRACKER_JS % json.dumps(streamlit_protocol()))
-    yield context.new_page()
-    context.close()
+    page = new_tab(browser)
+    yield page
+    page.context.close()
 
 
 def sign_in(page: Any, server: Server) -> None:

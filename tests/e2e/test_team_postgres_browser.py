@@ -17,15 +17,12 @@ from sqlalchemy import select
 from narratives.store.tables import reviews
 from tests.builders.demo_project import DemoProject, build_demo_project
 from tests.e2e.conftest import (
-    APP_TIMEOUT,
-    RUN_TRACKER_JS,
     Server,
     add_account,
     free_port,
-    json,
     log_in,
+    new_tab,
     script_run,
-    streamlit_protocol,
 )
 from tests.store.conftest import PG_URL, _drop_pg_database, _fresh_pg_database
 
@@ -65,18 +62,10 @@ def pg_server(pg_demo: DemoProject, tmp_path_factory: pytest.TempPathFactory) ->
     running.stop()
 
 
-def _tab(browser: Any) -> Any:
-    context = browser.new_context(viewport={"width": 1400, "height": 1000}, locale="en-GB")
-    context.set_default_timeout(APP_TIMEOUT)
-    context.set_default_navigation_timeout(APP_TIMEOUT)
-    context.add_init_script(script=RUN_TRACKER_JS % json.dumps(streamlit_protocol()))
-    return context.new_page()
-
-
 def test_two_researchers_reviewing_at_once_lose_nothing(
     browser: Any, pg_server: Server, pg_demo: DemoProject
 ) -> None:
-    ana, ben = _tab(browser), _tab(browser)
+    ana, ben = new_tab(browser), new_tab(browser)
     for tab, name in ((ana, ANA), (ben, BEN)):
         log_in(tab, pg_server, name, PASSWORD)
         with script_run(tab):

@@ -21,17 +21,15 @@ from narratives.store.events import list_events
 from narratives.store.tables import login_sessions, reviews
 from tests.builders.demo_project import DemoProject
 from tests.e2e.conftest import (
-    APP_TIMEOUT,
-    RUN_TRACKER_JS,
     Server,
     add_account,
     free_port,
-    json,
     log_in,
+    new_context,
+    new_tab,
     run_axe,
     screenshot,
     script_run,
-    streamlit_protocol,
 )
 
 pytestmark = pytest.mark.browser
@@ -72,13 +70,9 @@ def team_server(demo_project: DemoProject, tmp_path_factory: pytest.TempPathFact
 @pytest.fixture
 def tab(browser: Any) -> Iterator[Any]:
     """A fresh browser (its own cookies) for each test: one person at one computer."""
-    context = browser.new_context(viewport={"width": 1400, "height": 1000}, locale="en-GB")
-    context.set_default_timeout(APP_TIMEOUT)
-    context.set_default_navigation_timeout(APP_TIMEOUT)
-    context.add_init_script(script=RUN_TRACKER_JS % json.dumps(streamlit_protocol()))
-    page = context.new_page()
+    page = new_tab(browser)
     yield page
-    context.close()
+    page.context.close()
 
 
 def visit(page: Any, url: str) -> None:
@@ -212,10 +206,9 @@ def test_a_copied_cookie_stops_working_at_logout(
     cookies = tab.context.cookies()
     (session,) = [c for c in cookies if c["name"] == "narratives_session"]
     assert session["sameSite"] == "Strict" and session["path"] == "/"
-    thief = browser.new_context()
+    thief = new_context(browser)
     thief.add_cookies(cookies)
     stolen = thief.new_page()
-    stolen.add_init_script(script=RUN_TRACKER_JS % json.dumps(streamlit_protocol()))
     visit(stolen, team_server.url + "/review")
     assert title(stolen) == "Review queue"  # the cookie is the session, so log out ends it everywhere
     with script_run(tab):
@@ -267,8 +260,7 @@ def test_undo_is_ones_own_and_an_admin_may_undo_anyones(
         anas = connection.execute(select(reviews.c.id).where(reviews.c.user == RESEARCHER)).scalars().all()
     assert anas
 
-    other = browser.new_context(viewport={"width": 1400, "height": 1000})
-    other.add_init_script(script=RUN_TRACKER_JS % json.dumps(streamlit_protocol()))
+    other = new_context(browser)
     ben = other.new_page()
     log_in(ben, team_server, OTHER, PASSWORD)  # Ben, a researcher, can undo only his own
     visit(ben, team_server.url + "/audit")
@@ -286,8 +278,7 @@ def test_undo_is_ones_own_and_an_admin_may_undo_anyones(
     assert undone_of_ana == []
     other.close()
 
-    admin_context = browser.new_context(viewport={"width": 1400, "height": 1000})
-    admin_context.add_init_script(script=RUN_TRACKER_JS % json.dumps(streamlit_protocol()))
+    admin_context = new_context(browser)
     admin = admin_context.new_page()
     log_in(admin, team_server, ADMIN, PASSWORD)
     visit(admin, team_server.url + "/audit")
