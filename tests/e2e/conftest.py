@@ -34,6 +34,7 @@ from typing import Any
 
 import pytest
 
+from narratives.bench.browser import CHROMIUM_ARGS as BENCH_CHROMIUM_ARGS
 from tests.builders.demo_project import DemoProject, build_demo_project
 
 REPO = Path(__file__).resolve().parents[2]
@@ -43,16 +44,7 @@ AXE_JS = E2E / "node_modules" / "axe-core" / "axe.min.js"
 OUTPUT = REPO / "test-output"
 SCREENSHOTS = OUTPUT / "screenshots"
 AXE_OUT = OUTPUT / "axe"
-CHROMIUM_ARGS = [
-    "--headless=new",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-    "--disable-quic",
-]
+CHROMIUM_ARGS = [*BENCH_CHROMIUM_ARGS, "--disable-quic"]  # the benchmark's, and no QUIC
 REVIEWER = "Alex Tester"  # the local researcher the explorer tests act as
 SERVER_START_TIMEOUT = 240.0  # seconds: a cold start (imports, first page) on a loaded machine
 APP_TIMEOUT = 120_000  # milliseconds: Playwright's default for every wait, click and navigation
@@ -467,6 +459,26 @@ def copy_for_docs(names: dict[str, str]) -> None:
         source = SCREENSHOTS / f"{page_name}.png"
         if source.exists():
             shutil.copyfile(source, target / f"{doc_name}.png")
+
+
+@contextmanager
+def team_server(
+    project_path: Path, tmp_path_factory: pytest.TempPathFactory, port: int | None = None
+) -> Iterator[Server]:
+    """The team server (`narratives serve`: everyone logs in) on ``project_path``, started and,
+    afterwards, stopped; for a module-scoped fixture to ``yield from``."""
+    running = Server(
+        project_path=project_path,
+        port=port or free_port(),
+        log_path=tmp_path_factory.mktemp("team-server") / "streamlit.log",
+        login=True,
+        user=None,
+    )
+    running.start()
+    try:
+        yield running
+    finally:
+        running.stop()
 
 
 def log_in(page: Any, server: Server, name: str, password: str) -> None:

@@ -25,12 +25,14 @@ from tests.builders.project import ProjectBuilder
 from tests.e2e.conftest import (
     Server,
     add_account,
-    free_port,
     log_in,
     new_tab,
     run_axe,
     screenshot,
     script_run,
+)
+from tests.e2e.conftest import (
+    team_server as start_team_server,
 )
 
 pytestmark = pytest.mark.browser
@@ -71,16 +73,8 @@ def panel_project(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DemoProj
 
 @pytest.fixture(scope="module")
 def panel_server(panel_project: DemoProject, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
-    running = Server(
-        project_path=panel_project.project.path,
-        port=free_port(),
-        log_path=tmp_path_factory.mktemp("panel-server") / "streamlit.log",
-        login=True,
-        user=None,
-    )
-    running.start()
-    yield running
-    running.stop()
+    with start_team_server(panel_project.project.path, tmp_path_factory) as running:
+        yield running
 
 
 @pytest.fixture(scope="module")

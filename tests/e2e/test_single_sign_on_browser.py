@@ -22,6 +22,9 @@ from tests.e2e.conftest import (
     new_tab,
     script_run,
 )
+from tests.e2e.conftest import (
+    team_server as start_team_server,
+)
 
 pytestmark = pytest.mark.browser
 
@@ -55,16 +58,8 @@ def sso_server(
         encoding="utf-8",
     )
     secrets_file.chmod(0o600)
-    running = Server(
-        project_path=demo_project.project.path,
-        port=port,
-        log_path=tmp_path_factory.mktemp("sso") / "streamlit.log",
-        login=True,
-        user=None,
-    )
-    running.start()
-    yield running
-    running.stop()
+    with start_team_server(demo_project.project.path, tmp_path_factory, port) as running:
+        yield running
 
 
 @pytest.fixture

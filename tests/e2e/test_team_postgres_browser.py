@@ -19,10 +19,12 @@ from tests.builders.demo_project import DemoProject, build_demo_project
 from tests.e2e.conftest import (
     Server,
     add_account,
-    free_port,
     log_in,
     new_tab,
     script_run,
+)
+from tests.e2e.conftest import (
+    team_server as start_team_server,
 )
 from tests.store.conftest import PG_URL, _drop_pg_database, _fresh_pg_database
 
@@ -50,16 +52,8 @@ def pg_demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DemoProject]:
 def pg_server(pg_demo: DemoProject, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
     for name in (ANA, BEN):
         add_account(pg_demo.project.path, name, "researcher", PASSWORD)
-    running = Server(
-        project_path=pg_demo.project.path,
-        port=free_port(),
-        log_path=tmp_path_factory.mktemp("pg-server") / "streamlit.log",
-        login=True,
-        user=None,
-    )
-    running.start()
-    yield running
-    running.stop()
+    with start_team_server(pg_demo.project.path, tmp_path_factory) as running:
+        yield running
 
 
 def test_two_researchers_reviewing_at_once_lose_nothing(

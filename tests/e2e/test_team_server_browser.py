@@ -23,13 +23,15 @@ from tests.builders.demo_project import DemoProject
 from tests.e2e.conftest import (
     Server,
     add_account,
-    free_port,
     log_in,
     new_context,
     new_tab,
     run_axe,
     screenshot,
     script_run,
+)
+from tests.e2e.conftest import (
+    team_server as start_team_server,
 )
 
 pytestmark = pytest.mark.browser
@@ -55,16 +57,8 @@ SERIOUS = {"serious", "critical"}
 def team_server(demo_project: DemoProject, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
     for name, role in ((ADMIN, "admin"), (RESEARCHER, "researcher"), (OTHER, "researcher"), (PANEL, "panel")):
         add_account(demo_project.project.path, name, role, PASSWORD)
-    running = Server(
-        project_path=demo_project.project.path,
-        port=free_port(),
-        log_path=tmp_path_factory.mktemp("team") / "streamlit.log",
-        login=True,
-        user=None,
-    )
-    running.start()
-    yield running
-    running.stop()
+    with start_team_server(demo_project.project.path, tmp_path_factory) as running:
+        yield running
 
 
 @pytest.fixture
