@@ -36,6 +36,11 @@ def utcnow() -> datetime:
     return datetime.now(timezone.utc)
 
 
+def as_utc(moment: datetime) -> datetime:
+    """A stored moment as an aware UTC datetime: SQLite hands back naive ones, written in UTC."""
+    return moment if moment.tzinfo is not None else moment.replace(tzinfo=timezone.utc)
+
+
 def text_hash(text: str) -> str:
     """SHA-256 of the UTF-8 text: the identity of a document version and of an embedding."""
     return hashlib.sha256(text.encode("utf-8")).hexdigest()

@@ -4,16 +4,17 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timedelta
 
 from sqlalchemy import Connection
 
 from narratives.auth.passwords import dummy_hash, hash_password, verify_password
 from narratives.errors import AuthError
 from narratives.kinds import Role
-from narratives.schema import utcnow
+from narratives.schema import as_utc, utcnow
 from narratives.store.events import record_event
 from narratives.store.users import (
+    UserRow,
     delete_user,
     failed_attempts_since,
     insert_login_attempt,
@@ -43,9 +44,8 @@ class Account:
     created: datetime
 
 
-def as_utc(moment: datetime) -> datetime:
-    """SQLite hands back naive datetimes; every stored one is UTC."""
-    return moment if moment.tzinfo is not None else moment.replace(tzinfo=timezone.utc)
+def account_of(row: UserRow) -> Account:
+    return Account(row.id, row.name, Role(row.role), row.created_by, as_utc(row.created))
 
 
 def check_name(name: str) -> str:
@@ -79,17 +79,14 @@ def add_user(
 
 
 def list_users(connection: Connection) -> list[Account]:
-    return [
-        Account(row.id, row.name, Role(row.role), row.created_by, as_utc(row.created))
-        for row in user_rows(connection)
-    ]
+    return [account_of(row) for row in user_rows(connection)]
 
 
 def get_account(connection: Connection, name: str) -> Account:
     row = load_user(connection, name)
     if row is None or row.disabled:
         raise AuthError(f"there is no user called {name!r}.", fix="see `narratives users list PROJECT`.")
-    return Account(row.id, row.name, Role(row.role), row.created_by, as_utc(row.created))
+    return account_of(row)
 
 
 def remove_user(connection: Connection, name: str, by: str = SYSTEM) -> None:
@@ -138,7 +135,7 @@ def attempt_login(
         return AuthError("the name or the password is wrong.", fix="check both and try again.")
     insert_login_attempt(connection, name, client, True, now)
     record_event(connection, "login", name, target=name, payload={"client": client})
-    return Account(row.id, row.name, Role(row.role), row.created_by, as_utc(row.created))
+    return account_of(row)
 
 
 def single_sign_on(connection: Connection, identity: str, client: str = "unknown") -> Account | AuthError:
@@ -161,4 +158,4 @@ def single_sign_on(connection: Connection, identity: str, client: str = "unknown
         )
     insert_login_attempt(connection, row.name, client, True, now)
     record_event(connection, "login", row.name, target=row.name, payload={"client": client, "sso": True})
-    return Account(row.id, row.name, Role(row.role), row.created_by, as_utc(row.created))
+    return account_of(row)

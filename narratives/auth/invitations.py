@@ -12,10 +12,10 @@ import secrets
 
 from sqlalchemy import Connection
 
-from narratives.auth.accounts import Account, add_user, as_utc, check_name
+from narratives.auth.accounts import Account, add_user, check_name
 from narratives.errors import AuthError
 from narratives.kinds import Role
-from narratives.schema import utcnow
+from narratives.schema import as_utc, utcnow
 from narratives.store.events import record_event
 from narratives.store.panel_rounds import (
     insert_invitation,

@@ -12,9 +12,8 @@ from datetime import timedelta
 
 from sqlalchemy import Connection
 
-from narratives.auth.accounts import Account, as_utc
-from narratives.kinds import Role
-from narratives.schema import utcnow
+from narratives.auth.accounts import Account, account_of
+from narratives.schema import as_utc, utcnow
 from narratives.store.events import record_event
 from narratives.store.users import (
     insert_session,
@@ -57,7 +56,7 @@ def session_account(connection: Connection, token: str | None) -> Account | None
         return None
     if now - as_utc(session.last_seen) >= TOUCH_EVERY:
         touch_session(connection, session.id, now)
-    return Account(user.id, user.name, Role(user.role), user.created_by, as_utc(user.created))
+    return account_of(user)
 
 
 def end_session(connection: Connection, token: str | None) -> None:

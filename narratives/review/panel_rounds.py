@@ -25,7 +25,7 @@ from narratives.review.panel import (
     summarise_answers,
 )
 from narratives.review.state import withdrawn_ids
-from narratives.schema import utcnow
+from narratives.schema import as_utc, utcnow
 from narratives.store.codebooks import current_codes
 from narratives.store.events import record_event
 from narratives.store.panel import (
@@ -100,11 +100,6 @@ class RoundSummary:
     round: PanelRound
     themes: list[ThemeSummary]  # in the round's order, themes nobody answered included
     members: int  # people who answered at least one theme
-
-
-def as_utc(moment: datetime) -> datetime:
-    """SQLite hands back naive datetimes; they were written in UTC."""
-    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
 
 
 def closing_time(day: date) -> datetime:

@@ -8,12 +8,12 @@ those payloads to :mod:`narratives.review.state`, which works out what is withdr
 
 from __future__ import annotations
 
-from datetime import date, datetime, time, timedelta, timezone
+from datetime import date, datetime, time, timedelta
 from typing import Any, NamedTuple
 
 from sqlalchemy import Connection, Text, cast, func, insert, or_, select
 
-from narratives.schema import Event, utcnow
+from narratives.schema import Event, as_utc, utcnow
 from narratives.store.rows import inserted_id
 from narratives.store.tables import events
 
@@ -60,7 +60,7 @@ def _event(row: Any) -> Event:
 def _as_utc(moment: date | datetime, end_of_day: bool = False) -> datetime:
     if not isinstance(moment, datetime):
         moment = datetime.combine(moment + timedelta(days=1) if end_of_day else moment, time())
-    return moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)
+    return as_utc(moment)
 
 
 def load_events(

@@ -151,7 +151,7 @@ def insert_login_attempt(
 def failed_attempts_since(
     connection: Connection, since: datetime, name: str | None = None, client: str | None = None
 ) -> int:
-    """Failed attempts after ``since`` for this name or from this client (after their last success)."""
+    """Failed attempts after ``since`` for this name, or from this client."""
     query = (
         select(func.count())
         .select_from(login_attempts)

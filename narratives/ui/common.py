@@ -102,10 +102,6 @@ def app_arguments(argv: Sequence[str], environ: dict[str, str] | os._Environ[str
     )
 
 
-def project_path_from(argv: Sequence[str], environ: dict[str, str] | os._Environ[str]) -> str | None:
-    return app_arguments(argv, environ).project
-
-
 def local_user_name(arguments: AppArguments) -> str:
     if arguments.user:
         return arguments.user
