@@ -15,15 +15,12 @@ on a 2-core machine.
 from __future__ import annotations
 
 import logging
-import os
 import shutil
 import socket
 import statistics
 import subprocess
-import sys
 import tempfile
 import time
-import urllib.request
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -46,7 +43,6 @@ CHROMIUM_ARGS = [
 ]
 BENCH_USER = "bench-user"
 ACTIONS = {"a": "accept", "r": "reject", "n": "next"}
-START_TIMEOUT = 240.0  # seconds for a cold `streamlit run` on a loaded machine
 PRESS_TIMEOUT = 60_000  # milliseconds for one key press to show the next item
 APP = Path(__file__).resolve().parents[2] / "app.py"
 
@@ -120,18 +116,15 @@ def _free_port() -> int:
 @contextmanager
 def explorer(project: Path, log: Path) -> Iterator[str]:
     """A `narratives explore` server on ``project`` for the bench user; yields its URL."""
-    from narratives.ui.server_config import streamlit_flags
+    from narratives.ui.server_config import server_environment, streamlit_command, wait_until_healthy
 
     port = _free_port()
-    flags = streamlit_flags(server_address="127.0.0.1", server_port=port)
-    app_args = ["--project", str(project), "--user", BENCH_USER]  # as `narratives explore --user`
-    command = [sys.executable, "-m", "streamlit", "run", str(APP), *flags, "--", *app_args]
-    environment = {**os.environ, "HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1"}
+    command = streamlit_command(APP, project, "127.0.0.1", port, user=BENCH_USER)  # `explore --user`
     with log.open("ab") as out:
-        process = subprocess.Popen(command, cwd=APP.parent, env=environment, stdout=out, stderr=out)
+        process = subprocess.Popen(command, cwd=APP.parent, env=server_environment(), stdout=out, stderr=out)
     url = f"http://127.0.0.1:{port}"
     try:
-        _wait_healthy(process, url, log)
+        wait_until_healthy(process, url, log)
         yield url
     finally:
         process.terminate()
@@ -140,21 +133,6 @@ def explorer(project: Path, log: Path) -> Iterator[str]:
         except subprocess.TimeoutExpired:
             process.kill()
             process.wait(timeout=5)
-
-
-def _wait_healthy(process: subprocess.Popen[bytes], url: str, log: Path) -> None:
-    deadline = time.monotonic() + START_TIMEOUT
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise RuntimeError(f"streamlit exited early; log:\n{log.read_text()[-3000:]}")
-        try:
-            with urllib.request.urlopen(f"{url}/_stcore/health", timeout=10) as answer:
-                if answer.status == 200:
-                    return
-        except OSError:
-            pass
-        time.sleep(0.25)  # between two polls of the health endpoint
-    raise RuntimeError(f"streamlit did not answer in {START_TIMEOUT}s; log:\n{log.read_text()[-3000:]}")
 
 
 def press_times(page: Any, key: str, n: int) -> list[float]:

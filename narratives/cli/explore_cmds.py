@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import os
 import subprocess
-import sys
 from pathlib import Path
 
 import typer
@@ -26,28 +24,13 @@ def explorer_script(project_cache: Path) -> Path:
 
 
 LOOPBACK = {"127.0.0.1", "localhost", "::1"}
-SECRETS_NAME = "secrets.toml"  # in the project folder: single sign-on settings for `narratives serve`
-
-
-def streamlit_command(
-    script: Path, project: Path, host: str, port: int, *, login: bool = False, user: str | None = None
-) -> list[str]:
-    from narratives.ui.server_config import streamlit_flags
-
-    app_args = (
-        ["--project", str(project)] + (["--login"] if login else []) + (["--user", user] if user else [])
-    )
-    flags = streamlit_flags(server_address=host, server_port=port)
-    secrets = project / SECRETS_NAME
-    if login and secrets.is_file():
-        flags += ["--secrets.files", str(secrets)]
-    return [sys.executable, "-m", "streamlit", "run", str(script), *flags, "--", *app_args]
 
 
 def _run_streamlit(command: list[str]) -> None:
-    environment = {**os.environ, "HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1"}
+    from narratives.ui.server_config import server_environment
+
     try:
-        completed = subprocess.run(command, env=environment)
+        completed = subprocess.run(command, env=server_environment())
     except KeyboardInterrupt:
         return
     if completed.returncode not in (0, -2):
@@ -81,6 +64,8 @@ def explore(
     project.close()
     script = explorer_script(project.cache_dir)
     console.print(f"Explorer for [bold]{path}[/] at http://{host}:{port} (Ctrl+C to stop).")
+    from narratives.ui.server_config import streamlit_command
+
     _run_streamlit(streamlit_command(script, path.resolve(), host, port, user=user))
 
 
@@ -113,6 +98,8 @@ def serve(
             where=path,
             fix=f"add one first: narratives users add {path} YOUR-NAME --role admin",
         )
+    from narratives.ui.server_config import SECRETS_NAME, streamlit_command
+
     _warn_about_single_sign_on(path.resolve() / SECRETS_NAME)
     if host not in LOOPBACK:
         console.print(

@@ -20,12 +20,9 @@ them before the first test. See :func:`script_run` and :func:`wait_for_app`.
 from __future__ import annotations
 
 import json
-import os
 import shutil
 import socket
 import subprocess
-import time
-import urllib.request
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -106,31 +103,14 @@ class Server:
         return f"http://127.0.0.1:{self.port}"
 
     def start(self) -> None:
-        from narratives.cli.explore_cmds import streamlit_command
+        from narratives.ui.server_config import server_environment, streamlit_command, wait_until_healthy
 
         command = streamlit_command(
             REPO / "app.py", self.project_path, "127.0.0.1", self.port, login=self.login, user=self.user
         )
-        environment = {**os.environ, "HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1"}
         log = self.log_path.open("ab")
-        self.process = subprocess.Popen(command, cwd=REPO, env=environment, stdout=log, stderr=log)
-        self._wait_healthy()
-
-    def _wait_healthy(self) -> None:
-        deadline = time.monotonic() + SERVER_START_TIMEOUT
-        while time.monotonic() < deadline:
-            if self.process is not None and self.process.poll() is not None:
-                raise RuntimeError(f"streamlit exited early; log:\n{self.log_path.read_text()[-3000:]}")
-            try:
-                with urllib.request.urlopen(f"{self.url}/_stcore/health", timeout=10) as answer:
-                    if answer.status == 200:
-                        return
-            except OSError:
-                pass
-            time.sleep(0.25)  # the interval between two polls of the health endpoint
-        raise RuntimeError(
-            f"streamlit did not answer in {SERVER_START_TIMEOUT}s; log:\n{self.log_path.read_text()[-3000:]}"
-        )
+        self.process = subprocess.Popen(command, cwd=REPO, env=server_environment(), stdout=log, stderr=log)
+        wait_until_healthy(self.process, self.url, self.log_path, SERVER_START_TIMEOUT)
 
     def stop(self) -> None:
         if self.process is None:

@@ -17,10 +17,15 @@ from pathlib import Path
 import pytest
 
 from narratives.auth.accounts import add_user
-from narratives.cli.explore_cmds import streamlit_command
 from narratives.kinds import Role
 from narratives.store import init_project
-from narratives.ui.server_config import CONFIG_FILE, shipped_options, streamlit_flags
+from narratives.ui.server_config import (
+    CONFIG_FILE,
+    shipped_options,
+    streamlit_command,
+    streamlit_flags,
+    wait_until_healthy,
+)
 from tests.e2e.conftest import free_port
 
 REPO = Path(__file__).resolve().parents[2]
@@ -115,20 +120,6 @@ def running_cli(arguments: list[str], log_path: Path) -> Iterator[subprocess.Pop
             process.wait(timeout=10)
 
 
-def wait_healthy(process: subprocess.Popen[bytes], port: int, log_path: Path) -> None:
-    deadline = time.monotonic() + START_TIMEOUT
-    while time.monotonic() < deadline:
-        assert process.poll() is None, f"explore exited early:\n{log_path.read_text()[-3000:]}"
-        try:
-            with urllib.request.urlopen(f"http://127.0.0.1:{port}/_stcore/health", timeout=10) as answer:
-                if answer.status == 200:
-                    return
-        except OSError:
-            pass
-        time.sleep(0.25)  # the interval between two polls of the health endpoint
-    raise AssertionError(f"no answer in {START_TIMEOUT}s:\n{log_path.read_text()[-3000:]}")
-
-
 def child_commands(pid: int) -> list[list[str]]:
     children = Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
     return [Path(f"/proc/{child}/cmdline").read_bytes().decode().split("\0")[:-1] for child in children]
@@ -140,7 +131,7 @@ def test_narratives_explore_starts_streamlit_with_the_flags(tmp_path: Path) -> N
     log_path = tmp_path / "explore.log"
     arguments = ["explore", str(tmp_path / "study"), "--port", str(port), "--user", "Sam"]
     with running_cli(arguments, log_path) as process:
-        wait_healthy(process, port, log_path)
+        wait_until_healthy(process, f"http://127.0.0.1:{port}", log_path, START_TIMEOUT)
         streamlit = [command for command in child_commands(process.pid) if "streamlit" in command]
         assert len(streamlit) == 1, child_commands(process.pid)
         flags = flag_pairs(streamlit[0])
@@ -163,7 +154,7 @@ def test_the_team_server_on_every_interface_asks_no_one_for_its_address(tmp_path
     with running_cli(
         ["serve", str(tmp_path / "study"), "--host", "0.0.0.0", "--port", str(port)], log_path
     ) as process:
-        wait_healthy(process, port, log_path)
+        wait_until_healthy(process, f"http://127.0.0.1:{port}", log_path, START_TIMEOUT)
         wait_for_log(log_path, "Uvicorn server started")  # the banner comes after this line,
         # printed (after its blocking look-ups) on the event loop that must also answer this page:
         with urllib.request.urlopen(f"http://127.0.0.1:{port}/", timeout=30) as answer:
