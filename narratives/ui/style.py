@@ -6,7 +6,9 @@ into a favicon fetched from a font CDN, and nothing may leave the machine.
 
 from __future__ import annotations
 
+from functools import lru_cache
 from pathlib import Path
+from typing import Any
 
 import streamlit as st
 
@@ -36,9 +38,15 @@ READABLE_CSS = f"""<style>
 </style>"""
 
 
-def page_setup() -> None:
-    """The first call of every script run: title, local icon, wide layout and the CSS."""
+@lru_cache(maxsize=1)
+def _icon() -> Any:
     from PIL import Image
 
-    st.set_page_config(page_title="narratives explorer", page_icon=Image.open(ICON), layout="wide")
+    with Image.open(ICON) as image:
+        return image.copy()  # read once per process, not on every script run
+
+
+def page_setup() -> None:
+    """The first call of every script run: title, local icon, wide layout and the CSS."""
+    st.set_page_config(page_title="narratives explorer", page_icon=_icon(), layout="wide")
     st.markdown(READABLE_CSS, unsafe_allow_html=True)

@@ -21,6 +21,7 @@ from narratives.kinds import Role
 from narratives.store import init_project
 from narratives.ui.server_config import (
     CONFIG_FILE,
+    START_TIMEOUT,
     shipped_options,
     streamlit_command,
     streamlit_flags,
@@ -29,7 +30,6 @@ from narratives.ui.server_config import (
 from tests.e2e.conftest import free_port
 
 REPO = Path(__file__).resolve().parents[2]
-START_TIMEOUT = 240.0  # seconds: a cold start (imports, first page) on a loaded 2-core machine
 PRIVATE = {  # what keeps the explorer from advertising or reporting elsewhere
     "browser.gatherUsageStats": False,
     "client.toolbarMode": "minimal",
