@@ -2,16 +2,16 @@
 
 from __future__ import annotations
 
+import io
 import logging
-import zipfile
 from pathlib import Path
 
 import docx
 from docx.document import Document as DocxDocument
-from docx.opc.exceptions import PackageNotFoundError
 from docx.table import Table
 
 from narratives.errors import IngestError
+from narratives.ingest.archives import check_office_archive, describe_library_error, limits_for
 from narratives.ingest.checks import DEFAULT_MAX_BYTES, read_bytes_checked
 from narratives.ingest.text import guess_title
 from narratives.schema import Document, SourceKind
@@ -22,13 +22,22 @@ logger = logging.getLogger(__name__)
 PLACEHOLDER_AUTHORS = frozenset({"python-docx", "", "author", "user"})
 
 
+WORD_FIX = "open it in Word and save it again as .docx (old .doc files must be converted)."
+
+
 def read_docx(
     path: str | Path, kind: SourceKind = SourceKind.blog, max_bytes: int = DEFAULT_MAX_BYTES
 ) -> Document:
-    """Read a .docx into one Document; title and author come from the document properties."""
-    read_bytes_checked(path, max_bytes)
-    word = _open(path)
-    text = "\n\n".join(_blocks(word))
+    """Read a .docx into one Document; title and author come from the document properties.
+
+    The archive is checked first (:func:`check_office_archive`: zip bombs, entities, damaged XML),
+    and anything python-docx raises on a damaged document becomes an :class:`IngestError`."""
+    data = read_bytes_checked(path, max_bytes)
+    check_office_archive(
+        data, path, what="Word (.docx) file", resave_fix=WORD_FIX, limits=limits_for(max_bytes)
+    )
+    word = _open(data, path)
+    text = "\n\n".join(_read_blocks(word, path))
     if not text.strip():
         raise IngestError(
             "the Word document has no text.",
@@ -36,11 +45,10 @@ def read_docx(
             fix="check the file: text inside images or text boxes cannot be read; "
             "paste it into the body of the document.",
         )
-    properties = word.core_properties
-    author = (properties.author or "").strip()
+    title, author = _properties(word, path)
     return Document(
         kind=kind,
-        title=(properties.title or "").strip() or guess_title(text, path),
+        title=title or guess_title(text, path),
         text=text,
         author=None if author.lower() in PLACEHOLDER_AUTHORS else author,
         path=str(path),
@@ -48,15 +56,34 @@ def read_docx(
     )
 
 
-def _open(path: str | Path) -> DocxDocument:
+def _open(data: bytes, path: str | Path) -> DocxDocument:
     try:
-        return docx.Document(str(path))
-    except (PackageNotFoundError, zipfile.BadZipFile, KeyError, ValueError) as exc:
+        return docx.Document(io.BytesIO(data))
+    except Exception as exc:  # python-docx, lxml and zipfile raise many kinds on a damaged file
         raise IngestError(
-            f"not a readable Word (.docx) file ({exc}).",
-            where=path,
-            fix="open it in Word and save it again as .docx (old .doc files must be converted).",
+            f"not a readable Word (.docx) file ({describe_library_error(exc)}).", where=path, fix=WORD_FIX
         ) from exc
+
+
+def _read_blocks(word: DocxDocument, path: str | Path) -> list[str]:
+    try:
+        return _blocks(word)
+    except Exception as exc:  # a damaged body: a table without rows, a part python-docx cannot follow
+        raise IngestError(
+            f"the body of the Word document cannot be read ({describe_library_error(exc)}).",
+            where=f"{path}: word/document.xml",
+            fix=WORD_FIX,
+        ) from exc
+
+
+def _properties(word: DocxDocument, path: str | Path) -> tuple[str, str]:
+    """Title and author from docProps/core.xml; empty when that part is missing or damaged."""
+    try:
+        properties = word.core_properties
+        return (properties.title or "").strip(), (properties.author or "").strip()
+    except Exception as exc:  # a damaged core.xml loses only the title and author
+        logger.warning("%s: docProps/core.xml cannot be read (%s)", path, describe_library_error(exc))
+        return "", ""
 
 
 def _blocks(word: DocxDocument) -> list[str]:

@@ -12,7 +12,6 @@ import difflib
 import io
 import logging
 import re
-import zipfile
 from dataclasses import dataclass, field
 from datetime import date, datetime, time
 from pathlib import Path
@@ -70,7 +69,7 @@ def read_table(
     """Read a .csv/.tsv (encoding detected) or .xlsx (first or named sheet) as text cells."""
     data = read_bytes_checked(path, max_bytes)
     if Path(path).suffix.lower() == ".xlsx":
-        table = _xlsx_table(data, path, sheet)
+        table = _xlsx_table(data, path, sheet, max_bytes)
     else:
         decoded = decode_text(data, path, encoding)
         table = _csv_table(decoded.text, path)
@@ -101,26 +100,35 @@ def _csv_table(text: str, path: str | Path) -> Table:
     return Table([h.strip() for h in records[0]], records[1:])
 
 
-def _xlsx_table(data: bytes, path: str | Path, sheet: str | None) -> Table:
+def _xlsx_table(
+    data: bytes, path: str | Path, sheet: str | None, max_bytes: int = DEFAULT_MAX_BYTES
+) -> Table:
+    """The cells of one sheet; the archive is checked first (zip bombs, entities, damaged XML) and
+    anything openpyxl raises on a damaged workbook becomes an :class:`IngestError`."""
     import openpyxl
 
+    from narratives.ingest.archives import check_office_archive, describe_library_error, limits_for
+
+    fix = "open it in Excel and save it again as .xlsx."
+    limits = limits_for(max_bytes, streamed_prefixes=("xl/worksheets/",))
+    check_office_archive(data, path, what=".xlsx workbook", resave_fix=fix, limits=limits)
     try:
         book = openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=True)
-    except (zipfile.BadZipFile, KeyError, OSError, ValueError) as exc:
+        if sheet is not None and sheet not in book.sheetnames:
+            raise IngestError(
+                f"no sheet named '{sheet}'; sheets: {', '.join(book.sheetnames)}.",
+                where=path,
+                fix="give one of the sheet names.",
+            )
+        worksheet = book[sheet] if sheet is not None else book.worksheets[0]
+        records = [[_cell_text(v) for v in row] for row in worksheet.iter_rows(values_only=True)]
+        book.close()
+    except IngestError:
+        raise
+    except Exception as exc:  # openpyxl, zipfile and the XML parsers raise many kinds on damage
         raise IngestError(
-            f"not a readable .xlsx workbook ({exc}).",
-            where=path,
-            fix="open it in Excel and save it again as .xlsx.",
+            f"not a readable .xlsx workbook ({describe_library_error(exc)}).", where=path, fix=fix
         ) from exc
-    if sheet is not None and sheet not in book.sheetnames:
-        raise IngestError(
-            f"no sheet named '{sheet}'; sheets: {', '.join(book.sheetnames)}.",
-            where=path,
-            fix="give one of the sheet names.",
-        )
-    worksheet = book[sheet] if sheet is not None else book.worksheets[0]
-    records = [[_cell_text(v) for v in row] for row in worksheet.iter_rows(values_only=True)]
-    book.close()
     if not records:
         return Table([], [])
     return Table([h.strip() for h in records[0]], records[1:])
