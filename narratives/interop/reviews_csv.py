@@ -3,30 +3,42 @@
 Import columns: a segment given by ``segment_id``, or ``document_path`` + ``start`` + ``end``
 (character offsets into the document), or its exact ``text``; ``code`` (id or name); ``decision``
 (accept, reject, add, remove); ``user``; optional ``memo`` and ``suggestion_id``. Every row goes
-through :func:`~narratives.review.record_review` with ``source="csv"``, all in one transaction. A bad
-row is reported with its row number (the header is row 1) and the good rows are still imported,
-unless ``strict`` is set, when one bad row stops the whole file.
+through :func:`~narratives.review.record_review` with ``source="csv"``. A bad row is reported with
+its row number (the header is row 1) and the good rows are still imported, unless ``strict`` is set,
+when one bad row stops the whole file before anything is written.
+
+The rows are written in batches of :data:`BATCH_ROWS`, each its own transaction, retried whole while
+another process holds the database (:meth:`~narratives.store.project.Project.write`). With each batch
+the project records, in the same transaction, the last row of this file (its exact bytes, with the
+codebook and default user) now stored: importing the same file again, or again after an interrupted
+import, stores only the rows not stored yet, so no review is stored twice.
 """
 
 from __future__ import annotations
 
 import csv
+import hashlib
 import logging
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from sqlalchemy import Connection
 
-from narratives.errors import ReviewError
-from narratives.review.record import record_review
+from narratives.errors import ReviewError, StoreError
+from narratives.review.record import check_review, record_review
 from narratives.schema import Decision, Review, SegmentUnit
 from narratives.store.codebooks import current_codes
+from narratives.store.files import private_file
 from narratives.store.project import Project
 from narratives.store.reviews import review_history_rows
 from narratives.store.segments import SegmentMatch, segments_at, segments_with_text
+from narratives.store.settings import get_setting, set_setting
 from narratives.store.suggestions import best_current_suggestion
 
 logger = logging.getLogger(__name__)
+
+BATCH_ROWS = 500
+IMPORTED_KEY = "reviews.import/"  # + the file's fingerprint: {"last_row": the last row stored}
 
 UNIT_ORDER = [
     u.value for u in (SegmentUnit.sentence, SegmentUnit.paragraph, SegmentUnit.turn, SegmentUnit.response)
@@ -61,10 +73,14 @@ class RowProblem:
 
 @dataclass
 class ImportReport:
+    """What an import stored (``review_ids``), refused (``problems``) and left alone because an
+    earlier import of the same file had stored it (``already_imported`` rows)."""
+
     path: str
     imported: int = 0
     review_ids: list[int] = field(default_factory=list)
     problems: list[RowProblem] = field(default_factory=list)
+    already_imported: int = 0
 
 
 class _RowError(Exception):
@@ -78,34 +94,117 @@ def import_reviews_csv(
     codebook_name: str,
     strict: bool = False,
     default_user: str | None = None,
+    batch_rows: int = BATCH_ROWS,
 ) -> ImportReport:
-    """Record every good row of the CSV as a review; returns what was imported and what was not."""
+    """Record every good row of the CSV as a review not stored from this file before; returns what
+    was imported, what was not, and how many rows an earlier import had stored already."""
     path = Path(path)
     rows = _read_rows(path)
+    key = IMPORTED_KEY + _fingerprint(path, codebook_name, default_user)
     report = ImportReport(path=str(path))
-    with project.begin() as connection:
+    with project.connect() as connection:
         codes_by_key = _code_lookup(connection, codebook_name)
-        for number, row in rows:
-            try:
-                review = _review(connection, row, codebook_name, codes_by_key, default_user)
-            except _RowError as error:
-                report.problems.append(RowProblem(number, str(error)))
-                continue
-            try:  # record_review checks every target before it writes anything
-                report.review_ids.append(record_review(connection, review, source="csv"))
-            except ReviewError as error:
-                report.problems.append(RowProblem(number, error.message))
-        if strict and report.problems:  # raising inside the transaction rolls it back
-            listing = "; ".join(str(p) for p in report.problems[:10])
-            more = f" (and {len(report.problems) - 10} more)" if len(report.problems) > 10 else ""
-            raise ReviewError(
-                f"{len(report.problems)} bad rows, nothing imported: {listing}{more}.",
-                where=path,
-                fix="correct those rows, or import without --strict to keep the good ones.",
+        if strict:
+            _refuse_bad_rows(path, _problems(connection, rows, codebook_name, codes_by_key, default_user))
+    for first in range(0, len(rows), max(1, batch_rows)):
+        batch = rows[first : first + max(1, batch_rows)]
+
+        def store_batch(connection: Connection, batch: list[tuple[int, dict[str, str]]] = batch) -> _Batch:
+            done = int(get_setting(connection, key, {}).get("last_row", 1))
+            stored = _store_rows(
+                connection, [r for r in batch if r[0] > done], codebook_name, codes_by_key, default_user
             )
+            if strict and stored.problems:  # the project changed since the check: keep this batch out
+                _refuse_bad_rows(path, stored.problems)
+            stored.skipped = sum(1 for number, _ in batch if number <= done)
+            set_setting(connection, key, {"last_row": max(done, batch[-1][0])})
+            return stored
+
+        try:
+            stored = project.write(
+                store_batch, what=f"reviews from rows {batch[0][0]}-{batch[-1][0]} of {path}"
+            )
+        except StoreError as error:
+            raise StoreError(
+                f"{error.message} Rows before {batch[0][0]} were stored ({len(report.review_ids)} reviews).",
+                where=error.where,
+                fix=f"{error.fix} Importing the same file again stores only the rows not stored yet.",
+            ) from error
+        report.review_ids.extend(stored.review_ids)
+        report.problems.extend(stored.problems)
+        report.already_imported += stored.skipped
     report.imported = len(report.review_ids)
     logger.info("imported %d reviews from %s, %d rows refused", report.imported, path, len(report.problems))
     return report
+
+
+@dataclass
+class _Batch:
+    review_ids: list[int] = field(default_factory=list)
+    problems: list[RowProblem] = field(default_factory=list)
+    skipped: int = 0
+
+
+def _store_rows(
+    connection: Connection,
+    rows: list[tuple[int, dict[str, str]]],
+    codebook_name: str,
+    codes_by_key: dict[str, str],
+    default_user: str | None,
+) -> _Batch:
+    stored = _Batch()
+    for number, row in rows:
+        try:
+            review = _review(connection, row, codebook_name, codes_by_key, default_user)
+        except _RowError as error:
+            stored.problems.append(RowProblem(number, str(error)))
+            continue
+        try:  # record_review checks every target before it writes anything
+            stored.review_ids.append(record_review(connection, review, source="csv"))
+        except ReviewError as error:
+            stored.problems.append(RowProblem(number, error.message))
+    return stored
+
+
+def _problems(
+    connection: Connection,
+    rows: list[tuple[int, dict[str, str]]],
+    codebook_name: str,
+    codes_by_key: dict[str, str],
+    default_user: str | None,
+) -> list[RowProblem]:
+    """The rows that would be refused, found without writing anything."""
+    problems = []
+    for number, row in rows:
+        try:
+            check_review(connection, _review(connection, row, codebook_name, codes_by_key, default_user))
+        except _RowError as error:
+            problems.append(RowProblem(number, str(error)))
+        except ReviewError as error:
+            problems.append(RowProblem(number, error.message))
+    return problems
+
+
+def _refuse_bad_rows(path: Path, problems: list[RowProblem]) -> None:
+    if not problems:
+        return
+    listing = "; ".join(str(p) for p in problems[:10])
+    more = f" (and {len(problems) - 10} more)" if len(problems) > 10 else ""
+    raise ReviewError(
+        f"{len(problems)} bad rows, nothing imported: {listing}{more}.",
+        where=path,
+        fix="correct those rows, or import without --strict to keep the good ones.",
+    )
+
+
+def _fingerprint(path: Path, codebook_name: str, default_user: str | None) -> str:
+    """Names this import: the file's exact bytes, the codebook and the user for rows without one."""
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    digest.update(f"\0{codebook_name}\0{default_user or ''}".encode())
+    return digest.hexdigest()
 
 
 def _read_rows(path: Path) -> list[tuple[int, dict[str, str]]]:
@@ -222,8 +321,7 @@ def _by_text(connection: Connection, text: str) -> int:
 
 def export_reviews_csv(project: Project, path: str | Path, *, codebook_name: str | None = None) -> int:
     """Write every review (append-only history, oldest first) to ``path``; returns the row count."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
+    path = private_file(path)
     count = 0
     with project.connect() as connection, path.open("w", encoding="utf-8", newline="") as handle:
         writer = csv.DictWriter(handle, fieldnames=EXPORT_COLUMNS)

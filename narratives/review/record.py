@@ -27,10 +27,8 @@ def record_review(
     ``source`` (ui, cli, csv, hand, merge, undo) replaces ``review.source`` when given; ``group``
     tags the event as part of one action of several reviews (undo takes them back together).
     """
-    if not review.user.strip():
-        raise ReviewError("a review needs the reviewer's name.", fix="enter your name first.")
+    check_review(connection, review)
     review = review.model_copy(update={"user": review.user.strip(), "source": source or review.source})
-    _check_targets(connection, review)
     review_id = insert_review(connection, review)
     hand = review.decision in (Decision.add, Decision.remove) and review.source == "hand"
     payload = {
@@ -63,7 +61,10 @@ def record_hand_coding(connection: Connection, reviews: Sequence[Review]) -> lis
     return [record_review(connection, review, group=group) for review in reviews]
 
 
-def _check_targets(connection: Connection, review: Review) -> None:
+def check_review(connection: Connection, review: Review) -> None:
+    """Raise the :class:`ReviewError` :func:`record_review` would raise for ``review``, writing nothing."""
+    if not review.user.strip():
+        raise ReviewError("a review needs the reviewer's name.", fix="enter your name first.")
     if not segment_exists(connection, review.segment_id):
         raise ReviewError(f"segment {review.segment_id} does not exist.")
     if not code_exists(connection, review.codebook, review.code_id):

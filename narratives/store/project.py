@@ -12,19 +12,21 @@ import functools
 import logging
 import os
 import threading
-import tomllib
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TypeVar
 
-from sqlalchemy import Connection, Engine, create_engine, event, inspect, text
+from sqlalchemy import Connection, Engine, RootTransaction, create_engine, event, inspect, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, DBAPIError, OperationalError, SQLAlchemyError
 
 from narratives.errors import ProjectError, StoreError
+from narratives.store.files import PRIVATE_FILE, PRIVATE_FOLDER, make_private, private_folder
 from narratives.store.migrations import HEAD_REVISION
+from narratives.store.retry import WAIT_ENV, is_retryable, retry_while_locked, write_wait
+from narratives.store.settings_file import CONFIG_NAME, database_url, move_password_out, write_settings
 
 if TYPE_CHECKING:
     from alembic.config import Config
@@ -33,14 +35,25 @@ if TYPE_CHECKING:
 
 logger = logging.getLogger(__name__)
 
-CONFIG_NAME = "narratives.toml"
+__all__ = [
+    "CONFIG_NAME",
+    "DB_NAME",
+    "PRIVATE_FILE",
+    "PRIVATE_FOLDER",
+    "Project",
+    "init_project",
+    "open_project",
+]
+
+T = TypeVar("T")
 DB_NAME = "narratives.db"
 MIGRATIONS = Path(__file__).parent / "migrations"
 SUBFOLDERS = ("cache", "exports", "models")
-# A project holds what people told the researchers: its folder, and so everything later written
-# under it (caches, exports, saved models), is for its owner only, whatever the umask says.
-PRIVATE_FOLDER = 0o700
-PRIVATE_FILE = 0o600
+# An execution option set on the connections of write transactions: on SQLite they begin with
+# BEGIN IMMEDIATE, taking the write lock up front (see _sqlite_begin).
+WRITE_OPTION = "narratives_write"
+# How long SQLite itself waits for a lock on one try; retry.py's pauses and tries go on from there.
+SQLITE_BUSY_MS = 1000
 
 
 @dataclass
@@ -50,6 +63,8 @@ class Project:
     path: Path
     db_url: str
     engine: Engine = field(repr=False)
+    # seconds a write waits in all for another process to let go of the database (retry.py)
+    write_wait: float = field(default_factory=write_wait)
 
     @property
     def exports_dir(self) -> Path:
@@ -64,22 +79,69 @@ class Project:
         return self.path / "models"
 
     @contextmanager
-    def begin(self) -> Iterator[Connection]:
-        """One transaction: everything inside is written together or not at all.
+    def begin(self, what: str = "the changes") -> Iterator[Connection]:
+        """One write transaction: everything inside is written together or not at all.
 
-        A database failure (disk full, a lock held too long, a lost server) rolls the transaction
-        back and is raised as :class:`~narratives.errors.StoreError`, with the cause chained.
+        On SQLite the write lock is taken as the transaction begins; while another process holds
+        it, the start is retried with growing pauses for up to :attr:`write_wait` seconds. A
+        database failure (disk full, the lock never let go, a lost server) rolls the transaction
+        back and is raised as :class:`~narratives.errors.StoreError` naming ``what`` was not
+        written, with the cause chained. A conflict met *inside* the body (a PostgreSQL deadlock)
+        cannot be retried here, as the body would have to run again: use :meth:`write` for that.
         """
         try:
-            with self.engine.begin() as connection:
+            connection, transaction = retry_while_locked(self._open_write, total=self.write_wait, what=what)
+        except DBAPIError as error:
+            raise self._refused(error, what) from error
+        try:
+            with connection, transaction:
                 yield connection
         except DBAPIError as error:  # the database's own refusal; our bugs keep their own exceptions
-            cause = str(error.orig or error).splitlines()[0]
-            raise StoreError(
-                f"the database refused the write ({error.__class__.__name__}: {cause}); nothing of it was stored.",
+            raise self._refused(error, what) from error
+
+    def write(self, body: Callable[[Connection], T], *, what: str) -> T:
+        """``body(connection)`` in one write transaction, the whole of it run again from the start
+        when a lock or a conflict (SQLite busy; a PostgreSQL serialization failure, deadlock or lock
+        timeout) refuses it, for up to :attr:`write_wait` seconds; returns what ``body`` returns.
+
+        ``body`` must do nothing outside the transaction that a second run would repeat."""
+
+        def attempt() -> T:
+            connection, transaction = self._open_write()
+            with connection, transaction:
+                return body(connection)
+
+        try:
+            return retry_while_locked(attempt, total=self.write_wait, what=what)
+        except DBAPIError as error:
+            raise self._refused(error, what) from error
+
+    def _open_write(self) -> tuple[Connection, RootTransaction]:
+        connection = self.engine.connect().execution_options(**{WRITE_OPTION: True})
+        try:
+            return connection, connection.begin()
+        except BaseException:
+            connection.close()
+            raise
+
+    def _refused(self, error: DBAPIError, what: str) -> StoreError:
+        cause = str(error.orig or error).splitlines()[0]
+        if is_retryable(error):
+            return StoreError(
+                f"could not write {what}: another process held the project's database for writing "
+                f"for more than {self.write_wait:g} s ({cause}); nothing of it was stored.",
                 where=self.path,
-                fix="check the database (disk space, server, permissions), then try again.",
-            ) from error
+                fix=(
+                    "another process holds the project for writing (an import, ingest or coding run); "
+                    f"try again when it has finished, or set {WAIT_ENV} to a number of seconds to wait longer."
+                ),
+            )
+        return StoreError(
+            f"the database refused the write of {what} ({error.__class__.__name__}: {cause}); "
+            "nothing of it was stored.",
+            where=self.path,
+            fix="check the database (disk space, server, permissions), then try again.",
+        )
 
     @contextmanager
     def connect(self) -> Iterator[Connection]:
@@ -105,19 +167,32 @@ def default_db_url(path: Path) -> str:
 def make_engine(db_url: str) -> Engine:
     """An engine tuned for several readers and one writer at a time (two reviewers at once)."""
     if db_url.startswith("sqlite"):
-        engine = create_engine(db_url, connect_args={"timeout": 30})
+        engine = create_engine(db_url, connect_args={"timeout": SQLITE_BUSY_MS / 1000})
         event.listen(engine, "connect", _sqlite_pragmas)
+        event.listen(engine, "begin", _sqlite_begin)
         return engine
     return create_engine(db_url, pool_pre_ping=True)
 
 
 def _sqlite_pragmas(dbapi_connection: DBAPIConnection, _record: ConnectionPoolEntry) -> None:
+    # The driver's own transaction handling is switched off: it begins a transaction only at the
+    # first write, as a deferred one, which can find the database changed under it and fail at
+    # once ("database is locked") however long the busy timeout. _sqlite_begin begins them instead.
+    dbapi_connection.isolation_level = None
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA synchronous=NORMAL")
-    cursor.execute("PRAGMA busy_timeout=30000")
+    cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_MS}")
     cursor.close()
+
+
+def _sqlite_begin(connection: Connection) -> None:
+    """Begin each transaction ourselves: a write transaction (:meth:`Project.begin`) with BEGIN
+    IMMEDIATE, so it holds the write lock from its first statement and never has to upgrade a read
+    lock later; a read with a plain BEGIN, which in WAL mode never waits for a writer."""
+    write = connection.get_execution_options().get(WRITE_OPTION, False)
+    connection.exec_driver_sql("BEGIN IMMEDIATE" if write else "BEGIN")
 
 
 def _alembic_config(connection: Connection | None = None) -> Config:
@@ -180,10 +255,13 @@ def head_revision() -> str:
 
 
 def init_project(path: str | Path, db_url: str | None = None) -> Project:
-    """Create a project workspace at ``path`` (or re-open it, if it is one already)."""
+    """Create a project workspace at ``path`` (or re-open it, if it is one already: then a password
+    an older version kept in ``narratives.toml`` is moved into the owner-only secret file)."""
     path = Path(path)
     config_file = path / CONFIG_NAME
     if config_file.exists():
+        if move_password_out(path):
+            logger.warning("moved the database password out of %s", config_file)
         existing = open_project(path)
         if db_url and db_url != existing.db_url:
             raise ProjectError(
@@ -192,31 +270,18 @@ def init_project(path: str | Path, db_url: str | None = None) -> Project:
                 fix="choose another folder, or leave out --db to keep the existing database.",
             )
         return existing
-    _private_folder(path)
+    private_folder(path)
     for name in SUBFOLDERS:
-        _private_folder(path / name)
+        private_folder(path / name)
     url = db_url or default_db_url(path)
     database = _new_private_sqlite_file(url)
     engine = _connect_and_migrate(url, path)
     if database is not None:  # and the -wal and -shm files its first connection made
-        _make_private(
+        make_private(
             database, database.with_name(database.name + "-wal"), database.with_name(database.name + "-shm")
         )
-    stored_url = "" if db_url is None else url  # empty means "the SQLite file beside this config"
-    _write_private(config_file, f'# narratives project\ndb_url = "{stored_url}"\n')
+    write_settings(path, "" if db_url is None else url)  # empty: the SQLite file beside the settings
     return Project(path=path, db_url=url, engine=engine)
-
-
-def _private_folder(folder: Path) -> None:
-    folder.mkdir(mode=PRIVATE_FOLDER, parents=True, exist_ok=True)
-    folder.chmod(PRIVATE_FOLDER)  # mkdir's mode is cut by the umask, and a folder may exist already
-
-
-def _write_private(file: Path, content: str) -> None:
-    descriptor = os.open(file, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, PRIVATE_FILE)
-    with os.fdopen(descriptor, "w", encoding="utf-8") as handle:
-        handle.write(content)
-    file.chmod(PRIVATE_FILE)
 
 
 def sqlite_file(url: str) -> Path | None:
@@ -242,12 +307,6 @@ def _new_private_sqlite_file(url: str) -> Path | None:
     return database
 
 
-def _make_private(*files: Path) -> None:
-    for file in files:
-        if file.exists():
-            file.chmod(PRIVATE_FILE)
-
-
 def open_project(path: str | Path) -> Project:
     """Open an existing workspace; its schema is upgraded if the tool is newer."""
     path = Path(path)
@@ -258,11 +317,7 @@ def open_project(path: str | Path) -> Project:
             where=path,
             fix=f"create one with: narratives init {path}",
         )
-    try:
-        config = tomllib.loads(config_file.read_text(encoding="utf-8"))
-    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as error:
-        raise ProjectError(f"the project settings cannot be read ({error}).", where=config_file) from None
-    url = os.environ.get("NARRATIVES_DB_URL") or config.get("db_url") or default_db_url(path)
+    url = database_url(path, default_db_url(path))
     return Project(path=path, db_url=url, engine=_connect_and_migrate(url, path))
 
 
