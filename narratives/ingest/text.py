@@ -11,7 +11,9 @@ from narratives.schema import Document, SourceKind
 
 logger = logging.getLogger(__name__)
 
-HEADING_RE = re.compile(r"^(#{1,6})[ \t]+(.+?)[ \t#]*$", re.MULTILINE)
+# A Markdown heading; group 2 is its text without trailing spaces or #s. Written so matching is
+# linear in the line's length (the earlier "(.+?)[ \t#]*$" took minutes on a long line of spaces).
+HEADING_RE = re.compile(r"^(#{1,6})[ \t]+(.*[^ \t#\n]|.)[ \t#]*$", re.MULTILINE)
 MAX_TITLE_WORDS = 15
 
 
