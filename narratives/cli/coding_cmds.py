@@ -198,6 +198,8 @@ def reviews_import(
         default_user=user or default_user(),
     )
     console.print(f"{report.imported} reviews imported, {len(report.problems)} rows refused.", markup=False)
+    if report.already_imported:
+        console.print(f"{report.already_imported} rows skipped: already imported from this file.", markup=False)
     for problem in report.problems:
         console.print(f"[red]{csv_path}: {problem}[/]", highlight=False)
     if report.problems:
