@@ -13,6 +13,8 @@ from narratives.cli.app import app, console, default_user, friendly_errors, prog
 from narratives.kinds import SourceKind
 
 if TYPE_CHECKING:
+    from rich.progress import Progress, TaskID
+
     from narratives.ingest.readers import ReadOptions
     from narratives.ingest.to_project import IngestReport
 
@@ -88,17 +90,35 @@ def ingest(
         return
     project = open_project(project_path)
     with progress_bar() as bar:
-        task = bar.add_task("ingesting", total=None)
+        task = bar.add_task("ingesting files", total=None)
         report = ingest_paths(
             project,
             files,
             options,
             user=user or default_user(),
             progress=lambda done, total: bar.update(task, completed=done, total=total),
+            file_progress=FileBar(bar),
         )
     print_report(report)
     if report.failed:
         raise typer.Exit(code=1)
+
+
+class FileBar:
+    """A second bar, in per cent, for a big table while it is read; gone when the file is done."""
+
+    def __init__(self, bar: Progress) -> None:
+        self.bar = bar
+        self.tasks: dict[str, TaskID] = {}
+
+    def __call__(self, path: str, done: int, total: int) -> None:
+        if path not in self.tasks:
+            if done >= total:  # a small file, read before the first report
+                return
+            self.tasks[path] = self.bar.add_task(f"reading {escape(Path(path).name)} (%)", total=100)
+        self.bar.update(self.tasks[path], completed=100 * done // max(total, 1))
+        if done >= total:
+            self.bar.remove_task(self.tasks.pop(path))
 
 
 def print_report(report: IngestReport) -> None:

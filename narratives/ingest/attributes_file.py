@@ -14,6 +14,7 @@ from pathlib import Path, PurePath
 
 from narratives.errors import IngestError
 from narratives.ingest.checks import DEFAULT_MAX_BYTES
+from narratives.ingest.source_paths import source_file
 from narratives.ingest.survey import infer_column_type, read_table, typed_attribute
 from narratives.schema import Attribute, Document
 
@@ -45,7 +46,7 @@ class AttributesLookup:
     def find(self, path: str | Path | None, participant: str | None = None) -> AttributeRow | None:
         """The row for a document's file (name, or name without extension), else its participant."""
         if path:
-            file_path = PurePath(str(path).split("#", 1)[0])
+            file_path = PurePath(source_file(str(path)))
             for key in (file_path.name.casefold(), file_path.stem.casefold()):
                 if key in self.by_file:
                     return self.by_file[key]
@@ -74,7 +75,7 @@ class AttributesLookup:
 def read_attributes_file(path: str | Path, max_bytes: int = DEFAULT_MAX_BYTES) -> AttributesLookup:
     """Read an attributes table; a bad row (wave not a number, file listed twice) is an error."""
     table = read_table(path, max_bytes)
-    columns = {h.strip().lower(): i for i, h in enumerate(table.header) if h.strip()}
+    columns = _columns(table.header, path)
     if "file" not in columns and "participant" not in columns:
         raise IngestError(
             f"the attributes table needs a 'file' or 'participant' column; it has: "
@@ -90,6 +91,23 @@ def read_attributes_file(path: str | Path, max_bytes: int = DEFAULT_MAX_BYTES) -
         if any(c.strip() for c in row):
             _add_row(lookup, _parse_row(row, offset + 2, columns, names, types, path), row, columns, path)
     return lookup
+
+
+def _columns(header: list[str], path: str | Path) -> dict[str, int]:
+    """Column positions by lower-case name; a name used twice is an error, not a silent choice."""
+    columns: dict[str, int] = {}
+    for position, name in enumerate(header):
+        key = name.strip().lower()
+        if not key:
+            continue
+        if key in columns:
+            raise IngestError(
+                f"column '{name.strip()}' appears twice (columns {columns[key] + 1} and {position + 1}).",
+                where=path,
+                fix="rename or remove one of them, so each column says one thing.",
+            )
+        columns[key] = position
+    return columns
 
 
 def _cell(row: list[str], i: int) -> str:

@@ -7,6 +7,7 @@ character offsets into it.
 
 from __future__ import annotations
 
+import codecs
 import logging
 from dataclasses import dataclass
 from pathlib import Path
@@ -24,6 +25,8 @@ TEXT_SUFFIXES = frozenset({".txt", ".md", ".markdown", ".csv", ".tsv", ".vtt", "
 PREFERRED_LEGACY = ("cp1252", "iso8859_15", "latin_1")
 _UTF16_BOMS = (b"\xff\xfe", b"\xfe\xff")
 _RESAVE_FIX = "open the file in a text editor and save it as UTF-8, then read it again"
+# Non-letters that Windows-written English text holds in cp1252: currency, quotes, dashes, ...
+CP1252_TYPICAL = frozenset("£€¢¥‘’‚“”„–—…•·°±½¼¾©®™«»§¶¦×÷\xa0")
 
 
 @dataclass(frozen=True)
@@ -47,8 +50,8 @@ def format_size(n_bytes: int) -> str:
     return f"{n_bytes / (1024 * 1024):.1f} MB"
 
 
-def read_bytes_checked(path: str | Path, max_bytes: int = DEFAULT_MAX_BYTES) -> bytes:
-    """Read a file's bytes, raising :class:`IngestError` for anything a reader cannot use."""
+def check_file(path: str | Path, max_bytes: int = DEFAULT_MAX_BYTES) -> int:
+    """The size of a file a reader can open, or :class:`IngestError` (missing, not a file, too large)."""
     path = Path(path)
     if not path.exists():
         raise IngestError("file not found.", where=path, fix="check the path and spelling.")
@@ -62,14 +65,23 @@ def read_bytes_checked(path: str | Path, max_bytes: int = DEFAULT_MAX_BYTES) -> 
             fix="raise the limit with --max-mb on the command line (max_bytes in ReadOptions) "
             "or split the file into smaller files.",
         )
+    return size
+
+
+def read_bytes_checked(path: str | Path, max_bytes: int = DEFAULT_MAX_BYTES) -> bytes:
+    """Read a file's bytes, raising :class:`IngestError` for anything a reader cannot use."""
+    path = Path(path)
+    check_file(path, max_bytes)
     try:
         data = path.read_bytes()
     except OSError as exc:
-        raise IngestError(
-            f"cannot read the file ({exc.strerror or exc}).",
-            where=path,
-            fix="check the file's permissions and that it is not open in another program.",
-        ) from exc
+        raise _unreadable(path, exc) from exc
+    check_content(data, path)
+    return data
+
+
+def check_content(data: bytes, path: Path) -> None:
+    """:class:`IngestError` for bytes that are empty, or binary in a file named as text."""
     if not data.strip():
         raise IngestError("file is empty.", where=path, fix="check you exported the right file.")
     if path.suffix.lower() in TEXT_SUFFIXES and looks_binary(data):
@@ -79,7 +91,14 @@ def read_bytes_checked(path: str | Path, max_bytes: int = DEFAULT_MAX_BYTES) -> 
             fix="check the file type: a Word or PDF file renamed to .txt must be read as "
             ".docx/.pdf, or exported again as plain text.",
         )
-    return data
+
+
+def _unreadable(path: Path, exc: OSError) -> IngestError:
+    return IngestError(
+        f"cannot read the file ({exc.strerror or exc}).",
+        where=path,
+        fix="check the file's permissions and that it is not open in another program.",
+    )
 
 
 def looks_binary(data: bytes, sample_size: int = 8192) -> bool:
@@ -118,38 +137,95 @@ def _decode_forced(data: bytes, path: str | Path, encoding: str) -> DecodedText:
         text = data.decode(encoding)
     except (UnicodeDecodeError, LookupError) as exc:
         raise IngestError(
-            f"cannot decode the file as {encoding} ({exc}).", where=path, fix=_RESAVE_FIX
+            f"cannot decode the file as {encoding} ({exc}).", where=path, fix=encoding_fix()
         ) from exc
     _reject_garbage(text, path, encoding)
     return DecodedText(text, encoding, 1.0)
 
 
 def _guess(data: bytes, path: str | Path) -> DecodedText:
-    results = list(from_bytes(data))
+    """charset-normalizer's guess where it found a language in the text; else cp1252 where the bytes
+    read as mostly-ASCII cp1252 text (short answers such as "Café" give the guesser no evidence)."""
+    chosen = _normalizer_guess(data)
+    if chosen is not None and chosen.confidence > 0 and _garbage_share(chosen.text) <= 0.05:
+        return chosen
+    fallback = cp1252_fallback(data)
+    if fallback is not None:
+        return fallback
+    if chosen is not None and _garbage_share(chosen.text) <= 0.05:
+        return chosen
+    raise IngestError(
+        "the file is not UTF-8 and its encoding cannot be recognised.",
+        where=path,
+        fix=encoding_fix(chosen.encoding if chosen else None),
+    )
+
+
+def encoding_fix(best_guess: str | None = None) -> str:
+    """What to tell a user whose file's encoding could not be found."""
+    guess = f" (the best guess was {best_guess})" if best_guess and best_guess != "cp1252" else ""
+    return (
+        f"give the encoding, e.g. --encoding cp1252 for a file saved on Windows{guess}, "
+        "or re-save the file as UTF-8 and read it again."
+    )
+
+
+def _normalizer_guess(data: bytes) -> DecodedText | None:
+    """The least chaotic, most coherent ASCII-compatible guess; confidence 0.0 when charset-normalizer
+    recognised no language (its coherence), else 1 - chaos."""
+    # without a byte-order mark, guesses such as UTF-16 or EBCDIC for "Café" read ASCII as other
+    # letters: such text (no NUL bytes, past looks_binary) is in an ASCII-compatible encoding
+    results = [r for r in from_bytes(data) if _ascii_compatible(r.encoding)]
     if not results:
-        raise IngestError(
-            "the file is not UTF-8 and its encoding cannot be recognised.",
-            where=path,
-            fix=_RESAVE_FIX,
-        )
+        return None
     least_chaos = min(r.chaos for r in results)
     tied = [r for r in results if r.chaos <= least_chaos + 0.01]
+    most_coherent = max(r.coherence for r in tied)
+    tied = [r for r in tied if r.coherence >= most_coherent - 0.01]
     chosen = tied[0]
     for name in PREFERRED_LEGACY:
         preferred = [r for r in tied if r.encoding == name]
         if preferred:
             chosen = preferred[0]
             break
-    text = str(chosen)
-    _reject_garbage(text, path, chosen.encoding)
-    return DecodedText(text, chosen.encoding, round(1.0 - chosen.chaos, 3))
+    confidence = round(1.0 - chosen.chaos, 3) if chosen.coherence > 0 else 0.0
+    return DecodedText(str(chosen), chosen.encoding, confidence)
+
+
+def _ascii_compatible(encoding: str) -> bool:
+    probe = "Az09 ,;.\"'\n"
+    try:
+        return probe.encode("ascii").decode(encoding) == probe
+    except (UnicodeDecodeError, LookupError):
+        return False
+
+
+def cp1252_fallback(data: bytes) -> DecodedText | None:
+    """cp1252 text when the bytes decode under it, most letters are ASCII, and every other non-ASCII
+    character is a letter or typical Windows punctuation (£, €, curly quotes, dashes); else None."""
+    try:
+        text = data.decode("cp1252")
+    except UnicodeDecodeError:
+        return None
+    high = [ch for ch in text if ord(ch) > 127]
+    letters = sum(1 for ch in text if ch.isalpha())
+    high_letters = sum(1 for ch in high if ch.isalpha())
+    if not high or any(not ch.isalpha() and ch not in CP1252_TYPICAL for ch in high):
+        return None
+    if high_letters > 0.3 * letters:  # Cyrillic or Greek bytes read as accented Latin letters
+        return None
+    return DecodedText(text, "cp1252", 0.9)
+
+
+def _garbage_share(text: str) -> float:
+    if not text:
+        return 0.0
+    bad = sum(1 for ch in text if ch == "\ufffd" or (ord(ch) < 32 and ch not in "\t\n\r\f"))
+    return bad / len(text)
 
 
 def _reject_garbage(text: str, path: str | Path, encoding: str) -> None:
-    if not text:
-        return
-    bad = sum(1 for ch in text if ch == "\ufffd" or (ord(ch) < 32 and ch not in "\t\n\r\f"))
-    if bad / len(text) > 0.05:
+    if _garbage_share(text) > 0.05:
         raise IngestError(
             f"the file decodes as {encoding} to mostly unreadable characters.",
             where=path,
@@ -162,3 +238,83 @@ def read_text_checked(
 ) -> DecodedText:
     """:func:`read_bytes_checked` then :func:`decode_text`."""
     return decode_text(read_bytes_checked(path, max_bytes), path, encoding)
+
+
+STREAM_CHUNK = 1024 * 1024
+GUESS_SAMPLE = 2 * 1024 * 1024
+
+
+def detect_file_encoding(
+    path: str | Path, max_bytes: int = DEFAULT_MAX_BYTES, encoding: str | None = None
+) -> tuple[str, float]:
+    """The encoding to read a text file as a stream, and how sure the guess is, without holding
+    the file in memory; raises :class:`IngestError` as :func:`read_bytes_checked` does.
+
+    A forced ``encoding`` (checked to be a codec), else a byte-order mark, else UTF-8 when the whole
+    file decodes as UTF-8 (checked chunk by chunk), else a guess from the first bytes and those
+    around the first byte that is not UTF-8.
+    """
+    path = Path(path)
+    size = check_file(path, max_bytes)
+    head = _read_range(path, 0, GUESS_SAMPLE)
+    if not head.strip() and size <= len(head):
+        raise IngestError("file is empty.", where=path, fix="check you exported the right file.")
+    check_content(head, path)
+    if encoding:
+        try:
+            return codecs.lookup(encoding).name, 1.0
+        except LookupError as exc:
+            raise IngestError(
+                f"'{encoding}' is not an encoding Python knows.",
+                where=path,
+                fix="give a known encoding, e.g. --encoding cp1252, utf-8 or latin-1.",
+            ) from exc
+    if head.startswith(_UTF16_BOMS):
+        return "utf-16", 1.0
+    position = first_non_utf8(path)
+    if position is None:
+        return ("utf-8-sig" if head.startswith(codecs.BOM_UTF8) else "utf-8"), 1.0
+    sample = head if position < len(head) else head + _read_range(path, position - 1024, GUESS_SAMPLE)
+    decoded = _guess(sample, path)
+    logger.info("%s: not UTF-8, read as %s (confidence %.2f)", path, decoded.encoding, decoded.confidence)
+    return decoded.encoding, decoded.confidence
+
+
+def first_non_utf8(path: str | Path, encoding: str = "utf-8") -> int | None:
+    """The offset of the first byte that does not decode (as UTF-8 unless ``encoding`` is given),
+    or None when the whole file decodes."""
+    decoder = codecs.getincrementaldecoder(encoding)("strict")
+    offset = 0
+    try:
+        with open(path, "rb") as stream:
+            while chunk := stream.read(STREAM_CHUNK):
+                try:
+                    decoder.decode(chunk)
+                except UnicodeDecodeError as exc:
+                    return offset + max(exc.start, 0)
+                offset += len(chunk)
+            decoder.decode(b"", final=True)
+    except UnicodeDecodeError:
+        return offset
+    except OSError as exc:
+        raise _unreadable(Path(path), exc) from exc
+    return None
+
+
+def _read_range(path: Path, start: int, length: int) -> bytes:
+    try:
+        with open(path, "rb") as stream:
+            stream.seek(max(start, 0))
+            return stream.read(length)
+    except OSError as exc:
+        raise _unreadable(path, exc) from exc
+
+
+def line_of_offset(path: str | Path, offset: int) -> int:
+    """The line (from 1) holding byte ``offset`` of a file, counted without reading it whole."""
+    newlines, done = 0, 0
+    with open(path, "rb") as stream:
+        while done < offset and (chunk := stream.read(min(STREAM_CHUNK, offset - done))):
+            newlines += chunk.count(b"\n")
+            done += len(chunk)
+    return newlines + 1

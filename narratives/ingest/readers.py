@@ -8,7 +8,7 @@ user (encoding guesses, how a blog file was split).
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
@@ -19,7 +19,7 @@ from narratives.ingest.checks import DEFAULT_MAX_BYTES, DecodedText, read_text_c
 from narratives.ingest.docx import read_docx
 from narratives.ingest.html import html_document
 from narratives.ingest.pdf import read_pdf
-from narratives.ingest.survey import read_survey
+from narratives.ingest.survey import survey_reader
 from narratives.ingest.text import source_format, text_document
 from narratives.ingest.transcript import captions_document, looks_like_transcript, transcript_document
 from narratives.schema import Document, SourceKind
@@ -118,6 +118,25 @@ class ReadBatch:
         self.files_read.extend(other.files_read)
 
 
+@dataclass
+class FileRead:
+    """One file being read. ``documents`` yields as the file is read; ``failures`` and ``notes`` are
+    complete once it is exhausted. A failure with no row means the whole file failed: keep none of
+    the documents it yielded."""
+
+    path: str  # the file as given, exactly (the documents' paths may add a #row or #post fragment)
+    documents: Iterator[Document]
+    failures: list[ReadFailure] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def failed(self) -> bool:
+        return any(f.row is None for f in self.failures)
+
+
+FileProgress = Callable[[str, int, int], None]  # (file, bytes read, bytes in all), for big tables
+
+
 def read_file(
     path: str | Path, kind: SourceKind | None = None, options: ReadOptions | None = None
 ) -> list[Document]:
@@ -126,31 +145,28 @@ def read_file(
     options = options or ReadOptions()
     if kind is not None:
         options = _replace_kind(options, kind)
-    batch = _read_path(Path(path), options)
-    for failure in batch.failures:
+    failures: list[ReadFailure] = []
+    try:
+        documents = list(_path_documents(Path(path), options, failures, [], None))
+    except NarrativesError:
+        raise
+    except Exception as exc:  # a reader library choking on a damaged file
+        raise unexpected_error(path, exc) from exc
+    for failure in failures:
         logger.warning("%s", failure.message)
-    return batch.documents
+    return documents
 
 
 def read_files(paths: Iterable[str | Path], options: ReadOptions | None = None) -> ReadBatch:
     """Read files and folders (searched recursively); a bad file is recorded and skipped."""
-    options = options or ReadOptions()
     batch = ReadBatch()
-    for path in expand_paths(paths, options, batch.notes):
-        try:
-            batch.extend(_read_path(path, options))
-        except NarrativesError as exc:
-            batch.failures.append(ReadFailure(str(path), None, str(exc)))
-        except Exception as exc:  # a reader library choking on a damaged file
-            logger.exception("%s: unexpected error", path)
-            batch.failures.append(
-                ReadFailure(
-                    str(path),
-                    None,
-                    f"E200: {path}: unexpected error ({type(exc).__name__}: {exc}). Fix: check the "
-                    "file opens in its usual program; export it again or report this file.",
-                )
-            )
+    for file in iter_files(paths, options, notes=batch.notes):
+        documents = list(file.documents)
+        batch.failures.extend(file.failures)
+        batch.notes.extend(file.notes)
+        if not file.failed:
+            batch.documents.extend(documents)
+            batch.files_read.append(file.path)
     logger.info(
         "read %d document(s) from %d file(s), %d failure(s)",
         len(batch.documents),
@@ -158,6 +174,52 @@ def read_files(paths: Iterable[str | Path], options: ReadOptions | None = None) 
         len(batch.failures),
     )
     return batch
+
+
+def iter_files(
+    paths: Iterable[str | Path],
+    options: ReadOptions | None = None,
+    *,
+    notes: list[str] | None = None,
+    progress: FileProgress | None = None,
+) -> Iterator[FileRead]:
+    """Each file of ``paths`` (folders searched recursively) as a :class:`FileRead`, one at a time,
+    so a caller can store one file before the next is read; notes about folders go to ``notes``."""
+    options = options or ReadOptions()
+    for path in expand_paths(paths, options, notes if notes is not None else []):
+        yield read_path(path, options, progress)
+
+
+def read_path(path: Path, options: ReadOptions, progress: FileProgress | None = None) -> FileRead:
+    """One file as a :class:`FileRead`: nothing is read until its documents are; any error, ours
+    or a reader library's, becomes a whole-file failure naming the file."""
+    read = FileRead(str(path), iter(()))
+    read.documents = _guarded(path, options, read, progress)
+    return read
+
+
+def unexpected_error(path: str | Path, exc: Exception) -> IngestError:
+    """Our error for an exception a reader did not expect; the traceback goes to the debug log."""
+    logger.debug("%s: unexpected error while reading", path, exc_info=exc)
+    detail = " ".join(str(exc).split())[:200]
+    return IngestError(
+        f"the file could not be read ({type(exc).__name__}{': ' + detail if detail else ''}); "
+        "nothing from it was stored.",
+        where=path,
+        fix="check the file opens in its usual program and export or save it again; if it does, "
+        "report this file (run with --verbose for the details).",
+    )
+
+
+def _guarded(
+    path: Path, options: ReadOptions, read: FileRead, progress: FileProgress | None
+) -> Iterator[Document]:
+    try:
+        yield from _path_documents(path, options, read.failures, read.notes, progress)
+    except NarrativesError as exc:
+        read.failures.append(ReadFailure(str(path), None, str(exc)))
+    except Exception as exc:  # a reader library choking on a damaged file
+        read.failures.append(ReadFailure(str(path), None, str(unexpected_error(path, exc))))
 
 
 def expand_paths(paths: Iterable[str | Path], options: ReadOptions, notes: list[str]) -> list[Path]:
@@ -194,7 +256,13 @@ def _replace_kind(options: ReadOptions, kind: SourceKind) -> ReadOptions:
     return replace(options, kind=kind)
 
 
-def _read_path(path: Path, options: ReadOptions) -> ReadBatch:
+def _path_documents(
+    path: Path,
+    options: ReadOptions,
+    failures: list[ReadFailure],
+    notes: list[str],
+    progress: FileProgress | None,
+) -> Iterator[Document]:
     suffix = path.suffix.lower()
     if suffix not in SUPPORTED_SUFFIXES:
         raise IngestError(
@@ -203,17 +271,21 @@ def _read_path(path: Path, options: ReadOptions) -> ReadBatch:
             fix="convert it to one of: " + ", ".join(sorted(SUPPORTED_SUFFIXES)) + ".",
         )
     if suffix in TABLE_FILES:
-        batch = _read_table(path, options)
+        documents: Iterable[Document] = _table_documents(path, options, failures, notes, progress)
     else:
-        batch = ReadBatch()
-        batch.documents = _read_document_file(path, options, batch.notes)
-    batch.documents = [_apply_options(doc, path, options) for doc in batch.documents]
-    batch.files_read.append(str(path))
-    return batch
+        documents = _read_document_file(path, options, notes)
+    for document in documents:
+        yield _apply_options(document, path, options)
 
 
-def _read_table(path: Path, options: ReadOptions) -> ReadBatch:
-    result = read_survey(
+def _table_documents(
+    path: Path,
+    options: ReadOptions,
+    failures: list[ReadFailure],
+    notes: list[str],
+    progress: FileProgress | None,
+) -> Iterator[Document]:
+    reader = survey_reader(
         path,
         options.id_column,
         options.text_columns,
@@ -222,13 +294,15 @@ def _read_table(path: Path, options: ReadOptions) -> ReadBatch:
         encoding=options.encoding,
         sheet=options.sheet,
     )
-    batch = ReadBatch(documents=result.documents)
-    batch.failures = [ReadFailure(str(path), f.row, f.message) for f in result.failures]
-    if result.encoding and result.encoding not in ("utf-8", "ascii"):
-        batch.notes.append(_encoding_note(path, result.encoding, result.encoding_confidence))
+    result = reader.result
+    notes.extend(result.notes)
+    if result.encoding and result.encoding not in ("utf-8", "utf-8-sig", "ascii") and not options.encoding:
+        notes.append(_encoding_note(path, result.encoding, result.encoding_confidence))
+    bytes_progress = (lambda done, total: progress(str(path), done, total)) if progress else None
+    yield from reader.documents(bytes_progress)
+    failures.extend(ReadFailure(str(path), f.row, f.message) for f in result.failures)
     if result.skipped_blank:
-        batch.notes.append(f"{path}: {result.skipped_blank} empty answer(s) skipped")
-    return batch
+        notes.append(f"{path}: {result.skipped_blank} empty answer(s) skipped")
 
 
 def _read_document_file(path: Path, options: ReadOptions, notes: list[str]) -> list[Document]:

@@ -1,24 +1,27 @@
 """Survey tables (.csv, .tsv, .xlsx): one Document per non-empty free-text answer.
 
 Rows are numbered as a spreadsheet shows them: the header is row 1, the first answer row is 2.
-A problem with one row (no respondent id, an id used twice, too many cells) is recorded as a
-:class:`RowFailure` and the other rows still go through.
+A problem with one row (no respondent id, an id used twice, too many cells, a cell over
+:data:`MAX_CELL_CHARS`) is recorded as a :class:`RowFailure` and the other rows still go through.
+A CSV is read as a stream twice (column types first, then the answers), so a file of any size within
+the limit is never held in memory; :meth:`SurveyReader.documents` yields answers as they are read.
 """
 
 from __future__ import annotations
 
-import csv
 import difflib
 import io
 import logging
 import re
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime, time
 from pathlib import Path
 from typing import Any
 
 from narratives.errors import IngestError, SurveyColumnError
-from narratives.ingest.checks import DEFAULT_MAX_BYTES, decode_text, read_bytes_checked
+from narratives.ingest.checks import DEFAULT_MAX_BYTES, detect_file_encoding, read_bytes_checked
+from narratives.ingest.csv_records import ByteProgress, CsvSource
 from narratives.schema import Attribute, Document, SourceKind
 
 logger = logging.getLogger(__name__)
@@ -30,6 +33,7 @@ _BLANKISH = (
     "not applicable|nil|no answer|don't know|dont know|no idea|not sure|idk|see above|as above"
 )
 BLANKISH_ANSWERS = frozenset(_BLANKISH.split("|"))
+MAX_CELL_CHARS = 1_000_000  # one cell (an answer or attribute) longer than this fails its row
 
 
 @dataclass
@@ -58,6 +62,7 @@ class SurveyResult:
     encoding_confidence: float = 1.0
     skipped_blank: int = 0  # empty answers, not turned into Documents
     skipped_empty_rows: int = 0
+    notes: list[str] = field(default_factory=list)  # e.g. duplicated column names, as renamed
 
 
 def read_table(
@@ -66,38 +71,56 @@ def read_table(
     encoding: str | None = None,
     sheet: str | None = None,
 ) -> Table:
-    """Read a .csv/.tsv (encoding detected) or .xlsx (first or named sheet) as text cells."""
-    data = read_bytes_checked(path, max_bytes)
+    """Read a .csv/.tsv (encoding detected) or .xlsx (first or named sheet) as text cells, all in
+    memory (for small tables such as an attributes file; surveys stream with :func:`open_rows`)."""
+    source = open_rows(path, max_bytes, encoding, sheet)
+    return Table(source.header, [cells for _, cells in source.rows(None)], source.encoding, source.confidence)
+
+
+@dataclass(frozen=True)
+class RowSource:
+    """A table's header, and ``rows(progress)``: its ``(row number, cells)`` read afresh each call."""
+
+    header: list[str]
+    rows: Callable[[ByteProgress | None], Iterator[tuple[int, list[str]]]]
+    encoding: str | None = None  # None for .xlsx
+    confidence: float = 1.0
+
+
+def open_rows(
+    path: str | Path,
+    max_bytes: int = DEFAULT_MAX_BYTES,
+    encoding: str | None = None,
+    sheet: str | None = None,
+) -> RowSource:
+    """A table's header and rows: a .csv/.tsv as a stream, a .xlsx read whole (first or named sheet)."""
     if Path(path).suffix.lower() == ".xlsx":
-        table = _xlsx_table(data, path, sheet, max_bytes)
+        table = _xlsx_table(read_bytes_checked(path, max_bytes), path, sheet, max_bytes)
+        rows = table.rows
+        source = RowSource(table.header, lambda _progress: iter(enumerate(rows, start=2)))
     else:
-        decoded = decode_text(data, path, encoding)
-        table = _csv_table(decoded.text, path)
-        table.encoding, table.confidence = decoded.encoding, decoded.confidence
-    if not table.header or not any(table.header):
+        source = _csv_rows(path, max_bytes, encoding)
+    if not source.header or not any(source.header):
         raise IngestError(
             "the table has no header row.", where=path, fix="put the column names in the first row."
         )
-    return table
+    return source
 
 
-def _csv_table(text: str, path: str | Path) -> Table:
-    first_line = text.split("\n", 1)[0]
-    if Path(path).suffix.lower() == ".tsv":
-        delimiter = "\t"
-    else:
-        delimiter = ";" if first_line.count(";") > first_line.count(",") else ","
-    try:
-        records = list(csv.reader(io.StringIO(text, newline=""), delimiter=delimiter))
-    except csv.Error as exc:
-        raise IngestError(
-            f"the CSV cannot be parsed ({exc}).",
-            where=path,
-            fix="check quotes are balanced; export the table again.",
-        ) from exc
-    if not records:
-        return Table([], [])
-    return Table([h.strip() for h in records[0]], records[1:])
+def _csv_rows(path: str | Path, max_bytes: int, encoding: str | None) -> RowSource:
+    chosen, confidence = detect_file_encoding(path, max_bytes, encoding)
+    csv_source = CsvSource.open(path, chosen)
+    records = csv_source.records()
+    first = next(records, None)
+    records.close()
+    header = [h.strip() for h in first.cells] if first else []
+
+    def rows(progress: ByteProgress | None) -> Iterator[tuple[int, list[str]]]:
+        for record in csv_source.records(progress):
+            if record.row > 1:
+                yield record.row, record.cells
+
+    return RowSource(header, rows, chosen, confidence)
 
 
 def _xlsx_table(
@@ -184,21 +207,45 @@ def _column_fix(missing: list[str], header: list[str]) -> str:
 
 def infer_column_type(values: list[str]) -> str:
     """bool for yes/no columns, int for whole numbers, float for numbers, else str."""
-    present = [v.strip() for v in values if v.strip()]
-    if not present:
-        return "str"
-    if all(v.lower() in BOOL_VALUES for v in present):
-        return "bool"
-    if all(INT_RE.match(v) for v in present):
-        return "int"
-    if any(re.match(r"^[+-]?0\d", v) for v in present):  # codes with leading zeros stay text
-        return "str"
-    try:
-        for v in present:
-            float(v.replace(",", ""))
-    except ValueError:
-        return "str"
-    return "float"
+    guess = ColumnType()
+    for value in values:
+        guess.add(value)
+    return guess.name
+
+
+class ColumnType:
+    """:func:`infer_column_type` one value at a time, so a column is typed without keeping it."""
+
+    def __init__(self) -> None:
+        self.present = False
+        self.all_bool = self.all_int = self.all_float = True
+        self.leading_zero = False  # codes with leading zeros stay text
+
+    def add(self, raw: str) -> None:
+        value = raw.strip()
+        if not value:
+            return
+        self.present = True
+        self.all_bool = self.all_bool and value.lower() in BOOL_VALUES
+        self.all_int = self.all_int and INT_RE.match(value) is not None
+        self.leading_zero = self.leading_zero or re.match(r"^[+-]?0\d", value) is not None
+        if self.all_float:
+            try:
+                float(value.replace(",", ""))
+            except ValueError:
+                self.all_float = False
+
+    @property
+    def name(self) -> str:
+        if not self.present:
+            return "str"
+        if self.all_bool:
+            return "bool"
+        if self.all_int:
+            return "int"
+        if self.leading_zero or not self.all_float:
+            return "str"
+        return "float"
 
 
 def typed_attribute(key: str, raw: str, value_type: str) -> Attribute:
@@ -233,10 +280,29 @@ def read_survey(
     """Read a survey table: one Document per non-empty answer in each of ``text_columns``.
 
     ``id_column`` holds the respondent id (None: the row number is used, as ``row12``);
-    ``attribute_columns`` default to every other column.
+    ``attribute_columns`` default to every other column. All answers are kept in the result; to
+    stream a big table, use :func:`survey_reader` and its ``documents()``.
     """
-    table = read_table(path, max_bytes, encoding, sheet)
-    return survey_documents(table, path, id_column, text_columns, attribute_columns)
+    reader = survey_reader(
+        path, id_column, text_columns, attribute_columns, max_bytes=max_bytes, encoding=encoding, sheet=sheet
+    )
+    reader.result.documents = list(reader.documents())
+    return reader.result
+
+
+def survey_reader(
+    path: str | Path,
+    id_column: str | None,
+    text_columns: list[str],
+    attribute_columns: list[str] | None = None,
+    *,
+    max_bytes: int = DEFAULT_MAX_BYTES,
+    encoding: str | None = None,
+    sheet: str | None = None,
+) -> SurveyReader:
+    """A reader over a survey table whose header and columns are already checked."""
+    source = open_rows(path, max_bytes, encoding, sheet)
+    return SurveyReader(source, path, id_column, text_columns, attribute_columns)
 
 
 def survey_documents(
@@ -247,77 +313,144 @@ def survey_documents(
     attribute_columns: list[str] | None = None,
 ) -> SurveyResult:
     """Documents and row failures for a table already read."""
-    if not text_columns:
-        raise SurveyColumnError(
-            "no text columns given.",
-            where=path,
-            fix=f"name the free-text column(s); the columns are: {', '.join(table.header)}.",
-        )
-    id_col = resolve_columns(table, [id_column], path)[0] if id_column else None
-    texts = resolve_columns(table, text_columns, path)
-    if attribute_columns is None:
-        attribute_columns = [h for h in table.header if h and h != id_col and h not in texts]
-    attrs = resolve_columns(table, attribute_columns, path)
-    index = {h: i for i, h in reversed(list(enumerate(table.header)))}
-    types = {a: infer_column_type([_cell(r, index[a]) for r in table.rows]) for a in attrs}
-    result = SurveyResult(encoding=table.encoding, encoding_confidence=table.confidence)
-    seen: dict[str, int] = {}
-    for offset, row in enumerate(table.rows):
-        _add_row(result, row, offset + 2, table, path, id_col, texts, types, index, seen)
-    logger.info(
-        "%s: %d answers, %d row failures, %d blank answers skipped",
-        path,
-        len(result.documents),
-        len(result.failures),
-        result.skipped_blank,
+    rows = table.rows
+    source = RowSource(
+        table.header, lambda _progress: iter(enumerate(rows, start=2)), table.encoding, table.confidence
     )
-    return result
+    reader = SurveyReader(source, path, id_column, text_columns, attribute_columns)
+    reader.result.documents = list(reader.documents())
+    return reader.result
 
 
-def _cell(row: list[str], i: int) -> str:
-    return row[i] if i < len(row) else ""
+def unique_header(header: list[str], path: str | Path) -> tuple[list[str], list[str]]:
+    """Column names made unique (a repeated 'q1' becomes 'q1 (2)') and a note for each repeat."""
+    names: list[str] = []
+    notes: list[str] = []
+    positions: dict[str, list[int]] = {}
+    for number, name in enumerate(header, start=1):
+        positions.setdefault(name, []).append(number)
+    for name in header:
+        if name and name in names:
+            copy = 2
+            while f"{name} ({copy})" in names or f"{name} ({copy})" in header:
+                copy += 1
+            name = f"{name} ({copy})"
+        names.append(name)
+    for name, numbers in positions.items():
+        if name and len(numbers) > 1:
+            renamed = [names[n - 1] for n in numbers[1:]]
+            notes.append(
+                f"{path}: column '{name}' appears {len(numbers)} times (columns "
+                f"{', '.join(map(str, numbers))}); the later ones are read as "
+                f"{', '.join(repr(r) for r in renamed)}. Rename them in the file to give them meaning"
+            )
+    return names, notes
 
 
-def _add_row(
-    result: SurveyResult,
-    row: list[str],
-    number: int,
-    table: Table,
-    path: str | Path,
-    id_col: str | None,
-    texts: list[str],
-    types: dict[str, str],
-    index: dict[str, int],
-    seen: dict[str, int],
-) -> None:
-    if not any(cell.strip() for cell in row):
-        result.skipped_empty_rows += 1
-        return
-    failure = _row_problem(row, number, table, id_col, index, seen)
-    if failure:
-        result.failures.append(RowFailure(number, failure))
-        return
-    respondent = _cell(row, index[id_col]).strip() if id_col else f"row{number}"
-    seen[respondent] = number
-    attributes = [typed_attribute(a, _cell(row, index[a]), t) for a, t in types.items()]
-    for column in texts:
-        answer = _cell(row, index[column])
-        if not answer.strip():
-            result.skipped_blank += 1
-            continue
-        flags = [Attribute.of("answer_is_blankish", True)] if is_blankish(answer) else []
-        result.documents.append(
-            Document(
+class SurveyReader:
+    """Answers of a survey table as Documents, read as a stream; :attr:`result` holds the row
+    failures, counts and notes, complete once :meth:`documents` is exhausted."""
+
+    def __init__(
+        self,
+        source: RowSource,
+        path: str | Path,
+        id_column: str | None,
+        text_columns: list[str],
+        attribute_columns: list[str] | None = None,
+    ) -> None:
+        self.source, self.path = source, path
+        header, notes = unique_header(source.header, path)
+        self.table = Table(header, [])
+        if not text_columns:
+            raise SurveyColumnError(
+                "no text columns given.",
+                where=path,
+                fix=f"name the free-text column(s); the columns are: {', '.join(header)}.",
+            )
+        self.id_col = resolve_columns(self.table, [id_column], path)[0] if id_column else None
+        texts = resolve_columns(self.table, text_columns, path)
+        self.texts = texts + [h for h in header if h not in texts and _copy_of(h, texts)]
+        if attribute_columns is None:
+            attribute_columns = [h for h in header if h and h != self.id_col and h not in self.texts]
+        self.attrs = resolve_columns(self.table, attribute_columns, path)
+        self.index = {h: i for i, h in enumerate(header)}
+        self.result = SurveyResult(
+            encoding=source.encoding, encoding_confidence=source.confidence, notes=notes
+        )
+
+    def documents(self, progress: ByteProgress | None = None) -> Iterator[Document]:
+        """Every answer as a Document, in file order; the file is read twice (types, then answers),
+        and ``progress(done, total)`` is told of both readings as one."""
+        first, second = _halves(progress)
+        guesses = {a: ColumnType() for a in self.attrs}
+        for _, row in self.source.rows(first):
+            for name, guess in guesses.items():
+                guess.add(_cell(row, self.index[name]))
+        types = {name: guess.name for name, guess in guesses.items()}
+        seen: dict[str, int] = {}
+        for number, row in self.source.rows(second):
+            yield from self._row_documents(row, number, types, seen)
+        logger.info(
+            "%s: %d row failures, %d blank answers skipped",
+            self.path,
+            len(self.result.failures),
+            self.result.skipped_blank,
+        )
+
+    def _row_documents(
+        self, row: list[str], number: int, types: dict[str, str], seen: dict[str, int]
+    ) -> Iterator[Document]:
+        result = self.result
+        if not any(cell.strip() for cell in row):
+            result.skipped_empty_rows += 1
+            return
+        failure = _row_problem(row, number, self.table, self.id_col, self.index, seen)
+        if failure:
+            result.failures.append(RowFailure(number, failure))
+            return
+        respondent = _cell(row, self.index[self.id_col]).strip() if self.id_col else f"row{number}"
+        seen[respondent] = number
+        attributes = [typed_attribute(a, _cell(row, self.index[a]), t) for a, t in types.items()]
+        for column in self.texts:
+            answer = _cell(row, self.index[column])
+            if not answer.strip():
+                result.skipped_blank += 1
+                continue
+            flags = [Attribute.of("answer_is_blankish", True)] if is_blankish(answer) else []
+            yield Document(
                 kind=SourceKind.survey,
                 title=f"{respondent} – {column}",
                 text=answer,
                 participant=respondent,
                 question=column,
-                path=f"{path}#row={number}",
-                source_format=Path(path).suffix.lower().lstrip("."),
+                path=f"{self.path}#row={number}",
+                source_format=Path(self.path).suffix.lower().lstrip("."),
                 attributes=attributes + flags,
             )
-        )
+
+
+def _copy_of(name: str, columns: list[str]) -> bool:
+    """A renamed repeat ('q1 (2)') of one of ``columns``: its answers are read as answers too."""
+    match = re.fullmatch(r"(.*) \((\d+)\)", name)
+    return bool(match) and match is not None and match.group(1) in columns
+
+
+def _halves(progress: ByteProgress | None) -> tuple[ByteProgress | None, ByteProgress | None]:
+    if progress is None:
+        return None, None
+
+    def first(done: int, total: int) -> None:
+        progress(done, 2 * total)
+
+    def second(done: int, total: int) -> None:
+        progress(total + done, 2 * total)
+
+    return first, second
+
+
+def _cell(row: list[str], i: int) -> str:
+    return row[i] if i < len(row) else ""
 
 
 def _row_problem(
@@ -334,6 +467,14 @@ def _row_problem(
             f"row {number} has {len(row)} cells but the header has {len(table.header)} "
             "columns (an unquoted comma in an answer?); the row was skipped."
         )
+    for position, cell in enumerate(row):
+        if len(cell) > MAX_CELL_CHARS:
+            return (
+                f"row {number}: the cell in column '{table.header[position]}' holds {len(cell):,} "
+                f"characters, more than the limit of {MAX_CELL_CHARS:,} for one cell; the row was "
+                "skipped. Fix: split that answer into shorter ones, or check the cell holds what "
+                "you expect."
+            )
     if id_col is None:
         return None
     respondent = _cell(row, index[id_col]).strip()

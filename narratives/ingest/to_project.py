@@ -1,19 +1,21 @@
-"""Ingest files into a project: read them, then store each file's documents in its own transaction.
+"""Ingest files into a project, one file at a time: each file's documents are stored in its own
+transaction as the file is read, before the next file is opened.
 
 A file either goes in whole or not at all; a bad file (or a database refusal) is reported and the
 rest of the batch still goes through. Content already stored is recognised by its hash and skipped.
+A big survey table streams through: its answers go into the transaction as they are read.
 """
 
 from __future__ import annotations
 
 import logging
-from collections import defaultdict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from narratives.errors import StoreError
-from narratives.ingest.readers import ReadFailure, ReadOptions, read_files
+from narratives.ingest import source_paths
+from narratives.ingest.readers import FileProgress, FileRead, ReadOptions, expand_paths, read_path
 from narratives.schema import Document
 from narratives.store.documents import save_document
 from narratives.store.events import record_event
@@ -53,7 +55,8 @@ class IngestReport:
 
 
 def source_file(document: Document) -> str:
-    return (document.path or "").split("#", 1)[0]
+    """The file a document came from (a file name may itself contain '#')."""
+    return source_paths.source_file(document.path)
 
 
 def ingest_paths(
@@ -63,47 +66,43 @@ def ingest_paths(
     *,
     user: str,
     progress: Callable[[int, int], None] | None = None,
+    file_progress: FileProgress | None = None,
 ) -> IngestReport:
-    """Read ``paths`` (files or folders) and store what could be read, file by file."""
-    batch = read_files(paths, options)
-    report = IngestReport(notes=list(batch.notes))
-    by_file: dict[str, list[Document]] = defaultdict(list)
-    for document in batch.documents:
-        by_file[source_file(document)].append(document)
-    failures_by_file: dict[str, list[ReadFailure]] = defaultdict(list)
-    for failure in batch.failures:
-        failures_by_file[failure.path].append(failure)
-    files = list(dict.fromkeys([*batch.files_read, *failures_by_file]))
+    """Read ``paths`` (files or folders) and store what could be read, file by file.
+
+    ``progress(files done, files)`` is called after each file; ``file_progress(file, bytes read,
+    bytes)`` while a survey table is read."""
+    report = IngestReport()
+    files = expand_paths(paths, options, report.notes)
     for done, path in enumerate(files, start=1):
-        report.files.append(_store_file(project, path, by_file.get(path, []), failures_by_file[path], user))
+        read = read_path(path, options, file_progress)
+        report.files.append(_store_file(project, read, user))
+        report.notes.extend(read.notes)
         if progress:
             progress(done, len(files))
     return report
 
 
-def _store_file(
-    project: Project, path: str, documents: list[Document], failures: list[ReadFailure], user: str
-) -> FileOutcome:
-    whole_file_failed = any(f.row is None for f in failures)
-    outcome = FileOutcome(path=path, status="failed" if whole_file_failed else "ingested")
-    outcome.reasons = [f.message for f in failures]
-    outcome.failed_rows = sum(1 for f in failures if f.row is not None)
-    if whole_file_failed:
-        return outcome
+def _store_file(project: Project, read: FileRead, user: str) -> FileOutcome:
+    outcome = FileOutcome(path=read.path, status="ingested")
     try:
         with project.begin() as connection:
             stored_ids = []
-            for document in documents:
+            for document in read.documents:
                 saved = save_document(connection, document)
-                setattr(outcome, _COUNTERS[saved.outcome], getattr(outcome, _COUNTERS[saved.outcome]) + 1)
+                counter = _COUNTERS[saved.outcome]
+                setattr(outcome, counter, getattr(outcome, counter) + 1)
                 stored_ids.append(saved.document_id)
+            outcome.failed_rows = sum(1 for f in read.failures if f.row is not None)
+            if read.failed:
+                raise _FileFailed  # undoes what was stored of it
             if not outcome.added and not outcome.new_versions:
                 raise _NothingNew  # leaves no trace, not even an event
             record_event(
                 connection,
                 "ingest.file",
                 user,
-                target=path,
+                target=read.path,
                 payload={
                     "added": outcome.added,
                     "new_versions": outcome.new_versions,
@@ -112,22 +111,32 @@ def _store_file(
                     "document_ids": stored_ids,
                 },
             )
+    except _FileFailed:
+        outcome.status = "failed"
+        outcome.added = outcome.new_versions = outcome.unchanged = 0
     except _NothingNew:
         outcome.status = "skipped"
-        outcome.reasons.append("already in the project (same content)" if documents else "no text found")
+        stored = outcome.unchanged
+        outcome.reasons.append("already in the project (same content)" if stored else "no text found")
     except StoreError as error:
-        logger.warning("storing %s failed: %s", path, error.__cause__ or error)
+        logger.warning("storing %s failed: %s", read.path, error.__cause__ or error)
         outcome.status = "failed"
         outcome.added = outcome.new_versions = outcome.unchanged = 0
         cause = error.__cause__.__class__.__name__ if error.__cause__ else "StoreError"
         outcome.reasons.append(
-            f"E110: {path}: the database refused the write ({cause}); "
+            f"E110: {read.path}: the database refused the write ({cause}); "
             "nothing from this file was stored. Fix: check the database, then ingest again."
         )
+    outcome.reasons[:0] = [f.message for f in read.failures]
+    outcome.failed_rows = sum(1 for f in read.failures if f.row is not None)
     return outcome
 
 
 _COUNTERS = {"added": "added", "new_version": "new_versions", "unchanged": "unchanged"}
+
+
+class _FileFailed(Exception):
+    """Raised inside the transaction when the file failed as a whole while being read."""
 
 
 class _NothingNew(Exception):
