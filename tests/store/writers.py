@@ -24,6 +24,16 @@ from narratives.store.tables import segments
 from tests.builders.study import CODEBOOK, CODES
 
 CODE = "waiting"
+PHRASES = {"waiting": ["waited"], "continuity": ["carers change"], "choice": ["choose"]}
+
+
+def phrase_codebook() -> Codebook:
+    """The study's codebook with phrases, so the phrase coder alone suggests codes."""
+    return Codebook(
+        name=CODEBOOK,
+        version="1",
+        codes=[code.model_copy(update={"phrases": PHRASES.get(code.id, [])}) for code in CODES],
+    )
 
 
 def segment_ids(project: Project) -> list[int]:
@@ -66,7 +76,7 @@ def pipeline(project: Project, folder: Path) -> None:
     segment_project(project, SegmentUnit.sentence, user="crash", progress=say("segment"))  # type: ignore[arg-type]
     code_project(
         project,
-        Codebook(name=CODEBOOK, version="1", codes=CODES),
+        phrase_codebook(),
         embedder=HashingEmbedder(),
         user="crash",
         config=CodingConfig(coders=["phrase"]),
