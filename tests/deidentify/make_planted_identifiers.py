@@ -284,7 +284,9 @@ def records() -> list[dict[str, object]]:
         for number, template in enumerate(TEMPLATES[split]):
             for variant in range(6):
                 text, spans = fill(template, split, rng)
-                found.append({"id": f"{split}-{number}-{variant}", "split": split, "text": text, "spans": spans})
+                found.append(
+                    {"id": f"{split}-{number}-{variant}", "split": split, "text": text, "spans": spans}
+                )
     for number, sentence in enumerate(CLEAN):
         split = "dev" if number % 2 == 0 else "heldout"
         found.append({"id": f"clean-{number}", "split": split, "text": sentence, "spans": []})

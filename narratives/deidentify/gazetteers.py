@@ -1,0 +1,245 @@
+"""Places, councils, care settings and services found by the lists and patterns shipped in the project.
+
+:func:`place_spans` finds UK towns and cities (GeoNames, ``data/uk_places.txt``) and council core names
+(``data/uk_councils.txt``, written by hand); :func:`council_spans` the usual forms around a council's
+name ("Kirklees Council", "London Borough of Hackney", "Sheffield council"); :func:`organisation_spans`
+care homes, hospitals and services by the shape of their names ("Willow Lodge", "St James's Hospital",
+"Oakwood Day Centre", "Leeds Teaching Hospitals NHS Trust", "Leeds Mind", "Age UK Calderdale").
+:func:`restore_case` gives a copy of a text with names written in lower or upper case ("sarah",
+"DAVID JONES") capitalised as names are, so that the name rules and the NER see them.
+
+A one-word place that is also an everyday word or a first name ("Reading", "Bath", "Hope", "Stanley")
+is taken only after a place word ("in", "from", "near", ...) in the middle of a sentence; a month,
+weekday or word like "Street" or "Church" is never a place on its own.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from functools import lru_cache
+from pathlib import Path
+
+DATA = Path(__file__).parent.parent / "data"
+# Words after which a capitalised word is a place ("we moved to Bath").
+PLACE_CUES = {"in", "from", "to", "near", "around", "outside", "into", "towards", "toward", "via", "through"}
+PLACE_CUES |= {"round", "nr", "at"}
+# Stronger cues for a place that is also a first name ("talked to Stanley" is a person).
+STRONG_PLACE_CUES = {"in", "from", "near", "outside", "around", "towards", "nr", "via"}
+NEVER_ALONE = {"Street", "Church", "Bridge", "Hall", "Hill", "Green", "Valley", "Wood", "Over", "King"}
+NEVER_ALONE |= {"White", "Young", "Brown", "Ward", "Price", "Cook", "Bell", "Foster", "Banks"}
+SENTENCE_END = set('.!?:;\n"“”')
+_WORD = re.compile(r"[^\W\d_]+(?:['’-][^\W\d_]+)*")
+_CAP = r"(?:St\.? |Saint )?[A-Z][\w'’]*(?:-[\w'’]+)*"
+_RUN = rf"{_CAP}(?: {_CAP}){{0,4}}"
+# Care settings and services by their last words. Strong: always a setting or service. Medium: a
+# setting after a distinctive capitalised word ("Beech House"). Weak: only near a care word.
+_STRONG = (
+    r"(?:Care|Nursing|Residential|Retirement) Home|Care Centre|Day Centre|Resource Centre|"
+    r"Medical Centre|Health Centre|Carers Centre|Hospice|Surgery|Medical Practice|"
+    r"(?:General |Royal |Community |University |District )?(?:Hospital|Infirmary)|"
+    r"(?:Partnership |Teaching Hospitals |Hospitals |Care )?NHS (?:Foundation )?Trust|"
+    r"(?:University )?Health Board|Integrated Care Board|Carers|Mind|Advocacy"
+)
+_MEDIUM = r"House|Lodge|Manor|Grange"
+_WEAK = r"Court|View|Gardens|Hall|Park|Place"
+ORGANISATION = re.compile(rf"\b(?:The )?({_RUN}) ({_STRONG}|{_MEDIUM}|{_WEAK})\b")
+AGE_UK = re.compile(rf"\bAge (?:UK|Concern) ({_RUN})")
+CARE_WORDS = re.compile(r"\b(?:care|nursing|residential|respite|home|placement|moved (?:in)?to)\b", re.I)
+# Leading words of a capitalised run that are not part of a setting's name ("At Beech House").
+LEADING = {"A", "An", "And", "But", "Or", "If", "So", "Then", "When", "Is", "Was", "I", "It", "He", "She"}
+LEADING |= {"We", "They", "You", "My", "Our", "Your", "His", "Her", "Their", "This", "That", "In", "On"}
+LEADING |= {"At", "To", "For", "From", "Of", "With", "By", "After", "Before", "Because", "Mum", "Dad"}
+LEADING |= {"Mum's", "Dad's", "Nan", "Gran", "Now", "Since", "Apparently", "Someone", "Everyone", "Then"}
+# Runs that name no particular place or service ("Social Care", "Local Hospital").
+GENERIC = {"The", "Care", "Nursing", "Residential", "Day", "Local", "Community", "General", "Royal", "Social"}
+GENERIC |= {"Council", "Respite", "Family", "Mental", "Health", "Medical", "New", "Old", "Main", "Big"}
+GENERIC |= {"Children's", "Adult", "Adults", "Services", "Service", "NHS", "Private", "Open", "Opening"}
+GENERIC |= {"Carers", "Young", "Disability", "Disabled", "Women's", "Men's", "Alzheimer's", "Dementia", "Our"}
+
+
+def _lines(name: str) -> list[str]:
+    lines = (line.strip() for line in (DATA / name).read_text(encoding="utf-8").splitlines())
+    return [line for line in lines if line and not line.startswith("#")]
+
+
+@lru_cache(maxsize=1)
+def council_names() -> frozenset[str]:
+    """The core names of current UK councils ("Kirklees", "Kingston upon Thames")."""
+    return frozenset(_lines("uk_councils.txt"))
+
+
+@lru_cache(maxsize=1)
+def place_names() -> frozenset[str]:
+    """UK towns, cities and villages (GeoNames) and council core names."""
+    return frozenset(_lines("uk_places.txt")) | council_names()
+
+
+@lru_cache(maxsize=1)
+def surnames() -> frozenset[str]:
+    return frozenset(_lines("uk_surnames.txt"))
+
+
+@lru_cache(maxsize=1)
+def everyday_words() -> frozenset[str]:
+    """One-word names and places that are also everyday words ("Hope", "Reading", "Will")."""
+    return frozenset(_lines("everyday_words.txt"))
+
+
+@lru_cache(maxsize=1)
+def _longest_place() -> int:
+    return max(len(name.split()) for name in place_names())
+
+
+@lru_cache(maxsize=1)
+def _council_pattern() -> re.Pattern[str]:
+    cores = "|".join(re.escape(c) for c in sorted(council_names(), key=len, reverse=True))
+    return re.compile(
+        rf"\b(?:(?:London |Royal )?Borough of|City of|County of) (?:{cores})(?: (?:City |District )?Council)?\b"
+        rf"|\b(?:{cores})(?: Metropolitan)?(?: City| County| County Borough| Borough| District)? [Cc]ouncil\b"
+        rf"|\b(?:{cores}) (?:Adult Social Care|Social Services|Social Work|Children's Services)\b"
+    )
+
+
+def council_spans(text: str) -> Iterator[tuple[int, int]]:
+    """Councils named in one of their usual forms ("Leeds City Council", "London Borough of Hackney")."""
+    for match in _council_pattern().finditer(text):
+        yield match.start(), match.end()
+
+
+def _starts_sentence(text: str, start: int) -> bool:
+    before = text[:start].rstrip(" \t\"'“‘([")
+    return not before or before[-1] in SENTENCE_END
+
+
+def _cue_before(text: str, start: int) -> str:
+    words = _WORD.findall(text[max(0, start - 30) : start])
+    return words[-1].casefold() if words and text[:start].rstrip().endswith(words[-1]) else ""
+
+
+def _needs_cue(name: str, first_names: frozenset[str]) -> str | None:
+    """Which cues a one-word place needs: None for none, "strong" for a first name, "any" otherwise."""
+    if " " in name or "-" in name:
+        return None
+    if name in first_names:
+        return "strong"
+    return "any" if name in everyday_words() or len(name) <= 3 else None
+
+
+def place_spans(text: str, first_names: frozenset[str], months: frozenset[str]) -> Iterator[tuple[int, int]]:
+    """Towns, cities and council areas named in ``text`` (longest match first, case as written)."""
+    places, longest = place_names(), _longest_place()
+    words = [(m.start(), m.end()) for m in _WORD.finditer(text)]
+    i = 0
+    while i < len(words):
+        start = words[i][0]
+        if not text[start].isupper():
+            i += 1
+            continue
+        for n in range(min(longest, len(words) - i), 0, -1):
+            end = words[i + n - 1][1]
+            name = text[start:end]
+            if name.endswith(("'s", "’s")) and name[:-2] in places:
+                name, end = name[:-2], end - 2
+            if name in places and _accept_place(text, start, name, first_names, months):
+                yield start, end
+                i += n
+                break
+        else:
+            i += 1
+
+
+def _accept_place(
+    text: str, start: int, name: str, first_names: frozenset[str], months: frozenset[str]
+) -> bool:
+    if name in months or name in NEVER_ALONE or name.isupper():
+        return False
+    need = _needs_cue(name, first_names)
+    if need is None:
+        return True
+    cue = _cue_before(text, start)
+    return not _starts_sentence(text, start) and cue in (
+        STRONG_PLACE_CUES if need == "strong" else PLACE_CUES
+    )
+
+
+def _distinctive(run: str) -> str | None:
+    """The run without leading sentence words, or None when nothing particular is left."""
+    words = run.split(" ")
+    while words and words[0] in LEADING:
+        words.pop(0)
+    if not words or all(w in GENERIC or w in {"St", "St.", "Saint"} for w in words):
+        return None
+    return " ".join(words)
+
+
+def organisation_spans(text: str) -> Iterator[tuple[int, int]]:
+    """Care homes, hospitals and services named by the shape of their names (see the module docstring)."""
+    for match in ORGANISATION.finditer(text):
+        run, suffix = match.group(1), match.group(2)
+        kept = _distinctive(run)
+        if kept is None:
+            continue
+        if re.fullmatch(_WEAK, suffix) and not CARE_WORDS.search(
+            text, max(0, match.start() - 60), match.end() + 40
+        ):
+            continue
+        if suffix in {"Carers", "Mind", "Advocacy"} and kept not in place_names():
+            continue  # "Leeds Mind", "Kirklees Carers": a place's branch of a charity
+        start = match.end(1) - len(kept)
+        if match.group().startswith("The ") and kept == run:
+            start = match.start()
+        yield start, match.end()
+    for match in AGE_UK.finditer(text):
+        words = match.group(1).split(" ")
+        while words and " ".join(words) not in place_names():
+            words.pop()
+        if words:
+            yield match.start(), match.start(1) + len(" ".join(words))
+
+
+def restore_case(text: str, first_names: frozenset[str]) -> str:
+    """``text`` with names written in lower or upper case capitalised; the same length, offsets hold.
+
+    A lower-case first name that is not an everyday word ("sarah", not "will") is capitalised, and a
+    lower-case surname from the list right after it. In upper-case words, names and places are
+    capitalised, a word right after an upper-case first name is taken as a surname, and the other
+    words of a run of two or more are lowered ("DAVID JONES FROM THE COUNCIL" -> "David Jones from
+    the council"); a lone upper-case word that is none of these ("NHS") stays as it is.
+    """
+    words = list(_WORD.finditer(text))
+    chars = list(text)
+    everyday, family, places = everyday_words(), surnames(), place_names()
+
+    def put(match: re.Match[str], new: str) -> None:
+        if len(new) == len(match.group()):
+            chars[match.start() : match.end()] = new
+
+    previous_name = False
+    for i, match in enumerate(words):
+        word = match.group()
+        title = word[:1].upper() + word[1:].lower()
+        if word.islower():
+            is_name = title in first_names and title not in everyday
+            if is_name or (previous_name and title in family):
+                put(match, title)
+            previous_name = is_name
+        elif word.isupper() and len(word) > 1:
+            run = _in_caps_run(words, i, text)
+            if title in first_names or title in family or title in places or previous_name:
+                put(match, title)
+            elif run:
+                put(match, word.lower())
+            previous_name = title in first_names
+        else:
+            previous_name = False
+    return "".join(chars)
+
+
+def _in_caps_run(words: list[re.Match[str]], i: int, text: str) -> bool:
+    """Whether upper-case word ``i`` has an upper-case neighbour word next to it."""
+
+    def caps(j: int) -> bool:
+        return 0 <= j < len(words) and words[j].group().isupper() and len(words[j].group()) > 1
+
+    return caps(i - 1) or caps(i + 1)
