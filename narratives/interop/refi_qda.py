@@ -39,6 +39,7 @@ from narratives.review.state import live_reviews
 from narratives.schema import Code, Codebook
 from narratives.store.codebooks import current_codebook
 from narratives.store.documents import attribute_rows, case_rows, document_texts
+from narratives.store.files import private_file
 from narratives.store.project import Project
 
 NS = "urn:QDA-XML:project:1.0"
@@ -112,7 +113,9 @@ def export_codebook_qdc(codebook: Codebook, path: str | Path) -> Path:
     _codes_element(root, codebook, codebook.name)
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_bytes(etree.tostring(root, xml_declaration=True, encoding="utf-8", pretty_print=True))
+    private_file(path).write_bytes(
+        etree.tostring(root, xml_declaration=True, encoding="utf-8", pretty_print=True)
+    )
     return path
 
 
@@ -348,7 +351,7 @@ def _selections(
 
 def _write_zip(path: Path, xml: bytes, texts: dict[str, str]) -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
-    with zipfile.ZipFile(path, "w", compression=zipfile.ZIP_DEFLATED) as archive:
+    with zipfile.ZipFile(private_file(path), "w", compression=zipfile.ZIP_DEFLATED) as archive:
         archive.writestr(zipfile.ZipInfo("project.qde", FIXED_ZIP_TIME), xml, zipfile.ZIP_DEFLATED)
         for guid, text in texts.items():
             archive.writestr(

@@ -30,6 +30,7 @@ from narratives.deidentify import DeidentificationSettings, text_redactor
 from narratives.review.panel import VERDICTS, ThemeSummary, panel_summary
 from narratives.schema import Code
 from narratives.store.codebooks import current_codebook
+from narratives.store.files import private_file
 
 SMALL_MD = " \\*"
 CSS = """
@@ -347,5 +348,5 @@ def write_report(
     )
     path.parent.mkdir(parents=True, exist_ok=True)
     text = render_markdown(report) if path.suffix.lower() in {".md", ".markdown"} else render_html(report)
-    path.write_text(text, encoding="utf-8")
+    private_file(path).write_text(text, encoding="utf-8")  # owner-only before a word is written
     return path

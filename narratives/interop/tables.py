@@ -35,6 +35,7 @@ from narratives.analysis.quotes import quote_texts
 from narratives.deidentify import DeidentificationSettings, text_redactor
 from narratives.schema import Codebook
 from narratives.store.codebooks import current_codes
+from narratives.store.files import private_file
 
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 EXCEL_CELL_LIMIT = 32_767
@@ -160,7 +161,8 @@ def export_csv(
     coded, matrix = (deidentified_frame(connection, f, deidentify) for f in (coded, matrix))
     matrix_path = path.with_name(f"{path.stem}_by_document.csv")
     for frame, target in ((coded, path), (matrix, matrix_path)):
-        (_safe_frame(frame) if excel_safe else frame).to_csv(target, index=False, encoding="utf-8-sig")
+        frame = _safe_frame(frame) if excel_safe else frame
+        frame.to_csv(private_file(target), index=False, encoding="utf-8-sig")  # owner-only first
     return [path, matrix_path]
 
 
@@ -225,5 +227,5 @@ def export_xlsx(
     _write_sheet(workbook, "coded segments", coded, excel_safe)
     _write_sheet(workbook, "code by document", matrix, excel_safe)
     _write_sheet(workbook, "codebook", codebook_frame(connection, codebook), excel_safe)
-    workbook.save(path)
+    workbook.save(private_file(path))  # owner-only before a cell is written
     return path

@@ -46,7 +46,8 @@ def split_password(url: str) -> tuple[str, str | None]:
     parsed = _parsed(url)
     if parsed is None or parsed.password is None:
         return url, None
-    return parsed.set(password=None).render_as_string(hide_password=False), str(parsed.password)
+    without = parsed._replace(password=None)  # URL is a NamedTuple; URL.set(password=None) keeps it
+    return without.render_as_string(hide_password=False), str(parsed.password)
 
 
 def with_password(url: str, password: str | None) -> str:
