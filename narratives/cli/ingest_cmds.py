@@ -150,7 +150,7 @@ def print_report(report: IngestReport) -> None:
 
 
 def show_split_preview(files: list[Path], options: ReadOptions) -> None:
-    from narratives.ingest.blogs import preview_split
+    from narratives.ingest.blogs import LOW_CONFIDENCE, split_posts
     from narratives.ingest.checks import read_text_checked
     from narratives.ingest.readers import expand_paths
 
@@ -159,11 +159,21 @@ def show_split_preview(files: list[Path], options: ReadOptions) -> None:
         if path.suffix.lower() not in (".txt", ".md", ".markdown"):
             continue
         text = read_text_checked(path, options.max_bytes, options.encoding).text
-        posts = preview_split(text, options.split or "auto")
-        table = Table(title=f"{path}: {len(posts)} post(s)")
-        for column in ("#", "line", "title", "characters"):
-            table.add_column(column)
-        for number, post in enumerate(posts, start=1):
-            table.add_row(str(number), str(post.line), post.title, str(post.end - post.start))
+        result = split_posts(text, options.split or "auto")
+        table = Table(title=f"{escape(str(path))}: {len(result.posts)} post(s), split by {result.strategy}")
+        for column in ("#", "line", "title", "characters", "confidence", "why"):
+            table.add_column(column, overflow="fold")
+        for number, post in enumerate(result.posts, start=1):
+            style = "yellow" if post.confidence < LOW_CONFIDENCE else "green"
+            table.add_row(
+                str(number),
+                str(post.line),
+                escape(post.title),
+                str(post.end - post.start),
+                f"[{style}]{post.confidence:.2f}[/]",
+                escape(", ".join(post.cues)),
+            )
         console.print(table)
+        for number, content in result.chrome:
+            console.print(f"[dim]left out[/] line {number}: {escape(content)}", highlight=False)
     console.print("Adjust with --split headings|markers|none, or add '# Title' or '---' lines to the file.")

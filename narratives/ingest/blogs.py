@@ -10,8 +10,13 @@ Strategies:
 - ``headings``: a post starts at each Markdown heading of the highest level present (``# Title``).
 - ``markers``: posts are separated by lines that are exactly ``---``; a post may start with a
   ``title: ...`` line (a chunk of only ``key: value`` lines is front matter for the next post).
-- ``heuristic``: a post starts at a short title-like line standing alone between blank lines
-  (see :func:`_is_title_line`) and followed by enough text.
+- ``heuristic``: a post starts at a short title-like line standing alone (between blank lines, or
+  with a date or byline straight under it) and followed by enough text. Each such line is scored
+  from its cues (title case; a hashtag, colon, brackets or number; the start of the file or a line
+  after page chrome, a "read more" line or a wide gap; a date or byline under it; prose after it),
+  and the score is the post's ``confidence``. Page chrome (navigation, sharing, cookie, comment and
+  tag lines) is never a title and is trimmed from the start and end of each post; the lines left
+  out are listed in :class:`BlogSplit` so a note can name them.
 - ``auto``: headings if any, else markers if any, else the heuristic.
 - ``none``: the whole file is one post.
 """
@@ -20,7 +25,8 @@ from __future__ import annotations
 
 import logging
 import re
-from dataclasses import dataclass, replace
+from bisect import bisect_right
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from narratives.errors import IngestError
@@ -49,6 +55,44 @@ _LEAD_IN = "a an the and or of to with for as by is are was were says said inclu
 LEAD_IN_ENDINGS = frozenset(_LEAD_IN.split())
 _DISCOURSE = "and but so also firstly secondly thirdly finally lastly however meanwhile anyway"
 DISCOURSE_WORDS = frozenset(_DISCOURSE.split())
+# page chrome: whole lines (case-insensitive, a trailing ':' or '…' ignored) and line openings
+_CHROME_LINES = r"""accessibility(?: statement)?|skip to (?:the )?(?:main )?content|skip (?:to )?navigation|
+(?:main )?menu|navigation|search(?: for| this site)?|home|share(?: this)?(?: post| article| page| story)?|
+tweet|pin it|e-?mail|print|like this|like|(?:like )?loading\.*|twitter|facebook|linkedin|whatsapp|reddit|
+pinterest|tumblr|pocket|telegram|write|leave an? (?:comment|reply)|leave comment|
+post a comment|add a comment|comments?|no comments|\d+ (?:comments?|likes?|responses?|followers)|reply|
+follow|following|listen|sign (?:in|up)|log ?in|register|subscribe|get started|open in app|
+previous(?: post)?|next(?: post)?|older posts|newer posts|read more|continue reading|back to top|
+related(?: posts| articles| stories)?|you may also like|advertisements?|sponsored|cookie settings|
+accept(?: all)?(?: cookies)?|reject(?: all)?|about the author|contact(?: us)?|privacy(?: policy)?|
+terms(?: of use| and conditions)?|sitemap|powered by .{0,40}|(?:more|recommended) from .{0,40}|blog at wordpress\.com\.?"""
+CHROME_LINE_RE = re.compile(rf"(?:{_CHROME_LINES.replace(chr(10), '')})[:…]?", re.IGNORECASE)
+CHROME_START_RE = re.compile(
+    r"(?:posted in|filed under|tagged|tags|categories|category|last updated|page author|we use cookies|"
+    r"this (?:web)?site uses cookies|by continuing to use|cookies? (?:policy|settings|notice)|share this|"
+    r"originally published|copyright|all rights reserved)\b|labels(?=\s*:)|email this|share (?:to|on) |©",
+    re.IGNORECASE,
+)
+TAG_SEPARATORS_RE = re.compile(r"\s*[,|·•]\s*")
+# a line that leads out of a post to another ("You can also see ...", "Read more")
+LEAD_OUT_RE = re.compile(
+    r"^(?:you can (?:also )?(?:see|read|watch|find|view|listen)|read more|see also|related|continue reading|"
+    r"further reading|more (?:posts|from)|this (?:post|article) (?:was )?(?:first|originally))\b",
+    re.IGNORECASE,
+)
+_MONTH = r"(?:jan|feb|mar|apr|may|jun|jul|aug|sep|sept|oct|nov|dec)[a-z]*\.?"
+DATE_RE = re.compile(
+    rf"\b(?:\d{{1,2}}(?:st|nd|rd|th)?\s+{_MONTH},?\s+\d{{4}}|{_MONTH}\s+\d{{1,2}}(?:st|nd|rd|th)?,?\s+\d{{4}}"
+    r"|\d{4}-\d{2}-\d{2}|\d{1,2}/\d{1,2}/\d{2,4})\b",
+    re.IGNORECASE,
+)
+META_START_RE = re.compile(r"^(?:posted|published|updated|\d+\s+min(?:ute)?s?\s+read)\b", re.IGNORECASE)
+STRONG_MARK_RE = re.compile(r"#\w|\w:\s+\w")  # "#socialcare", "Care at home: a guide"
+WEAK_MARK_RE = re.compile(r"[()\[\]]|\d|\s[–—|]\s")
+ACCEPT_SCORE = 0.5
+MAX_SHORT_TITLE_WORDS = 8  # a first line with text straight under it: title case, or this short
+MIN_HEADER_WORDS = 12  # text before the first title shorter than this is a page header, not a post
+LOW_CONFIDENCE = 0.7
 
 
 @dataclass(frozen=True)
@@ -59,6 +103,17 @@ class PostSpan:
     start: int
     end: int
     line: int = 1  # 1-based line where the post (its title) starts, for previews
+    confidence: float = 1.0  # 0..1: how strongly the cues say a post starts here with this title
+    cues: tuple[str, ...] = ()  # the cues behind the confidence, for previews and notes
+
+
+@dataclass(frozen=True)
+class BlogSplit:
+    """The posts a strategy found and the page-chrome lines it left out of every post."""
+
+    strategy: str
+    posts: list[PostSpan]
+    chrome: list[tuple[int, str]] = field(default_factory=list)  # (1-based line, text)
 
 
 @dataclass(frozen=True)
@@ -70,30 +125,41 @@ class _Line:
     content: str  # stripped
 
 
-def preview_split(text: str, split: str = "auto") -> list[PostSpan]:
-    """The posts a split strategy finds, without building Documents (for ``--split-preview``)."""
+def split_posts(text: str, split: str = "auto") -> BlogSplit:
+    """The posts a split strategy finds, and the page-chrome lines left out of them."""
     if split not in SPLIT_STRATEGIES:
         raise IngestError(
             f"unknown split strategy '{split}'.",
             fix=f"use one of: {', '.join(SPLIT_STRATEGIES)}.",
         )
     lines = _lines(text)
-    split = resolve_strategy(text, split, lines)
-    if split == "headings":
+    strategy = resolve_strategy(text, split, lines)
+    chrome: list[tuple[int, str]] = []
+    if strategy == "headings":
         spans = _split_headings(text, lines)
-    elif split == "markers":
+    elif strategy == "markers":
         spans = _split_markers(text, lines)
-    elif split == "heuristic":
-        spans = _split_heuristic(text, lines)
+    elif strategy == "heuristic":
+        spans = _split_heuristic(text, lines, chrome)
     else:
         spans = [_untitled_span(text, 0, len(text), 1)]
-    return [replace(s, title=" ".join(s.title.split())) for s in spans if s is not None and s.end > s.start]
+    posts = [replace(s, title=" ".join(s.title.split())) for s in spans if s is not None and s.end > s.start]
+    return BlogSplit(strategy, posts, sorted(set(chrome)))
 
 
-def blog_documents(text: str, path: str | Path, split: str = "auto") -> list[Document]:
-    """One Document per post; ``text`` is the post body exactly as in the file."""
+def preview_split(text: str, split: str = "auto") -> list[PostSpan]:
+    """The posts a split strategy finds, without building Documents (for ``--split-preview``)."""
+    return split_posts(text, split).posts
+
+
+def blog_documents(
+    text: str, path: str | Path, split: str = "auto", notes: list[str] | None = None
+) -> list[Document]:
+    """One Document per post; ``text`` is the post body exactly as in the file. With ``notes``,
+    what the user should check is added to it (see :func:`split_notes`)."""
+    result = split_posts(text, split)
     documents = []
-    for index, span in enumerate(preview_split(text, split), start=1):
+    for index, span in enumerate(result.posts, start=1):
         documents.append(
             Document(
                 kind=SourceKind.blog,
@@ -103,8 +169,35 @@ def blog_documents(text: str, path: str | Path, split: str = "auto") -> list[Doc
                 source_format=source_format(path),
             )
         )
-    logger.info("%s: %d post(s) with split=%s", path, len(documents), split)
+    logger.info("%s: %d post(s) with split=%s", path, len(documents), result.strategy)
+    if notes is not None:
+        notes.extend(split_notes(path, result))
     return documents
+
+
+def split_notes(path: str | Path, result: BlogSplit) -> list[str]:
+    """Notes for the user: how many posts, which splits are unsure, which chrome lines were left out."""
+    notes = []
+    if len(result.posts) > 1:
+        notes.append(
+            f"{path}: split into {len(result.posts)} posts ({result.strategy}); check with --split-preview"
+        )
+    for index, post in enumerate(result.posts, start=1):
+        if post.confidence < LOW_CONFIDENCE:
+            why = f" ({', '.join(post.cues)})" if post.cues else ""
+            notes.append(
+                f"{path}: post {index} '{post.title}' (line {post.line}) found with low confidence "
+                f"{post.confidence:.2f}{why}; check with --split-preview, or mark posts with "
+                "'# Title' lines"
+            )
+    if result.chrome:
+        shown = ", ".join(f"line {number} '{content}'" for number, content in result.chrome[:6])
+        more = f" and {len(result.chrome) - 6} more" if len(result.chrome) > 6 else ""
+        notes.append(
+            f"{path}: left out {len(result.chrome)} line(s) of page chrome (navigation, sharing, "
+            f"cookie, comment or tag lines) at the edges of posts: {shown}{more}"
+        )
+    return notes
 
 
 def resolve_strategy(text: str, split: str = "auto", lines: list[_Line] | None = None) -> str:
@@ -210,45 +303,175 @@ def _marker_post(text: str, chunk_lines: list[_Line], chunk_end: int, title: str
     return span
 
 
-def _split_heuristic(text: str, lines: list[_Line]) -> list[PostSpan | None]:
-    candidates = [i for i in range(len(lines)) if _is_title_line(lines, i)]
+def _split_heuristic(text: str, lines: list[_Line], chrome: list[tuple[int, str]]) -> list[PostSpan | None]:
+    scored = [(i, *_title_score(lines, i)) for i in range(len(lines))]
+    candidates = [(i, score, cues) for i, score, cues in scored if score >= ACCEPT_SCORE]
     starts = []
-    for position, index in enumerate(candidates):
-        stop = candidates[position + 1] if position + 1 < len(candidates) else len(lines)
-        words = sum(len(line.content.split()) for line in lines[index + 1 : stop])
-        if words >= MIN_POST_WORDS:
-            starts.append((index, lines[index].content))
-    return _spans_from_starts(text, lines, starts)
+    for position, (index, score, cues) in enumerate(candidates):
+        stop = candidates[position + 1][0] if position + 1 < len(candidates) else len(lines)
+        body = [line for line in lines[index + 1 : stop] if not _is_chrome(line.content)]
+        if sum(len(line.content.split()) for line in body) >= MIN_POST_WORDS:
+            starts.append((index, lines[index].content, score, cues))
+    spans: list[PostSpan | None] = []
+    first = lines[starts[0][0]].start if starts else len(text)
+    preamble = _without_chrome(text, lines, _untitled_span(text, 0, first, 1), chrome, untitled=True)
+    if (
+        preamble is not None
+        and starts
+        and len(text[preamble.start : preamble.end].split()) < MIN_HEADER_WORDS
+    ):
+        chrome.extend(_line_texts(lines, preamble.start, preamble.end))  # a site name or page header
+        preamble = None
+    if preamble is not None:
+        cue = "text before the first title" if starts else "no title line found"
+        spans.append(replace(preamble, confidence=0.5 if starts else 0.6, cues=(cue,)))
+    for position, (index, title, score, cues) in enumerate(starts):
+        body_end = lines[starts[position + 1][0]].start if position + 1 < len(starts) else len(text)
+        start, end = _trim(text, lines[index].next_start, body_end)
+        span = PostSpan(title, start, end, lines[index].number, round(score, 2), cues)
+        spans.append(_without_chrome(text, lines, span, chrome))
+    return spans
 
 
-def _is_title_line(lines: list[_Line], index: int) -> bool:
-    """A short, title-cased line alone between blank lines that is not a caption or lead-in."""
+def _is_chrome(content: str) -> bool:
+    """Navigation, sharing, cookie, comment and tag lines of a web page."""
+    if not content:
+        return False
+    if CHROME_LINE_RE.fullmatch(content) or CHROME_START_RE.match(content):
+        return True
+    words = content.split()
+    if len(words) >= 3 and all(w.startswith("#") for w in words):
+        return True
+    items = TAG_SEPARATORS_RE.split(content)
+    return len(items) >= 4 and all(0 < len(i.split()) <= 3 and i[-1:] not in ".!?" for i in items)
+
+
+def _line_texts(lines: list[_Line], start: int, end: int) -> list[tuple[int, str]]:
+    return [(line.number, line.content) for line in lines if line.content and start <= line.start < end]
+
+
+def _is_meta(content: str) -> bool:
+    """A date, byline or reading-time line (under a title)."""
+    short = len(content.split()) <= 12
+    return short and bool(DATE_RE.search(content) or BYLINE_RE.match(content) or META_START_RE.match(content))
+
+
+def _without_chrome(
+    text: str,
+    lines: list[_Line],
+    span: PostSpan | None,
+    chrome: list[tuple[int, str]],
+    untitled: bool = False,
+) -> PostSpan | None:
+    """The span with page-chrome lines trimmed from its start and end (each recorded in ``chrome``)."""
+    if span is None:
+        return None
+    line_starts = [line.start for line in lines]
+    start, end = span.start, span.end
+    first = bisect_right(line_starts, start) - 1
+    while start < end and (not lines[first].content or _is_chrome(lines[first].content)):
+        if lines[first].content:
+            chrome.append((lines[first].number, lines[first].content))
+        start, end = _trim(text, lines[first].next_start, end)
+        first = bisect_right(line_starts, start) - 1
+    last = bisect_right(line_starts, end - 1) - 1
+    while start < end and (not lines[last].content or _is_edge_furniture(lines[last].content)):
+        if lines[last].content:
+            chrome.append((lines[last].number, lines[last].content))
+        start, end = _trim(text, start, lines[last].start)
+        last = bisect_right(line_starts, end - 1) - 1
+    if start >= end:
+        return None
+    if untitled and start != span.start:  # its title came from a chrome line: take the new first line
+        return replace(_untitled_span(text, start, end, lines[first].number) or span, start=start, end=end)
+    return replace(span, start=start, end=end)
+
+
+def _is_edge_furniture(content: str) -> bool:
+    """Chrome, or a date or byline line, that ends a post ("Posted by Ruth at 09:14")."""
+    return _is_chrome(content) or _is_meta(content)
+
+
+def _neighbours(lines: list[_Line], index: int) -> tuple[int | None, int, int | None]:
+    """The previous content line, the blank lines before this one, and the next content line."""
+    previous, blanks = index - 1, 0
+    while previous >= 0 and not lines[previous].content:
+        previous, blanks = previous - 1, blanks + 1
+    following = index + 1
+    while following < len(lines) and not lines[following].content:
+        following += 1
+    return (
+        previous if previous >= 0 else None,
+        blanks if previous >= 0 else 99,
+        following if following < len(lines) else None,
+    )
+
+
+def _title_score(lines: list[_Line], index: int) -> tuple[float, tuple[str, ...]]:
+    """0..1: how much line ``index`` looks like the title of a post, and the cues that say so."""
     content = lines[index].content
-    before_blank = index == 0 or not lines[index - 1].content
-    after_blank = index + 1 < len(lines) and not lines[index + 1].content
-    if not (content and before_blank and after_blank):
-        return False
-    next_text = next((line.content for line in lines[index + 1 :] if line.content), "")
+    if not content or _is_chrome(content) or _is_meta(content) or not _title_shape(content):
+        return 0.0, ()
+    previous, blanks, following = _neighbours(lines, index)
+    before = lines[previous].content if previous is not None else ""
+    at_top = all(not line.content or _is_edge_furniture(line.content) for line in lines[:index])
+    meta_below = following is not None and _is_meta(lines[following].content)
+    if blanks == 0 and not _is_edge_furniture(before):
+        return 0.0, ()
+    body = [
+        line.content for line in lines[index + 1 :] if line.content and not _is_edge_furniture(line.content)
+    ]
+    next_text = body[0] if body else ""
     if CREDIT_RE.search(content) or CREDIT_RE.search(next_text) or BYLINE_RE.match(content):
-        return False
+        return 0.0, ()
     if next_text[:1].islower():  # the paragraph after continues a sentence
-        return False
-    return _looks_like_title(content)
+        return 0.0, ()
+    title_cased = _title_cased(content)
+    alone = following is None or following > index + 1
+    short = len(content.split()) <= MAX_SHORT_TITLE_WORDS
+    if not (alone or meta_below or (at_top and (title_cased or short))):  # text straight under it
+        return 0.0, ()
+    cues = [("title case", 0.3)] if title_cased else []
+    if STRONG_MARK_RE.search(content):
+        cues.append(("hashtag or colon", 0.15))
+    if WEAK_MARK_RE.search(content):
+        cues.append(("brackets, number or dash", 0.1))
+    if at_top:
+        cues.append(("start of the file", 0.2))
+    elif _is_edge_furniture(before) or LEAD_OUT_RE.match(before) or blanks >= 2:
+        cues.append(("after page chrome, a date, a 'read more' line or a gap", 0.2))
+    if meta_below:
+        cues.append(("date or byline under it", 0.3))
+    if len(next_text.split()) >= 12 and next_text[-1:] in '.!?”’"':
+        cues.append(("prose follows", 0.1))
+    if content[-1] in "?!":
+        cues.append(("ends like a sentence", -0.25))
+    if len(content.split()) > 10 and not title_cased:
+        cues.append(("long for a title", -0.15))
+    score = 0.35 + sum(weight for _, weight in cues)
+    return max(0.0, min(1.0, score)), tuple(cue for cue, _ in cues)
 
 
-def _looks_like_title(content: str) -> bool:
-    words = [w.strip("‘’'\"“”()[],.;:!?–—-") for w in content.split()]
+def _title_shape(content: str) -> bool:
+    """Short, starts with a capital, digit or hashtag, and does not end or begin like running prose."""
+    words = [w.strip("‘’'\"“”()[],.;:!?–—-#") for w in content.split()]
     words = [w for w in words if any(ch.isalpha() for ch in w)]
     first_letter = next((ch for ch in content if ch.isalpha()), "")
-    if not words or len(words) > MAX_TITLE_WORDS or not first_letter.isupper():
+    if not words or len(content.split()) > MAX_TITLE_WORDS:
+        return False
+    if not (first_letter.isupper() or content[0].isdigit() or content[0] == "#"):
         return False
     if content[-1] in ".,;:…" or LIST_ITEM_RE.match(content) or "http" in content.lower():
         return False
-    if words[-1].lower() in LEAD_IN_ENDINGS:
+    if words[-1].lower() in LEAD_IN_ENDINGS or words[0].lower() in DISCOURSE_WORDS:
         return False
-    if words[0].lower() in DISCOURSE_WORDS:
-        return False
-    content_words = [w for w in words if w.lower() not in STOPWORDS]
+    return any(w.lower() not in STOPWORDS for w in words)
+
+
+def _title_cased(content: str) -> bool:
+    """Most content words start with a capital (or are numbers)."""
+    words = [w.strip("‘’'\"“”()[],.;:!?–—-#") for w in content.split()]
+    content_words = [w for w in words if any(ch.isalpha() for ch in w) and w.lower() not in STOPWORDS]
     if not content_words:
         return False
     capitalised = sum(1 for w in content_words if w[0].isupper() or w[0].isdigit())

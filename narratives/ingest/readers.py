@@ -14,7 +14,7 @@ from pathlib import Path
 
 from narratives.errors import IngestError, NarrativesError
 from narratives.ingest.attributes_file import AttributesLookup, read_attributes_file
-from narratives.ingest.blogs import blog_documents, resolve_strategy
+from narratives.ingest.blogs import blog_documents
 from narratives.ingest.checks import DEFAULT_MAX_BYTES, DecodedText, read_text_checked
 from narratives.ingest.docx import read_docx
 from narratives.ingest.html import html_document
@@ -329,13 +329,7 @@ def _read_plain_text(
         return [_transcript(text, path, options, participant, notes)]
     if kind == SourceKind.blog or options.split not in (None, "none"):
         split = options.split or "auto"
-        documents = blog_documents(text, path, split)
-        if len(documents) > 1:
-            notes.append(
-                f"{path}: split into {len(documents)} posts "
-                f"({resolve_strategy(text, split)}); check with --split-preview"
-            )
-        return documents
+        return blog_documents(text, path, split, notes)
     return [text_document(text, path, kind or SourceKind.blog)]
 
 
