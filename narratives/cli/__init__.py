@@ -15,6 +15,7 @@ from narratives.cli.app import app
 # Each module adds its commands to ``app`` when imported; `--help` lists them in this order.
 COMMAND_MODULES = (
     "project_cmds",
+    "backup_cmds",
     "ingest_cmds",
     "codebook_cmds",
     "coding_cmds",

@@ -254,6 +254,17 @@ def head_revision() -> str:
     return str(ScriptDirectory.from_config(_alembic_config()).get_current_head())
 
 
+def known_revision(revision: str) -> bool:
+    """Whether ``revision`` is one of this version's migrations (imports Alembic)."""
+    from alembic.script import ScriptDirectory
+    from alembic.util import CommandError
+
+    try:
+        return ScriptDirectory.from_config(_alembic_config()).get_revision(revision) is not None
+    except CommandError:  # not a revision these migrations know
+        return False
+
+
 def init_project(path: str | Path, db_url: str | None = None) -> Project:
     """Create a project workspace at ``path`` (or re-open it, if it is one already: then a password
     an older version kept in ``narratives.toml`` is moved into the owner-only secret file)."""
