@@ -318,14 +318,48 @@ TEXT_MUTATIONS: dict[str, list[Mutation]] = {
 }
 
 
+def _reshape_xml(content: bytes, rng: random.Random) -> bytes:
+    """A well-formed change to an XML part (drop, copy, move or rename an element, change or drop an
+    attribute, change a text), so the damage passes the XML check and reaches the reader library."""
+    from lxml import etree
+
+    root = etree.fromstring(content)
+    elements = [e for e in root.iter() if isinstance(e.tag, str)]
+    element = rng.choice(elements)
+    other = rng.choice(elements)
+    choice = rng.randrange(7)
+    parent = element.getparent()
+    if choice == 0 and parent is not None:
+        parent.remove(element)
+    elif choice == 1 and parent is not None:
+        parent.insert(parent.index(element), etree.fromstring(etree.tostring(element)))
+    elif choice == 2 and parent is not None and element not in other.iterancestors() and other is not element:
+        other.append(element)
+    elif choice == 3:
+        element.tag = other.tag
+    elif choice == 4 and element.attrib:
+        key = rng.choice(list(element.attrib))
+        element.attrib[key] = rng.choice(["", "-1", "99999999999", "rId999", "x" * 5000, "1e308", "NaN"])
+    elif choice == 5 and element.attrib:
+        del element.attrib[rng.choice(list(element.attrib))]
+    else:
+        element.text = rng.choice(["", "0", "-1", "\u202e\ufeff", "word " * 2000, "=SUM(A1:A9)"])
+    return etree.tostring(root, xml_declaration=True, encoding="UTF-8", standalone=True)
+
+
 def _mutate_member(data: bytes, rng: random.Random) -> bytes:
     """Damage one member of a valid zip (its XML, or drop, rename or duplicate it) and zip it again."""
     with zipfile.ZipFile(io.BytesIO(data)) as archive:
         members = [(info.filename, archive.read(info)) for info in archive.infolist()]
     index = rng.randrange(len(members))
     name, content = members[index]
-    choice = rng.randrange(5)
-    if choice == 0:
+    choice = rng.randrange(7)
+    if choice >= 5 and name.endswith((".xml", ".rels")):
+        try:
+            members[index] = (name, _reshape_xml(content, rng))
+        except Exception:  # the part is already damaged: damage its bytes instead
+            members[index] = (name, rng.choice(BYTE_MUTATIONS)(content, rng) if content else b"<")
+    elif choice == 0:
         del members[index]
     elif choice == 1:
         members[index] = (name + rng.choice(["x", "/", ".bak"]), content)

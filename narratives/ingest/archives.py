@@ -27,6 +27,8 @@ from narratives.errors import IngestError
 
 MEGABYTE = 1024 * 1024
 CHUNK_BYTES = MEGABYTE
+MAX_DEPTH = 256  # libxml2's own limit without XML_PARSE_HUGE
+MAX_TEXT_CHARS = 10_000_000  # likewise for one text node
 # Parts the readers never open: OOXML keeps embedded objects (a chart's workbook, an OLE object) here.
 EMBEDDED_FOLDERS = ("word/embeddings/", "xl/embeddings/", "word/media/", "xl/media/")
 NESTED_SUFFIXES = (".zip", ".docx", ".docm", ".xlsx", ".xlsm", ".pptx", ".jar", ".gz", ".7z", ".rar")
@@ -139,7 +141,7 @@ def _check_name(name: str, path: str | Path) -> None:
 
 
 def _is_xml(name: str) -> bool:
-    return name.lower().endswith((".xml", ".rels", ".vml"))
+    return name.lower().endswith((".xml", ".rels"))
 
 
 def _refuse_nested(archive: zipfile.ZipFile, info: zipfile.ZipInfo, path: str | Path, fix: str) -> None:
@@ -167,22 +169,21 @@ def _scan_xml(
     limits: ArchiveLimits,
     budget: int | None,
 ) -> int:
-    """Stream one XML part through lxml; return its element count, refusing more than ``budget``
-    (None: no element limit, for parts the reader streams)."""
-    parser = etree.XMLPullParser(
-        events=("end",), resolve_entities=False, no_network=True, load_dtd=False, huge_tree=False
+    """Stream one XML part through lxml without building a tree; return its element count, refusing
+    a DTD, more than ``budget`` elements or nesting deeper than MAX_DEPTH (None: the part is one the
+    reader streams, so only its DTD, well-formedness and text sizes are checked, at C speed)."""
+    target: _BareScan = (
+        _BareScan(path, info.filename)
+        if budget is None
+        else _CountingScan(path, info.filename, budget, limits.max_elements)
     )
-    elements = 0
+    parser = etree.XMLParser(
+        target=target, resolve_entities=False, no_network=True, load_dtd=False, huge_tree=False
+    )
     try:
-        for number, chunk in enumerate(_chunks(archive, info)):
-            if number == 0:
-                _refuse_dtd(chunk, info.filename, path)
+        for chunk in _chunks(archive, info):
             parser.feed(chunk)
-            elements += _drain(parser)
-            if budget is not None and elements > budget:
-                raise _too_many_elements(path, info.filename, limits)
         parser.close()
-        elements += _drain(parser)
     except IngestError:
         raise  # a ValueError, so it must pass before ZIP_ERRORS
     except etree.LxmlError as exc:
@@ -191,9 +192,71 @@ def _scan_xml(
         ) from exc
     except ZIP_ERRORS as exc:
         raise IngestError(f"part '{info.filename}' is damaged ({exc}).", where=path, fix=fix) from exc
-    if budget is not None and elements > budget:
-        raise _too_many_elements(path, info.filename, limits)
-    return elements
+    return target.elements
+
+
+class _BareScan:
+    """An lxml parser target that keeps nothing and refuses a document type declaration and a run
+    of text longer than MAX_TEXT_CHARS."""
+
+    def __init__(self, path: str | Path, part: str) -> None:
+        self.path, self.part, self.elements, self.text_run = path, part, 0, 0
+
+    def data(self, text: str) -> None:
+        self.text_run += len(text)
+        if self.text_run > MAX_TEXT_CHARS:
+            raise IngestError(
+                f"part '{self.part}' holds a single run of text longer than "
+                f"{MAX_TEXT_CHARS // 1_000_000:,} million characters.",
+                where=self.path,
+                fix="split the text into paragraphs or smaller files; no real document has a run this long.",
+            )
+
+    def start(self, tag: str, attrib: object) -> None:
+        self.text_run = 0
+
+    def end(self, tag: str) -> None:
+        self.text_run = 0
+
+    def doctype(self, name: str, pubid: str | None, system: str | None) -> None:
+        raise IngestError(
+            f"part '{self.part}' declares a DTD or entities, which Office files never do.",
+            where=self.path,
+            fix="do not read this file; it was not written by an Office program (entities can "
+            "expand without limit or read other files).",
+        )
+
+    def close(self) -> None:
+        return None
+
+
+class _CountingScan(_BareScan):
+    """:class:`_BareScan` that also counts elements and their depth, for parts read whole."""
+
+    def __init__(self, path: str | Path, part: str, budget: int, limit: int) -> None:
+        super().__init__(path, part)
+        self.budget, self.limit, self.depth = budget, limit, 0
+
+    def start(self, tag: str, attrib: object) -> None:
+        self.text_run = 0
+        self.elements += 1
+        self.depth += 1
+        if self.elements > self.budget:
+            raise IngestError(
+                f"more than {self.limit:,} XML elements (limit reached in part '{self.part}').",
+                where=self.path,
+                fix="split the document into smaller files; a document this large cannot be held in memory.",
+            )
+        if self.depth > MAX_DEPTH:
+            raise IngestError(
+                f"part '{self.part}' has elements nested more than {MAX_DEPTH} deep.",
+                where=self.path,
+                fix="do not read this file; it was not written by an Office program.",
+            )
+
+    def end(self, tag: str) -> None:
+        self.text_run = 0
+        self.depth -= 1
 
 
 def _chunks(archive: zipfile.ZipFile, info: zipfile.ZipInfo) -> Iterator[bytes]:
@@ -202,45 +265,11 @@ def _chunks(archive: zipfile.ZipFile, info: zipfile.ZipInfo) -> Iterator[bytes]:
             yield chunk
 
 
-def _drain(parser: etree.XMLPullParser) -> int:
-    """Count finished elements and free them, so the scan never holds the tree."""
-    count = 0
-    for _event, element in parser.read_events():
-        count += 1
-        element.clear(keep_tail=False)
-        parent = element.getparent()
-        while parent is not None and element.getprevious() is not None:
-            del parent[0]
-    return count
-
-
-def _refuse_dtd(first_chunk: bytes, part: str, path: str | Path) -> None:
-    head = first_chunk[:4096]
-    markers = (b"<!DOCTYPE", b"<!ENTITY", "<!DOCTYPE".encode("utf-16-le"), "<!DOCTYPE".encode("utf-16-be"))
-    if any(marker in head for marker in markers):
-        raise IngestError(
-            f"part '{part}' declares a DTD or entities, which Office files never do.",
-            where=path,
-            fix="do not read this file; it was not written by an Office program (entities can "
-            "expand without limit or read other files).",
-        )
-
-
 def _xml_reason(exc: etree.LxmlError) -> str:
     message = str(getattr(exc, "msg", None) or exc)
-    if "Text node too long" in message:
-        return "a single run of text is longer than 10 MB"
-    if "Excessive depth" in message:
-        return "elements nested more than 256 deep"
+    if "Text node too long" in message or "Buffer size limit exceeded" in message:
+        return "a single run of text or a single tag is longer than the parser's limit of 10 MB"
     return message
-
-
-def _too_many_elements(path: str | Path, part: str, limits: ArchiveLimits) -> IngestError:
-    return IngestError(
-        f"more than {limits.max_elements:,} XML elements (limit reached in part '{part}').",
-        where=path,
-        fix="split the document into smaller files; a document this large cannot be held in memory.",
-    )
 
 
 def describe_library_error(exc: BaseException, limit: int = 200) -> str:
