@@ -20,7 +20,8 @@ from narratives.ingest.checks import encoding_fix, first_non_utf8, format_size, 
 # A cell larger than this is not an answer but a quote left open over the rest of the file: the
 # csv module holds a cell in memory at 4 bytes a character, so this also bounds its memory.
 PARSE_CELL_LIMIT = 32 * 1024 * 1024
-PROGRESS_EVERY = 2000  # records between progress reports
+PROGRESS_BYTES = 1024 * 1024  # progress is reported after each megabyte read ...
+PROGRESS_CHECK = 64  # ... looked at every 64 records
 
 ByteProgress = Callable[[int, int], None]  # (bytes read, bytes in the file)
 
@@ -60,7 +61,7 @@ class CsvSource:
         csv.field_size_limit(max(csv.field_size_limit(), PARSE_CELL_LIMIT))
         with open_binary(self.path) as raw, _decoding(raw, self.encoding) as stream:
             reader = csv.reader(stream, delimiter=self.delimiter, strict=True)
-            row, line = 0, 1
+            row, line, reported = 0, 1, 0
             while True:
                 try:
                     cells = next(reader)
@@ -73,8 +74,9 @@ class CsvSource:
                 row += 1
                 yield Record(row, line, cells)
                 line = reader.line_num + 1
-                if progress and row % PROGRESS_EVERY == 0:
-                    progress(raw.tell(), self.size)
+                if progress and row % PROGRESS_CHECK == 0 and raw.tell() - reported >= PROGRESS_BYTES:
+                    reported = raw.tell()
+                    progress(reported, self.size)
         if progress:
             progress(self.size, self.size)
 
@@ -131,8 +133,7 @@ def _decode_error(path: Path, encoding: str, exc: UnicodeDecodeError) -> IngestE
     offset = first_non_utf8(path, encoding)  # the stream decodes ahead of the parser: find the line
     line = line_of_offset(path, offset) if offset is not None else 1
     return IngestError(
-        f"cannot decode the file as {encoding}: the bytes on line {line} are not {encoding} "
-        f"({exc.reason}).",
+        f"cannot decode the file as {encoding}: the bytes on line {line} are not {encoding} ({exc.reason}).",
         where=path,
         fix=encoding_fix(),
     )

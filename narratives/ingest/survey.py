@@ -263,6 +263,8 @@ def typed_attribute(key: str, raw: str, value_type: str) -> Attribute:
 
 def is_blankish(answer: str) -> bool:
     """An answer with no content to code: 'N/A', '-', 'nothing to add', only punctuation, ..."""
+    if len(answer) > 200:  # longer than any blank-ish phrase: only punctuation could make it one
+        return not any(ch.isalnum() for ch in answer)
     text = " ".join(answer.lower().split()).strip(" .!")
     return text in BLANKISH_ANSWERS or not any(ch.isalnum() for ch in text)
 

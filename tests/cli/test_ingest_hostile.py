@@ -1,0 +1,47 @@
+"""`narratives ingest` on a hostile batch: one line per bad file, no traceback, the rest goes in."""
+
+from __future__ import annotations
+
+import csv
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from narratives.cli import app
+from narratives.ingest.survey import MAX_CELL_CHARS
+
+runner = CliRunner()
+
+
+def test_a_hostile_batch_reports_each_file_without_a_traceback(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    folder = tmp_path / "in"
+    folder.mkdir()
+    (folder / "care #1 notes.txt").write_text("I chose my own carers this year.\n", encoding="utf-8")
+    (folder / "quote.csv").write_text('id,answer\nR1,Fine\nR2,"Never closed\nR3,Lost\n', encoding="utf-8")
+    (folder / "crash.csv").write_text("id,answer\nR1,Fine\n", encoding="utf-8")
+    huge = "x" * (MAX_CELL_CHARS + 1)
+    (folder / "cells.csv").write_text(f"id,answer\nR1,{huge}\nR2,Kept\n", encoding="utf-8")
+    (folder / "pounds.csv").write_bytes("id,answer\nR1,£25 a week for the café\n".encode("cp1252"))
+    real_reader = csv.reader
+
+    def reader(stream, *args, **kwargs):
+        if Path(getattr(stream, "name", "")).name == "crash.csv":
+            raise RuntimeError("the parser fell over")
+        return real_reader(stream, *args, **kwargs)
+
+    monkeypatch.setattr(csv, "reader", reader)
+    assert runner.invoke(app, ["init", str(tmp_path / "p")]).exit_code == 0
+    arguments = ["ingest", str(tmp_path / "p"), str(folder), "--id-column", "id", "--text-column", "answer"]
+    result = runner.invoke(app, arguments, terminal_width=250)
+
+    output = result.output
+    assert result.exit_code == 1
+    assert "Traceback" not in output
+    assert "3 ingested, 0 skipped, 2 failed; 3 new documents." in output  # one from each good file
+    assert "crash.csv: the file could not be read (RuntimeError: the parser fell over)" in output
+    assert "row 3 (the record starting on line 3)" in output
+    assert "row 2: the cell in column 'answer'" in output
+    assert "read as cp1252" in output
