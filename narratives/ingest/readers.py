@@ -314,7 +314,7 @@ def _read_document_file(path: Path, options: ReadOptions, notes: list[str]) -> l
         return [_maybe_transcript(document, path, options, participant, notes)]
     decoded = _decoded(path, options, notes)
     if suffix in CAPTION_FILES:
-        return [captions_document(decoded.text, path, participant, options.wave)]
+        return [captions_document(decoded.text, path, participant, options.wave, notes)]
     if suffix in (".html", ".htm"):
         document = html_document(decoded.text, path, options.kind or SourceKind.blog)
         return [_maybe_transcript(document, path, options, participant, notes)]
@@ -354,7 +354,7 @@ def _maybe_transcript(
 def _transcript(
     text: str, path: Path, options: ReadOptions, participant: str | None, notes: list[str]
 ) -> Document:
-    document = transcript_document(text, path, participant, options.wave)
+    document = transcript_document(text, path, participant, options.wave, notes=notes)
     if not document.turns:
         notes.append(f"{path}: no speaker labels found; read as one undivided transcript")
     return document
