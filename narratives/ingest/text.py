@@ -23,15 +23,15 @@ def source_format(path: str | Path) -> str:
 
 
 def guess_title(text: str, path: str | Path) -> str:
-    """The first Markdown heading, else a short first line, else the file name."""
-    heading = HEADING_RE.search(text)
-    if heading:
-        return heading.group(2).strip()
+    """The first Markdown heading with text, else a short first line, else the file name."""
+    for heading in HEADING_RE.finditer(text):
+        if heading.group(2).strip():
+            return heading.group(2).strip()
     for line in text.splitlines():
-        line = line.strip()
+        line = line.strip().lstrip("#").strip()
         if line:
             if len(line.split()) <= MAX_TITLE_WORDS:
-                return line.lstrip("#").strip()
+                return line
             break
     return Path(path).stem
 

@@ -22,6 +22,7 @@ from narratives.errors import IngestError
 from narratives.ingest.archives import ArchiveLimits, check_office_archive
 from narratives.ingest.docx import read_docx
 from narratives.ingest.readers import ReadOptions, read_file, read_files
+from narratives.ingest.text import guess_title
 from tests.builders.pdf import minimal_pdf
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -369,6 +370,23 @@ def office_with_bytes(seed: bytes, replace: dict[str, bytes | None]) -> bytes:
             if content is not None:
                 target.writestr(name, content)
     return out.getvalue()
+
+
+# ---------------------------------------------------------------- text that made a pattern backtrack
+
+
+@pytest.mark.parametrize(
+    ("text", "title"),
+    [
+        ("# A day at the centre ##\nbody", "A day at the centre"),
+        ("## C#  \nbody", "C"),
+        ("#   \nA short first line\n", "A short first line"),  # an empty heading is no title
+        ("# a" + " " * 200_000 + "b\n", "a" + " " * 200_000 + "b"),  # quadratic before: minutes
+        ("# " + "# " * 100_000 + "x", "# " * 100_000 + "x"),
+    ],
+)
+def test_heading_titles_on_long_lines(text: str, title: str) -> None:
+    assert guess_title(text, "post.txt") == title
 
 
 # ---------------------------------------------------------------- the fuzzer
