@@ -158,6 +158,27 @@ def test_ingest_reads_thirteen_blog_documents_from_the_seed_folder() -> None:
     assert any("low confidence" in note for note in batch.notes)
 
 
+def test_ingesting_the_seeds_stores_each_post_once(tmp_path: Path) -> None:
+    from narratives.ingest.to_project import ingest_paths
+    from narratives.store.project import init_project
+
+    project = init_project(tmp_path / "project")
+    try:
+        report = ingest_paths(project, [SEEDS], ReadOptions(kind=SourceKind.blog), user="tester")
+    finally:
+        project.close()
+    assert not report.failed
+    added = {Path(outcome.path).name: outcome.added for outcome in report.files}
+    assert added == {
+        "000_5d14c5de1c5433f6.txt": 2,
+        "001_bc12ed2d015b91af.txt": 1,  # its second post is the first post of 000, stored once
+        "002_bf43c9f2ea4055fc.txt": 1,
+        "003_671e4e7e304c8be8.txt": 7,
+        "004_30dfbd5ebf9cb88a.txt": 1,
+    }
+    assert sum(outcome.unchanged for outcome in report.files) == 1
+
+
 def test_split_preview_shows_confidence_and_the_chrome_left_out() -> None:
     result = CliRunner().invoke(
         app,
