@@ -231,19 +231,24 @@ def stored_revisions(connection: Connection) -> list[str]:
 
 
 def _upgrade(engine: Engine) -> str:
+    """Run the migrations in one write transaction (on SQLite holding the write lock from the start,
+    so two processes opening an old project at once migrate one after the other)."""
     from alembic import command
     from alembic.runtime.migration import MigrationContext
     from alembic.util import CommandError
 
-    with engine.begin() as connection:
-        try:
-            command.upgrade(_alembic_config(connection), "head")
-        except CommandError as error:  # a revision this version of the tool does not know
-            raise ProjectError(
-                f"the database's schema is not one this version of narratives knows ({error}).",
-                fix="upgrade narratives to the version that last wrote to this project.",
-            ) from None
-        return str(MigrationContext.configure(connection).get_current_revision())
+    def attempt() -> str:
+        with engine.connect().execution_options(**{WRITE_OPTION: True}) as connection, connection.begin():
+            try:
+                command.upgrade(_alembic_config(connection), "head")
+            except CommandError as error:  # a revision this version of the tool does not know
+                raise ProjectError(
+                    f"the database's schema is not one this version of narratives knows ({error}).",
+                    fix="upgrade narratives to the version that last wrote to this project.",
+                ) from None
+            return str(MigrationContext.configure(connection).get_current_revision())
+
+    return retry_while_locked(attempt, total=write_wait(), what="the schema upgrade")
 
 
 @functools.lru_cache(maxsize=1)
