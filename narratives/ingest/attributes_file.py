@@ -13,9 +13,10 @@ from dataclasses import dataclass, field
 from pathlib import Path, PurePath
 
 from narratives.errors import IngestError
+from narratives.ingest.cells import infer_column_type, typed_attribute
 from narratives.ingest.checks import DEFAULT_MAX_BYTES
 from narratives.ingest.source_paths import source_file
-from narratives.ingest.survey import infer_column_type, read_table, typed_attribute
+from narratives.ingest.survey import read_table
 from narratives.schema import Attribute, Document
 
 logger = logging.getLogger(__name__)

@@ -207,7 +207,7 @@ def unexpected_error(path: str | Path, exc: Exception) -> IngestError:
         "nothing from it was stored.",
         where=path,
         fix="check the file opens in its usual program and export or save it again; if it does, "
-        "report this file (run with --verbose for the details).",
+        "report this file with the message above.",
     )
 
 
