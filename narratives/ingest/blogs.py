@@ -304,7 +304,10 @@ def _marker_post(text: str, chunk_lines: list[_Line], chunk_end: int, title: str
 
 
 def _split_heuristic(text: str, lines: list[_Line], chrome: list[tuple[int, str]]) -> list[PostSpan | None]:
-    scored = [(i, *_title_score(lines, i)) for i in range(len(lines))]
+    first_text = next(
+        (i for i, line in enumerate(lines) if line.content and not _is_edge_furniture(line.content)), -1
+    )
+    scored = [(i, *_title_score(lines, i, first_text)) for i in range(len(lines))]
     candidates = [(i, score, cues) for i, score, cues in scored if score >= ACCEPT_SCORE]
     starts = []
     for position, (index, score, cues) in enumerate(candidates):
@@ -314,7 +317,9 @@ def _split_heuristic(text: str, lines: list[_Line], chrome: list[tuple[int, str]
             starts.append((index, lines[index].content, score, cues))
     spans: list[PostSpan | None] = []
     first = lines[starts[0][0]].start if starts else len(text)
-    preamble = _without_chrome(text, lines, _untitled_span(text, 0, first, 1), chrome, untitled=True)
+    line_starts = [line.start for line in lines]
+    preamble = _untitled_span(text, 0, first, 1)
+    preamble = _without_chrome(text, lines, line_starts, preamble, chrome, untitled=True)
     if (
         preamble is not None
         and starts
@@ -329,7 +334,7 @@ def _split_heuristic(text: str, lines: list[_Line], chrome: list[tuple[int, str]
         body_end = lines[starts[position + 1][0]].start if position + 1 < len(starts) else len(text)
         start, end = _trim(text, lines[index].next_start, body_end)
         span = PostSpan(title, start, end, lines[index].number, round(score, 2), cues)
-        spans.append(_without_chrome(text, lines, span, chrome))
+        spans.append(_without_chrome(text, lines, line_starts, span, chrome))
     return spans
 
 
@@ -359,6 +364,7 @@ def _is_meta(content: str) -> bool:
 def _without_chrome(
     text: str,
     lines: list[_Line],
+    line_starts: list[int],
     span: PostSpan | None,
     chrome: list[tuple[int, str]],
     untitled: bool = False,
@@ -366,7 +372,6 @@ def _without_chrome(
     """The span with page-chrome lines trimmed from its start and end (each recorded in ``chrome``)."""
     if span is None:
         return None
-    line_starts = [line.start for line in lines]
     start, end = span.start, span.end
     first = bisect_right(line_starts, start) - 1
     while start < end and (not lines[first].content or _is_chrome(lines[first].content)):
@@ -407,42 +412,39 @@ def _neighbours(lines: list[_Line], index: int) -> tuple[int | None, int, int | 
     )
 
 
-def _title_score(lines: list[_Line], index: int) -> tuple[float, tuple[str, ...]]:
-    """0..1: how much line ``index`` looks like the title of a post, and the cues that say so."""
+@dataclass(frozen=True)
+class _Context:
+    """What stands around a title-like line."""
+
+    before: str  # the previous non-blank line
+    blanks: int  # blank lines between it and this one
+    at_top: bool  # nothing but blanks, chrome, dates and bylines before this line
+    meta_below: bool  # the next non-blank line is a date or byline
+    next_text: str  # the next line that is neither chrome nor date nor byline
+
+
+def _title_score(lines: list[_Line], index: int, first_text: int) -> tuple[float, tuple[str, ...]]:
+    """0..1: how much line ``index`` looks like the title of a post, and the cues that say so
+    (``first_text``: the index of the file's first line that is not chrome, a date or a byline)."""
     content = lines[index].content
     if not content or _is_chrome(content) or _is_meta(content) or not _title_shape(content):
         return 0.0, ()
-    previous, blanks, following = _neighbours(lines, index)
-    before = lines[previous].content if previous is not None else ""
-    at_top = all(not line.content or _is_edge_furniture(line.content) for line in lines[:index])
-    meta_below = following is not None and _is_meta(lines[following].content)
-    if blanks == 0 and not _is_edge_furniture(before):
-        return 0.0, ()
-    body = [
-        line.content for line in lines[index + 1 :] if line.content and not _is_edge_furniture(line.content)
-    ]
-    next_text = body[0] if body else ""
-    if CREDIT_RE.search(content) or CREDIT_RE.search(next_text) or BYLINE_RE.match(content):
-        return 0.0, ()
-    if next_text[:1].islower():  # the paragraph after continues a sentence
+    context = _context(lines, index, first_text)
+    if context is None:
         return 0.0, ()
     title_cased = _title_cased(content)
-    alone = following is None or following > index + 1
-    short = len(content.split()) <= MAX_SHORT_TITLE_WORDS
-    if not (alone or meta_below or (at_top and (title_cased or short))):  # text straight under it
-        return 0.0, ()
     cues = [("title case", 0.3)] if title_cased else []
     if STRONG_MARK_RE.search(content):
         cues.append(("hashtag or colon", 0.15))
     if WEAK_MARK_RE.search(content):
         cues.append(("brackets, number or dash", 0.1))
-    if at_top:
+    if context.at_top:
         cues.append(("start of the file", 0.2))
-    elif _is_edge_furniture(before) or LEAD_OUT_RE.match(before) or blanks >= 2:
+    elif _is_edge_furniture(context.before) or LEAD_OUT_RE.match(context.before) or context.blanks >= 2:
         cues.append(("after page chrome, a date, a 'read more' line or a gap", 0.2))
-    if meta_below:
+    if context.meta_below:
         cues.append(("date or byline under it", 0.3))
-    if len(next_text.split()) >= 12 and next_text[-1:] in '.!?”’"':
+    if len(context.next_text.split()) >= 12 and context.next_text[-1:] in '.!?”’"':
         cues.append(("prose follows", 0.1))
     if content[-1] in "?!":
         cues.append(("ends like a sentence", -0.25))
@@ -450,6 +452,32 @@ def _title_score(lines: list[_Line], index: int) -> tuple[float, tuple[str, ...]
         cues.append(("long for a title", -0.15))
     score = 0.35 + sum(weight for _, weight in cues)
     return max(0.0, min(1.0, score)), tuple(cue for cue, _ in cues)
+
+
+def _context(lines: list[_Line], index: int, first_text: int) -> _Context | None:
+    """The line's surroundings, or None where they rule out a title: text straight above it, a
+    caption next to it, a paragraph after it that continues a sentence, text straight under it
+    (allowed only under a date or byline, or for a short or title-cased first line)."""
+    content = lines[index].content
+    previous, blanks, following = _neighbours(lines, index)
+    before = lines[previous].content if previous is not None else ""
+    if blanks == 0 and not _is_edge_furniture(before):
+        return None
+    after = index + 1
+    while after < len(lines) and (not lines[after].content or _is_edge_furniture(lines[after].content)):
+        after += 1
+    next_text = lines[after].content if after < len(lines) else ""
+    if CREDIT_RE.search(content) or CREDIT_RE.search(next_text) or BYLINE_RE.match(content):
+        return None
+    if next_text[:1].islower():
+        return None
+    at_top = index == first_text
+    meta_below = following is not None and _is_meta(lines[following].content)
+    alone = following is None or following > index + 1
+    short = len(content.split()) <= MAX_SHORT_TITLE_WORDS or _title_cased(content)
+    if not (alone or meta_below or (at_top and short)):
+        return None
+    return _Context(before, blanks, at_top, meta_below, next_text)
 
 
 def _title_shape(content: str) -> bool:
