@@ -12,7 +12,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from sqlalchemy import event, func, select
+from sqlalchemy import Connection, event, func, select
 
 from narratives.errors import StoreError
 from narratives.interop.reviews_csv import import_reviews_csv
@@ -183,3 +183,41 @@ def test_pauses_grow_are_jittered_and_stop_at_the_deadline() -> None:
     assert first[4] > first[0]  # doubling ceilings outgrow the jitter
     stop = pauses(0.0)
     assert stop() is None
+
+
+@pytest.mark.postgres
+def test_a_postgresql_lock_timeout_reruns_the_whole_transaction(tmp_path: Path) -> None:
+    from narratives.store import init_project
+    from narratives.store.settings import get_setting, set_setting
+    from tests.store.conftest import PG_URL, _drop_pg_database, _fresh_pg_database
+
+    if not PG_URL:
+        pytest.skip("PostgreSQL tests skipped: no server reachable (set NARRATIVES_TEST_PG_URL)")
+    url, name = _fresh_pg_database()
+    project = init_project(tmp_path / "p", db_url=url)
+    try:
+        with project.begin() as connection:
+            set_setting(connection, "counter", 0)
+        holder = project.engine.connect()
+        held = holder.begin()
+        holder.exec_driver_sql("SELECT value FROM settings WHERE key = 'counter' FOR UPDATE")  # row locked
+        attempts = 0
+
+        def bump(connection: Connection) -> int:
+            nonlocal attempts
+            attempts += 1
+            if attempts == 3:  # the other transaction lets go before the third try
+                held.rollback()
+            connection.exec_driver_sql("SET LOCAL lock_timeout = '50ms'")
+            value = int(get_setting(connection, "counter")) + 1
+            set_setting(connection, "counter", value)  # waits for the row lock, or fails with 55P03
+            return value
+
+        assert project.write(bump, what="the counter") == 1
+        assert attempts == 3  # two tries refused by the lock, each rolled back, then one stored
+        with project.connect() as connection:
+            assert get_setting(connection, "counter") == 1
+        holder.close()
+    finally:
+        project.close()
+        _drop_pg_database(name)
