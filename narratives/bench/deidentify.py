@@ -164,3 +164,27 @@ def bench_deidentify(
         chosen = [i for i, r in enumerate(records) if r.split == split]
         by_split[split] = score([records[i] for i in chosen], [predictions[i] for i in chosen])
     return BenchResult(by_split, len(records) / elapsed if elapsed else float("inf"))
+
+
+def figures(result: BenchResult) -> dict[str, dict[str, str]]:
+    """Printable figures by split: each type's recall ("0.97 (35/36)"), the groups, and precision."""
+    out: dict[str, dict[str, str]] = {}
+    for split, scores in result.scores.items():
+        rows: dict[str, str] = {}
+        for label in (*NAMES_AND_PLACES, *STRUCTURED):
+            if label in scores.recall_by_type:
+                rows[label] = _fraction(scores.recall_by_type[label])
+        rows["names and places"] = _fraction(scores.pooled(NAMES_AND_PLACES))
+        rows["structured"] = _fraction(scores.pooled(STRUCTURED))
+        everything = scores.pooled([*NAMES_AND_PLACES, *STRUCTURED])
+        rows["all: recall"] = _fraction(everything)
+        rows["all: removed (any label)"] = f"{everything.removed / max(everything.planted, 1):.3f}"
+        correct = sum(c for c, _ in scores.predicted_by_kind.values())
+        total = sum(n for _, n in scores.predicted_by_kind.values())
+        rows["all: precision"] = f"{scores.precision:.3f} ({correct}/{total})"
+        out[split] = rows
+    return out
+
+
+def _fraction(tally: Tally) -> str:
+    return f"{tally.recall:.3f} ({tally.found}/{tally.planted})"

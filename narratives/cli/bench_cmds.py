@@ -34,6 +34,17 @@ def bench(
     segments: int = typer.Option(
         100_000, "--segments", min=0, help="With --browser: segments of the generated project (0: none)."
     ),
+    deidentify: bool = typer.Option(
+        False, "--deidentify", help="Only score de-identification: recall and precision on the labelled set."
+    ),
+    planted: Path = typer.Option(
+        Path("tests/deidentify/planted_identifiers.jsonl"),
+        "--planted",
+        help="With --deidentify: the labelled set (JSON lines of text and spans).",
+    ),
+    misses: bool = typer.Option(
+        False, "--misses", help="With --deidentify: also list misses and false alarms."
+    ),
 ) -> None:
     """Time start-up, ingest, segmentation, embedding, coding, the review queue and the explorer.
 
@@ -44,7 +55,11 @@ def bench(
       narratives bench --rows 5000 --json bench.json
       narratives bench --startup-only
       narratives bench --browser --presses 20 --demo demo-project --segments 100000
+      narratives bench --deidentify --json deidentify.json
     """
+    if deidentify:
+        _bench_deidentify(planted, misses, json_out)
+        return
     if browser:
         _bench_browser(presses, demo, segments, json_out)
         return
@@ -100,4 +115,29 @@ def _bench_browser(presses: int, demo: Path, segments: int, json_out: Path | Non
     console.print(table)
     if json_out:
         json_out.write_text(json.dumps([asdict(row) for row in rows], indent=2), encoding="utf-8")
+        console.print(f"Figures written to {json_out}")
+
+
+def _bench_deidentify(planted: Path, misses: bool, json_out: Path | None) -> None:
+    from narratives.bench.deidentify import bench_deidentify, figures
+
+    with console.status("Finding identifiers in the labelled set…"):
+        result = bench_deidentify(planted)
+    table = Table(title=f"De-identification on {planted.name}: recall (found / planted) and precision")
+    for column in ("type", *result.scores):
+        table.add_column(column, justify="left" if column == "type" else "right")
+    rows = figures(result)
+    for name in rows[next(iter(result.scores))]:
+        table.add_row(name, *(rows[split][name] for split in result.scores))
+    console.print(table)
+    console.print(f"Speed: {result.sentences_per_second:,.0f} sentences/s (NER included, one process).")
+    if misses:
+        for split, scores in result.scores.items():
+            for record, label, text in scores.misses:
+                console.print(f"{split} miss {record} {label}: {text!r}")
+            for record, kind, text in scores.false_positives:
+                console.print(f"{split} false alarm {record} {kind}: {text!r}")
+    if json_out:
+        out = {"sentences_per_second": result.sentences_per_second, "splits": rows}
+        json_out.write_text(json.dumps(out, indent=2), encoding="utf-8")
         console.print(f"Figures written to {json_out}")

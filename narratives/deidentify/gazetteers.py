@@ -16,7 +16,7 @@ weekday or word like "Street" or "Church" is never a place on its own.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from functools import lru_cache
 from pathlib import Path
 
@@ -28,6 +28,17 @@ PLACE_CUES |= {"round", "nr", "at"}
 STRONG_PLACE_CUES = {"in", "from", "near", "outside", "around", "towards", "nr", "via"}
 NEVER_ALONE = {"Street", "Church", "Bridge", "Hall", "Hill", "Green", "Valley", "Wood", "Over", "King"}
 NEVER_ALONE |= {"White", "Young", "Brown", "Ward", "Price", "Cook", "Bell", "Foster", "Banks"}
+# Nations are not identifying, though GeoNames has villages called "Wales" and "England".
+NATIONS = {
+    "England",
+    "Scotland",
+    "Wales",
+    "Ireland",
+    "Britain",
+    "Great Britain",
+    "Northern Ireland",
+    "Europe",
+}
 SENTENCE_END = set('.!?:;\n"“”')
 _WORD = re.compile(r"[^\W\d_]+(?:['’-][^\W\d_]+)*")
 _CAP = r"(?:St\.? |Saint )?[A-Z][\w'’]*(?:-[\w'’]+)*"
@@ -152,7 +163,7 @@ def place_spans(text: str, first_names: frozenset[str], months: frozenset[str]) 
 def _accept_place(
     text: str, start: int, name: str, first_names: frozenset[str], months: frozenset[str]
 ) -> bool:
-    if name in months or name in NEVER_ALONE or name.isupper():
+    if name in months or name in NEVER_ALONE or name in NATIONS or name.isupper():
         return False
     need = _needs_cue(name, first_names)
     if need is None:
@@ -243,3 +254,23 @@ def _in_caps_run(words: list[re.Match[str]], i: int, text: str) -> bool:
         return 0 <= j < len(words) and words[j].group().isupper() and len(words[j].group()) > 1
 
     return caps(i - 1) or caps(i + 1)
+
+
+# "lives in Eastmere", "moved to Kingsmoor": a capitalised word after living or moving is a place.
+LIVING_IN = re.compile(
+    r"\b(?:live|lives|lived|living|grew up|born|moved|move|moving|settled|stays|stayed|staying) "
+    r"(?:in|to|near|from|back to|out to|down to|up to|over to) "
+    r"([A-Z][^\W\d_]+(?:[ -][A-Z][^\W\d_]+)?)\b"
+    r"|\b(?:originally|comes?|came) from ([A-Z][^\W\d_]+(?:[ -][A-Z][^\W\d_]+)?)\b"
+)
+
+
+def cued_place_spans(text: str, is_word_of_a_name: Callable[[str], bool]) -> Iterator[tuple[int, int]]:
+    """Capitalised words after living or moving somewhere, in no list ("she lives in Eastmere")."""
+    for match in LIVING_IN.finditer(text):
+        group = 1 if match.group(1) else 2
+        name = match.group(group)
+        words = re.split(r"[ -]", name)
+        if name in NATIONS or not all(is_word_of_a_name(w) for w in words):
+            continue
+        yield match.start(group), match.end(group)

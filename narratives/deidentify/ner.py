@@ -27,6 +27,7 @@ COUNTRIES = {"UK", "U.K.", "England", "Scotland", "Wales", "Britain", "Great Bri
 COUNTRIES |= {"Northern Ireland", "Europe", "EU", "US", "USA", "America", "United Kingdom", "India"}
 COUNTRIES |= {"Pakistan", "Bangladesh", "Nigeria", "Ghana", "Jamaica", "Poland", "Romania", "Somalia"}
 COUNTRIES |= {"Zimbabwe", "China", "Africa", "Asia", "Kenya", "Italy", "Spain", "France", "Germany"}
+DETERMINERS = {"the", "a", "an", "their", "some", "any", "this", "that", "these", "those", "every", "no"}
 COUNTRIES |= {"Portugal", "Turkey", "Iran", "Iraq", "Syria", "Afghanistan", "Eritrea", "Sudan", "Lithuania"}
 
 
@@ -60,25 +61,44 @@ def accepted(
     text: str,
     spans: Iterable[tuple[int, int, str]],
     *,
+    kin: frozenset[str],
     never_names: frozenset[str],
+    known_names: frozenset[str],
     everyday: frozenset[str],
     starts_sentence: Callable[[int], bool],
 ) -> list[tuple[int, int, str]]:
     """The entities of ``text`` that pass the module's checks, trimmed, as ``(start, end, kind)``."""
     kept = []
     for start, end, label in spans:
-        while start < end and text[start:end].split(" ", 1)[0] in never_names and " " in text[start:end]:
+        while " " in text[start:end] and text[start:end].split(" ", 1)[0] in kin:
             start += len(text[start:end].split(" ", 1)[0]) + 1  # "Aunt Sue" -> "Sue"
         if text[start:end].endswith(("'s", "’s")):
             end -= 2
-        words = text[start:end].split()
-        if not words or any(c.isdigit() for c in text[start:end]):
-            continue
-        if any(w.isupper() and len(w) > 1 for w in words) or not all(w[:1].isupper() for w in words):
-            continue
-        if all(w in never_names for w in words) or text[start:end] in COUNTRIES:
-            continue
-        if len(words) == 1 and words[0] in everyday and starts_sentence(start):
-            continue
-        kept.append((start, end, "name" if label == "PERSON" else "place"))
+        if _plausible(text, start, end, never_names, known_names, everyday, starts_sentence):
+            kept.append((start, end, "name" if label == "PERSON" else "place"))
     return kept
+
+
+def _plausible(
+    text: str,
+    start: int,
+    end: int,
+    never_names: frozenset[str],
+    known_names: frozenset[str],
+    everyday: frozenset[str],
+    starts_sentence: Callable[[int], bool],
+) -> bool:
+    words = text[start:end].split()
+    if not 1 <= len(words) <= 3 or any(c.isdigit() for c in text[start:end]):
+        return False
+    if text[end : end + 1] == "-" or text[start - 1 : start] == "-":
+        return False  # "Eton-educated", "Drop-ins"
+    if any(w.isupper() and len(w) > 1 for w in words) or not all(w[:1].isupper() for w in words):
+        return False
+    if any(w in never_names for w in words) or text[start:end] in COUNTRIES:
+        return False  # "Attendance Allowance", "Hallam Vale Rovers", "Wales"
+    if len(words) == 1 and words[0] not in known_names:
+        previous = text[max(0, start - 12) : start].split()
+        if starts_sentence(start) or (previous and previous[-1].casefold() in DETERMINERS):
+            return False  # "Goodwill is doing the work", "their Agas serviced"
+    return not (len(words) == 1 and words[0] in everyday and starts_sentence(start))

@@ -1,22 +1,37 @@
 """The de-identification rules: finding personal details in a text and replacing them.
 
-:func:`find_identifiers` gives spans with exact offsets (``text[start:end] == span.text``);
-:func:`pseudonymise` replaces them with labels or consistent pseudonyms. What they find and miss is
-described in :mod:`narratives.deidentify`.
+:func:`find_identifiers` (one text) and :func:`find_identifiers_in` (many, NER in batches) give
+spans with exact offsets (``text[start:end] == span.text``) from, in order of precedence:
+
+- patterns for structured identifiers (:mod:`narratives.deidentify.patterns`);
+- the project's own names and places (``known_names``, ``known_places``);
+- councils, care homes, hospitals and services by name shape, and towns and cities from the shipped
+  gazetteers (:mod:`narratives.deidentify.gazetteers`), kinds ``council``, ``organisation``, ``place``;
+- people's names: a title and a capitalised word, a first name from the list with or without a
+  surname, capitalised words after a role ("my carer Thandiwe") or before what people do
+  ("Ifunanya Obi rang"), a place after living or moving somewhere ("she lives in Eastmere");
+- spaCy's NER (:mod:`narratives.deidentify.ner`), PERSON and GPE only, filtered.
+
+Names and places are looked for in a copy of the text with names in lower or upper case
+capitalised (:func:`narratives.deidentify.gazetteers.restore_case`), so "sarah" and "DAVID JONES"
+are found; the spans always carry the text as written. ``keep`` always wins: no span inside a kept
+word or phrase is returned. :func:`pseudonymise` replaces spans with labels or consistent pseudonyms.
 """
 
 from __future__ import annotations
 
 import hashlib
 import re
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 from typing import Literal
 
-from narratives.deidentify import gazetteers
+from narratives.deidentify import gazetteers, patterns
 from narratives.deidentify import ner as ner_module
+from narratives.deidentify.patterns import MONTH_ABBR, MONTHS, WEEKDAYS
+from narratives.deidentify.patterns import nhs_number_valid as nhs_number_valid  # re-exported
 
 Style = Literal["brackets", "consistent"]
 LABELS = {
@@ -39,22 +54,6 @@ PSEUDONYM_PREFIX = {"name": "Person", "place": "Place", "council": "Council", "o
 RANK = {"email": 0, "url": 0, "handle": 1, "phone": 1, "nhs_number": 1, "ni_number": 1, "postcode": 1}
 RANK |= {"date": 1, "address": 2, "council": 2, "organisation": 2, "name": 3, "place": 3}
 
-MONTHS = [
-    "January",
-    "February",
-    "March",
-    "April",
-    "May",
-    "June",
-    "July",
-    "August",
-    "September",
-    "October",
-    "November",
-    "December",
-]
-WEEKDAYS = ["Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"]
-MONTH_ABBR = ["Jan", "Feb", "Mar", "Apr", "Jun", "Jul", "Aug", "Sep", "Sept", "Oct", "Nov", "Dec"]
 TITLES = {"Mr", "Mrs", "Ms", "Miss", "Mx", "Dr", "Doctor", "Prof", "Professor", "Sir", "Dame"}
 TITLES |= {"Cllr", "Councillor", "Rev", "Revd"}
 # Capitalised words that are never a surname (and stop a lone first name before them).
@@ -70,6 +69,8 @@ NOT_NAMES = set(MONTHS + WEEKDAYS + MONTH_ABBR) | {
     "Close", "Drive", "Square", "Bridge", "Line", "Allowance", "Act", "Christmas", "Easter", "Covid",
     "Rovers", "United", "City", "Town", "Club", "Cafe", "Café", "Church", "Day", "Night", "Junction",
     "General", "Royal", "Community", "Health", "Board", "Authority", "Office", "Department",
+    "Local", "National", "Universal", "Personal", "Independent", "Direct", "Twitter", "Facebook",
+    "Instagram", "TikTok", "WhatsApp", "YouTube", "Google", "Zoom", "Skype", "LinkedIn", "Snapchat",
 }  # fmt: skip
 # First names that are also everyday words: only matched away from the start of a sentence.
 AMBIGUOUS = {"Will", "Mark", "Grace", "Hope", "Joy", "Rose", "Jack", "Frank", "Bill", "Pat", "Sue", "Rob"}
@@ -92,52 +93,13 @@ AMBIGUOUS |= {"Heather", "Violet", "Georgia", "Jordan", "Victoria", "Kay", "Lee"
 KIN = {"Aunt", "Auntie", "Aunty", "Uncle", "Nan", "Nana", "Nanny", "Gran", "Granny", "Grandma", "Grandad"}
 KIN |= {"Grandpa", "Cousin", "Mum", "Dad", "Nurse", "Sister", "Brother", "Dear", "Hi", "Hello", "Thanks"}
 # What follows an ambiguous first name at the start of a sentence that makes it a person.
-NAME_CUE_AFTER = re.compile(
-    r",\s(?:my|our|his|her|their|the)\s|\s(?:said|says|rang|rings|told|came|comes|phoned|texted|asked|helps|"
-    r"helped|visits|visited|does|did|takes|took)\b"
-)
+_DOES = r"\s(?:said|says|rang|rings|told|came|comes|phoned|texted|asked|helps|helped|visits|visited|does|did"
+_DOES += r"|takes|took)\b"
+NAME_CUE_AFTER = re.compile(rf",\s(?:my|our|his|her|their|the)\s|{_DOES}")
 SENTENCE_BREAK = set(".!?:;\n]–—•*")
 OPENERS = set(" \t\"'“‘([-")
 SPACES = {" ", "\xa0", "\u202f"}
 
-EMAIL = re.compile(r"(?<![\w.+-])[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}\b")
-# An address written out to dodge spam filters: "jane at example dot com", "tom(at)example(dot)org".
-_AT, _DOT = r"(?: at |\s?[(\[]at[)\]]\s?)", r"(?: dot |\s?[(\[]dot[)\]]\s?)"
-SPOKEN_EMAIL = re.compile(
-    rf"(?<![\w.+-])[A-Za-z0-9._%+-]+(?:{_DOT}[A-Za-z0-9_-]+)*{_AT}[A-Za-z0-9-]+(?:{_DOT}[A-Za-z0-9-]+)*"
-    rf"{_DOT}(?:com|org|net|uk|io|info|me|edu|gov|nhs|scot|wales|ie)\b"
-)
-URL = re.compile(r"\b(?:https?://|www\.)[^\s<>\"'“”]+")
-HANDLE = re.compile(r"(?<![\w@.])@[A-Za-z0-9_]{2,30}\b(?!\.\w)")
-PHONE = re.compile(r"(?<![\w+])(?:\+44\s?(?:\(0\)\s?)?|\(0|0)(?:\d(?:[ -]|\)\s?)?){8,9}\d(?!\w)")
-NHS = re.compile(r"(?<![\w-])(\d{3})([ -]?)(\d{3})\2(\d{4})(?![\w-])")
-NI = re.compile(r"(?<!\w)([A-CEGHJ-PR-TW-Z][A-CEGHJ-NPR-TW-Z]) ?(\d{2}) ?(\d{2}) ?(\d{2})(?: ?[A-D])?(?!\w)")
-NI_NEVER = {"BG", "GB", "KN", "NK", "NT", "TN", "ZZ"}
-POSTCODE = re.compile(
-    r"(?<!\w)(?:(?:[A-PR-UWYZ][A-HK-Y]?\d[A-Z\d]?|GIR) ?\d[ABD-HJLNP-UW-Z]{2}"
-    r"|(?:[a-pr-uwyz][a-hk-y]?\d[a-z\d]?) ?\d[abd-hjlnp-uw-z]{2})(?!\w)"
-)
-_MONTH = "|".join(MONTHS + MONTH_ABBR)
-DATES = [
-    re.compile(r"(?<![\w/.-])(\d{1,2})([/.-])(\d{1,2})\2(\d{4}|\d{2})(?![\w/-]|\.\d)"),
-    re.compile(r"(?<![\w-])((?:19|20)\d{2})-(\d{2})-(\d{2})(?![\w-])"),
-    re.compile(rf"\b(\d{{1,2}})(?:st|nd|rd|th)?(?: of)? (?:{_MONTH})\.?,? ((?:19|20)\d{{2}})\b"),
-    re.compile(rf"\b(?:{_MONTH})\.? (\d{{1,2}})(?:st|nd|rd|th)?,? ((?:19|20)\d{{2}})\b"),
-    re.compile(
-        rf"\b(\d{{1,2}})(?:st|nd|rd|th)?(?: of)? (?:{_MONTH})\.?,? ['’](\d{{2}})(?!\w)"
-    ),  # 5th June '47
-]
-# "5.6.47" is a date only after a birth cue ("born", "DOB"): elsewhere it could be a version or a score.
-BIRTH_CUE = re.compile(r"\b(?:born|dob|d\.o\.b|date of birth|birthday)\b", re.IGNORECASE)
-_STREETS = "Road|Rd|Street|St|Avenue|Ave|Lane|Close|Drive|Way|Crescent|Court|Place|Gardens|Terrace"
-_STREETS += "|Grove|Hill|Row|Walk|Square|Mews|Park|View|Rise|Green|Parade|Gate|Yard|Wharf"
-_CAP = r"[A-Z][a-z'’-]+"
-ADDRESS = re.compile(
-    rf"\b(?:(?:Flat|Apartment|Unit) \d{{1,4}}[A-Za-z]?,? )?\d{{1,4}}[A-Za-z]?,? (?:{_CAP} ){{1,3}}(?:{_STREETS})\b"
-)
-STREET = re.compile(
-    rf"\b(?:{_CAP} ){{1,2}}(?:Road|Street|Avenue|Lane|Close|Drive|Crescent|Terrace|Grove|Mews|Gardens)\b"
-)
 WORD = re.compile(r"[^\W\d_]+(?:['’-][^\W\d_]+)*")
 
 
@@ -176,63 +138,6 @@ def first_names() -> frozenset[str]:
 
 
 # ------------------------------------------------------------------------------------------ finding
-
-
-def nhs_number_valid(digits: str) -> bool:
-    """The NHS number's modulus-11 check: weights 10..2 on the first nine digits."""
-    digits = re.sub(r"[ -]", "", digits)
-    if len(digits) != 10 or not digits.isdigit():
-        return False
-    check = 11 - sum(int(d) * w for d, w in zip(digits[:9], range(10, 1, -1), strict=True)) % 11
-    return check != 10 and (0 if check == 11 else check) == int(digits[9])
-
-
-def _valid_day_month(day: int, month: int) -> bool:
-    return 1 <= day <= 31 and 1 <= month <= 12
-
-
-def _pattern_spans(text: str) -> Iterable[Span]:
-    def spans(
-        pattern: re.Pattern[str], kind: str, valid: Callable[[re.Match[str]], bool] = bool
-    ) -> Iterator[Span]:
-        for match in pattern.finditer(text):
-            if valid(match):
-                yield Span(match.start(), match.end(), kind, match.group())
-
-    yield from spans(EMAIL, "email")
-    yield from spans(SPOKEN_EMAIL, "email")
-    for match in URL.finditer(text):
-        end = match.start() + len(match.group().rstrip(".,;:!?)]}'\""))
-        yield Span(match.start(), end, "url", text[match.start() : end])
-    yield from spans(HANDLE, "handle")
-    yield from spans(PHONE, "phone", lambda m: ("(" in m.group()) == (")" in m.group()))
-    yield from spans(NHS, "nhs_number", lambda m: nhs_number_valid(m.group()))
-    yield from spans(NI, "ni_number", lambda m: m.group(1) not in NI_NEVER)
-    yield from spans(POSTCODE, "postcode")
-    numeric, iso, day_first, month_first, short_year = DATES
-    yield from spans(
-        numeric,
-        "date",
-        lambda m: (
-            (m.group(2) != "." or len(m.group(4)) == 4 or bool(BIRTH_CUE.search(text, 0, m.start())))
-            and (
-                _valid_day_month(int(m.group(1)), int(m.group(3)))
-                or _valid_day_month(int(m.group(3)), int(m.group(1)))
-            )
-        ),
-    )
-    yield from spans(iso, "date", lambda m: _valid_day_month(int(m.group(3)), int(m.group(2))))
-    yield from spans(day_first, "date", lambda m: 1 <= int(m.group(1)) <= 31)
-    yield from spans(month_first, "date", lambda m: 1 <= int(m.group(1)) <= 31)
-    yield from spans(short_year, "date", lambda m: 1 <= int(m.group(1)) <= 31)
-    yield from spans(ADDRESS, "address")
-    for match in STREET.finditer(text):
-        words = match.group().split()
-        while len(words) > 1 and words[0] in NOT_NAMES:  # "The High Street" -> "High Street"
-            words.pop(0)
-        if len(words) > 1:
-            start = match.end() - len(" ".join(words))
-            yield Span(start, match.end(), "address", text[start : match.end()])
 
 
 def _core(word: str) -> str:
@@ -304,6 +209,38 @@ def _name_spans(text: str, keep: frozenset[str], lone_first_names: bool) -> Iter
         if word in AMBIGUOUS and _starts_sentence(text, start) and not NAME_CUE_AFTER.match(text, end):
             continue  # "Grace and favour" is not a person, "Grace, my daughter" is
         yield Span(start, end, "name", word)
+
+
+_ROLES = r"carer|PA|support worker|social worker|key ?worker|nurse|neighbour|friend|daughter|son|wife|husband"
+_ROLES += r"|partner|sister|brother|manager|OT|physio|GP|doctor|advocate|cousin|niece|nephew|granddaughter"
+_ROLES += r"|grandson|landlord|landlady|worker|lodger|boyfriend|girlfriend|stepdad|stepmum|mate"
+# "my social worker is Ifunanya Obi", "our neighbour, Wiremu Tane": any capitalised words after a role.
+ROLE_THEN_NAME = re.compile(
+    rf"\b(?:[Mm]y|[Oo]ur|[Hh]is|[Hh]er|[Tt]heir|[Tt]he new|[Aa] new) (?:{_ROLES})(?:,| is| was| called| named)? "
+    r"((?:[A-Z][^\W\d_]+(?:['’-][^\W\d_]+)*)(?: [A-Z][^\W\d_]+(?:['’-][^\W\d_]+)*){0,2})"
+)
+
+
+_CAPWORD = r"[A-Z][^\W\d_]+(?:['’-][^\W\d_]+)*"
+# "Ifunanya Obi came round": two or three capitalised words, then what people do.
+NAME_THEN_VERB = re.compile(rf"\b({_CAPWORD}(?: {_CAPWORD}){{1,2}})(?={_DOES})")
+
+
+def _cued_name_spans(text: str, keep: frozenset[str]) -> Iterable[Span]:
+    """Capitalised words right after a person's role ("my carer Thandiwe") or before what people do
+    ("Ifunanya Obi came round"), whatever their origin."""
+    for match in NAME_THEN_VERB.finditer(text):
+        words = match.group(1).split(" ")
+        if all(_name_like(_core(w), keep) and w not in gazetteers.everyday_words() for w in words):
+            yield Span(match.start(1), match.end(1), "name", match.group(1))
+    for match in ROLE_THEN_NAME.finditer(text):
+        words = match.group(1).split(" ")
+        while words and not _name_like(_core(words[-1]), keep):
+            words.pop()
+        if words and all(_name_like(_core(w), keep) for w in words):
+            end = match.start(1) + len(" ".join(words))
+            end -= 2 if text[end - 2 : end] in ("'s", "’s") else 0
+            yield Span(match.start(1), end, "name", text[match.start(1) : end])
 
 
 @lru_cache(maxsize=64)
@@ -395,31 +332,45 @@ def _find(
         return Span(start, end, kind, text[start:end])
 
     names = [at(s.start, s.end, s.kind) for s in _name_spans(restored, kept, lone_first_names)]
+    names += [at(s.start, s.end, s.kind) for s in _cued_name_spans(restored, kept)]
     # "Mrs Dyson ... Dyson said": a surname seen in a full name is a name elsewhere in the text too
     surnames = {_core(s.text.split()[-1]) for s in names if len(s.text.split()) > 1}
     months = frozenset(MONTHS + WEEKDAYS + MONTH_ABBR)
     accepted = ner_module.accepted(
         restored,
         entities,
-        never_names=frozenset(NOT_NAMES | TITLES | KIN),
+        kin=frozenset(KIN),
+        never_names=frozenset(NOT_NAMES),
+        known_names=first_names() | gazetteers.surnames(),
         everyday=gazetteers.everyday_words() | frozenset(AMBIGUOUS),
         starts_sentence=lambda start: _starts_sentence(restored, start),
     )
+
+    def unlisted_place_word(word: str) -> bool:  # not a name, month, role or everyday word
+        return (
+            _name_like(word, kept)
+            and word not in first_names()
+            and word not in months
+            and word not in AMBIGUOUS
+        )
+
     found = [  # in a tie (same rank, same length) the earlier in this list wins
-        *_pattern_spans(text),
+        *(at(s, e, k) for s, e, k in patterns.pattern_spans(text, NOT_NAMES)),
         *_known_spans(text, names_known, "name"),
         *_known_spans(text, places_known, "place"),
         *(at(s, e, "council") for s, e in gazetteers.council_spans(restored)),
         *(at(s, e, "organisation") for s, e in gazetteers.organisation_spans(restored)),
         *(at(s, e, "place") for s, e in gazetteers.place_spans(restored, first_names(), months)),
+        *(at(s, e, "place") for s, e in gazetteers.cued_place_spans(restored, unlisted_place_word)),
         *names,
         *(at(s, e, k) for s, e, k in accepted if lone_first_names or k != "name" or " " in text[s:e]),
         *_known_spans(text, tuple(sorted(w for w in surnames if len(w) > 1)), "name"),
     ]
+    protected = [(s.start, s.end) for s in found if s.text.casefold() in kept]
     chosen: list[Span] = []
     for span in sorted(found, key=lambda s: (RANK[s.kind], s.start - s.end, s.start)):
-        if span.text.casefold() in kept or span.start == span.end:
-            continue
+        if span.start == span.end or any(a <= span.start and span.end <= b for a, b in protected):
+            continue  # the keep list wins, over every part of a kept phrase too
         if all(span.end <= other.start or span.start >= other.end for other in chosen):
             chosen.append(span)
     return sorted(chosen, key=lambda s: s.start)
