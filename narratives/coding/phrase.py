@@ -2,20 +2,22 @@
 
 Phrases match on lower-cased lemmas (spaCy ``PhraseMatcher(attr="LEMMA")`` over the blank English
 pipeline with the lookup lemmatizer), so the phrase "wait" finds "waited" and "Waiting". Patterns are
-the codebook's regular expressions, matched case-insensitively. Evidence is the matched span, with
-offsets into the segment text.
+the codebook's regular expressions, matched case-insensitively with Python's meaning but never on
+Python's backtracking engine (:mod:`narratives.coding.patterns`: RE2, or the ``regex`` module with a
+time limit per segment); a pattern that fails is skipped and listed in ``problems_``. Evidence is the
+matched span, with offsets into the segment text.
 """
 
 from __future__ import annotations
 
 import logging
-import re
 from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
 
 from narratives.coding.base import CoderOutput, Evidence, LabelledExamples
+from narratives.coding.patterns import TIMEOUT, PatternIndex, PatternProblem
 from narratives.embed import Embedder
 from narratives.schema import Codebook
 
@@ -31,10 +33,13 @@ class PhraseCoder:
     name = "phrase"
     version = "1"
 
-    def __init__(self, score: float = 0.9, per_extra: float = 0.03, max_score: float = 0.99):
+    def __init__(
+        self, score: float = 0.9, per_extra: float = 0.03, max_score: float = 0.99, timeout: float = TIMEOUT
+    ):
         self.score = score
         self.per_extra = per_extra
         self.max_score = max_score
+        self.timeout = timeout
 
     def get_config(self) -> dict:
         return {
@@ -44,6 +49,7 @@ class PhraseCoder:
             "per_extra": self.per_extra,
             "max_score": self.max_score,
             "match": "lower-cased lemma (spaCy PhraseMatcher, lookup lemmatizer) + regex (ignore case)",
+            "pattern_engine": f"RE2; else regex module, {self.timeout:g} s per segment",
         }
 
     def fit(
@@ -52,11 +58,16 @@ class PhraseCoder:
         codes = codebook.active_codes
         self.code_ids_ = [code.id for code in codes]
         self.phrases_ = {code.id: [p for p in code.phrases if p.strip()] for code in codes}
-        self.patterns_ = {
-            code.id: [re.compile(p, re.IGNORECASE) for p in code.patterns if p] for code in codes
-        }
+        self.patterns_ = PatternIndex(
+            [(code.id, pattern) for code in codes for pattern in code.patterns if pattern], self.timeout
+        )
         self._matcher: Any = None
         return self
+
+    @property
+    def problems_(self) -> list[PatternProblem]:
+        """Patterns skipped so far: they do not compile, or ran out of time on a segment."""
+        return self.patterns_.problems
 
     # -------------------------------------------------------------------------------- matching
 
@@ -72,24 +83,22 @@ class PhraseCoder:
                 matcher.add(code_id, list(nlp.pipe([phrase.lower() for phrase in phrases])))
         return nlp, matcher
 
-    def _spans(self, texts: Sequence[str]) -> list[list[tuple[str, int, int]]]:
-        """(code id, start, end) of every phrase and pattern match in each text."""
+    def _spans(self, texts: Sequence[str]) -> list[list[tuple[str, int, int, str]]]:
+        """(code id, start, end, "phrase" or "pattern") of every match in each text."""
         if getattr(self, "_matcher", None) is None:
             self._matcher = self._build_matcher()
         nlp, matcher = self._matcher
         # Lower-casing keeps offsets only when it keeps the length ("İ" does not): fall back then.
         lowered = [t.lower() if len(t.lower()) == len(t) else t for t in texts]
-        found: list[list[tuple[str, int, int]]] = []
+        found: list[list[tuple[str, int, int, str]]] = []
         for text, doc in zip(texts, nlp.pipe(lowered), strict=True):
             spans = []
             for match_id, start, end in matcher(doc):
                 span = doc[start:end]
-                spans.append((nlp.vocab.strings[match_id], span.start_char, span.end_char))
-            for code_id, patterns in self.patterns_.items():
-                for pattern in patterns:
-                    spans.extend(
-                        (code_id, m.start(), m.end()) for m in pattern.finditer(text) if m.end() > m.start()
-                    )
+                spans.append((nlp.vocab.strings[match_id], span.start_char, span.end_char, "phrase"))
+            spans.extend(
+                (code_id, start, end, "pattern") for code_id, start, end in self.patterns_.spans(text)
+            )
             found.append(spans)
         return found
 
@@ -99,19 +108,19 @@ class PhraseCoder:
         evidence: dict[tuple[int, int], Evidence] = {}
         for i, (text, spans) in enumerate(zip(texts, self._spans(texts), strict=True)):
             by_code: dict[str, list[tuple[int, int]]] = {}
-            for code_id, start, end in spans:
+            from_patterns: set[tuple[str, int, int]] = set()
+            for code_id, start, end, kind in spans:
                 by_code.setdefault(code_id, []).append((start, end))
+                if kind == "pattern":
+                    from_patterns.add((code_id, start, end))
             for code_id, places in by_code.items():
                 j = column[code_id]
                 score = min(self.max_score, self.score + self.per_extra * (len(set(places)) - 1))
                 scores[i, j] = score
                 start, end = min(places)
-                kind = "phrase" if self._is_phrase(code_id, text[start:end]) else "pattern"
+                kind = "pattern" if (code_id, start, end) in from_patterns else "phrase"
                 evidence[(i, j)] = Evidence(text[start:end], kind, start, end, score)
         return CoderOutput(self.name, self.version, list(self.code_ids_), scores, evidence, self.get_config())
-
-    def _is_phrase(self, code_id: str, matched: str) -> bool:
-        return not any(p.fullmatch(matched) for p in self.patterns_.get(code_id, []))
 
     def __getstate__(self) -> dict[str, Any]:
         return {**self.__dict__, "_matcher": None}
