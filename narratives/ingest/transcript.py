@@ -373,6 +373,7 @@ def _raw_cues(text: str) -> tuple[list[_RawCue], list[CueProblem]]:
     """Cues as they stand in the file, line by line, so a broken cue never swallows its neighbours;
     the header and NOTE, STYLE and REGION blocks are skipped."""
     lines = text.replace("\r\n", "\n").replace("\r", "\n").split("\n")
+    vtt = text.lstrip("\ufeff \t\n").startswith("WEBVTT")
     raw: list[_RawCue] = []
     problems: list[CueProblem] = []
     current: _RawCue | None = None
@@ -395,8 +396,8 @@ def _raw_cues(text: str) -> tuple[list[_RawCue], list[CueProblem]]:
                 problems.append(CueProblem("timing", counted, number))
             raw.append(current)
             pending = None
-        elif _timing_like(following) and (first_of_block or INDEX_RE.match(content)):
-            pending = int(content) if INDEX_RE.match(content) else None  # an SRT index or a VTT cue id
+        elif _timing_like(following) and (INDEX_RE.match(content) or (first_of_block and vtt)):
+            pending = int(content) if INDEX_RE.match(content) else None  # a cue number or a VTT cue id
         elif first_of_block and INDEX_RE.match(content):
             counted = int(content)
             current = _RawCue(counted, number, None, None, [])

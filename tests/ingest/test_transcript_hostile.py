@@ -247,3 +247,38 @@ def test_garbled_vtt_timestamps_are_reported_and_the_text_kept(tmp_path: Path) -
 def test_a_caption_file_with_no_readable_timing_is_still_an_error(tmp_path: Path) -> None:
     with pytest.raises(IngestError, match="no cues"):
         captions_document("1\n00:00:0x --> soon\nHello.\n", tmp_path / "broken.srt")
+
+
+caption_lines = st.lists(
+    st.one_of(
+        st.sampled_from(
+            [
+                "",
+                "",
+                "7",
+                "00:00:01,000 --> 00:00:02,000",
+                "00:00:05,000 --> 00:00:03,000",
+                "00:00:0x,000 --> 00:00:04,000",
+                "00:00:02,000 -> 00:00:03,000",
+                "00:00:61,000 --> 00:01:00,000",
+            ]
+        ),
+        st.integers(min_value=0, max_value=999).map(lambda n: f"Interviewer: word{n}"),
+        st.integers(min_value=0, max_value=999).map(lambda n: f"word{n} and more"),
+    ),
+    max_size=30,
+)
+
+
+@given(caption_lines)
+def test_every_caption_text_line_is_kept_or_the_file_refused(lines: list[str]) -> None:
+    text = "1\n00:00:00,000 --> 00:00:00,500\nStart.\n\n" + "\n".join(lines) + "\n"
+    notes: list[str] = []
+    try:
+        document = captions_document(text, "generated.srt", notes=notes)
+    except IngestError:
+        return
+    for line in lines:
+        words = line.split(": ", 1)[-1]
+        if words.startswith("word"):
+            assert words in document.text, (words, notes)
