@@ -10,6 +10,8 @@ import re
 from pathlib import Path
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 from typer.testing import CliRunner
 
 from narratives.cli import app
@@ -399,3 +401,44 @@ def test_a_post_without_a_title_line_is_one_post_with_middling_confidence() -> N
     assert len(result.posts) == 1 and result.chrome == []
     assert result.posts[0].confidence < LOW_CONFIDENCE
     assert UNTITLED[result.posts[0].start : result.posts[0].end] == UNTITLED.strip()
+
+
+blog_lines = st.lists(
+    st.sampled_from(
+        [
+            "",
+            "",
+            "Accessibility",
+            "Share this:",
+            "Posted in Carers | Leave a comment",
+            "Related",
+            "March 2, 2022",
+            "By Sam Okafor",
+            "Why Respite Matters",
+            "Costs in #socialcare: a comparison",
+            "It gets easier",
+            "You can also see the videos here:",
+            PARAGRAPH,
+            OTHER,
+        ]
+    ),
+    max_size=40,
+)
+
+
+@given(blog_lines)
+def test_every_line_is_in_a_post_a_title_or_the_chrome_list(lines: list[str]) -> None:
+    text = "\n".join(lines)
+    result = split_posts(text, "heuristic")
+    previous_end = 0
+    for post in result.posts:
+        assert previous_end <= post.start < post.end <= len(text)
+        assert text[post.start : post.end] == text[post.start : post.end].strip()
+        assert 0.0 <= post.confidence <= 1.0
+        previous_end = post.end
+    kept = {number for number, _ in result.chrome} | {post.line for post in result.posts}
+    offset = 0
+    for number, line in enumerate(lines, start=1):
+        inside = any(post.start <= offset < post.end for post in result.posts)
+        assert not line or inside or number in kept, (number, line)
+        offset += len(line) + 1
