@@ -52,8 +52,10 @@ SUBFOLDERS = ("cache", "exports", "models")
 # An execution option set on the connections of write transactions: on SQLite they begin with
 # BEGIN IMMEDIATE, taking the write lock up front (see _sqlite_begin).
 WRITE_OPTION = "narratives_write"
-# How long SQLite itself waits for a lock on one try; retry.py's pauses and tries go on from there.
-SQLITE_BUSY_MS = 1000
+# How long SQLite itself waits for a lock on one try (less if the whole wait is set shorter); the
+# pauses and tries of retry.py go on from there. A writer that begins its own transaction (the
+# embedding cache's engine.begin()) has this wait and no more.
+SQLITE_BUSY_SECONDS = 10.0
 
 
 @dataclass
@@ -167,14 +169,15 @@ def default_db_url(path: Path) -> str:
 def make_engine(db_url: str) -> Engine:
     """An engine tuned for several readers and one writer at a time (two reviewers at once)."""
     if db_url.startswith("sqlite"):
-        engine = create_engine(db_url, connect_args={"timeout": SQLITE_BUSY_MS / 1000})
-        event.listen(engine, "connect", _sqlite_pragmas)
+        busy_ms = int(min(SQLITE_BUSY_SECONDS, write_wait()) * 1000)
+        engine = create_engine(db_url, connect_args={"timeout": busy_ms / 1000})
+        event.listen(engine, "connect", functools.partial(_sqlite_pragmas, busy_ms=busy_ms))
         event.listen(engine, "begin", _sqlite_begin)
         return engine
     return create_engine(db_url, pool_pre_ping=True)
 
 
-def _sqlite_pragmas(dbapi_connection: DBAPIConnection, _record: ConnectionPoolEntry) -> None:
+def _sqlite_pragmas(dbapi_connection: DBAPIConnection, _record: ConnectionPoolEntry, *, busy_ms: int) -> None:
     # The driver's own transaction handling is switched off: it begins a transaction only at the
     # first write, as a deferred one, which can find the database changed under it and fail at
     # once ("database is locked") however long the busy timeout. _sqlite_begin begins them instead.
@@ -183,7 +186,7 @@ def _sqlite_pragmas(dbapi_connection: DBAPIConnection, _record: ConnectionPoolEn
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA synchronous=NORMAL")
-    cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_MS}")
+    cursor.execute(f"PRAGMA busy_timeout={busy_ms}")
     cursor.close()
 
 

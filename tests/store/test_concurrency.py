@@ -18,7 +18,7 @@ from narratives.errors import StoreError
 from narratives.interop.reviews_csv import import_reviews_csv
 from narratives.schema import Codebook
 from narratives.store.project import Project, open_project
-from narratives.store.retry import is_retryable, pauses
+from narratives.store.retry import WAIT_ENV, is_retryable, pauses
 from narratives.store.tables import reviews
 from tests.builders.project import ProjectBuilder
 from tests.builders.study import CODEBOOK, CODES, DOCUMENTS, sentences
@@ -152,13 +152,16 @@ def test_an_interrupted_import_run_again_stores_only_the_rest(
     assert sorted(memos(backend_project)) == sorted(f"ana-{k}" for k in range(12))
 
 
-def test_a_writer_that_never_gets_the_lock_fails_with_our_error(tmp_path: Path) -> None:
+def test_a_writer_that_never_gets_the_lock_fails_with_our_error(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     from narratives.store import init_project
 
     holder = init_project(tmp_path / "p")
     add_study(holder)
+    monkeypatch.setenv(WAIT_ENV, "0.3")  # a short wait in all, SQLite's own busy wait included
     waiter = open_project(tmp_path / "p")
-    waiter.write_wait = 0.3
+    assert waiter.write_wait == 0.3
     try:
         with holder.begin() as connection:  # holds the write lock until the block ends
             connection.execute(select(func.count()).select_from(reviews))
