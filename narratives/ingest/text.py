@@ -6,6 +6,7 @@ import logging
 import re
 from pathlib import Path
 
+from narratives.errors import IngestError
 from narratives.ingest.checks import DEFAULT_MAX_BYTES, read_text_checked
 from narratives.schema import Document, SourceKind
 
@@ -37,7 +38,13 @@ def guess_title(text: str, path: str | Path) -> str:
 
 
 def text_document(text: str, path: str | Path, kind: SourceKind = SourceKind.blog) -> Document:
-    """Build the Document for already decoded text."""
+    """Build the Document for already decoded text; text that is only blank is an IngestError."""
+    if not text.strip():
+        raise IngestError(
+            "the file has no text (only blank characters or a byte order mark).",
+            where=path,
+            fix="check you exported the right file.",
+        )
     return Document(
         kind=kind,
         title=guess_title(text, path),

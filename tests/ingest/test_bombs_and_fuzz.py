@@ -389,6 +389,14 @@ def test_heading_titles_on_long_lines(text: str, title: str) -> None:
     assert guess_title(text, "post.txt") == title
 
 
+@pytest.mark.parametrize("data", [b"\xef\xbb\xbf", b"\xef\xbb\xbf \n\t"])
+def test_a_text_file_of_only_a_byte_order_mark_is_our_error(tmp_path: Path, data: bytes) -> None:
+    path = tmp_path / "bom.txt"  # found by the fuzzer: it was read as a Document with no text
+    path.write_bytes(data)
+    with pytest.raises(IngestError, match="has no text"):
+        read_file(path)
+
+
 # ---------------------------------------------------------------- the fuzzer
 
 
