@@ -13,6 +13,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+import tomli_w
 from sqlalchemy.engine import make_url
 from typer.testing import CliRunner
 
@@ -117,6 +118,17 @@ def test_a_postgresql_project_with_a_password_opens_from_the_secret_file(tmp_pat
         assert make_url(project.db_url).password == 'pa"ss\\word'
         project.close()
         init_project(tmp_path / "p", db_url=with_secret).close()  # the same URL again: the same project
+        (tmp_path / "p" / SECRET_NAME).unlink()  # as an older version left it: the password in the settings
+        (tmp_path / "p" / CONFIG_NAME).write_text(tomli_w.dumps({"db_url": with_secret}), encoding="utf-8")
+        old = open_project(tmp_path / "p")
+        assert make_url(old.db_url).password == 'pa"ss\\word'
+        old.close()
+        assert CliRunner().invoke(app, ["init", str(tmp_path / "p")]).exit_code == 0
+        assert 'pa"ss' not in (tmp_path / "p" / CONFIG_NAME).read_text(encoding="utf-8")
+        assert mode(tmp_path / "p" / SECRET_NAME) == 0o600
+        moved = open_project(tmp_path / "p")
+        assert make_url(moved.db_url).password == 'pa"ss\\word'
+        moved.close()
     finally:
         _drop_pg_database(name)
 
