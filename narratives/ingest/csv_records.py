@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 from collections.abc import Callable, Generator
 from dataclasses import dataclass
 from pathlib import Path
@@ -58,10 +59,10 @@ class CsvSource:
 
     def records(self, progress: ByteProgress | None = None) -> Generator[Record, None, None]:
         """Every record, the header first; raises :class:`IngestError` naming the row and line."""
-        csv.field_size_limit(max(csv.field_size_limit(), PARSE_CELL_LIMIT))
+        csv.field_size_limit(PARSE_CELL_LIMIT)  # process-wide; csv's own default is 128 KB
         with open_binary(self.path) as raw, _decoding(raw, self.encoding) as stream:
             reader = csv.reader(stream, delimiter=self.delimiter, strict=True)
-            row, line, reported = 0, 1, 0
+            row, line, reported, width = 0, 1, 0, 0
             while True:
                 try:
                     cells = next(reader)
@@ -72,6 +73,9 @@ class CsvSource:
                 except UnicodeDecodeError as exc:
                     raise _decode_error(self.path, self.encoding, exc) from exc
                 row += 1
+                width = width or len(cells)
+                if reader.line_num > line and row > 1:
+                    self._check_swallowed(Record(row, line, cells), width)
                 yield Record(row, line, cells)
                 line = reader.line_num + 1
                 if progress and row % PROGRESS_CHECK == 0 and raw.tell() - reported >= PROGRESS_BYTES:
@@ -79,6 +83,33 @@ class CsvSource:
                     progress(reported, self.size)
         if progress:
             progress(self.size, self.size)
+
+    def _check_swallowed(self, record: Record, width: int) -> None:
+        """:class:`IngestError` when a cell that spans lines holds a line that reads as a row of its
+        own, starting with an id shaped like this record's ('R4' inside R3's answer): a stray quote
+        opened the cell and a later one closed it."""
+        shape = _id_shape(record.cells[0]) if record.cells else ""
+        if width < 2 or not any(ch.isdigit() for ch in shape):
+            return
+        line = record.line
+        for cell in record.cells:
+            for offset, text in enumerate(cell.split("\n")[1:], start=1):
+                fields = next(csv.reader([text], delimiter=self.delimiter), [])
+                if len(fields) == width and _id_shape(fields[0]) == shape:
+                    raise IngestError(
+                        f"row {record.row} (the record starting on line {record.line}): a cell starts "
+                        f'with a quote (") that runs on over line {line + offset}, which reads as a '
+                        f"row of its own ('{fields[0].strip()}'); nothing from this file was stored.",
+                        where=self.path,
+                        fix=f'on line {record.line}, close the quoted cell with " or write a quote '
+                        'inside it as "", then read the file again.',
+                    )
+            line += cell.count("\n")
+
+
+def _id_shape(cell: str) -> str:
+    """'R12' -> 'a9', 'P01' -> 'a9', '2024' -> '9': how an id looks, to find a row inside a cell."""
+    return re.sub(r"\d+", "9", re.sub(r"[^\W\d_]+", "a", cell.strip()))
 
 
 def open_binary(path: Path) -> io.BufferedReader:

@@ -8,6 +8,7 @@ A big survey table streams through: its answers go into the transaction as they 
 
 from __future__ import annotations
 
+import itertools
 import logging
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
@@ -85,10 +86,14 @@ def ingest_paths(
 
 def _store_file(project: Project, read: FileRead, user: str) -> FileOutcome:
     outcome = FileOutcome(path=read.path, status="ingested")
+    # the first document is read before the transaction opens: a whole text, PDF or Word file is
+    # read by then, and a table's first pass (its column types), so the write lock is held only
+    # while a table's answers stream in
+    first = next(read.documents, None)
     try:
         with project.begin() as connection:
             stored_ids = []
-            for document in read.documents:
+            for document in itertools.chain([first] if first else [], read.documents):
                 saved = save_document(connection, document)
                 counter = _COUNTERS[saved.outcome]
                 setattr(outcome, counter, getattr(outcome, counter) + 1)

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import csv
 from pathlib import Path
 
 import pytest
 from sqlalchemy import select
 
 from narratives.errors import IngestError
+from narratives.ingest import csv_records
 from narratives.ingest.attributes_file import read_attributes_file
 from narratives.ingest.checks import decode_text, read_text_checked
 from narratives.ingest.readers import ReadOptions, read_files
@@ -80,6 +82,7 @@ STRAY_QUOTE = (
         STRAY_QUOTE,  # the quote is never closed: the rest of the file would be R3's answer
         STRAY_QUOTE + 'R6,"Good, mostly",80\n',  # a later quote would close it, a row on
         STRAY_QUOTE.replace("R5,No change,71", 'R5,"No" change,71'),  # or a quote mid-cell
+        STRAY_QUOTE.replace("R5,No change,71", 'R5,No change",71'),  # closed before a comma
     ],
 )
 def test_an_unbalanced_quote_is_an_error_naming_the_row_and_line(tmp_path: Path, text: str) -> None:
@@ -105,9 +108,10 @@ def test_an_unbalanced_quote_stores_nothing_of_the_file(tmp_project, tmp_path: P
 
 
 def test_quotes_written_properly_still_hold_commas_newlines_and_quotes(tmp_path: Path) -> None:
-    path = write(tmp_path / "ok.csv", 'id,answer\nR1,"He said ""no"", then\nlater, yes"\nR2,Fine\n')
+    answer = 'He said ""no"", then\nlater, yes\nR7 was my old number, and now'
+    path = write(tmp_path / "ok.csv", f'id,answer,age\nR1,"{answer}",40\nR2,Fine,50\n')
     result = read_survey(path, "id", ["answer"])
-    assert [d.text for d in result.documents] == ['He said "no", then\nlater, yes', "Fine"]
+    assert [d.text for d in result.documents] == [answer.replace('""', '"'), "Fine"]
     assert [d.path for d in result.documents] == [f"{path}#row=2", f"{path}#row=3"]
 
 
@@ -135,6 +139,21 @@ def test_a_repeated_column_in_an_attributes_file_is_an_error(tmp_path: Path) -> 
     path = write(tmp_path / "people.csv", "participant,age,Age\nP01,30,31\n")
     with pytest.raises(IngestError, match=r"column 'Age' appears twice \(columns 2 and 3\)"):
         read_attributes_file(path)
+
+
+def test_a_quote_left_open_over_a_big_file_stops_at_the_parse_limit(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(csv_records, "PARSE_CELL_LIMIT", 10_000)
+    rows = "".join(f"R{n},Answer {n}\n" for n in range(3, 3000))
+    path = write(tmp_path / "open.csv", f'id,answer\nR1,Fine\nR2,"Opened {rows}')
+    try:
+        with pytest.raises(IngestError) as info:
+            read_survey(path, "id", ["answer"])
+    finally:
+        csv.field_size_limit(131072)
+    assert "row 3 (the record starting on line 3)" in str(info.value)
+    assert "never closed" in str(info.value) and "on line 3" in str(info.value)
 
 
 def test_a_huge_cell_fails_its_row_and_the_others_go_in(tmp_path: Path) -> None:
