@@ -27,6 +27,7 @@ import logging
 import re
 from bisect import bisect_right
 from dataclasses import dataclass, field, replace
+from datetime import datetime
 from pathlib import Path
 
 from narratives.errors import IngestError
@@ -86,6 +87,8 @@ DATE_RE = re.compile(
     r"|\d{4}-\d{2}-\d{2}|\d{1,2}/\d{1,2}/\d{2,4})\b",
     re.IGNORECASE,
 )
+DATE_FORMATS = ("%d %B %Y", "%d %b %Y", "%B %d %Y", "%b %d %Y", "%Y-%m-%d", "%d/%m/%Y", "%d/%m/%y")
+BY_NAME_RE = re.compile(r"\b[Bb]y\s+(?P<name>[A-Z][\w'’-]+(?:\s+[A-Z][\w'’-]+){0,3})")
 META_START_RE = re.compile(r"^(?:posted|published|updated|\d+\s+min(?:ute)?s?\s+read)\b", re.IGNORECASE)
 STRONG_MARK_RE = re.compile(r"#\w|\w:\s+\w")  # "#socialcare", "Care at home: a guide"
 WEAK_MARK_RE = re.compile(r"[()\[\]]|\d|\s[–—|]\s")
@@ -105,6 +108,8 @@ class PostSpan:
     line: int = 1  # 1-based line where the post (its title) starts, for previews
     confidence: float = 1.0  # 0..1: how strongly the cues say a post starts here with this title
     cues: tuple[str, ...] = ()  # the cues behind the confidence, for previews and notes
+    date: str | None = None  # ISO date from a date line under (or just above) the title
+    author: str | None = None  # from a byline under the title ("By Sam Okafor", "Posted ... by Sam")
 
 
 @dataclass(frozen=True)
@@ -165,6 +170,8 @@ def blog_documents(
                 kind=SourceKind.blog,
                 title=span.title or f"{Path(path).stem} (post {index})",
                 text=text[span.start : span.end],
+                author=span.author,
+                date=span.date,
                 path=f"{path}#post-{index}",
                 source_format=source_format(path),
             )
@@ -333,7 +340,9 @@ def _split_heuristic(text: str, lines: list[_Line], chrome: list[tuple[int, str]
     for position, (index, title, score, cues) in enumerate(starts):
         body_end = lines[starts[position + 1][0]].start if position + 1 < len(starts) else len(text)
         start, end = _trim(text, lines[index].next_start, body_end)
-        span = PostSpan(title, start, end, lines[index].number, round(score, 2), cues)
+        span = PostSpan(
+            title, start, end, lines[index].number, round(score, 2), cues, *_post_facts(lines, index)
+        )
         spans.append(_without_chrome(text, lines, line_starts, span, chrome))
     return spans
 
@@ -390,6 +399,41 @@ def _without_chrome(
     if untitled and start != span.start:  # its title came from a chrome line: take the new first line
         return replace(_untitled_span(text, start, end, lines[first].number) or span, start=start, end=end)
     return replace(span, start=start, end=end)
+
+
+def _post_facts(lines: list[_Line], index: int) -> tuple[str | None, str | None]:
+    """Date and author from the date, byline and chrome lines straight under the title at
+    ``index`` (a date may also stand on the line just above it, as blog platforms print it)."""
+    near: list[str] = []
+    after = index + 1
+    while after < len(lines) and len(near) < 3:
+        content = lines[after].content
+        if content and not _is_edge_furniture(content):
+            break
+        if content:
+            near.append(content)
+        after += 1
+    previous, _, _ = _neighbours(lines, index)
+    if previous is not None and _is_meta(lines[previous].content):
+        near.append(lines[previous].content)
+    date = next((iso for content in near if (iso := _iso_date(content))), None)
+    bylines = [BY_NAME_RE.search(c) for c in near if BYLINE_RE.match(c) or META_START_RE.match(c)]
+    return date, next((m["name"] for m in bylines if m), None)
+
+
+def _iso_date(content: str) -> str | None:
+    """The date a line gives, as YYYY-MM-DD (day before month where it is written with slashes)."""
+    match = DATE_RE.search(content)
+    if match is None:
+        return None
+    raw = re.sub(r"(?<=\d)(?:st|nd|rd|th)\b", "", match.group(0)).replace(",", " ").replace(".", " ")
+    raw = re.sub(r"(?i)\bsept\b", "Sep", " ".join(raw.split()))
+    for date_format in DATE_FORMATS:
+        try:
+            return datetime.strptime(raw, date_format).date().isoformat()
+        except ValueError:
+            continue
+    return None
 
 
 def _is_edge_furniture(content: str) -> bool:

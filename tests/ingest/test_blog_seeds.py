@@ -381,6 +381,31 @@ def test_exports_of_other_shapes_split_into_their_posts(
         )
 
 
+@pytest.mark.parametrize(
+    ("text", "facts"),
+    [
+        (WORDPRESS, [("2022-03-14", "Sam Okafor"), ("2022-03-02", None)]),
+        (BLOGGER, [("2019-05-04", None), ("2019-04-11", None)]),
+        (MEDIUM, [(None, None)]),
+    ],
+)
+def test_dates_and_bylines_next_to_a_title_become_the_posts_date_and_author(
+    text: str, facts: list[tuple[str | None, str | None]]
+) -> None:
+    documents = blog_documents(text, "export.txt")
+    assert [(document.date, document.author) for document in documents] == facts
+
+
+def test_a_seed_byline_becomes_the_author() -> None:
+    path = SEEDS / "002_bf43c9f2ea4055fc.txt"
+    [document] = blog_documents(path.read_text(encoding="utf-8"), path)
+    assert (document.title, document.author, document.date) == (
+        "Personalisation, austerity and making progress",
+        "Martin Routledge",
+        None,
+    )
+
+
 def test_chrome_and_dates_are_never_titles() -> None:
     for text in (WORDPRESS, MEDIUM, BLOGGER):
         titles = {post.title for post in preview_split(text, "heuristic")}
