@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import io
 from pathlib import Path
 
 import pytest
@@ -45,3 +46,21 @@ def test_a_hostile_batch_reports_each_file_without_a_traceback(
     assert "row 3 (the record starting on line 3)" in output
     assert "row 2: the cell in column 'answer'" in output
     assert "read as cp1252" in output
+
+
+def test_the_reading_bar_follows_a_big_table_and_goes_when_it_is_done() -> None:
+    from rich.console import Console
+    from rich.progress import Progress
+
+    from narratives.cli.ingest_cmds import FileBar
+
+    with Progress(console=Console(file=io.StringIO(), force_terminal=True)) as progress:
+        bar = FileBar(progress)
+        bar("small.csv", 10, 10)  # read before its first report: no bar at all
+        assert progress.tasks == []
+        bar("/data/big.csv", 25, 100)
+        bar("/data/big.csv", 50, 100)
+        [task] = progress.tasks
+        assert task.description == "reading big.csv (%)" and task.completed == 50
+        bar("/data/big.csv", 100, 100)
+        assert progress.tasks == []
