@@ -57,6 +57,7 @@ DAMAGED_LABEL_RE = re.compile(
     r"^[ \t]*(?P<junk>[\[\](){}\d:.,;xXoO \t|*_~>–—-]{1,24}?)[ \t]*"
     r"(?P<label>[^\W\d_][\w'’.\- ]{0,38}?)[ \t]*:(?=[ \t]|$)"
 )
+STAMP_FORMS = "is not one this reader knows ([hh:mm:ss], (hh:mm:ss) or hh:mm:ss)"
 # a line opening with what was meant as a timestamp ("[00:1x:22]", "(0:0x)", "00:1x:22")
 STAMP_START_RE = re.compile(
     r"^[ \t]*(?P<stamp>[\[(][ \t]*\d[\dxXoO:.,; \t]*[\])]?|\d{1,2}:[\dxXoO]{1,2}(?::[\dxXoO]{1,3})?(?:[.,]\d{1,3})?)"
@@ -175,10 +176,10 @@ def _unrecognised_reason(line: str, speakers: set[str]) -> str | None:
     if damaged and any(ch.isdigit() for ch in damaged["junk"]):
         label = " ".join(damaged["label"].split())
         if _is_known_label(label) or label.lower() in speakers:
-            return f"the timestamp '{damaged['junk'].strip()}' before '{label}:' cannot be read"
+            return f"the timestamp '{damaged['junk'].strip()}' before '{label}:' {STAMP_FORMS}"
     stamp = STAMP_START_RE.match(line)
     if stamp and ":" in stamp["stamp"] and not READABLE_TIMESTAMP_LINE_RE.fullmatch(stamp["stamp"]):
-        return f"the timestamp '{stamp['stamp'].strip()}' cannot be read"
+        return f"the timestamp '{stamp['stamp'].strip()}' {STAMP_FORMS}"
     plain = LABEL_LINE_RE.match(line)
     if plain:
         label = " ".join(plain["label"].split())
