@@ -106,27 +106,14 @@ def import_reviews_csv(
         codes_by_key = _code_lookup(connection, codebook_name)
         if strict:
             _refuse_bad_rows(path, _problems(connection, rows, codebook_name, codes_by_key, default_user))
+    how = _How(codebook_name, codes_by_key, default_user, strict)
     for first in range(0, len(rows), max(1, batch_rows)):
-        batch = rows[first : first + max(1, batch_rows)]
-
-        def store_batch(connection: Connection, batch: list[tuple[int, dict[str, str]]] = batch) -> _Batch:
-            done = int(get_setting(connection, key, {}).get("last_row", 1))
-            stored = _store_rows(
-                connection, [r for r in batch if r[0] > done], codebook_name, codes_by_key, default_user
-            )
-            if strict and stored.problems:  # the project changed since the check: keep this batch out
-                _refuse_bad_rows(path, stored.problems)
-            stored.skipped = sum(1 for number, _ in batch if number <= done)
-            set_setting(connection, key, {"last_row": max(done, batch[-1][0])})
-            return stored
-
         try:
-            stored = project.write(
-                store_batch, what=f"reviews from rows {batch[0][0]}-{batch[-1][0]} of {path}"
-            )
+            stored = _write_batch(project, path, key, rows[first : first + max(1, batch_rows)], how)
         except StoreError as error:
             raise StoreError(
-                f"{error.message} Rows before {batch[0][0]} were stored ({len(report.review_ids)} reviews).",
+                f"{error.message} The rows before row {rows[first][0]} were stored "
+                f"({len(report.review_ids)} reviews).",
                 where=error.where,
                 fix=f"{error.fix} Importing the same file again stores only the rows not stored yet.",
             ) from error
@@ -136,6 +123,35 @@ def import_reviews_csv(
     report.imported = len(report.review_ids)
     logger.info("imported %d reviews from %s, %d rows refused", report.imported, path, len(report.problems))
     return report
+
+
+@dataclass(frozen=True)
+class _How:
+    """How the rows of one import are read into reviews."""
+
+    codebook_name: str
+    codes_by_key: dict[str, str]
+    default_user: str | None
+    strict: bool
+
+
+def _write_batch(
+    project: Project, path: Path, key: str, batch: list[tuple[int, dict[str, str]]], how: _How
+) -> _Batch:
+    """Store the rows of ``batch`` not stored yet, and how far the file has got, in one transaction,
+    run again whole while another process holds the database."""
+
+    def store(connection: Connection) -> _Batch:
+        done = int(get_setting(connection, key, {}).get("last_row", 1))
+        fresh = [row for row in batch if row[0] > done]
+        stored = _store_rows(connection, fresh, how.codebook_name, how.codes_by_key, how.default_user)
+        if how.strict and stored.problems:  # the project changed since the check: keep this batch out
+            _refuse_bad_rows(path, stored.problems)
+        stored.skipped = len(batch) - len(fresh)
+        set_setting(connection, key, {"last_row": max(done, batch[-1][0])})
+        return stored
+
+    return project.write(store, what=f"reviews from rows {batch[0][0]}-{batch[-1][0]} of {path}")
 
 
 @dataclass

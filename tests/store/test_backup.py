@@ -92,7 +92,8 @@ def test_a_sqlite_project_restores_row_for_row(tmp_path: Path) -> None:
 def test_restore_refuses_a_project_with_contents_unless_forced(tmp_path: Path) -> None:
     project = init_project(tmp_path / "a")
     add_study(project)
-    backup_project(project, tmp_path / "a.zip")
+    made = CliRunner().invoke(app, ["backup", str(project.path), str(tmp_path / "a.zip")])
+    assert made.exit_code == 0 and "Backed up" in made.output, made.output
     target = init_project(tmp_path / "b")
     with target.begin() as connection:
         record_event(connection, "note", "ben")  # one row is enough to make it a project with contents
