@@ -1,8 +1,11 @@
 """The dispatcher: choose a reader by file extension and source kind.
 
-:func:`read_files` never stops at the first bad file: it returns the Documents it read, a
-:class:`ReadFailure` for every file (or survey row) it could not use, and notes worth showing the
-user (encoding guesses, how a blog file was split).
+:func:`iter_files` reads one file at a time (a :class:`FileRead` each, whose documents arrive as
+the file is read), so a caller can store a file before the next is opened. :func:`read_files`
+reads a whole batch into memory. Neither stops at the first bad file: a file or survey row that
+cannot be used is a :class:`ReadFailure`, and any error, ours or a reader library's, is one line
+naming the file; notes worth showing the user (encoding guesses, how a blog file was split,
+repeated columns) come with them.
 """
 
 from __future__ import annotations
