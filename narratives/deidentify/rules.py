@@ -70,7 +70,7 @@ NOT_NAMES = set(MONTHS + WEEKDAYS + MONTH_ABBR) | {
     "Rovers", "United", "City", "Town", "Club", "Cafe", "Café", "Church", "Day", "Night", "Junction",
     "General", "Royal", "Community", "Health", "Board", "Authority", "Office", "Department",
     "Local", "National", "Universal", "Personal", "Independent", "Direct", "Twitter", "Facebook",
-    "Instagram", "TikTok", "WhatsApp", "YouTube", "Google", "Zoom", "Skype", "LinkedIn", "Snapchat",
+    "Age", "Healthwatch", "Instagram", "TikTok", "WhatsApp", "YouTube", "Google", "Zoom", "Skype", "LinkedIn", "Snapchat",
 }  # fmt: skip
 # First names that are also everyday words: only matched away from the start of a sentence.
 AMBIGUOUS = {"Will", "Mark", "Grace", "Hope", "Joy", "Rose", "Jack", "Frank", "Bill", "Pat", "Sue", "Rob"}
@@ -132,9 +132,13 @@ class DeidentifiedText:
 
 @lru_cache(maxsize=1)
 def first_names() -> frozenset[str]:
-    path = Path(__file__).parent.parent / "data" / "first_names.txt"
-    lines = (line.strip() for line in path.read_text(encoding="utf-8").splitlines())
-    return frozenset(line for line in lines if line and not line.startswith("#"))
+    """First names: the project's own list (many origins, short forms) and the US census lists."""
+    found: set[str] = set()
+    for name in ("first_names.txt", "census_first_names.txt"):
+        path = Path(__file__).parent.parent / "data" / name
+        lines = (line.strip() for line in path.read_text(encoding="utf-8").splitlines())
+        found.update(line for line in lines if line and not line.startswith("#"))
+    return frozenset(found)
 
 
 # ------------------------------------------------------------------------------------------ finding
@@ -214,9 +218,11 @@ def _name_spans(text: str, keep: frozenset[str], lone_first_names: bool) -> Iter
 _ROLES = r"carer|PA|support worker|social worker|key ?worker|nurse|neighbour|friend|daughter|son|wife|husband"
 _ROLES += r"|partner|sister|brother|manager|OT|physio|GP|doctor|advocate|cousin|niece|nephew|granddaughter"
 _ROLES += r"|grandson|landlord|landlady|worker|lodger|boyfriend|girlfriend|stepdad|stepmum|mate"
-# "my social worker is Ifunanya Obi", "our neighbour, Wiremu Tane": any capitalised words after a role.
+# "my social worker is Ifunanya Obi", "our neighbour, Wiremu Tane", "ask for Bisi": capitalised words
+# after a person's role or after asking for or speaking to someone.
 ROLE_THEN_NAME = re.compile(
-    rf"\b(?:[Mm]y|[Oo]ur|[Hh]is|[Hh]er|[Tt]heir|[Tt]he new|[Aa] new) (?:{_ROLES})(?:,| is| was| called| named)? "
+    rf"(?:\b(?:[Mm]y|[Oo]ur|[Hh]is|[Hh]er|[Tt]heir|[Tt]he new|[Aa] new) (?:{_ROLES})(?:,| is| was| called| named)?"
+    r"|\b(?:ask|asked|asking) for|\b(?:speak|spoke|speaking|talk|talked|talking) to) "
     r"((?:[A-Z][^\W\d_]+(?:['’-][^\W\d_]+)*)(?: [A-Z][^\W\d_]+(?:['’-][^\W\d_]+)*){0,2})"
 )
 

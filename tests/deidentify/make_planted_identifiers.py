@@ -3,7 +3,7 @@
     python tests/deidentify/make_planted_identifiers.py
 
 Each record is ``{"id", "split", "text", "spans": [{"start", "end", "label"}]}``; ``split`` is
-"dev" (tuned on) or "heldout" (measured only). The two splits share no sentence template and no
+"dev" (tuned on) or "heldout" (measured only), or "fresh" (written after the tuning was done, measured once). The two splits share no sentence template and no
 filler value, so a rule tuned to the dev half gets no help from having seen held-out strings. Clean
 sentences (tricky non-identifiers, no spans) are split the same way. Fixed seed: the file is the
 same on every run.
@@ -39,24 +39,29 @@ def nhs_numbers(seed: int, forms: list[str]) -> list[str]:
 FIRST = {
     "dev": ["Tariq", "Aoife", "Sarah", "Grace", "Chidi", "Priya", "Kev", "Siobhan", "Mohammed", "Zofia",
             "Dafydd", "Femi", "Lorna", "Bartosz", "Niamh", "Kwame", "Yasmin", "Eilidh", "Tunde", "Daniel"],
+    "fresh": ["Tomasz", "Bisi", "Leanne", "Gurdeep", "Hyacinth", "Euan", "Roksana", "Anwen", "Delroy",
+              "Magdalena", "Keisha", "Dónal", "Parveen", "Olusegun", "Kerry-Ann", "Thabo"],
     "heldout": ["Ngozi", "Imran", "Caoimhe", "Marek", "Rhiannon", "Kofi", "Ayesha", "Declan", "Agnieszka",
                 "Oluwaseun", "Mei", "Hamza", "Bronwen", "Seamus", "Shanice", "Deepak", "Hiroshi", "Fatima",
                 "Callum", "Ioana"],
 }  # fmt: skip
 SURNAME = {
     "dev": ["Okonkwo", "Jones", "Patel", "Kowalski", "Murphy", "Begum", "Campbell", "Evans", "Nguyen", "Mensah"],
+    "fresh": ["Nowak", "Balogun", "Sandhu", "McAllister", "Ferguson", "Achterberg", "Mahmood", "Rees"],
     "heldout": ["Adeyemi", "Hussain", "O'Sullivan", "Wiśniewski", "Thompson", "Ferreira", "MacLeod",
                 "Chowdhury", "Price", "Osei"],
 }  # fmt: skip
 TITLES = ["Mrs", "Mr", "Dr", "Ms"]
 POOLS: dict[str, dict[str, list[str]]] = {
     "town": {
+        "fresh": ["Morecambe", "Pontypridd", "Kirkcaldy", "Newry", "Otley", "Bideford", "Mirfield", "Accra", "Penzance", "Motherwell"],
         "dev": ["Rotherham", "Wakefield", "Swansea", "Dundee", "Barnsley", "Reading", "Bath", "Grimsby",
                 "Hebden Bridge", "Ashton-under-Lyne", "Krakow", "Lagos", "Huddersfield", "Inverness"],
         "heldout": ["Doncaster", "Halifax", "Wrexham", "Paisley", "Stoke-on-Trent", "Hull", "Carlisle",
                     "Llanelli", "Skegness", "Todmorden", "Warsaw", "Karachi", "Keighley", "Omagh"],
     },
     "council": {
+        "fresh": ["Sefton Council", "Powys County Council", "North Lanarkshire Council", "Mid Ulster District Council", "London Borough of Tower Hamlets", "Stockport council"],
         "dev": ["Kirklees Council", "Leeds City Council", "Sheffield council", "London Borough of Hackney",
                 "Norfolk County Council", "Cardiff Council", "Fife Council", "Belfast City Council",
                 "Wirral Council", "Calderdale Council"],
@@ -66,18 +71,21 @@ POOLS: dict[str, dict[str, list[str]]] = {
                     "Durham County Council"],
     },
     "care_home": {
+        "fresh": ["Primrose Lodge", "Abbeyfield House", "Brookside Care Home", "Greenacres Nursing Home"],
         "dev": ["Willow Lodge", "Beech House", "Oakfield Care Home", "The Laurels Nursing Home",
                 "Ashgrove Residential Home", "Highfield Manor"],
         "heldout": ["Meadowbank House", "Elm Tree Lodge", "Hillcrest Care Home", "Sunnyside Nursing Home",
                     "Cedar Grange", "Fairview Residential Home"],
     },
     "hospital": {
+        "fresh": ["Dewsbury District Hospital", "St Thomas' Hospital", "Ninewells Hospital", "Royal Gwent Hospital"],
         "dev": ["St James's Hospital", "Northern General Hospital", "Pinderfields Hospital",
                 "Leeds General Infirmary", "Airedale Hospital", "St Luke's Hospice"],
         "heldout": ["St Mary's Hospital", "Royal Hallamshire Hospital", "Wythenshawe Hospital",
                     "Glasgow Royal Infirmary", "St Gemma's Hospice", "Calderdale Royal Hospital"],
     },
     "organisation": {
+        "fresh": ["Age UK Sefton", "Oldham Carers Centre", "Meadow Lane Day Centre", "Pennine Care NHS Foundation Trust"],
         "dev": ["Leeds Mind", "Age UK Calderdale", "Oakwood Day Centre",
                 "South West Yorkshire Partnership NHS Foundation Trust", "Kirkgate Medical Centre",
                 "Bramley Carers Centre"],
@@ -85,47 +93,80 @@ POOLS: dict[str, dict[str, list[str]]] = {
                     "Park Lane Surgery", "Hillside Resource Centre"],
     },
     "address": {
+        "fresh": ["27 Hawthorn Avenue", "Flat 4, 19 Albert Street", "3 Orchard Close"],
         "dev": ["14 Elm Grove", "Flat 3, 22 Mill Road", "7 Canal Street", "109 Victoria Avenue", "2 Church Lane"],
         "heldout": ["31 Station Road", "Flat 12, 5 Heather Close", "48 Queens Drive", "9a Park Terrace",
                     "66 Mill Lane"],
     },
     "postcode": {
+        "fresh": ["OL1 3BQ", "NP20 4SZ", "KY1 1XW"],
         "dev": ["LS6 2AB", "S10 2TN", "HX1 5QQ", "CF10 1EP", "BD7 1DP", "ls6 2ab"],
         "heldout": ["WF1 2DA", "M14 5RX", "SW9 8EJ", "G12 8QQ", "EH6 7BD", "HD1 3LS"],
     },
     "phone": {
+        "fresh": ["07700 900987", "0151 496 0456", "+44 7700 900111"],
         "dev": ["07700 900123", "0113 496 0000", "+44 7700 900456", "(0114) 496 0123", "07700900789"],
         "heldout": ["0161 496 0210", "07700 900 321", "+44 (0)20 7946 0000", "01484 496123", "07700-900-654"],
     },
     "email": {
+        "fresh": ["d.nowak@example.com", "keisha at example dot org", "gurdeep(at)example(dot)co(dot)uk"],
         "dev": ["jane.smith@example.com", "kev_b@example.org", "jane at example dot com",
                 "sarah dot jones at gmail dot com"],
         "heldout": ["priya@example.co.uk", "tom(at)example(dot)org", "mike at hotmail dot co dot uk",
                     "a.hussain [at] example [dot] com"],
     },
     "nhs_number": {
+        "fresh": nhs_numbers(3, ["{a} {b} {c}", "{a}{b}{c}", "{a}-{b}-{c}"]),
         "dev": nhs_numbers(1, ["{a} {b} {c}", "{a}{b}{c}", "{a}-{b}-{c}", "{a} {b} {c}"]),
         "heldout": nhs_numbers(2, ["{a}{b}{c}", "{a} {b} {c}", "{a}-{b}-{c}", "{a}{b}{c}"]),
     },
     "ni_number": {
+        "fresh": ["JT 11 22 33 B", "RE445566C"],
         "dev": ["QQ 12 34 56 C", "AB123456D", "JN 45 67 89 A"],
         "heldout": ["PT 98 76 54 B", "SK334455A", "WM 10 20 30 D"],
     },
     "date": {
+        "fresh": ["9/4/51", "12.10.1946", "4th Jan '49", "March 3rd, 1950"],
         "dev": ["5.6.47", "05/06/1947", "5th June '47", "12 March 1952", "14/02/39", "1947-06-05"],
         "heldout": ["3.11.52", "21/09/1961", "2nd Feb '38", "June 5th, 1947", "7-8-44", "30th of April 1950"],
     },
     "url": {
+        "fresh": ["https://www.facebook.com/groups/carersofsefton", "www.justgiving.com/dadsramp"],
         "dev": ["https://www.facebook.com/kev.brown.77", "www.justgiving.com/sarahsstory",
                 "https://example.org/my-story"],
         "heldout": ["http://instagram.com/priya_p", "www.gofundme.com/f/help-for-dad", "https://bit.ly/3xYz12"],
     },
-    "handle": {"dev": ["@carer_kev", "@SarahJ_1982", "@mumofthree"], "heldout": ["@priya_cares", "@dad_and_me", "@wheelie_kate"]},
+    "handle": {
+        "fresh": ["@sefton_carer", "@mumtotwo_ot"],
+        "dev": ["@carer_kev", "@SarahJ_1982", "@mumofthree"],
+        "heldout": ["@priya_cares", "@dad_and_me", "@wheelie_kate"],
+    },
 }  # fmt: skip
 LABEL = {"first": "name", "first_lower": "name", "full": "name", "full_upper": "name", "titled": "name"}
 LABEL |= {"town": "place"} | {k: k for k in POOLS if k != "town"}
 
 TEMPLATES = {
+    # Written after the detector was tuned, and measured once, untouched by any tuning.
+    "fresh": [
+        "Honestly {first} is the best carer we've had, she just gets Mum.",
+        "We had {full} as our social worker for two years and then she left.",
+        "i rang {first_lower} and she said she'd pop round after tea.",
+        "THE ASSESSOR WAS {full_upper} AND SHE NEVER EVEN LOOKED AT ME.",
+        "{titled} said there was nothing more they could do.",
+        "Dad's from {town} originally, he came over in the sixties.",
+        "There's nothing for young carers round {town}, nothing at all.",
+        "{council} keeps losing my paperwork.",
+        "I complained to {council} and to the ombudsman.",
+        "Nan's in {care_home} now and she seems settled.",
+        "They moved him out of {hospital} to a home forty miles away.",
+        "Ask at {organisation}, they know about grants.",
+        "The address is {address}, {postcode}.",
+        "Ring {phone} and ask for {first}.",
+        "You can email {email} or phone {phone}.",
+        "His NHS number, {nhs_number}, is on every letter.",
+        "NI number {ni_number}, date of birth {date}.",
+        "My fundraiser is at {url} and I'm {handle} on Instagram.",
+    ],
     "dev": [
         "{first} came round on Tuesday and sorted my tablets out.",
         "My social worker is {full} and she's been brilliant, honestly.",
@@ -280,7 +321,7 @@ def fill(template: str, split: str, rng: random.Random) -> tuple[str, list[dict[
 
 def records() -> list[dict[str, object]]:
     rng, found = random.Random(20261202), []
-    for split in ("dev", "heldout"):
+    for split in ("dev", "heldout", "fresh"):
         for number, template in enumerate(TEMPLATES[split]):
             for variant in range(6):
                 text, spans = fill(template, split, rng)

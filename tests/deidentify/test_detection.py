@@ -36,7 +36,7 @@ def test_the_labelled_set_has_every_type_and_exact_offsets() -> None:
     assert len(spans) >= 300
     assert sum(1 for row in rows if not row["spans"]) >= 60
     assert {span["label"] for _, span in spans} == set(NAMES_AND_PLACES) | set(STRUCTURED)
-    assert {row["split"] for row in rows} == {"dev", "heldout"}
+    assert {row["split"] for row in rows} == {"dev", "heldout", "fresh"}
     for row, span in spans:
         value = row["text"][span["start"] : span["end"]]
         assert value == value.strip() and value, (row["id"], span)
@@ -209,14 +209,21 @@ def test_clean_sentences_of_the_set_produce_nothing() -> None:
     assert {text: spans for text, spans in zip(clean, found, strict=True) if spans} == {}
 
 
+# Floors a little below the figures measured when this was written (dev / held-out / fresh: names
+# and places 0.993 / 0.992 / 0.897, structured 1.000 on all three, precision 1.000 / 1.000 / 0.992).
+# "fresh" was written after the tuning and holds names that no list knows, so its floor is lower.
+FLOORS = {"dev": (0.95, 0.85), "heldout": (0.95, 0.85), "fresh": (0.85, 0.75)}
+
+
 @pytest.mark.slow
 def test_recall_and_precision_on_the_labelled_set_stay_above_their_floors() -> None:
-    """Floors a little below the figures measured when this was written (see the README)."""
     result = bench_deidentify(PLANTED)
+    assert set(result.scores) == set(FLOORS)
     for split, scores in result.scores.items():
+        pooled, each = FLOORS[split]
         assert scores.pooled(STRUCTURED).recall >= 0.98, split
-        assert scores.pooled(NAMES_AND_PLACES).recall >= 0.95, split
+        assert scores.pooled(NAMES_AND_PLACES).recall >= pooled, split
         assert scores.precision >= 0.95, split
         for label in NAMES_AND_PLACES:
-            assert scores.recall_by_type[label].recall >= 0.85, (split, label)
+            assert scores.recall_by_type[label].recall >= each, (split, label)
     assert result.sentences_per_second > 0
