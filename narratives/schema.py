@@ -163,6 +163,10 @@ class Codebook(BaseModel):
         """Hash of one code's content: re-coding only touches codes whose fingerprint changed."""
         return text_hash(self.code(code_id).model_dump_json())
 
+    def fingerprints(self) -> dict[str, str]:
+        """:meth:`fingerprint` of every code by id, in one pass (the first code of an id counts)."""
+        return {code.id: text_hash(code.model_dump_json()) for code in reversed(self.codes)}
+
 
 class Suggestion(BaseModel):
     """A machine's proposal that a code applies to a segment, with the evidence behind it."""

@@ -6,6 +6,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, cast
 
 import typer
+from rich.markup import escape
 from rich.table import Table
 
 from narratives.cli.app import app, console, default_user, friendly_errors, progress_bar
@@ -111,6 +112,8 @@ def code(
     for what, value in rows:
         table.add_row(what, value)
     console.print(table)
+    for warning in result.warnings:
+        console.print(f"[yellow]warning:[/] {escape(warning)}", highlight=False)
 
 
 @app.command()
@@ -199,7 +202,9 @@ def reviews_import(
     )
     console.print(f"{report.imported} reviews imported, {len(report.problems)} rows refused.", markup=False)
     if report.already_imported:
-        console.print(f"{report.already_imported} rows skipped: already imported from this file.", markup=False)
+        console.print(
+            f"{report.already_imported} rows skipped: already imported from this file.", markup=False
+        )
     for problem in report.problems:
         console.print(f"[red]{csv_path}: {problem}[/]", highlight=False)
     if report.problems:

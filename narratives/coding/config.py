@@ -26,6 +26,7 @@ RESULT_STATS = (
     "learned",
     "seconds",
     "thresholds",
+    "warnings",
 )
 
 
@@ -70,6 +71,7 @@ class CodingRunResult:
     config_hash: str
     seconds: float
     thresholds: dict[str, float] = field(default_factory=dict)
+    warnings: list[str] = field(default_factory=list)  # e.g. a codebook pattern skipped as too slow
 
     @property
     def noop(self) -> bool:

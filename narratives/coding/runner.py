@@ -10,6 +10,10 @@ A later run compares each code's fingerprint with the one recorded by the previo
 codebook and unit: only new or changed codes are scored again (their old suggestions stop being
 current), retired codes' suggestions stop being current, and new segments get every code. A change of
 settings, model or reviews re-codes everything. All writes of a run are one transaction.
+
+``progress(stage, done, total)`` hears of embedding, preparing the coders and coding (about
+:data:`PROGRESS_STEPS` times); codebook patterns the phrase coder had to skip (too slow, or not
+compiling) end up in the result's ``warnings`` and the run's stats, never stopping the run.
 """
 
 from __future__ import annotations
@@ -50,6 +54,8 @@ logger = logging.getLogger(__name__)
 
 UNIT_ORDER = (SegmentUnit.sentence, SegmentUnit.paragraph, SegmentUnit.turn, SegmentUnit.response)
 Progress = Callable[[str, int, int], None]  # (stage, done, total)
+PROGRESS_STEPS = 50  # coding reports progress about this many times ...
+PROGRESS_MIN_STEP = 16  # ... but scores at least this many segments between reports
 
 
 @dataclass
@@ -106,14 +112,19 @@ def code_project(
     ensemble = _ensemble(config, training, codebook)
     config_doc = _config_document(config, embedder, ensemble, training, chosen)
     config_hash = hashlib.sha256(json.dumps(config_doc, sort_keys=True, default=str).encode()).hexdigest()
-    plan = _plan(previous, codebook, [c.id for c in codes_to_score(codebook)], config_hash, segs)
+    fingerprints = codebook.fingerprints()
+    plan = _plan(previous, fingerprints, [c.id for c in codes_to_score(codebook)], config_hash, segs)
     thresholds = dict(previous.stats.get("thresholds", {})) if previous is not None else {}
     rows: list[Suggestion] = []
     if not plan.empty:
         prototypes = cast(Embedder, CachedEmbedder(embedder, EmbeddingCache(project.engine)))
+        report("preparing coders", 0, 1)
         ensemble.fit(codebook, prototypes, training.examples)
+        report("preparing coders", 1, 1)
         thresholds = {**ensemble.thresholds_, **config.thresholds}
         rows = _score(ensemble, config, segs, vectors, plan, report)
+    warnings = [str(problem) for coder in ensemble.coders for problem in getattr(coder, "problems_", [])]
+    recoded = set(plan.recode)
     with project.begin() as connection:
         _check_no_run_since(connection, codebook.name, chosen.value, previous)
         if store_file:
@@ -127,7 +138,7 @@ def code_project(
             segments_coded=_coded(plan),
             new_segments=int(plan.new_rows.sum()),
             codes_recoded=plan.recode,
-            codes_unchanged=[c for c in plan.codes if c not in plan.recode],
+            codes_unchanged=[c for c in plan.codes if c not in recoded],
             codes_retired=plan.dropped,
             suggestions_written=len(rows),
             suggestions_superseded=0,
@@ -137,18 +148,19 @@ def code_project(
             config_hash=config_hash,
             seconds=0.0,
             thresholds=thresholds,
+            warnings=warnings,
         )
         if not plan.empty:
             if training.trained is not None:
                 save_learned(connection, codebook.name, training)
-            fingerprints = {code_id: codebook.fingerprint(code_id) for code_id in plan.codes}
+            run_fingerprints = {code_id: fingerprints[code_id] for code_id in plan.codes}
             result.run_id = start_run(
                 connection,
                 codebook=result.codebook,
                 codebook_version=result.codebook_version,
                 unit=result.unit,
                 model=embedder.name,
-                config={**config_doc, "fingerprints": fingerprints},
+                config={**config_doc, "fingerprints": run_fingerprints},
                 config_hash=config_hash,
                 codes=result.codes_recoded,
                 stats={"max_segment_id": max((int(s.id or 0) for s in segs), default=0)},
@@ -260,16 +272,21 @@ def _config_document(
 
 
 def _plan(
-    previous: CodingRun | None, codebook: Codebook, code_ids: list[str], config_hash: str, segs: list[Segment]
+    previous: CodingRun | None,
+    fingerprints: dict[str, str],
+    code_ids: list[str],
+    config_hash: str,
+    segs: list[Segment],
 ) -> _Plan:
     ids = np.array([s.id for s in segs], dtype=np.int64)
+    scored = set(code_ids)
     if previous is None or previous.config_hash != config_hash:
         before = list(previous.config.get("fingerprints", {})) if previous is not None else []
-        dropped = [c for c in before if c not in code_ids]
+        dropped = [c for c in before if c not in scored]
         return _Plan(list(code_ids), list(code_ids), dropped, np.ones(len(segs), dtype=bool), full=True)
     before = previous.config.get("fingerprints", {})
-    recode = [c for c in code_ids if before.get(c) != codebook.fingerprint(c)]
-    dropped = [c for c in before if c not in code_ids]
+    recode = [c for c in code_ids if before.get(c) != fingerprints[c]]
+    dropped = [c for c in before if c not in scored]
     new_rows = ids > int(previous.stats.get("max_segment_id", 0))
     return _Plan(list(code_ids), recode, dropped, new_rows, full=False)
 
@@ -286,13 +303,18 @@ def _score(
     plan: _Plan,
     report: Progress,
 ) -> list[Suggestion]:
-    """Suggestions (without run provenance) for the cells the plan asks for."""
-    recode_columns = np.array([c in plan.recode for c in ensemble.code_ids_], dtype=bool)
+    """Suggestions (without run provenance) for the cells the plan asks for, reporting progress after
+    each step of at most ``batch_size`` segments (every row is scored on its own, so steps change
+    nothing but how often progress is shown)."""
+    recode = set(plan.recode)
+    recode_columns = np.array([c in recode for c in ensemble.code_ids_], dtype=bool)
     rows_to_score = np.arange(len(segs)) if plan.recode else np.flatnonzero(plan.new_rows)
     components = [c for c in cast(list[Any], ensemble.coders) if c.name in config.store_components]
+    step = min(config.batch_size, max(PROGRESS_MIN_STEP, -(-len(rows_to_score) // PROGRESS_STEPS)))
     found: list[Suggestion] = []
-    for start in range(0, len(rows_to_score), config.batch_size):
-        batch = rows_to_score[start : start + config.batch_size]
+    report("coding", 0, len(rows_to_score))
+    for start in range(0, len(rows_to_score), step):
+        batch = rows_to_score[start : start + step]
         texts = [segs[i].text for i in batch]
         needed = plan.new_rows[batch][:, None] | recode_columns[None, :]
         scorers: list[Any] = [ensemble, *components]
@@ -300,8 +322,9 @@ def _score(
             output = coder.predict(texts, vectors[batch])
             scores = _aligned_scores(output.scores, output.code_ids, ensemble.code_ids_)
             keep = _keep(scores, config) & needed
+            column = {code_id: k for k, code_id in enumerate(output.code_ids)}
             for i, j in zip(*np.nonzero(keep), strict=True):
-                evidence = output.evidence.get((int(i), output.code_ids.index(ensemble.code_ids_[j])))
+                evidence = output.evidence.get((int(i), column.get(ensemble.code_ids_[j], -1)))
                 found.append(
                     Suggestion(
                         segment_id=int(segs[batch[i]].id or 0),
@@ -314,7 +337,7 @@ def _score(
                         evidence_end=evidence.end if evidence else None,
                     )
                 )
-        report("coding", min(start + config.batch_size, len(rows_to_score)), len(rows_to_score))
+        report("coding", min(start + step, len(rows_to_score)), len(rows_to_score))
     return found
 
 
