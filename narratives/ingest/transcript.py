@@ -64,7 +64,7 @@ STAMP_START_RE = re.compile(
     r"(?=[\s:|–—-]|$)"
 )
 READABLE_TIMESTAMP_LINE_RE = re.compile(rf"[ \t]*(?:\[{_TS}\]|\({_TS}\)|{_TS})[ \t]*")
-CODE_TYPO_RE = re.compile(r"^(?:P|R)\s*[\dOoIl]*[OoIl][\dOoIl]*$")
+CODE_TYPO_RE = re.compile(r"^(?:P|R)\s*(?=[\dOoIl]*\d)[\dOoIl]*[OoIl][\dOoIl]*$")  # PO1, P0l; not Pool
 TYPO_TARGETS = frozenset({"interviewer", "respondent", "interviewee", "participant", "researcher"})
 _NOT_SPEAKERS = "note notes nb ps update edit source example date time location title subject re e.g i.e"
 NOT_SPEAKERS = frozenset(_NOT_SPEAKERS.split())

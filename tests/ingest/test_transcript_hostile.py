@@ -87,6 +87,8 @@ def test_each_unrecognised_line_is_noted_with_file_and_line_number() -> None:
         "Respite: two days a month.",
         "Money: the carer's allowance.",
         "Note: I wrote the times down.",
+        "Pool: closed on Mondays.",
+        "Rio: we went once.",
         "3 times a week, sometimes 4.",
         "At 12:30 they still had not come.",
         "[00:00:41]",
