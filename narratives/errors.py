@@ -153,3 +153,9 @@ class AuthError(NarrativesError):
     """A login, a user account, a password or an invitation was refused."""
 
     code = "E700"
+
+
+class DeidentificationKeyError(NarrativesError):
+    """A pseudonym key file cannot be written or opened: wrong passphrase, damaged, in the project."""
+
+    code = "E900"

@@ -129,3 +129,98 @@ def deidentify_text_command(
                 escape(found.replacement),
             )
         console.print(table)
+
+
+PASSPHRASE_STDIN_HELP = "Read the key's passphrase from the first line of standard input (for scripts)."
+
+
+def _passphrase(from_stdin: bool, *, new: bool) -> str:
+    """The key's passphrase: from stdin's first line, or a hidden prompt (twice for a new key)."""
+    import sys
+
+    if from_stdin:
+        return sys.stdin.readline().rstrip("\r\n")
+    prompt = "Passphrase for the new key" if new else "Passphrase of the key"
+    return str(typer.prompt(prompt, hide_input=True, confirmation_prompt=new))
+
+
+@app.command("deidentify-export")
+@friendly_errors
+def deidentify_export(
+    project_path: Path = typer.Argument(..., help="The project folder."),
+    out: Path = typer.Argument(..., help="The folder to write the de-identified files into."),
+    key_file: Path = typer.Option(
+        ..., "--key", help="The pseudonym key: extended if it exists, made if not; kept outside the project."
+    ),
+    passphrase_stdin: bool = typer.Option(False, "--passphrase-stdin", help=PASSPHRASE_STDIN_HELP),
+) -> None:
+    """Write a de-identified copy of every document, its segments and its current codings.
+
+    One JSON file per document (document-<id>.json: text, segments, codings, with offsets valid in
+    the de-identified text) and index.json, all readable by you only. People, places and
+    organisations become numbered pseudonyms ([Person 3], [Place 1]) that stay the same across
+    documents and waves and from one export to the next: the numbers live in the key file, encrypted
+    with your passphrase. Keep the key apart from the export; only its holder can re-identify.
+
+    Example: narratives deidentify-export demo-project shared-copy --key ~/keys/demo.key
+    """
+    from narratives.deidentify import PseudonymKey, deidentification_settings, read_key, write_key
+    from narratives.deidentify.export import export_deidentified
+    from narratives.store.project import open_project
+
+    project = open_project(project_path)
+    settings = deidentification_settings(project)
+    exists = key_file.exists()
+    passphrase = _passphrase(passphrase_stdin, new=not exists)
+    key = read_key(key_file, passphrase) if exists else PseudonymKey(salt=settings.salt)
+    apart = [project.path, out]
+    write_key(key_file, key, passphrase, keep_apart_from=apart)  # refused before anything is written
+    before = len(key.entries)
+    with project.connect() as connection:
+        summary = export_deidentified(connection, settings, key, out)
+    write_key(key_file, key, passphrase, keep_apart_from=apart)
+    console.print(
+        f"Wrote {summary.documents} documents with {summary.segments} segments and {summary.codings} "
+        f"codings to {escape(str(summary.folder))}."
+    )
+    console.print(
+        f"Pseudonyms in the key: {summary.pseudonyms} ({summary.pseudonyms - before} new); "
+        f"key {'updated' if exists else 'written'}: {escape(str(key_file))}."
+    )
+
+
+@app.command()
+@friendly_errors
+def reidentify(
+    key_file: Path = typer.Argument(..., help="The pseudonym key written by deidentify-export."),
+    reveal: list[str] = typer.Option([], "--reveal", help='A pseudonym to look up: "[Person 3]" (repeat).'),
+    text: str | None = typer.Option(None, "--text", help="A de-identified text to re-identify (quote it)."),
+    passphrase_stdin: bool = typer.Option(False, "--passphrase-stdin", help=PASSPHRASE_STDIN_HELP),
+) -> None:
+    """Show who or what a pseudonym stands for, or put the originals back into a text.
+
+    The passphrase is asked for without showing it (or read with --passphrase-stdin), never
+    given as an argument. With neither --reveal nor --text, every pseudonym in the key is listed.
+
+    Example: narratives reidentify ~/keys/demo.key --reveal "[Person 3]"
+    """
+    from narratives.deidentify import read_key
+
+    key = read_key(key_file, _passphrase(passphrase_stdin, new=False))
+    if text is not None:
+        console.print(escape(key.reidentify(text)), highlight=False, soft_wrap=True)
+    entries = [key.find(p) for p in reveal] if reveal else ([] if text is not None else key.entries)
+    missing = [p for p, entry in zip(reveal, entries, strict=False) if entry is None]
+    if missing:
+        raise AnalysisError(
+            f"the key has no pseudonym {', '.join(missing)}.",
+            fix="list them all: narratives reidentify KEYFILE",
+        )
+    if entries:
+        table = Table()
+        for column in ("pseudonym", "stands for"):
+            table.add_column(column)
+        for entry in entries:
+            if entry is not None:
+                table.add_row(escape(entry.pseudonym), escape("; ".join(entry.originals)))
+        console.print(table)

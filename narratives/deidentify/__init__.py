@@ -15,8 +15,14 @@ number 12"). Read a sample before sharing; add names and places to ``PROJECT/dei
     places = ["Peterborough"]       # always redacted as places
     keep = ["Hope"]                 # never redacted
     style = "consistent"            # or "brackets" (the default)
+
+For data that leaves the team as a whole, :mod:`narratives.deidentify.export` writes documents,
+segments and codings with numbered pseudonyms (``[Person 3]``, :mod:`.pseudonyms`) kept in an
+encrypted key apart from the project (:mod:`.key`), with offsets carried onto the new text;
+:mod:`.small_groups` warns when a quote's speaker is one of fewer than 5 people in a group.
 """
 
+from narratives.deidentify.key import KeyEntry, PseudonymKey, read_key, write_key
 from narratives.deidentify.project import (
     SALT_KEY,
     SETTINGS_FILE,
@@ -28,6 +34,12 @@ from narratives.deidentify.project import (
     scan_documents,
     settings_from_connection,
     text_redactor,
+)
+from narratives.deidentify.pseudonyms import (
+    MappedText,
+    OffsetMap,
+    PseudonymBook,
+    deidentify_document,
 )
 from narratives.deidentify.rules import (
     LABELS,
@@ -51,10 +63,16 @@ __all__ = [
     "DeidentificationSettings",
     "DeidentifiedText",
     "Finding",
+    "KeyEntry",
+    "MappedText",
+    "OffsetMap",
+    "PseudonymBook",
+    "PseudonymKey",
     "Replacement",
     "Span",
     "Style",
     "deidentification_settings",
+    "deidentify_document",
     "deidentify_text",
     "find_identifiers",
     "first_names",
@@ -62,7 +80,9 @@ __all__ = [
     "project_folder",
     "pseudonym",
     "pseudonymise",
+    "read_key",
     "scan_documents",
     "settings_from_connection",
     "text_redactor",
+    "write_key",
 ]
