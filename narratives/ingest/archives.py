@@ -6,9 +6,10 @@ its size suggests: too much uncompressed data in all, a member compressed beyond
 (a zip bomb), too many members, a nested archive, or a member name that climbs out of the folder.
 It then streams every XML part through lxml in chunks, without building a tree, and refuses a DTD or
 entity declaration (OOXML never has one; refusing it stops "billion laughs" and external entities), a
-text node over 10 MB, nesting deeper than 256, more elements than the reader could hold, and XML that
-is not well formed. Decompression is capped by the declared sizes (``zipfile`` stops a member at its
-declared size and checks its CRC), so the checks cost at most one streamed pass and little memory.
+run of text over 10 million characters, nesting deeper than 256, more elements than the reader could
+hold, and XML that is not well formed. Decompression is capped by the declared sizes (``zipfile``
+stops a member at its declared size and checks its CRC), so the checks cost one streamed pass and
+little memory. :func:`describe_library_error` words a reader library's exception for our messages.
 """
 
 from __future__ import annotations
