@@ -197,12 +197,16 @@ def _as_merged(project: Project, codebook: Codebook, user: str) -> tuple[Codeboo
     """The codebook to code with: the project's codebook as it will stand once the file's changes are
     stored (file content plus edits made in the project, such as promoted themes), and whether the
     file must be stored. Worked out in a transaction that is rolled back: the run stores the file in
-    its own final transaction, so a failed run leaves no trace."""
+    its own final transaction, so a failed run leaves no trace. A codebook new to the project has no
+    edits to merge and is stored code for code, so it skips the rehearsal (half the time of a large
+    codebook's run)."""
     with project.connect() as connection, connection.begin() as transaction:
         if codebook.name in codebook_names(connection):
             now = current_codebook(connection, codebook.name)
             if now.codes == codebook.codes:  # the project's own codebook, passed back in
                 return now, False
+        elif len({code.id for code in codebook.codes}) == len(codebook.codes):
+            return Codebook.model_validate(codebook.model_dump(mode="json")), True
         store_codebook(connection, codebook, user)
         merged = current_codebook(connection, codebook.name)
         transaction.rollback()

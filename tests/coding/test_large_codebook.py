@@ -12,6 +12,7 @@ from sqlalchemy import select
 from narratives.coding.config import CodingConfig
 from narratives.coding.runner import code_project
 from narratives.schema import Code, Codebook
+from narratives.store.codebooks import current_codebook
 from narratives.store.project import Project, init_project
 from narratives.store.tables import segments, suggestions
 from tests.builders.themes import FakeEmbedder, add_documents
@@ -115,3 +116,17 @@ def test_a_pattern_that_runs_out_of_time_is_a_warning_of_the_run(project: Projec
     [warning] = result.warnings
     assert "c0" in warning and "(a|aa)+" in warning and "simplify" in warning
     assert result.suggestions_written >= 1  # zork1 still found
+
+
+def test_a_new_codebook_is_coded_as_the_project_then_holds_it(project: Project) -> None:
+    add_documents(project, [["We waited for zork1 and ref-2.", "Nothing here."]])
+    codes = large_codebook().codes[:4]
+    codes[3] = codes[3].model_copy(update={"retired": True, "parent": "c0", "colour": "#123456"})
+    book = Codebook(name="fresh", version="2.1", title="Fresh", codes=codes)
+    result = code_project(
+        project, book, embedder=FakeEmbedder(), user="ana", config=CodingConfig(coders=["phrase"])
+    )
+    with project.connect() as connection:
+        held = current_codebook(connection, "fresh")
+    assert held == Codebook.model_validate(book.model_dump(mode="json"))
+    assert result.codebook_version == "2.1" and result.codes_recoded == ["c0", "c1", "c2"]  # c3 is retired
