@@ -78,9 +78,13 @@ class PhraseCoder:
 
         nlp = load_pipeline()
         matcher = PhraseMatcher(nlp.vocab, attr="LEMMA")
-        for code_id, phrases in self.phrases_.items():
-            if phrases:
-                matcher.add(code_id, list(nlp.pipe([phrase.lower() for phrase in phrases])))
+        owners = [code_id for code_id, phrases in self.phrases_.items() for _ in phrases]
+        docs = nlp.pipe([phrase.lower() for phrases in self.phrases_.values() for phrase in phrases])
+        by_code: dict[str, list[Any]] = {}
+        for code_id, doc in zip(owners, docs, strict=True):  # one pass of the pipeline for every phrase
+            by_code.setdefault(code_id, []).append(doc)
+        for code_id, phrase_docs in by_code.items():
+            matcher.add(code_id, phrase_docs)
         return nlp, matcher
 
     def _spans(self, texts: Sequence[str]) -> list[list[tuple[str, int, int, str]]]:
