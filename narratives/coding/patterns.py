@@ -417,4 +417,4 @@ class PatternIndex:
     def _report(self, code_id: str, text: str, reason: str, fix: str) -> None:
         problem = PatternProblem(code_id, text, reason, fix)
         self.problems.append(problem)
-        logger.warning("%s", problem)
+        logger.info("%s", problem)  # returned to the caller, which shows it

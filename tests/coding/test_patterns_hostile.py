@@ -156,3 +156,24 @@ def test_codebook_validate_prints_the_warning_and_still_passes(tmp_path: Path) -
     result = CliRunner().invoke(app, ["codebook", "validate", str(path)])
     assert result.exit_code == 0, result.output
     assert "OK" in result.output and "risky" in result.output and "(a+)+$" in result.output
+
+
+def test_narratives_code_finishes_on_hostile_patterns_and_prints_the_skipped_one(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import narratives.embed
+    from narratives.codebook.files import save_codebook
+    from narratives.store.project import init_project
+    from tests.builders.themes import FakeEmbedder, add_documents
+
+    monkeypatch.setattr(narratives.embed, "load_embedder", lambda name=None: FakeEmbedder())  # no model
+    project = init_project(tmp_path / "project")
+    add_documents(project, [["a" * 40 + "b", "It cost £40 from the budget.", "a" * 40 + "b again"]])
+    project.close()
+    book = save_codebook(hostile_codebook(), tmp_path / "hostile.yaml")
+    args = ["code", str(tmp_path / "project"), "--codebook", str(book), "--user", "ana"]
+    result = CliRunner().invoke(app, args, terminal_width=300)
+    assert result.exit_code == 0, result.output
+    assert "3 of 3" in result.output
+    assert result.output.count("warning:") == 1
+    assert "overlap" in result.output and "(a|aa)+$" in result.output and "simplify" in result.output
