@@ -5,10 +5,12 @@ Patterns keep Python's meaning (``re`` with ``IGNORECASE``: Unicode ``\\w``, ``\
 patterns:
 
 * an *exact* one with the same matches, where RE2 can say it (``\\w`` becomes ``[\\p{L}\\p{N}_]``
-  and so on); RE2 runs in time linear in the text whatever the pattern. Word boundaries, look-arounds,
-  back-references, atomic groups and possessive quantifiers have no exact RE2 form: those patterns
-  run on the ``regex`` module with a time limit per segment (``timeout``). A pattern that runs out of
-  time is reported once (:class:`PatternProblem`) and skipped for the rest of the run.
+  and so on); RE2 runs in time linear in the text whatever the pattern. RE2's word boundary is
+  ASCII-only, so a pattern with ``\\b`` runs on RE2 only over ASCII text. Look-arounds,
+  back-references, atomic groups and possessive quantifiers have no RE2 form: those patterns (and
+  ``\\b`` over other text) run on the ``regex`` module with a time limit per segment
+  (``timeout``). A pattern that runs out of time is reported once (:class:`PatternProblem`) and
+  skipped for the rest of the run.
 * a *loose* one that matches wherever the exact one could (assertions dropped, ``\\w`` widened to
   any character, ...). The loose patterns of all codes are compiled into a few ``re2.Set``\\ s, so
   one pass over a segment says which patterns can match it; only those are run exactly. This keeps
@@ -61,6 +63,7 @@ class Translation:
     exact: str | None
     loose: str | None
     newline_sensitive: bool  # ``$``: exact only on texts that do not end in a newline
+    ascii_only: bool = False  # ``\b``, ``\B``: exact only on ASCII texts
 
 
 def translate(pattern: str) -> Translation:
@@ -69,7 +72,7 @@ def translate(pattern: str) -> Translation:
     state.run()
     exact = "".join(state.exact) if state.exact_ok else None
     loose = "".join(state.loose) if state.loose_ok else None
-    return Translation(exact, loose, state.newline_sensitive)
+    return Translation(exact, loose, state.newline_sensitive, state.ascii_only)
 
 
 class _Translator:
@@ -83,6 +86,7 @@ class _Translator:
         self.exact_ok = True
         self.loose_ok = True
         self.newline_sensitive = False
+        self.ascii_only = False
 
     def emit(self, exact: str | None, loose: str | None) -> None:
         if exact is None:
@@ -135,8 +139,9 @@ class _Translator:
             self.emit(f"[{UNICODE_CLASSES[char]}]", ANY)
         elif char.lower() in UNICODE_CLASSES:
             self.emit(f"[^{UNICODE_CLASSES[char.lower()]}]", ANY)
-        elif char in "bB":
-            self.emit(None, "")
+        elif char in "bB":  # RE2's is ASCII-only: the same as Python's on ASCII text
+            self.ascii_only = True
+            self.emit("\\" + char, "")
         elif char == "Z":
             self.emit(r"\z", r"\z")
         elif char in "uU":
@@ -385,7 +390,11 @@ class PatternIndex:
 
     def _match(self, pattern: _Pattern, text: str) -> list[tuple[int, int]]:
         translation = pattern.translation
-        if translation.exact is not None and not (translation.newline_sensitive and text.endswith("\n")):
+        if (
+            translation.exact is not None
+            and not (translation.newline_sensitive and text.endswith("\n"))
+            and not (translation.ascii_only and not text.isascii())
+        ):
             if pattern.exact is None:
                 pattern.exact = self._compile_exact(translation.exact)
             if pattern.exact is not False:

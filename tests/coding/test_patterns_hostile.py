@@ -22,6 +22,7 @@ TEXTS = [
     "Cafés closed. The ÉCOLE run, naïve plans, 12 or ١٢ pounds.",
     "She waited\u00a0six months\tfor an assessment\nthen rang again.\n",
     "aaaa aab ab_c foo-bar x{,2} {3} a{b",
+    "A personal budget at the cafe; we wait, waited (ab) and personal budgets_ again.",
     "İstanbul: we waited, WAITED and waiting.",
     "",
 ]
@@ -87,11 +88,31 @@ def test_many_patterns_together_match_as_each_alone() -> None:
 
 
 @pytest.mark.parametrize(
-    ("pattern", "exact_in_re2"),
-    [(r"(a+)+$", True), (r"\bword\b", False), (r"(?=a)b", False), (r"\w+", True), (r"(?x) a", False)],
+    ("pattern", "exact_in_re2", "ascii_only"),
+    [
+        (r"(a+)+$", True, False),
+        (r"\bword\b", True, True),
+        (r"(?=a)b", False, False),
+        (r"\w+", True, False),
+        (r"(?x) a", False, False),
+    ],
 )
-def test_translation_says_which_patterns_re2_runs_exactly(pattern: str, exact_in_re2: bool) -> None:
-    assert (translate(pattern).exact is not None) is exact_in_re2
+def test_translation_says_which_patterns_re2_runs_exactly(
+    pattern: str, exact_in_re2: bool, ascii_only: bool
+) -> None:
+    translation = translate(pattern)
+    assert (translation.exact is not None) is exact_in_re2 and translation.ascii_only is ascii_only
+
+
+@pytest.mark.parametrize("pattern", PATTERNS)
+def test_every_translation_compiles_in_re2(pattern: str) -> None:
+    import re2
+
+    translation = translate(pattern)
+    assert translation.loose is not None
+    for form in (translation.exact, translation.loose):
+        if form is not None:
+            re2.compile(form)  # raises if RE2 cannot build it (the coder would fall back silently)
 
 
 def hostile_codebook() -> Codebook:
