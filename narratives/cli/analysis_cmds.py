@@ -149,17 +149,23 @@ def quotes(
     Example: narratives quotes demo-project --codebook care --code continuity --n 5 --balance-by need_group
     """
     from narratives.analysis.quotes import exemplar_quotes
+    from narratives.deidentify.small_groups import small_group_warnings
     from narratives.store.project import open_project
 
     project = open_project(project_path)
     with project.connect() as connection:
         found = exemplar_quotes(connection, _codebook(project, codebook), code, n=n, balance_by=balance_by)
+        small = small_group_warnings(connection, found, balance_by, shown=("kind", "wave"))
     if not found:
         console.print("No quotes of 6–80 words carry this code yet.")
     for quote in found:
         score = "" if quote.score is None else f", score {quote.score:.2f}"
+        warnings = "".join(
+            f"  [bold yellow]⚠ Small group:[/] {escape(g.message)}\n"
+            for g in small.get(quote.document_id, [])
+        )
         console.print(
-            f"[bold]“{escape(quote.text)}”[/]\n  — {escape(quote.attribution)}; {quote.source}{score}\n",
+            f"[bold]“{escape(quote.text)}”[/]\n  — {escape(quote.attribution)}; {quote.source}{score}\n{warnings}",
             highlight=False,
         )
 
@@ -262,7 +268,7 @@ def report(
     Example: narratives report demo-project --codebook care --out report.html
     """
     from narratives.deidentify import deidentification_settings
-    from narratives.interop.report import write_report
+    from narratives.interop.report import build_report, save_report
     from narratives.store.project import open_project
 
     project = open_project(project_path)
@@ -270,5 +276,13 @@ def report(
     path = _output(project, out, f"{name}-report.html")
     redact = deidentification_settings(project) if deidentify else False
     with project.connect() as connection:
-        written = write_report(connection, name, path, include_machine=not reviewed_only, deidentify=redact)
+        built = build_report(connection, name, include_machine=not reviewed_only, deidentify=redact)
+    written = save_report(built, path)
     console.print(f"[green]Wrote[/] {escape(str(written))}", highlight=False)
+    for theme, quote, groups in built.small_group_quotes():
+        for group in groups:
+            console.print(
+                f"[bold yellow]⚠ Small group[/] in {escape(theme.code.name)}, quote from "
+                f"{escape(quote.attribution)}: {escape(group.message)}",
+                highlight=False,
+            )

@@ -2,8 +2,9 @@
 
 Per theme: its definition; how many segments and participants carry it; counts by source kind and by
 attributes (group sizes shown, groups under 5 marked, adjusted p-values); counts across waves; 3–5
-balanced exemplar quotes; and, where a co-production panel has answered, its verdicts. Every piece of
-text from the project is escaped.
+balanced exemplar quotes, each with a warning when its speaker is one of fewer than 5 people in a
+group the report shows (:mod:`narratives.deidentify.small_groups`); and, where a co-production panel
+has answered, its verdicts. Every piece of text from the project is escaped.
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ from narratives.analysis.coded import (
 from narratives.analysis.crosstab import MIN_GROUP, themes_by_attribute, themes_by_wave
 from narratives.analysis.quotes import DEFAULT_BALANCE, Quote, exemplar_quotes
 from narratives.deidentify import DeidentificationSettings, text_redactor
+from narratives.deidentify.small_groups import SmallGroup, small_group_warnings
 from narratives.review.panel import VERDICTS, ThemeSummary, panel_summary
 from narratives.schema import Code
 from narratives.store.codebooks import current_codebook
@@ -41,7 +43,7 @@ h3{font-size:1.05rem;margin-bottom:.3rem}
 table{border-collapse:collapse;margin:.5rem 0 1rem}th,td{border:1px solid #ccc;padding:.25rem .6rem;text-align:left}
 th{background:#f2f2f2}td.n{text-align:right}tr.small td{color:#777}
 blockquote{border-left:4px solid #999;margin:.6rem 0;padding:.2rem .8rem;background:#fafafa}
-.who{font-size:.85rem;color:#555}.note{font-size:.85rem;color:#555}.swatch{display:inline-block;width:.9rem;
+.who{font-size:.85rem;color:#555}.warn{font-size:.85rem;color:#8a3b00;font-weight:600}.note{font-size:.85rem;color:#555}.swatch{display:inline-block;width:.9rem;
 height:.9rem;border-radius:2px;margin-right:.4rem;vertical-align:middle}
 """
 
@@ -55,6 +57,7 @@ class ThemeReport:
     by_wave: pd.DataFrame | None = None
     quotes: list[Quote] = field(default_factory=list)
     panel: ThemeSummary | None = None
+    small_groups: dict[int, list[SmallGroup]] = field(default_factory=dict)  # by quote segment id
 
 
 @dataclass
@@ -65,6 +68,15 @@ class Report:
     include_machine: bool
     generated: str
     themes: list[ThemeReport]
+
+    def small_group_quotes(self) -> list[tuple[ThemeReport, Quote, list[SmallGroup]]]:
+        """Each quote whose speaker is in a small group, with its theme and the groups."""
+        return [
+            (theme, quote, theme.small_groups[quote.segment_id])
+            for theme in self.themes
+            for quote in theme.quotes
+            if quote.segment_id in theme.small_groups
+        ]
 
 
 def default_attributes(docs: pd.DataFrame) -> list[str]:
@@ -96,10 +108,13 @@ def build_report(
         coded_segments(connection, book.name, include_machine=include_machine, threshold=threshold), docs
     )
     machine, given = include_machine, threshold
+    shown = list(attributes or default_attributes(docs))
     tables = {
         a: themes_by_attribute(connection, book.name, a, include_machine=machine, threshold=given)
-        for a in attributes or default_attributes(docs)
+        for a in shown
     }
+    # a quote shows its kind and wave; the tables show each attribute of the report
+    small = small_group_warnings(connection, docs["document_id"].tolist(), shown, shown=("kind", "wave"))
     waves = None
     if docs["wave"].notna().any():
         waves = themes_by_wave(connection, book.name, include_machine=machine, threshold=given).counts
@@ -107,6 +122,15 @@ def build_report(
     themes = []
     for code in book.active_codes:
         mine = coded[coded["code_id"] == code.id]
+        chosen = exemplar_quotes(
+            connection,
+            book.name,
+            code.id,
+            n=quotes,
+            balance_by=balance_by,
+            include_machine=machine,
+            threshold=given,
+        )
         themes.append(
             ThemeReport(
                 code=code,
@@ -114,19 +138,9 @@ def build_report(
                 participants=int(mine["person"].nunique()),
                 by_attribute={a: t[t["code_id"] == code.id] for a, t in tables.items()},
                 by_wave=None if waves is None else waves[waves["code_id"] == code.id],
-                quotes=[
-                    replace(quote, text=redact(quote.text))
-                    for quote in exemplar_quotes(
-                        connection,
-                        book.name,
-                        code.id,
-                        n=quotes,
-                        balance_by=balance_by,
-                        include_machine=machine,
-                        threshold=given,
-                    )
-                ],
+                quotes=[replace(quote, text=redact(quote.text)) for quote in chosen],
                 panel=_redacted_panel(panel.get(code.id), redact),
+                small_groups={q.segment_id: small[q.document_id] for q in chosen if q.document_id in small},
             )
         )
     return Report(
@@ -188,12 +202,17 @@ def _html_wave_table(table: pd.DataFrame | None) -> str:
     )
 
 
-def _html_quotes(quotes: list[Quote]) -> str:
+def _html_warnings(groups: list[SmallGroup]) -> str:
+    return "".join(f"<div class=warn>⚠ Small group: {_e(g.message)}</div>" for g in groups)
+
+
+def _html_quotes(quotes: list[Quote], small_groups: dict[int, list[SmallGroup]]) -> str:
     if not quotes:
         return "<p class=note>No quotes of 6–80 words carry this theme yet.</p>"
     items = "".join(
         f"<blockquote>{_e(q.text)}<div class=who>— {_e(q.attribution)}; {_e(q.source)}"
-        f"{'' if q.score is None else f', score {q.score:.2f}'}</div></blockquote>"
+        f"{'' if q.score is None else f', score {q.score:.2f}'}</div>"
+        f"{_html_warnings(small_groups.get(q.segment_id, []))}</blockquote>"
         for q in quotes
     )
     return f"<h3>Quotes</h3>{items}"
@@ -220,7 +239,7 @@ def _html_theme(theme: ThemeReport) -> str:
         "or documents.</p>",
         *(_html_attribute_table(a, t) for a, t in theme.by_attribute.items()),
         _html_wave_table(theme.by_wave),
-        _html_quotes(theme.quotes),
+        _html_quotes(theme.quotes, theme.small_groups),
         _html_panel(theme.panel),
         "</section>",
     ]
@@ -234,13 +253,22 @@ def render_html(report: Report) -> str:
         else ("reviewed codes only")
     )
     contents = "".join(f"<li><a href='#{_e(t.code.id)}'>{_e(t.code.name)}</a></li>" for t in report.themes)
+    flagged = len(report.small_group_quotes())
+    warning = (
+        f"<p class=warn>⚠ {flagged} quotes come from people in a group of fewer than {MIN_GROUP}: "
+        "read the warning beside each before sharing.</p>"
+        if flagged
+        else ""
+    )
     return (
         "<!DOCTYPE html><html lang=en><head><meta charset=utf-8>"
         f"<meta name=viewport content='width=device-width,initial-scale=1'><title>{_e(report.title)}</title>"
         f"<style>{CSS}</style></head><body><h1>{_e(report.title)}</h1>"
         f"<p class=note>Codebook {_e(report.codebook)} {_e(report.version)}; {source}; made {_e(report.generated)}. "
         f"Groups marked * have fewer than {MIN_GROUP} members: read their shares with care.</p>"
-        f"<ul>{contents}</ul>" + "\n".join(_html_theme(t) for t in report.themes) + "</body></html>\n"
+        f"{warning}<ul>{contents}</ul>"
+        + "\n".join(_html_theme(t) for t in report.themes)
+        + "</body></html>\n"
     )
 
 
@@ -298,7 +326,11 @@ def _md_theme(theme: ThemeReport) -> list[str]:
     if theme.quotes:
         lines += ["### Quotes", ""]
         for q in theme.quotes:
-            lines += [f"> {_m(q.text)}", f"> — {_m(q.attribution)}; {q.source}", ""]
+            lines += [f"> {_m(q.text)}", f"> — {_m(q.attribution)}; {q.source}"]
+            lines += [
+                f"> **⚠ Small group:** {_m(g.message)}" for g in theme.small_groups.get(q.segment_id, [])
+            ]
+            lines.append("")
     if theme.panel is not None and theme.panel.responses:
         counts = ", ".join(f"{VERDICTS[v]}: {n}" for v, n in theme.panel.counts.items())
         lines += [f"### Panel verdicts ({theme.panel.responses})", "", counts, ""]
@@ -314,6 +346,12 @@ def render_markdown(report: Report) -> str:
         f"{report.generated}. Groups marked \\* have fewer than {MIN_GROUP} members.",
         "",
     ]
+    if flagged := len(report.small_group_quotes()):
+        lines += [
+            f"**⚠ {flagged} quotes come from people in a group of fewer than {MIN_GROUP}:** "
+            "read the warning beside each before sharing.",
+            "",
+        ]
     for theme in report.themes:
         lines += _md_theme(theme)
     return "\n".join(lines).rstrip() + "\n"
@@ -334,7 +372,6 @@ def write_report(
 ) -> Path:
     """Build the report (:func:`build_report`, same options) and write it: Markdown for a ``.md``
     path, else HTML."""
-    path = Path(path)
     report = build_report(
         connection,
         codebook,
@@ -346,6 +383,12 @@ def write_report(
         title=title,
         deidentify=deidentify,
     )
+    return save_report(report, path)
+
+
+def save_report(report: Report, path: str | Path) -> Path:
+    """Write a built report: Markdown for a ``.md`` path, else HTML; owner-only."""
+    path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     text = render_markdown(report) if path.suffix.lower() in {".md", ".markdown"} else render_html(report)
     private_file(path).write_text(text, encoding="utf-8")  # owner-only before a word is written

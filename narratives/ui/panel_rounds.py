@@ -9,6 +9,7 @@ import pandas as pd
 import streamlit as st
 
 from narratives.auth.invitations import create_invitations
+from narratives.deidentify.small_groups import segment_small_groups
 from narratives.review.panel import VERDICTS, PanelQuote, panel_quotes_by_code
 from narratives.review.panel_rounds import (
     PanelRound,
@@ -41,6 +42,24 @@ def summary_cached(path: str, version: str, round_id: int) -> RoundSummary:
 def chosen_quotes(path: str, version: str, codebook: str) -> dict[str, list[PanelQuote]]:
     with common.project_by_path(path).connect() as connection:
         return panel_quotes_by_code(connection, codebook)
+
+
+@st.cache_data(show_spinner=False)
+def small_groups_cached(path: str, version: str, segment_ids: tuple[int, ...]) -> dict[int, list[str]]:
+    """Segment id -> why its speaker may be identifiable (groups of fewer than 5), for the pickers."""
+    with common.project_by_path(path).connect() as connection:
+        found = segment_small_groups(connection, segment_ids)
+    return {segment: [g.message for g in groups] for segment, groups in found.items()}
+
+
+def warn_small_groups(project: Project, labelled: dict[int, str]) -> None:
+    """A warning beside each picked quote (segment id -> label) whose speaker is in a small group."""
+    if not labelled:
+        return
+    found = small_groups_cached(str(project.path), common.data_version(project), tuple(sorted(labelled)))
+    for segment_id, label in labelled.items():
+        for message in found.get(segment_id, []):
+            st.warning(f"Small group: {label}: {message}", icon="⚠️")
 
 
 def invitation_link(code: str) -> str:
@@ -81,6 +100,9 @@ def _create(project: Project, codebook: str, user: str, codes: list[Code]) -> No
         st.multiselect(
             "Quotes to show", list(options), format_func=options.__getitem__, key="panel_round_quotes"
         )
+        segments = {q.quote_id: q.segment_id for c in themes for q in quotes.get(c, [])}
+        picked = [q for q in st.session_state.get("panel_round_quotes") or [] if q in segments]
+        warn_small_groups(project, {segments[q]: options[q][:80] for q in picked})
     else:
         st.session_state.pop("panel_round_quotes", None)  # none of the quotes picked before is offered
     if themes and not options:

@@ -101,7 +101,11 @@ def _quotes(project: Project, codebook: str, user: str, codes: list[Code]) -> No
             "No accepted segments left to choose for this theme: accept some in the Review queue first."
         )
         return
-    st.selectbox("Quote", list(options), format_func=lambda i: options[i][:150], key="panel_quote_segment")
+    picked = st.selectbox(
+        "Quote", list(options), format_func=lambda i: options[i][:150], key="panel_quote_segment"
+    )
+    if picked is not None:
+        panel_rounds.warn_small_groups(project, {int(picked): "this quote"})
     st.button(
         "Add quote for the panel",
         key="panel_quote_add",
