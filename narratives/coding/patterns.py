@@ -413,7 +413,12 @@ class PatternIndex:
         import regex
 
         if pattern.fallback is None:
-            pattern.fallback = regex.compile(pattern.text, regex.IGNORECASE | regex.VERSION0)
+            try:
+                pattern.fallback = regex.compile(pattern.text, regex.IGNORECASE | regex.VERSION0)
+            except regex.error as error:  # valid for re, but not for the regex module
+                pattern.dead = True
+                self._report(pattern.code_id, pattern.text, f"cannot be run ({error})", "rewrite it.")
+                return []
         try:
             matches = pattern.fallback.finditer(text, timeout=self.timeout)
             return [(m.start(), m.end()) for m in matches if m.end() > m.start()]
