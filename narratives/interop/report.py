@@ -211,8 +211,8 @@ def _html_quotes(quotes: list[Quote], small_groups: dict[int, list[SmallGroup]])
         return "<p class=note>No quotes of 6–80 words carry this theme yet.</p>"
     items = "".join(
         f"<blockquote>{_e(q.text)}<div class=who>— {_e(q.attribution)}; {_e(q.source)}"
-        f"{'' if q.score is None else f', score {q.score:.2f}'}</div>"
-        f"{_html_warnings(small_groups.get(q.segment_id, []))}</blockquote>"
+        f"{'' if q.score is None else f', score {q.score:.2f}'}</div></blockquote>"
+        f"{_html_warnings(small_groups.get(q.segment_id, []))}"
         for q in quotes
     )
     return f"<h3>Quotes</h3>{items}"
@@ -326,11 +326,11 @@ def _md_theme(theme: ThemeReport) -> list[str]:
     if theme.quotes:
         lines += ["### Quotes", ""]
         for q in theme.quotes:
-            lines += [f"> {_m(q.text)}", f"> — {_m(q.attribution)}; {q.source}"]
-            lines += [
-                f"> **⚠ Small group:** {_m(g.message)}" for g in theme.small_groups.get(q.segment_id, [])
+            lines += [f"> {_m(q.text)}", f"> — {_m(q.attribution)}; {q.source}", ""]
+            warnings = [
+                f"**⚠ Small group:** {_m(g.message)}" for g in theme.small_groups.get(q.segment_id, [])
             ]
-            lines.append("")
+            lines += [*warnings, ""] if warnings else []
     if theme.panel is not None and theme.panel.responses:
         counts = ", ".join(f"{VERDICTS[v]}: {n}" for v, n in theme.panel.counts.items())
         lines += [f"### Panel verdicts ({theme.panel.responses})", "", counts, ""]
