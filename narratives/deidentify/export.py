@@ -19,7 +19,7 @@ from typing import Any
 from sqlalchemy import Connection
 
 from narratives.analysis.coded import coded_segments
-from narratives.deidentify.key import PseudonymKey
+from narratives.deidentify.key import PREFIXES, PseudonymKey
 from narratives.deidentify.project import DeidentificationSettings
 from narratives.deidentify.pseudonyms import MappedText, PseudonymBook, deidentify_document, identity
 from narratives.store.codebooks import codebook_names
@@ -60,7 +60,9 @@ def deidentified_documents(
     found = {row.id: settings.find(texts[row.id]) for row in rows}
     book = PseudonymBook(key)
     book.know_full_names(settings.names)
-    book.know_full_names(s.text for spans in found.values() for s in spans if s.kind == "name")
+    book.know_full_names(
+        s.text for spans in found.values() for s in spans if PREFIXES.get(s.kind) == "Person"
+    )
     known = {identity(n) for n in settings.names}
     for row in rows:
         mapped = deidentify_document(texts[row.id], found[row.id], book)

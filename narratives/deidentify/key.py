@@ -31,12 +31,12 @@ SCRYPT_N = 2**15
 SCRYPT_R = 8
 SCRYPT_P = 1
 MIN_PASSPHRASE = 8
-PREFIXES = {
-    "name": "Person",
-    "place": "Place",
-    "organisation": "Organisation",
-    "organization": "Organisation",
-}
+# The kinds of detail that get a numbered pseudonym (others keep their label: "[phone]"), and the
+# one kind each is kept under in the key, so that one number is never given to two people.
+PREFIXES = {"name": "Person", "person": "Person", "place": "Place", "town": "Place", "city": "Place"}
+PREFIXES |= {"organisation": "Organisation", "organization": "Organisation", "council": "Council"}
+PREFIXES |= {"care_home": "Organisation", "hospital": "Organisation", "service": "Organisation"}
+KEY_KIND = {"Person": "name", "Place": "place", "Council": "council", "Organisation": "organisation"}
 
 
 @dataclass

@@ -1,7 +1,7 @@
 """Numbered pseudonyms that hold across documents and waves, and offsets carried onto the new text.
 
 :class:`PseudonymBook` gives each person, place and organisation one pseudonym (``[Person 3]``,
-``[Place 2]``, ``[Organisation 1]``) everywhere in a project. Names are compared without case,
+``[Place 2]``, ``[Council 1]``, ``[Organisation 1]``) everywhere in a project. Names are compared without case,
 titles or a possessive ("Mrs Sarah Jones's" is "sarah jones"); a first name on its own joins the
 full name that starts with it when the project knows exactly one such full name ("Sarah" and "SARAH
 JONES" are one person; with a Sarah Jones and a Sarah Khan, "Sarah" stays apart). Numbers are given
@@ -20,7 +20,7 @@ import bisect
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
-from narratives.deidentify.key import PREFIXES, KeyEntry, PseudonymKey
+from narratives.deidentify.key import KEY_KIND, PREFIXES, KeyEntry, PseudonymKey
 from narratives.deidentify.rules import LABELS, Replacement, Span
 
 TITLES = {"mr", "mrs", "ms", "miss", "mx", "dr", "doctor", "prof", "professor", "sir", "dame", "cllr"}
@@ -72,6 +72,7 @@ class PseudonymBook:
         """The pseudonym of ``original`` (of ``kind``), giving out the next number if it is new."""
         if kind not in PREFIXES:
             return LABELS.get(kind, f"[{kind}]")
+        kind = KEY_KIND[PREFIXES[kind]]  # "person" and "name" are one numbering
         ident = identity(original)
         entry = self._entries.get((kind, ident))
         if entry is None:

@@ -40,6 +40,9 @@ def test_one_person_one_number_whatever_the_case_title_or_possessive() -> None:
     assert book.pseudonym("name", "Tariq") == "[Person 2]"
     assert book.pseudonym("organisation", "Acorn Care") == "[Organisation 1]"
     assert book.pseudonym("phone", "07700 900123") == "[phone]"
+    assert book.pseudonym("person", "Aoife") == "[Person 3]"  # another detector's kind, one numbering
+    assert book.pseudonym("council", "Kirklees Council") == "[Council 1]"
+    assert book.pseudonym("care_home", "Rose Court") == "[Organisation 2]"
     assert book.key.find("[Person 1]").originals == ["Sarah Jones", "sarah", "Mrs Sarah Jones's"]
 
 
