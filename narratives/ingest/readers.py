@@ -18,13 +18,14 @@ from pathlib import Path
 from narratives.errors import IngestError, NarrativesError
 from narratives.ingest.attributes_file import AttributesLookup, read_attributes_file
 from narratives.ingest.blogs import blog_documents
+from narratives.ingest.captions import captions_document
 from narratives.ingest.checks import DEFAULT_MAX_BYTES, DecodedText, read_text_checked
 from narratives.ingest.docx import read_docx
 from narratives.ingest.html import html_document
 from narratives.ingest.pdf import read_pdf
 from narratives.ingest.survey import survey_reader
 from narratives.ingest.text import source_format, text_document
-from narratives.ingest.transcript import captions_document, looks_like_transcript, transcript_document
+from narratives.ingest.transcript import looks_like_transcript, transcript_document
 from narratives.schema import Document, SourceKind
 
 logger = logging.getLogger(__name__)

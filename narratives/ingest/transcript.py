@@ -1,9 +1,9 @@
-"""Interview transcripts: plain text with speaker labels, WebVTT (.vtt) and SubRip (.srt).
+"""Interview transcripts in plain text with speaker labels (caption files: :mod:`.captions`).
 
-Plain text keeps the file text exactly and records each turn's content as offsets
-(``text[turn.start:turn.end]`` is what the speaker said, without the label). Caption files are
-turned into a readable transcript (``Interviewer: ...`` paragraphs, consecutive cues of one speaker
-merged) and the turn offsets index into that text.
+The file text is kept exactly and each turn's content is recorded as offsets
+(``text[turn.start:turn.end]`` is what the speaker said, without the label).
+:func:`read_transcript` reads either kind of file, handing .vtt/.srt to
+:func:`~narratives.ingest.captions.captions_document`.
 
 Labels recognised at the start of a line, optionally after a timestamp (``[00:12:31]``,
 ``(00:12:31)`` or ``00:12:31``): roles (``Interviewer:``, ``Q:``, ``A:``, ``I:``, ``R:``,
@@ -15,21 +15,25 @@ Nothing is folded into a neighbour's turn by a damaged line: a label after a tim
 be read (``[00:1x:22] Interviewer:``, ``00:12 -- P01:``), a timestamp line that cannot be read, and
 a label with a typo (``Interviewr:``) each start a turn of their own with the speaker ``unknown``
 (the whole line kept as its content), and are reported with their line numbers in the read notes.
-Caption files report the cues they could not read as they are (a broken or missing timing line, an
-empty cue, text outside any cue, timings that overlap or run backwards); text is always kept.
 """
 
 from __future__ import annotations
 
-import html
 import logging
 import re
 from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 
-from narratives.errors import IngestError
+from narratives.ingest.captions import captions_document
 from narratives.ingest.checks import DEFAULT_MAX_BYTES, read_text_checked
+from narratives.ingest.speakers import (
+    NOT_SPEAKERS,
+    is_known_label,
+    is_name_label,
+    normalise_speaker,
+    single_participant_code,
+)
 from narratives.ingest.text import MAX_TITLE_WORDS, source_format
 from narratives.schema import Attribute, Document, SourceKind, Turn
 
@@ -45,12 +49,6 @@ LABEL_LINE_RE = re.compile(
     re.MULTILINE,
 )
 TRAILING_TIMESTAMP_RE = re.compile(rf"\s*(?:\[{_TS}\]|\({_TS}\)|\d{{1,2}}:\d{{2}}:\d{{2}})\s*$")
-INTERVIEWER_LABELS = frozenset({"interviewer", "q", "i", "int", "iv", "question"})
-PARTICIPANT_LABELS = frozenset({"a", "r", "respondent", "interviewee", "participant", "answer"})
-OTHER_ROLE_LABELS = frozenset({"researcher", "facilitator", "moderator", "carer", "note taker"})
-CODE_LABEL_RE = re.compile(
-    r"^(?:P|R|Participant|Respondent|Interviewee|Speaker|Interviewer)\s*\d+$", re.IGNORECASE
-)
 UNKNOWN_SPEAKER = "unknown"
 # junk (digits, brackets, colons, dashes) then a label: a label after a timestamp that does not parse
 DAMAGED_LABEL_RE = re.compile(
@@ -66,8 +64,6 @@ STAMP_START_RE = re.compile(
 READABLE_TIMESTAMP_LINE_RE = re.compile(rf"[ \t]*(?:\[{_TS}\]|\({_TS}\)|{_TS})[ \t]*")
 CODE_TYPO_RE = re.compile(r"^(?:P|R)\s*(?=[\dOoIl]*\d)[\dOoIl]*[OoIl][\dOoIl]*$")  # PO1, P0l; not Pool
 TYPO_TARGETS = frozenset({"interviewer", "respondent", "interviewee", "participant", "researcher"})
-_NOT_SPEAKERS = "note notes nb ps update edit source example date time location title subject re e.g i.e"
-NOT_SPEAKERS = frozenset(_NOT_SPEAKERS.split())
 
 
 @dataclass(frozen=True)
@@ -76,38 +72,6 @@ class _Label:
     content_start: int
     label: str
     timestamp: str | None
-
-
-def normalise_speaker(label: str, participant: str | None = None) -> str:
-    """Q and I become ``Interviewer``; A and R become the participant key (or ``Participant``)."""
-    label = " ".join(label.split()).strip("*")
-    lower = label.lower().rstrip(".")
-    if lower in INTERVIEWER_LABELS:
-        return "Interviewer"
-    if lower in PARTICIPANT_LABELS:
-        return participant or "Participant"
-    if re.fullmatch(r"p\s*\d+", lower):
-        return label.replace(" ", "").upper()
-    return label
-
-
-def _is_known_label(label: str) -> bool:
-    lower = label.lower().rstrip(".")
-    return (
-        lower in INTERVIEWER_LABELS
-        or lower in PARTICIPANT_LABELS
-        or lower in OTHER_ROLE_LABELS
-        or bool(CODE_LABEL_RE.match(label))
-    )
-
-
-def _is_name_label(label: str) -> bool:
-    words = label.split()
-    return (
-        0 < len(words) <= 4
-        and label.lower().rstrip(".") not in NOT_SPEAKERS
-        and all(w[0].isupper() for w in words)
-    )
 
 
 def find_labels(text: str) -> list[_Label]:
@@ -120,8 +84,8 @@ def find_labels(text: str) -> list[_Label]:
     return [
         f
         for f in found
-        if _is_known_label(f.label)
-        or (_is_name_label(f.label) and counts[f.label.lower()] >= 2 and _typo_of(f.label, set()) is None)
+        if is_known_label(f.label)
+        or (is_name_label(f.label) and counts[f.label.lower()] >= 2 and _typo_of(f.label, set()) is None)
     ]
 
 
@@ -175,7 +139,7 @@ def _unrecognised_reason(line: str, speakers: set[str]) -> str | None:
     damaged = DAMAGED_LABEL_RE.match(line)
     if damaged and any(ch.isdigit() for ch in damaged["junk"]):
         label = " ".join(damaged["label"].split())
-        if _is_known_label(label) or label.lower() in speakers:
+        if is_known_label(label) or label.lower() in speakers:
             return f"the timestamp '{damaged['junk'].strip()}' before '{label}:' {STAMP_FORMS}"
     stamp = STAMP_START_RE.match(line)
     if stamp and ":" in stamp["stamp"] and not READABLE_TIMESTAMP_LINE_RE.fullmatch(stamp["stamp"]):
@@ -192,7 +156,7 @@ def _unrecognised_reason(line: str, speakers: set[str]) -> str | None:
 def _typo_of(label: str, speakers: set[str]) -> str | None:
     """The known label or speaker ``label`` is a near miss of (not equal to), if any."""
     lower = label.lower().rstrip(".")
-    if _is_known_label(label) or lower in speakers or lower in NOT_SPEAKERS:
+    if is_known_label(label) or lower in speakers or lower in NOT_SPEAKERS:
         return None
     if CODE_TYPO_RE.match(label):
         return label.upper().replace("O", "0").replace("I", "1").replace("L", "1").replace(" ", "")
@@ -291,7 +255,7 @@ def transcript_document(
         kind=SourceKind.interview,
         title=_header_title(header) or Path(path).stem,
         text=text,
-        participant=participant or _single_participant_code(turns),
+        participant=participant or single_participant_code(turns),
         wave=wave,
         path=str(path),
         source_format=fmt or source_format(path),
@@ -305,265 +269,6 @@ def _header_title(header: str) -> str | None:
     if lines and len(lines[0].split()) <= MAX_TITLE_WORDS:
         return lines[0].lstrip("#").strip()
     return None
-
-
-def _single_participant_code(turns: list[Turn]) -> str | None:
-    codes = {t.speaker for t in turns if re.fullmatch(r"P\d+", t.speaker)}
-    return codes.pop() if len(codes) == 1 else None
-
-
-# --- caption files ---------------------------------------------------------------------------
-
-_STAMP = r"(?:\d{1,3}:)?\d{1,2}:\d{2}[.,]\d{1,3}"
-TIMING_LINE_RE = re.compile(rf"^(?P<start>{_STAMP})[ \t]*-->[ \t]*(?P<end>{_STAMP})(?:[ \t]+\S.*)?$")
-TIMING_LIKE_RE = re.compile(
-    r"-->|->|=>|^[\d:.,]{4,}[ \t]*(?:-{1,3}|–|—|to)[ \t]*[\d:.,]{4,}$|^\d{1,2}:\d{2}[\d:.,]*$"
-)
-INDEX_RE = re.compile(r"^\d+$")
-VOICE_RE = re.compile(r"<v(?:\.[\w.-]+)*\s+([^>]+)>")
-TAG_RE = re.compile(r"</?[^>]*>|\{\\[^}]*\}")
-PREFIX_RE = re.compile(r"^\s*-?\s*(?P<label>[^\W\d_][\w'’.\- ]{0,38}?)\s*:\s+")
-PARAGRAPH_PAUSE_S = 2.0
-# what each kind of cue problem is, and what became of the cue
-CUE_PROBLEMS = {
-    "timing": ("a timing line that cannot be read", "their text is kept, after the cue before"),
-    "no-timing": ("no timing line", "their text is kept, after the cue before"),
-    "outside": ("text outside any cue", "kept where it stands"),
-    "empty": ("no text", "nothing to keep"),
-    "overlap": ("a start before the previous cue ends", "kept in file order"),
-    "backwards": ("an end before their start", "kept in file order"),
-}
-
-
-@dataclass
-class _Cue:
-    start: str | None  # None: the timing line was missing or could not be read
-    end: str | None
-    seconds: float
-    end_seconds: float
-    pieces: list[tuple[str | None, str]]  # (speaker or None to continue, text)
-
-
-@dataclass
-class _RawCue:
-    number: int | None  # the cue's number in the file (SRT index, or counted); None: stray text
-    line: int
-    start: str | None
-    end: str | None
-    text: list[str]
-
-
-@dataclass(frozen=True)
-class CueProblem:
-    """A cue that could not be read as it is: ``kind`` is a key of :data:`CUE_PROBLEMS`."""
-
-    kind: str
-    cue: int | None
-    line: int
-
-
-def _seconds(stamp: str) -> float | None:
-    """Seconds of ``hh:mm:ss.mmm`` or ``mm:ss,mmm``; None when minutes or seconds reach 60."""
-    parts = [float(p) for p in stamp.replace(",", ".").split(":")]
-    if any(p >= 60 for p in parts[1:]):
-        return None
-    return sum(p * 60**i for i, p in enumerate(reversed(parts)))
-
-
-def _raw_cues(text: str) -> tuple[list[_RawCue], list[CueProblem]]:
-    """Cues as they stand in the file, line by line, so a broken cue never swallows its neighbours;
-    the header and NOTE, STYLE and REGION blocks are skipped."""
-    lines = text.replace("\r\n", "\n").replace("\r", "\n").split("\n")
-    vtt = text.lstrip("\ufeff \t\n").startswith("WEBVTT")
-    raw: list[_RawCue] = []
-    problems: list[CueProblem] = []
-    current: _RawCue | None = None
-    skipping, block_start, counted, pending = False, True, 0, None
-    for index, line in enumerate(lines):
-        content, number = line.strip(), index + 1
-        if not content:
-            current, skipping, block_start = None, False, True
-            continue
-        first_of_block, block_start = block_start, False
-        if skipping or (first_of_block and _is_header_block(content, index)):
-            skipping = True
-            continue
-        following = lines[index + 1].strip() if index + 1 < len(lines) else ""
-        if _timing_like(content):
-            counted = pending if pending is not None else counted + 1
-            timing = TIMING_LINE_RE.match(content)
-            current = _RawCue(counted, number, *_valid_timing(timing), [])
-            if current.start is None:
-                problems.append(CueProblem("timing", counted, number))
-            raw.append(current)
-            pending = None
-        elif _timing_like(following) and (INDEX_RE.match(content) or (first_of_block and vtt)):
-            pending = int(content) if INDEX_RE.match(content) else None  # a cue number or a VTT cue id
-        elif first_of_block and INDEX_RE.match(content):
-            counted = int(content)
-            current = _RawCue(counted, number, None, None, [])
-            raw.append(current)
-            problems.append(CueProblem("no-timing", counted, number))
-        elif current is not None:
-            current.text.append(content)
-        else:
-            current = _RawCue(None, number, None, None, [content])
-            raw.append(current)
-            problems.append(CueProblem("outside", None, number))
-    return raw, problems
-
-
-def _is_header_block(content: str, index: int) -> bool:
-    word = content.split()[0]
-    return (index == 0 and word.startswith("WEBVTT")) or word in ("NOTE", "STYLE", "REGION")
-
-
-def _timing_like(content: str) -> bool:
-    return bool(TIMING_LIKE_RE.search(content))
-
-
-def _valid_timing(timing: re.Match[str] | None) -> tuple[str | None, str | None]:
-    if timing is None or _seconds(timing["start"]) is None or _seconds(timing["end"]) is None:
-        return None, None
-    return timing["start"], timing["end"]
-
-
-def parse_cues(text: str, path: str | Path, problems: list[CueProblem] | None = None) -> list[_Cue]:
-    """Cues of a WebVTT or SRT file with their text; cues that could not be read as they are go
-    into ``problems`` (their text is kept, after the cue before)."""
-    raw, found = _raw_cues(text)
-    cues: list[_Cue] = []
-    previous_end: float | None = None
-    for cue in raw:
-        pieces = _voice_pieces(" ".join(cue.text))
-        if not pieces:
-            if cue.text or not any(p.line == cue.line for p in found):
-                found.append(CueProblem("empty", cue.number, cue.line))
-            continue
-        if cue.start is None or cue.end is None:
-            at = previous_end or 0.0
-            cues.append(_Cue(None, None, at, at, pieces))
-            continue
-        start, end = _seconds(cue.start) or 0.0, _seconds(cue.end) or 0.0
-        if end < start:
-            found.append(CueProblem("backwards", cue.number, cue.line))
-        elif previous_end is not None and start < previous_end:
-            found.append(CueProblem("overlap", cue.number, cue.line))
-        previous_end = max(previous_end or 0.0, end)
-        cues.append(_Cue(cue.start, cue.end, start, end, pieces))
-    if not any(cue.start for cue in cues):
-        raise IngestError(
-            "no cues with '-->' timings found.",
-            where=path,
-            fix="check the file is a WebVTT or SRT caption file, or save it as .txt.",
-        )
-    if problems is not None:
-        problems.extend(sorted(found, key=lambda p: p.line))
-    return cues
-
-
-def cue_notes(path: str | Path, problems: list[CueProblem], shown: int = 5) -> list[str]:
-    """One note per kind of cue problem, naming the cues and lines."""
-    notes = []
-    for kind, (what, outcome) in CUE_PROBLEMS.items():
-        of_kind = [p for p in problems if p.kind == kind]
-        if not of_kind:
-            continue
-        where = ", ".join(
-            f"cue {p.cue} (line {p.line})" if p.cue else f"line {p.line}" for p in of_kind[:shown]
-        )
-        more = f" and {len(of_kind) - shown} more" if len(of_kind) > shown else ""
-        notes.append(
-            f"{path}: {len(of_kind)} cue(s) with {what}: {where}{more}; {outcome}. Fix: correct the "
-            "caption file and ingest it again if the timings or order matter."
-        )
-    return notes
-
-
-def _voice_pieces(payload: str) -> list[tuple[str | None, str]]:
-    pieces: list[tuple[str | None, str]] = []
-    parts = VOICE_RE.split(payload)  # [before, name1, text1, name2, text2, ...]
-    chunks = [(None, parts[0]), *zip(parts[1::2], parts[2::2], strict=True)]
-    for speaker, chunk in chunks:
-        clean = " ".join(html.unescape(TAG_RE.sub("", chunk)).split())
-        if clean:
-            pieces.append((speaker.strip() if speaker else None, clean))
-    return pieces
-
-
-def _apply_name_prefixes(cues: list[_Cue]) -> None:
-    """Take ``Name:`` prefixes as speakers where no voice tag gave one (names seen twice)."""
-    found = [PREFIX_RE.match(text) for cue in cues for speaker, text in cue.pieces if not speaker]
-    counts = Counter(m["label"].lower() for m in found if m)
-    for cue in cues:
-        for i, (speaker, piece) in enumerate(cue.pieces):
-            match = None if speaker else PREFIX_RE.match(piece)
-            if match and (
-                _is_known_label(match["label"])
-                or (_is_name_label(match["label"]) and counts[match["label"].lower()] >= 2)
-            ):
-                cue.pieces[i] = (match["label"], piece[match.end() :])
-
-
-def captions_document(
-    text: str,
-    path: str | Path,
-    participant: str | None = None,
-    wave: int | None = None,
-    notes: list[str] | None = None,
-) -> Document:
-    """One interview Document built from caption cues, with turn offsets into the built text.
-    Cues that could not be read as they are are logged and, with ``notes``, noted."""
-    problems: list[CueProblem] = []
-    cues = parse_cues(text, path, problems)
-    if notes is not None:
-        notes.extend(cue_notes(path, problems))
-    else:
-        for note in cue_notes(path, problems):
-            logger.warning("%s", note)
-    timed = [cue for cue in cues if cue.start and cue.end]
-    _apply_name_prefixes(cues)
-    paragraphs = _merge_turns(cues, participant)
-    built, turns = "", []
-    for speaker, content in paragraphs:
-        if built:
-            built += "\n\n"
-        if speaker:
-            built += f"{speaker}: "
-            turns.append(Turn(speaker=speaker, start=len(built), end=len(built) + len(content)))
-        built += content
-    return Document(
-        kind=SourceKind.interview,
-        title=Path(path).stem,
-        text=built,
-        participant=participant or _single_participant_code(turns),
-        wave=wave,
-        path=str(path),
-        source_format=source_format(path),
-        turns=turns,
-        attributes=[
-            Attribute.of("first_timestamp", (timed[0].start or "").replace(",", ".")),
-            Attribute.of("last_timestamp", (timed[-1].end or "").replace(",", ".")),
-        ],
-    )
-
-
-def _merge_turns(cues: list[_Cue], participant: str | None) -> list[tuple[str | None, str]]:
-    """Consecutive pieces of one speaker joined; unlabelled ones continue the last speaker."""
-    merged: list[tuple[str | None, list[str]]] = []
-    current: str | None = None
-    previous_end = 0.0
-    for cue in cues:
-        for raw_speaker, piece in cue.pieces:
-            speaker = normalise_speaker(raw_speaker, participant) if raw_speaker else current
-            paused = speaker is None and cue.seconds - previous_end >= PARAGRAPH_PAUSE_S
-            if merged and merged[-1][0] == speaker and not paused:
-                merged[-1][1].append(piece)
-            else:
-                merged.append((speaker, [piece]))
-            current = speaker
-        previous_end = cue.end_seconds
-    return [(speaker, " ".join(pieces)) for speaker, pieces in merged]
 
 
 def read_transcript(

@@ -7,11 +7,11 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from narratives.errors import IngestError
+from narratives.ingest.captions import captions_document
+from narratives.ingest.speakers import normalise_speaker
 from narratives.ingest.transcript import (
-    captions_document,
     find_turns,
     looks_like_transcript,
-    normalise_speaker,
     read_transcript,
     transcript_document,
 )

@@ -12,14 +12,12 @@ from typer.testing import CliRunner
 
 from narratives.cli import app
 from narratives.errors import IngestError
+from narratives.ingest.captions import CueProblem, captions_document, parse_cues
 from narratives.ingest.readers import ReadOptions, read_files
 from narratives.ingest.transcript import (
     UNKNOWN_SPEAKER,
-    CueProblem,
-    captions_document,
     find_turns,
     find_unrecognised_lines,
-    parse_cues,
     transcript_document,
 )
 from narratives.schema import Document, SourceKind
