@@ -166,13 +166,15 @@ def deidentify_export(
     """
     from narratives.deidentify import PseudonymKey, deidentification_settings, read_key, write_key
     from narratives.deidentify.export import export_deidentified
+    from narratives.deidentify.key import key_for_project
     from narratives.store.project import open_project
 
     project = open_project(project_path)
     settings = deidentification_settings(project)
     exists = key_file.exists()
     passphrase = _passphrase(passphrase_stdin, new=not exists)
-    key = read_key(key_file, passphrase) if exists else PseudonymKey(salt=settings.salt)
+    key = read_key(key_file, passphrase) if exists else PseudonymKey()
+    key = key_for_project(key, settings.salt, key_file)
     apart = [project.path, out]
     write_key(key_file, key, passphrase, keep_apart_from=apart)  # refused before anything is written
     before = len(key.entries)

@@ -140,10 +140,29 @@ def write_key(
         "check": check,
         "token": token.decode("ascii"),
     }
-    if not path.parent.exists():
-        private_folder(path.parent)
-    write_private(path, json.dumps(envelope, indent=1) + "\n")
+    try:
+        if not path.parent.exists():
+            private_folder(path.parent)
+        write_private(path, json.dumps(envelope, indent=1) + "\n")
+    except OSError as error:
+        raise DeidentificationKeyError(
+            f"cannot write the key file ({error.strerror}).",
+            where=path,
+            fix="choose a folder you can write to.",
+        ) from None
     return path
+
+
+def key_for_project(key: PseudonymKey, salt: str, where: Path) -> PseudonymKey:
+    """``key`` if it was made for the project whose salt is ``salt`` (or has none yet), else an error."""
+    if key.salt and key.salt != salt:
+        raise DeidentificationKeyError(
+            "this key was made for another project: its numbers would not match this one's.",
+            where=where,
+            fix="use the key made for this project, or name a new key file.",
+        )
+    key.salt = salt
+    return key
 
 
 def _damaged(path: Path, what: str) -> DeidentificationKeyError:
@@ -164,6 +183,12 @@ def read_key(path: Path, passphrase: str) -> PseudonymKey:
     except FileNotFoundError:
         raise DeidentificationKeyError(
             "there is no key file here.", where=path, fix="check the path."
+        ) from None
+    except OSError as error:
+        raise DeidentificationKeyError(
+            f"cannot read the key file ({error.strerror}).",
+            where=path,
+            fix="check the path and its permissions.",
         ) from None
     except (UnicodeDecodeError, json.JSONDecodeError):
         raise _damaged(path, "not a key file's JSON") from None

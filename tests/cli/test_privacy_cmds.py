@@ -139,3 +139,20 @@ def test_reveal_of_an_unknown_pseudonym_says_so(project: Project, tmp_path: Path
     )
     code, output = _run("reidentify", str(key), "--reveal", "[Person 7]", "--passphrase-stdin")
     assert code == 1 and "no pseudonym [Person 7]" in output
+
+
+def test_the_key_of_another_project_is_refused(project: Project, tmp_path: Path) -> None:
+    key = tmp_path / "study.key"
+    _run(
+        "deidentify-export", str(project.path), str(tmp_path / "out"), "--key", str(key), "--passphrase-stdin"
+    )
+    other = init_project(tmp_path / "other")
+    with other.begin() as connection:
+        save_document(
+            connection, Document(kind=SourceKind.blog, title="Post", text="A different study.", path="a.txt")
+        )
+    other.close()
+    code, output = _run(
+        "deidentify-export", str(other.path), str(tmp_path / "out2"), "--key", str(key), "--passphrase-stdin"
+    )
+    assert code == 1 and "another project" in output and not (tmp_path / "out2").exists()

@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from narratives.deidentify import KeyEntry, PseudonymKey, read_key, write_key
+from narratives.deidentify.key import key_for_project
 from narratives.errors import DeidentificationKeyError, NarrativesError
 
 PASSPHRASE = "correct horse battery"
@@ -86,3 +87,15 @@ def test_a_key_inside_the_project_folder_is_refused_and_not_written(tmp_path: Pa
 def test_a_short_passphrase_is_refused(tmp_path: Path) -> None:
     with pytest.raises(DeidentificationKeyError, match="shorter"):
         write_key(tmp_path / "study.key", _key(), "short")
+
+
+def test_a_key_of_another_project_is_refused(tmp_path: Path) -> None:
+    with pytest.raises(DeidentificationKeyError, match="another project"):
+        key_for_project(_key(), "a different salt", tmp_path / "study.key")
+    assert key_for_project(PseudonymKey(), "s4lt", tmp_path / "study.key").salt == "s4lt"
+    assert key_for_project(_key(), "s4lt", tmp_path / "study.key") == _key()
+
+
+def test_a_folder_in_place_of_the_key_file_is_our_error(tmp_path: Path) -> None:
+    with pytest.raises(DeidentificationKeyError, match="cannot read"):
+        read_key(tmp_path, PASSPHRASE)
