@@ -50,6 +50,7 @@ def deidentify(
     names (titles, common first names, names the project knows) and places the project knows (its
     councils). It is rule-based: read the preview, then add what it misses to PROJECT/deidentify.toml
     (names = [...], places = [...]) and what it should leave alone (keep = [...]).
+    For a de-identified copy of the whole project with numbered pseudonyms, see deidentify-export.
 
     Example: narratives deidentify demo-project --preview 20
     """
