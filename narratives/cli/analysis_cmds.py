@@ -149,7 +149,7 @@ def quotes(
     Example: narratives quotes demo-project --codebook care --code continuity --n 5 --balance-by need_group
     """
     from narratives.analysis.quotes import exemplar_quotes
-    from narratives.deidentify.small_groups import small_group_warnings
+    from narratives.analysis.small_groups import small_group_warnings
     from narratives.store.project import open_project
 
     project = open_project(project_path)

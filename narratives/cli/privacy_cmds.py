@@ -166,8 +166,8 @@ def deidentify_export(
     Example: narratives deidentify-export demo-project shared-copy --key ~/keys/demo.key
     """
     from narratives.deidentify import PseudonymKey, deidentification_settings, read_key, write_key
-    from narratives.deidentify.export import export_deidentified
     from narratives.deidentify.key import key_for_project
+    from narratives.interop.deidentified_export import export_deidentified
     from narratives.store.project import open_project
 
     project = open_project(project_path)

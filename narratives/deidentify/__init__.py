@@ -16,10 +16,10 @@ number 12"). Read a sample before sharing; add names and places to ``PROJECT/dei
     keep = ["Hope"]                 # never redacted
     style = "consistent"            # or "brackets" (the default)
 
-For data that leaves the team as a whole, :mod:`narratives.deidentify.export` writes documents,
+For data that leaves the team as a whole, :mod:`narratives.interop.deidentified_export` writes documents,
 segments and codings with numbered pseudonyms (``[Person 3]``, :mod:`.pseudonyms`) kept in an
 encrypted key apart from the project (:mod:`.key`), with offsets carried onto the new text;
-:mod:`.small_groups` warns when a quote's speaker is one of fewer than 5 people in a group.
+:mod:`narratives.analysis.small_groups` warns when a quote's speaker is one of fewer than 5 people in a group.
 """
 
 from narratives.deidentify.key import KeyEntry, PseudonymKey, read_key, write_key

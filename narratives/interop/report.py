@@ -3,7 +3,7 @@
 Per theme: its definition; how many segments and participants carry it; counts by source kind and by
 attributes (group sizes shown, groups under 5 marked, adjusted p-values); counts across waves; 3–5
 balanced exemplar quotes, each with a warning when its speaker is one of fewer than 5 people in a
-group the report shows (:mod:`narratives.deidentify.small_groups`); and, where a co-production panel
+group the report shows (:mod:`narratives.analysis.small_groups`); and, where a co-production panel
 has answered, its verdicts. Every piece of text from the project is escaped.
 """
 
@@ -27,8 +27,8 @@ from narratives.analysis.coded import (
 )
 from narratives.analysis.crosstab import MIN_GROUP, themes_by_attribute, themes_by_wave
 from narratives.analysis.quotes import DEFAULT_BALANCE, Quote, exemplar_quotes
+from narratives.analysis.small_groups import SmallGroup, small_group_warnings
 from narratives.deidentify import DeidentificationSettings, text_redactor
-from narratives.deidentify.small_groups import SmallGroup, small_group_warnings
 from narratives.review.panel import VERDICTS, ThemeSummary, panel_summary
 from narratives.schema import Code
 from narratives.store.codebooks import current_codebook

@@ -8,8 +8,8 @@ from urllib.parse import urlsplit
 import pandas as pd
 import streamlit as st
 
+from narratives.analysis.small_groups import segment_small_groups
 from narratives.auth.invitations import create_invitations
-from narratives.deidentify.small_groups import segment_small_groups
 from narratives.review.panel import VERDICTS, PanelQuote, panel_quotes_by_code
 from narratives.review.panel_rounds import (
     PanelRound,

@@ -18,7 +18,7 @@ from narratives.deidentify import (
     deidentification_settings,
     deidentify_document,
 )
-from narratives.deidentify.export import deidentified_documents, export_deidentified
+from narratives.interop.deidentified_export import deidentified_documents, export_deidentified
 from narratives.review.record import record_review
 from narratives.schema import Code, Codebook, Decision, Document, Review, Segment, SegmentUnit, SourceKind
 from narratives.store.codebooks import store_codebook

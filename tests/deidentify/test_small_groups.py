@@ -11,8 +11,8 @@ import pytest
 from streamlit.testing.v1 import AppTest
 from typer.testing import CliRunner
 
+from narratives.analysis.small_groups import segment_small_groups, small_group_warnings
 from narratives.cli import app
-from narratives.deidentify.small_groups import segment_small_groups, small_group_warnings
 from narratives.interop.report import build_report, render_html, render_markdown
 from narratives.review.record import record_review
 from narratives.schema import (
