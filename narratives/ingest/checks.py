@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import codecs
 import logging
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -27,6 +28,8 @@ _UTF16_BOMS = (b"\xff\xfe", b"\xfe\xff")
 _RESAVE_FIX = "open the file in a text editor and save it as UTF-8, then read it again"
 # Non-letters that Windows-written English text holds in cp1252: currency, quotes, dashes, ...
 CP1252_TYPICAL = frozenset("£€¢¥‘’‚“”„–—…•·°±½¼¾©®™«»§¶¦×÷\xa0")
+# Text with nothing to read: whitespace, byte order marks (one may survive decoding) and zero-width marks
+BLANK_TEXT_RE = re.compile(r"[\s\ufeff\u200b-\u200d\u2060]*")
 
 
 @dataclass(frozen=True)
@@ -83,7 +86,7 @@ def read_bytes_checked(path: str | Path, max_bytes: int = DEFAULT_MAX_BYTES) -> 
 def check_content(data: bytes, path: Path) -> None:
     """:class:`IngestError` for bytes that are empty, or binary in a file named as text."""
     if not data.strip():
-        raise IngestError("file is empty.", where=path, fix="check you exported the right file.")
+        raise blank_file_error(path)
     if path.suffix.lower() in TEXT_SUFFIXES and looks_binary(data):
         raise IngestError(
             f"file looks binary, not {path.suffix} text.",
@@ -91,6 +94,22 @@ def check_content(data: bytes, path: Path) -> None:
             fix="check the file type: a Word or PDF file renamed to .txt must be read as "
             ".docx/.pdf, or exported again as plain text.",
         )
+
+
+def blank_file_error(path: str | Path) -> IngestError:
+    """The one error for a file with nothing in it to read, before or after decoding."""
+    return IngestError(
+        "the file has no text: it is empty, or holds only blank characters or a byte order mark.",
+        where=path,
+        fix="check you exported the right file.",
+    )
+
+
+def check_text(text: str, path: str | Path) -> None:
+    """:func:`blank_file_error` for decoded text that is only whitespace, byte order marks or
+    zero-width characters (such as a file of only a UTF-8 or UTF-16 byte order mark)."""
+    if BLANK_TEXT_RE.fullmatch(text):
+        raise blank_file_error(path)
 
 
 def _unreadable(path: Path, exc: OSError) -> IngestError:
@@ -236,8 +255,11 @@ def _reject_garbage(text: str, path: str | Path, encoding: str) -> None:
 def read_text_checked(
     path: str | Path, max_bytes: int = DEFAULT_MAX_BYTES, encoding: str | None = None
 ) -> DecodedText:
-    """:func:`read_bytes_checked` then :func:`decode_text`."""
-    return decode_text(read_bytes_checked(path, max_bytes), path, encoding)
+    """:func:`read_bytes_checked` then :func:`decode_text`; text that is blank once decoded (only
+    whitespace or a byte order mark) is :func:`blank_file_error`, checked here for every text file."""
+    decoded = decode_text(read_bytes_checked(path, max_bytes), path, encoding)
+    check_text(decoded.text, path)
+    return decoded
 
 
 STREAM_CHUNK = 1024 * 1024
@@ -252,14 +274,22 @@ def detect_file_encoding(
 
     A forced ``encoding`` (checked to be a codec), else a byte-order mark, else UTF-8 when the whole
     file decodes as UTF-8 (checked chunk by chunk), else a guess from the first bytes and those
-    around the first byte that is not UTF-8.
+    around the first byte that is not UTF-8. A file that fits in that first sample and is blank
+    once decoded is refused as :func:`read_text_checked` refuses it.
     """
     path = Path(path)
     size = check_file(path, max_bytes)
     head = _read_range(path, 0, GUESS_SAMPLE)
-    if not head.strip() and size <= len(head):
-        raise IngestError("file is empty.", where=path, fix="check you exported the right file.")
-    check_content(head, path)
+    if head.strip() or size <= len(head):  # a blank first sample of a bigger file may lead to text
+        check_content(head, path)
+    chosen, confidence = _stream_encoding(path, head, encoding)
+    if size <= len(head):
+        check_text(head.decode(chosen, errors="replace"), path)
+    return chosen, confidence
+
+
+def _stream_encoding(path: Path, head: bytes, encoding: str | None) -> tuple[str, float]:
+    """The encoding :func:`detect_file_encoding` chooses, given the file's first bytes."""
     if encoding:
         try:
             return codecs.lookup(encoding).name, 1.0

@@ -6,7 +6,6 @@ import logging
 import re
 from pathlib import Path
 
-from narratives.errors import IngestError
 from narratives.ingest.checks import DEFAULT_MAX_BYTES, read_text_checked
 from narratives.schema import Document, SourceKind
 
@@ -38,13 +37,8 @@ def guess_title(text: str, path: str | Path) -> str:
 
 
 def text_document(text: str, path: str | Path, kind: SourceKind = SourceKind.blog) -> Document:
-    """Build the Document for already decoded text; text that is only blank is an IngestError."""
-    if not text.strip():
-        raise IngestError(
-            "the file has no text (only blank characters or a byte order mark).",
-            where=path,
-            fix="check you exported the right file.",
-        )
+    """Build the Document for text decoded by :func:`~narratives.ingest.checks.read_text_checked`
+    (which refuses a file that is blank once decoded)."""
     return Document(
         kind=kind,
         title=guess_title(text, path),
