@@ -299,11 +299,13 @@ def _table_documents(
         sheet=options.sheet,
     )
     result = reader.result
-    notes.extend(result.notes)
     if result.encoding and result.encoding not in ("utf-8", "utf-8-sig", "ascii") and not options.encoding:
         notes.append(_encoding_note(path, result.encoding, result.encoding_confidence))
     bytes_progress = (lambda done, total: progress(str(path), done, total)) if progress else None
-    yield from reader.documents(bytes_progress)
+    try:
+        yield from reader.documents(bytes_progress)
+    finally:  # the reader adds notes while it reads (columns with no name but with values)
+        notes.extend(result.notes)
     failures.extend(ReadFailure(str(path), f.row, f.message) for f in result.failures)
     if result.skipped_blank:
         notes.append(f"{path}: {result.skipped_blank} empty answer(s) skipped")

@@ -309,6 +309,8 @@ class SurveyReader:
             attribute_columns = [h for h in header if h and h != self.id_col and h not in self.texts]
         self.attrs = resolve_columns(self.table, attribute_columns, path)
         self.index = {h: i for i, h in enumerate(header)}
+        read = {*self.texts, *self.attrs, self.id_col}
+        self.unnamed = [position for position, name in enumerate(header) if not name and name not in read]
         self.result = SurveyResult(
             encoding=source.encoding, encoding_confidence=source.confidence, notes=notes
         )
@@ -318,9 +320,14 @@ class SurveyReader:
         and ``progress(done, total)`` is told of both readings as one."""
         first, second = _halves(progress)
         guesses = {a: ColumnType() for a in self.attrs}
-        for _, row in self.source.rows(first):
+        unnamed_data: dict[int, int] = {}  # position of a column with no name -> first row with data
+        for number, row in self.source.rows(first):
             for name, guess in guesses.items():
                 guess.add(_cell(row, self.index[name]))
+            for position in self.unnamed:
+                if position not in unnamed_data and _cell(row, position).strip():
+                    unnamed_data[position] = number
+        self.result.notes.extend(_unnamed_notes(self.path, unnamed_data))
         types = {name: guess.name for name, guess in guesses.items()}
         seen: dict[str, int] = {}
         for number, row in self.source.rows(second):
@@ -362,6 +369,15 @@ class SurveyReader:
                 source_format=Path(self.path).suffix.lower().lstrip("."),
                 attributes=attributes + flags,
             )
+
+
+def _unnamed_notes(path: str | Path, first_rows: dict[int, int]) -> list[str]:
+    """A note for each column with no name in the header but with values under it."""
+    return [
+        f"{path}: column {position + 1} has no name; its values were not read (the first is on row "
+        f"{row}); give it a header in row 1 and read the file again"
+        for position, row in sorted(first_rows.items())
+    ]
 
 
 def _copy_of(name: str, columns: list[str]) -> bool:
