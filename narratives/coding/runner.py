@@ -9,7 +9,8 @@ config hash); ``narratives.store.coding_runs`` writes them.
 A later run compares each code's fingerprint with the one recorded by the previous run for the same
 codebook and unit: only new or changed codes are scored again (their old suggestions stop being
 current), retired codes' suggestions stop being current, and new segments get every code. A change of
-settings, model or reviews re-codes everything. All writes of a run are one transaction.
+settings, model or reviews re-codes everything. All writes of a run are one transaction, run again
+whole when a lock or a conflict (SQLite busy, a PostgreSQL deadlock) refuses it.
 
 ``progress(stage, done, total)`` hears of embedding, preparing the coders and coding (about
 :data:`PROGRESS_STEPS` times); codebook patterns the phrase coder had to skip (too slow, or not
@@ -125,7 +126,9 @@ def code_project(
         rows = _score(ensemble, config, segs, vectors, plan, report)
     warnings = [str(problem) for coder in ensemble.coders for problem in getattr(coder, "problems_", [])]
     recoded = set(plan.recode)
-    with project.begin() as connection:
+
+    def store_run(connection: Connection) -> CodingRunResult:
+        # the run's one transaction; run again whole when a lock or a conflict refuses it
         _check_no_run_since(connection, codebook.name, chosen.value, previous)
         if store_file:
             store_codebook(connection, from_file, user)
@@ -186,6 +189,9 @@ def code_project(
             stats = result.stats()
             event = {"codes": result.codes_recoded, **stats}
             finish_run(connection, result.run_id, stats, user, event=event)
+        return result
+
+    result = project.write(store_run, what=f"the coding run of '{codebook.name}'")
     if result.run_id is not None:
         refresh_statistics(project)
     logger.info("coding %s: %s", codebook.name, result)

@@ -7,6 +7,8 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from sqlalchemy import Connection
+
 from narratives.errors import SegmentError
 from narratives.schema import Segment, SegmentUnit, SourceKind
 from narratives.segment.nlp import load_pipeline, pipeline_description
@@ -43,32 +45,17 @@ def segment_project(
 ) -> SegmentReport:
     """Segment every current document not yet segmented into ``unit``, in one transaction.
 
-    Documents already segmented are left alone, so running it twice adds nothing.
+    Documents already segmented are left alone, so running it twice adds nothing. When a lock or
+    a conflict refuses the write (SQLite busy, a PostgreSQL deadlock), the transaction is rolled
+    back and the whole run done again, its report counted afresh.
     """
     unit = as_unit(unit)
     nlp = load_pipeline()
-    report = SegmentReport(unit=unit, pipeline=pipeline_description(nlp))
-    batch: list[Segment] = []
-    with project.begin() as connection:
-        pending = documents_without_segments(connection, unit, kinds)
-        groups: dict[SegmentUnit, list[tuple[int, str, list]]] = defaultdict(list)
-        for document_id, kind, text, turns in pending:
-            use_unit = TURN_FALLBACK.get(kind, unit) if unit is SegmentUnit.turn and not turns else unit
-            groups[use_unit].append((document_id, text, turns))
-        done = 0
-        for use_unit, docs in groups.items():
-            failed_before = len(report.failures)
-            for piece in _segment_group(docs, use_unit, nlp, report):
-                # Stored under the unit asked for, so `--unit turn` finds every document.
-                batch.append(piece.model_copy(update={"unit": unit}))
-                if len(batch) >= 2000:
-                    report.segments += save_segments(connection, batch, report.pipeline)
-                    batch.clear()
-            done += len(docs)
-            report.documents += len(docs) - (len(report.failures) - failed_before)
-            if progress:
-                progress(done, len(pending))
-        report.segments += save_segments(connection, batch, report.pipeline)
+    description = pipeline_description(nlp)
+
+    def attempt(connection: Connection) -> SegmentReport:
+        report = SegmentReport(unit=unit, pipeline=description)
+        _segment_pending(connection, unit, nlp, report, kinds, progress)
         record_event(
             connection,
             "segment.run",
@@ -80,7 +67,39 @@ def segment_project(
                 "segments": report.segments,
             },
         )
-    return report
+        return report
+
+    return project.write(attempt, what=f"the {unit.value} segments")
+
+
+def _segment_pending(
+    connection: Connection,
+    unit: SegmentUnit,
+    nlp: Language,
+    report: SegmentReport,
+    kinds: list[str] | None,
+    progress: Callable[[int, int], None] | None,
+) -> None:
+    pending = documents_without_segments(connection, unit, kinds)
+    groups: dict[SegmentUnit, list[tuple[int, str, list]]] = defaultdict(list)
+    for document_id, kind, text, turns in pending:
+        use_unit = TURN_FALLBACK.get(kind, unit) if unit is SegmentUnit.turn and not turns else unit
+        groups[use_unit].append((document_id, text, turns))
+    batch: list[Segment] = []
+    done = 0
+    for use_unit, docs in groups.items():
+        failed_before = len(report.failures)
+        for piece in _segment_group(docs, use_unit, nlp, report):
+            # Stored under the unit asked for, so `--unit turn` finds every document.
+            batch.append(piece.model_copy(update={"unit": unit}))
+            if len(batch) >= 2000:
+                report.segments += save_segments(connection, batch, report.pipeline)
+                batch.clear()
+        done += len(docs)
+        report.documents += len(docs) - (len(report.failures) - failed_before)
+        if progress:
+            progress(done, len(pending))
+    report.segments += save_segments(connection, batch, report.pipeline)
 
 
 def _segment_group(

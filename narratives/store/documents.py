@@ -2,17 +2,19 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+import itertools
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any, Literal, NamedTuple
 
-from sqlalchemy import ColumnElement, Connection, insert, select, update
+from sqlalchemy import Connection, bindparam, insert, select, update
 
 from narratives.schema import Attribute, Document, SourceKind, Turn, utcnow
-from narratives.store.rows import inserted_id
 from narratives.store.tables import attributes, documents, participants
 
 SaveOutcome = Literal["added", "unchanged", "new_version"]
+SAVE_CHUNK = 500  # documents stored together by save_documents: a few statements per chunk
 
 
 @dataclass
@@ -25,11 +27,7 @@ class SavedDocument:
 
 def participant_id(connection: Connection, key: str) -> int:
     """The id of participant ``key``, created if new."""
-    found = connection.execute(select(participants.c.id).where(participants.c.key == key)).scalar()
-    if found is not None:
-        return int(found)
-    result = connection.execute(insert(participants).values(key=key, created=utcnow()))
-    return inserted_id(result)
+    return participant_ids(connection, [key])[key]
 
 
 def save_document(connection: Connection, document: Document, batch: int | None = None) -> SavedDocument:
@@ -38,86 +36,195 @@ def save_document(connection: Connection, document: Document, batch: int | None 
     A document whose ``path`` is known with other content is stored as the next version of it; the
     old version stays (with its segments and codes) but is no longer current.
     """
-    existing = connection.execute(
-        select(documents.c.id).where(documents.c.content_hash == document.content_hash)
-    ).scalar()
-    if existing is not None:
-        return SavedDocument("unchanged", int(existing), document.title, document.path)
-    previous = None
-    if document.path:
-        previous = connection.execute(
-            select(documents.c.id, documents.c.version)
-            .where(
-                documents.c.path == document.path,
-                _same(documents.c.question, document.question),
-                documents.c.current.is_(True),
-            )
-            .order_by(documents.c.version.desc())
-        ).first()
-    person = participant_id(connection, document.participant) if document.participant else None
-    values = document.model_dump(
-        include={
-            "kind",
-            "title",
-            "author",
-            "date",
-            "wave",
-            "question",
-            "path",
-            "source_format",
-            "content_hash",
-            "text",
-        }
+    return _save_chunk(connection, [document], batch)[0]
+
+
+def save_documents(
+    connection: Connection,
+    items: Iterable[Document],
+    batch: int | None = None,
+    *,
+    chunk_size: int = SAVE_CHUNK,
+) -> Iterator[SavedDocument]:
+    """Store ``items`` as :func:`save_document` would one after another, ``chunk_size`` at a time:
+    each chunk is a few statements of many rows, not several statements per document. Yields one
+    :class:`SavedDocument` per document, in order, as each chunk is stored, so a stream of documents
+    is never held in memory whole. Within a chunk the same content twice is stored once and a second
+    document at the same path (and question) becomes the next version of the first, as one by one."""
+    iterator = iter(items)
+    while chunk := list(itertools.islice(iterator, chunk_size)):
+        yield from _save_chunk(connection, chunk, batch)
+
+
+def _save_chunk(connection: Connection, chunk: list[Document], batch: int | None) -> list[SavedDocument]:
+    """A chunk in runs where no document shares content or a version chain with an earlier one of
+    its run, so each run's lookups see the database as one-by-one saving would."""
+    saved: list[SavedDocument] = []
+    run: list[Document] = []
+    seen: set[tuple[str, str, str | None]] = set()
+    for document in chunk:
+        keys: set[tuple[str, str, str | None]] = {("hash", document.content_hash, None)}
+        if document.path:
+            keys.add(("path", document.path, document.question))
+        if keys & seen:
+            saved.extend(_save_run(connection, run, batch))
+            run, seen = [], set()
+        run.append(document)
+        seen |= keys
+    saved.extend(_save_run(connection, run, batch))
+    return saved
+
+
+class _Previous(NamedTuple):
+    id: int
+    version: int
+
+
+def _save_run(connection: Connection, run: list[Document], batch: int | None) -> list[SavedDocument]:
+    if not run:
+        return []
+    stored = _stored_hashes(connection, [d.content_hash for d in run])
+    fresh = [d for d in run if d.content_hash not in stored]
+    previous = _current_versions(connection, fresh)
+    people = participant_ids(connection, [d.participant for d in fresh if d.participant])
+    now = utcnow()
+    rows = [_document_row(d, previous.get((d.path, d.question)), people, now, batch) for d in fresh]
+    new_ids: dict[str, int] = {}
+    if rows:  # one executemany; the new ids are found by content hash, unique to each document
+        connection.execute(insert(documents), rows)
+        new_ids = _stored_hashes(connection, [d.content_hash for d in fresh])
+    superseded = [p.id for d in fresh if (p := previous.get((d.path, d.question)))]
+    if superseded:
+        connection.execute(update(documents).where(documents.c.id.in_(superseded)).values(current=False))
+    _save_attributes(connection, fresh, new_ids, people)
+    saved = []
+    for d in run:
+        if d.content_hash in stored:
+            saved.append(SavedDocument("unchanged", stored[d.content_hash], d.title, d.path))
+        else:
+            outcome: SaveOutcome = "new_version" if (d.path, d.question) in previous else "added"
+            saved.append(SavedDocument(outcome, new_ids[d.content_hash], d.title, d.path))
+    return saved
+
+
+def _stored_hashes(connection: Connection, hashes: list[str]) -> dict[str, int]:
+    query = select(documents.c.content_hash, documents.c.id).where(documents.c.content_hash.in_(hashes))
+    return {str(h): int(i) for h, i in connection.execute(query)}
+
+
+def _current_versions(
+    connection: Connection, fresh: list[Document]
+) -> dict[tuple[str | None, str | None], _Previous]:
+    """The current version of each path (and question) of ``fresh``: the newest, if several are."""
+    paths = sorted({d.path for d in fresh if d.path})
+    if not paths:
+        return {}
+    wanted = {(d.path, d.question) for d in fresh if d.path}
+    query = (
+        select(documents.c.path, documents.c.question, documents.c.id, documents.c.version)
+        .where(documents.c.path.in_(paths), documents.c.current.is_(True))
+        .order_by(documents.c.version.desc(), documents.c.id)
     )
+    found: dict[tuple[str | None, str | None], _Previous] = {}
+    for path, question, doc_id, version in connection.execute(query):
+        if (path, question) in wanted:
+            found.setdefault((path, question), _Previous(int(doc_id), int(version)))
+    return found
+
+
+def participant_ids(connection: Connection, keys: Sequence[str]) -> dict[str, int]:
+    """The ids of participants ``keys``; those new are created, in the order first given."""
+    wanted = list(dict.fromkeys(keys))
+    if not wanted:
+        return {}
+
+    def lookup() -> dict[str, int]:
+        query = select(participants.c.key, participants.c.id).where(participants.c.key.in_(wanted))
+        return {str(k): int(i) for k, i in connection.execute(query)}
+
+    found = lookup()
+    missing = [key for key in wanted if key not in found]
+    if missing:
+        now = utcnow()
+        connection.execute(insert(participants), [{"key": key, "created": now} for key in missing])
+        found = lookup()
+    return found
+
+
+def _document_row(
+    document: Document,
+    previous: _Previous | None,
+    people: dict[str, int],
+    now: datetime,
+    batch: int | None,
+) -> dict[str, Any]:
+    values = document.model_dump(include=_DOCUMENT_FIELDS)
     values["kind"] = document.kind.value
-    result = connection.execute(
-        insert(documents).values(
-            **values,
-            participant_id=person,
-            version=previous.version + 1 if previous else 1,
-            previous_id=previous.id if previous else None,
-            current=True,
-            turns=[turn.model_dump() for turn in document.turns],
-            ingested=utcnow(),
-            ingest_batch=batch,
-        )
-    )
-    new_id = inserted_id(result)
-    if previous:
-        connection.execute(update(documents).where(documents.c.id == previous.id).values(current=False))
-    _save_attributes(connection, document.attributes, document_id=new_id)
-    if person is not None:
-        _save_attributes(connection, document.participant_attributes, participant_id=person)
-    return SavedDocument("new_version" if previous else "added", new_id, document.title, document.path)
+    return {
+        **values,
+        "participant_id": people[document.participant] if document.participant else None,
+        "version": previous.version + 1 if previous else 1,
+        "previous_id": previous.id if previous else None,
+        "current": True,
+        "turns": [turn.model_dump() for turn in document.turns],
+        "ingested": now,
+        "ingest_batch": batch,
+    }
 
 
-def _same(column: Any, value: object) -> ColumnElement[bool]:
-    return column.is_(None) if value is None else column == value
+_DOCUMENT_FIELDS = {
+    "kind",
+    "title",
+    "author",
+    "date",
+    "wave",
+    "question",
+    "path",
+    "source_format",
+    "content_hash",
+    "text",
+}
 
 
 def _save_attributes(
-    connection: Connection,
-    items: list[Attribute],
-    *,
-    document_id: int | None = None,
-    participant_id: int | None = None,
+    connection: Connection, fresh: list[Document], new_ids: dict[str, int], people: dict[str, int]
 ) -> None:
-    """Attributes are set, not stacked: a participant's age band is replaced by a newer value."""
-    for item in items:
-        owner = (
-            attributes.c.document_id == document_id
-            if document_id is not None
-            else attributes.c.participant_id == participant_id
-        )
-        connection.execute(attributes.delete().where(owner, attributes.c.key == item.key))
+    """Attributes are set, not stacked: a participant's age band is replaced by a newer value.
+
+    Each new document's attributes, then its participant's, in document order; of one owner's key
+    given more than once, the last is kept, where it came (as setting them one at a time would).
+    A new document has no attributes yet, so only participants' older values are deleted."""
+    entries: list[tuple[tuple[str, int, str], Attribute]] = []
+    for document in fresh:
+        entries += [(("document", new_ids[document.content_hash], a.key), a) for a in document.attributes]
+        if document.participant:
+            person = people[document.participant]
+            entries += [(("participant", person, a.key), a) for a in document.participant_attributes]
+    last = {owner: index for index, (owner, _) in enumerate(entries)}
+    kept = [(owner, item) for index, (owner, item) in enumerate(entries) if last[owner] == index]
+    replaced = [
+        {"owner": owner_id, "attribute": key} for (kind, owner_id, key), _ in kept if kind == "participant"
+    ]
+    if replaced:
         connection.execute(
-            insert(attributes).values(
-                document_id=document_id,
-                participant_id=participant_id,
-                key=item.key,
-                value=None if item.value is None else str(item.value),
-                value_type=item.value_type,
-            )
+            attributes.delete().where(
+                attributes.c.participant_id == bindparam("owner"), attributes.c.key == bindparam("attribute")
+            ),
+            replaced,
+        )
+    if kept:
+        connection.execute(
+            insert(attributes),
+            [
+                {
+                    "document_id": owner_id if kind == "document" else None,
+                    "participant_id": owner_id if kind == "participant" else None,
+                    "key": key,
+                    "value": None if item.value is None else str(item.value),
+                    "value_type": item.value_type,
+                }
+                for (kind, owner_id, key), item in kept
+            ],
         )
 
 
