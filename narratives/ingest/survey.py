@@ -9,10 +9,8 @@ the limit is never held in memory; :meth:`SurveyReader.documents` yields answers
 
 from __future__ import annotations
 
-import difflib
 import io
 import logging
-import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime, time
@@ -23,6 +21,7 @@ from narratives.errors import IngestError, SurveyColumnError
 from narratives.ingest.cells import ColumnType, infer_column_type, is_blankish, typed_attribute
 from narratives.ingest.checks import DEFAULT_MAX_BYTES, detect_file_encoding, read_bytes_checked
 from narratives.ingest.csv_records import ByteProgress, CsvSource
+from narratives.ingest.table_columns import is_copy_of, resolve_columns, unique_header, unnamed_notes
 from narratives.schema import Attribute, Document, SourceKind
 
 logger = logging.getLogger(__name__)
@@ -167,40 +166,6 @@ def _cell_text(value: Any) -> str:
     return str(value)
 
 
-def resolve_columns(table: Table, wanted: list[str], path: str | Path) -> list[str]:
-    """The header names for ``wanted`` (exact, else ignoring case and spaces), or an error."""
-    by_key = {_column_key(h): h for h in table.header}
-    resolved, missing = [], []
-    for name in wanted:
-        if name in table.header:
-            resolved.append(name)
-        elif _column_key(name) in by_key:
-            resolved.append(by_key[_column_key(name)])
-        else:
-            missing.append(name)
-    if missing:
-        raise SurveyColumnError(
-            f"column(s) not found: {', '.join(repr(m) for m in missing)}. "
-            f"The columns are: {', '.join(repr(h) for h in table.header if h)}.",
-            where=path,
-            fix=_column_fix(missing, table.header),
-        )
-    return resolved
-
-
-def _column_key(name: str) -> str:
-    return re.sub(r"\s+", "", name).casefold()
-
-
-def _column_fix(missing: list[str], header: list[str]) -> str:
-    hints = []
-    for name in missing:
-        close = difflib.get_close_matches(name, header, n=1, cutoff=0.5)
-        if close:
-            hints.append(f"did you mean '{close[0]}' for '{name}'?")
-    return " ".join(hints) or "give column names exactly as in the first row of the table."
-
-
 def read_survey(
     path: str | Path,
     id_column: str | None,
@@ -256,31 +221,6 @@ def survey_documents(
     return reader.result
 
 
-def unique_header(header: list[str], path: str | Path) -> tuple[list[str], list[str]]:
-    """Column names made unique (a repeated 'q1' becomes 'q1 (2)') and a note for each repeat."""
-    names: list[str] = []
-    notes: list[str] = []
-    positions: dict[str, list[int]] = {}
-    for number, name in enumerate(header, start=1):
-        positions.setdefault(name, []).append(number)
-    for name in header:
-        if name and name in names:
-            copy = 2
-            while f"{name} ({copy})" in names or f"{name} ({copy})" in header:
-                copy += 1
-            name = f"{name} ({copy})"
-        names.append(name)
-    for name, numbers in positions.items():
-        if name and len(numbers) > 1:
-            renamed = [names[n - 1] for n in numbers[1:]]
-            notes.append(
-                f"{path}: column '{name}' appears {len(numbers)} times (columns "
-                f"{', '.join(map(str, numbers))}); the later ones are read as "
-                f"{', '.join(repr(r) for r in renamed)}. Rename them in the file to give them meaning"
-            )
-    return names, notes
-
-
 class SurveyReader:
     """Answers of a survey table as Documents, read as a stream; :attr:`result` holds the row
     failures, counts and notes, complete once :meth:`documents` is exhausted."""
@@ -302,12 +242,12 @@ class SurveyReader:
                 where=path,
                 fix=f"name the free-text column(s); the columns are: {', '.join(header)}.",
             )
-        self.id_col = resolve_columns(self.table, [id_column], path)[0] if id_column else None
-        texts = resolve_columns(self.table, text_columns, path)
-        self.texts = texts + [h for h in header if h not in texts and _copy_of(h, texts)]
+        self.id_col = resolve_columns(header, [id_column], path)[0] if id_column else None
+        texts = resolve_columns(header, text_columns, path)
+        self.texts = texts + [h for h in header if h not in texts and is_copy_of(h, texts)]
         if attribute_columns is None:
             attribute_columns = [h for h in header if h and h != self.id_col and h not in self.texts]
-        self.attrs = resolve_columns(self.table, attribute_columns, path)
+        self.attrs = resolve_columns(header, attribute_columns, path)
         self.index = {h: i for i, h in enumerate(header)}
         read = {*self.texts, *self.attrs, self.id_col}
         self.unnamed = [position for position, name in enumerate(header) if not name and name not in read]
@@ -327,7 +267,7 @@ class SurveyReader:
             for position in self.unnamed:
                 if position not in unnamed_data and _cell(row, position).strip():
                     unnamed_data[position] = number
-        self.result.notes.extend(_unnamed_notes(self.path, unnamed_data))
+        self.result.notes.extend(unnamed_notes(self.path, unnamed_data))
         types = {name: guess.name for name, guess in guesses.items()}
         seen: dict[str, int] = {}
         for number, row in self.source.rows(second):
@@ -369,21 +309,6 @@ class SurveyReader:
                 source_format=Path(self.path).suffix.lower().lstrip("."),
                 attributes=attributes + flags,
             )
-
-
-def _unnamed_notes(path: str | Path, first_rows: dict[int, int]) -> list[str]:
-    """A note for each column with no name in the header but with values under it."""
-    return [
-        f"{path}: column {position + 1} has no name; its values were not read (the first is on row "
-        f"{row}); give it a header in row 1 and read the file again"
-        for position, row in sorted(first_rows.items())
-    ]
-
-
-def _copy_of(name: str, columns: list[str]) -> bool:
-    """A renamed repeat ('q1 (2)') of one of ``columns``: its answers are read as answers too."""
-    match = re.fullmatch(r"(.*) \((\d+)\)", name)
-    return bool(match) and match is not None and match.group(1) in columns
 
 
 def _halves(progress: ByteProgress | None) -> tuple[ByteProgress | None, ByteProgress | None]:
