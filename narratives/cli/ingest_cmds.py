@@ -49,7 +49,9 @@ def ingest(
     ),
     encoding: str | None = typer.Option(None, "--encoding", help="Force a text encoding (e.g. cp1252)."),
     max_mb: float | None = typer.Option(
-        None, "--max-mb", help="Refuse files larger than this many megabytes (default 50)."
+        None,
+        "--max-mb",
+        help="Refuse files larger than this many megabytes (default 50; 4096 for .csv/.tsv, which are streamed).",
     ),
     user: str | None = typer.Option(
         None, "--user", help="Who is acting (default: $NARRATIVES_USER or login)."

@@ -36,6 +36,8 @@ CAPTION_FILES = frozenset({".vtt", ".srt"})
 RICH_FILES = frozenset({".docx", ".pdf", ".html", ".htm"})
 SUPPORTED_SUFFIXES = TEXT_FILES | TABLE_FILES | CAPTION_FILES | RICH_FILES
 MEGABYTE = 1024 * 1024
+STREAMED_TABLES = frozenset({".csv", ".tsv"})
+DEFAULT_MAX_STREAMED_BYTES = 4096 * MEGABYTE  # streamed: the size costs time, not memory
 
 
 @dataclass
@@ -54,6 +56,13 @@ class ReadOptions:
     max_bytes: int = DEFAULT_MAX_BYTES
     encoding: str | None = None  # force a text encoding instead of detecting it
     attributes: AttributesLookup | None = None
+
+    def limit_for(self, path: Path) -> int:
+        """The size limit for ``path``: ``max_bytes``, except that a .csv/.tsv, which is streamed and
+        never held in memory, may reach :data:`DEFAULT_MAX_STREAMED_BYTES` unless a limit was set."""
+        if self.max_bytes == DEFAULT_MAX_BYTES and path.suffix.lower() in STREAMED_TABLES:
+            return DEFAULT_MAX_STREAMED_BYTES
+        return self.max_bytes
 
     @classmethod
     def from_settings(
@@ -294,7 +303,7 @@ def _table_documents(
         options.id_column,
         options.text_columns,
         options.attribute_columns,
-        max_bytes=options.max_bytes,
+        max_bytes=options.limit_for(path),
         encoding=options.encoding,
         sheet=options.sheet,
     )

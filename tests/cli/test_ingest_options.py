@@ -8,14 +8,15 @@ from typer.testing import CliRunner
 
 from narratives.cli import app
 from narratives.ingest.checks import DEFAULT_MAX_BYTES
-from narratives.ingest.readers import MEGABYTE
+from narratives.ingest.readers import DEFAULT_MAX_STREAMED_BYTES, MEGABYTE
 
 runner = CliRunner()
 
 
 def test_the_size_limit_help_states_the_readers_default() -> None:
     result = runner.invoke(app, ["ingest", "--help"], terminal_width=200)
-    assert f"(default {DEFAULT_MAX_BYTES // MEGABYTE})" in result.output
+    streamed = DEFAULT_MAX_STREAMED_BYTES // MEGABYTE
+    assert f"(default {DEFAULT_MAX_BYTES // MEGABYTE}; {streamed} for .csv/.tsv" in result.output
 
 
 def test_a_size_limit_of_zero_is_a_clear_error(tmp_path: Path) -> None:
