@@ -14,7 +14,7 @@ runner = CliRunner()
 
 
 def test_the_size_limit_help_states_the_readers_default() -> None:
-    result = runner.invoke(app, ["ingest", "--help"], terminal_width=200)
+    result = runner.invoke(app, ["ingest", "--help"], env={"COLUMNS": "240"})
     streamed = DEFAULT_MAX_STREAMED_BYTES // MEGABYTE
     assert f"(default {DEFAULT_MAX_BYTES // MEGABYTE}; {streamed} for .csv/.tsv" in result.output
 
