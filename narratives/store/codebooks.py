@@ -6,14 +6,17 @@ state those events lead to, written in the same transaction so reads stay fast.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Connection, insert, select, update
+from sqlalchemy import Connection, bindparam, insert, select, update
 
 from narratives.errors import CodebookEditError, UnknownCodebook
 from narratives.schema import Code, Codebook, text_hash, utcnow
 from narratives.store.events import record_event
-from narratives.store.tables import codebook_events, codebooks, codes
+from narratives.store.rows import chunked
+from narratives.store.tables import codebook_events, codebooks, codes, events
 
 
 def codebook_content_hash(codebook: Codebook) -> str:
@@ -43,30 +46,21 @@ def store_codebook(
     current = {c.id: c for c in current_codes(connection, codebook.name, include_retired=True)}
     last_file = None if replace else _last_loaded(connection, codebook.name)
     baseline = current if last_file is None else {c.id: c for c in last_file.codes}
-    changed: list[str] = []
+    changes: list[CodeChange] = []
     for code in codebook.codes:
         if baseline.get(code.id) == code and code.id in current:
             continue  # unchanged in the file: keep whatever the project made of it
         before = current.get(code.id)
         if before == code:
             continue
-        action = "create" if before is None else "edit"
-        apply_code_change(connection, codebook.name, code.id, action, before, code, user)
-        changed.append(code.id)
+        changes.append(CodeChange(code.id, "create" if before is None else "edit", before, code))
     file_ids = {c.id for c in codebook.codes}
     for code_id, code in current.items():
         if code_id in file_ids or code.retired or (not replace and code_id not in baseline):
             continue  # codes made in the project, not in any file, stay unless replacing
-        apply_code_change(
-            connection,
-            codebook.name,
-            code_id,
-            "retire",
-            code,
-            code.model_copy(update={"retired": True}),
-            user,
-        )
-        changed.append(code_id)
+        changes.append(CodeChange(code_id, "retire", code, code.model_copy(update={"retired": True})))
+    apply_code_changes(connection, codebook.name, changes, user)
+    changed = [change.code_id for change in changes]
     if changed or known is None:
         # Written after the code events, so that edits made later count from here (codebook_version).
         connection.execute(
@@ -97,6 +91,18 @@ def _last_loaded(connection: Connection, name: str) -> Codebook | None:
     return None if body is None else Codebook.model_validate(body)
 
 
+@dataclass(frozen=True)
+class CodeChange:
+    """One change of one code: ``action`` (create, edit, rename, move, retire ...) takes it from
+    ``before`` (None for a new code) to ``after``; ``extra`` goes into the event's payload."""
+
+    code_id: str
+    action: str
+    before: Code | None
+    after: Code
+    extra: dict[str, Any] | None = None
+
+
 def apply_code_change(
     connection: Connection,
     codebook: str,
@@ -113,44 +119,97 @@ def apply_code_change(
         raise CodebookEditError(
             f"code '{code_id}' cannot be deleted, only retired.", fix="retire it instead."
         )
-    now = utcnow()
-    connection.execute(
-        insert(codebook_events).values(
-            codebook=codebook,
-            code_id=code_id,
-            action=action,
-            before=before.model_dump(mode="json") if before else None,
-            after=after.model_dump(mode="json"),
-            user=user,
-            created=now,
+    apply_code_changes(connection, codebook, [CodeChange(code_id, action, before, after, extra)], user)
+
+
+def apply_code_changes(
+    connection: Connection, codebook: str, changes: Sequence[CodeChange], user: str
+) -> None:
+    """Record ``changes`` in order and update the current state, as :func:`apply_code_change` one
+    after another would (a code changed twice ends in its last state), in a few statements of many
+    rows: the change log, new codes, changed codes and the events, each one ``executemany``."""
+    if not changes:
+        return
+    author = user.strip() if user else ""
+    if not author:
+        raise ValueError("every event needs the name of the user who acted")
+    stored = _code_row_ids(connection, codebook, [change.code_id for change in changes])
+    log, audit = [], []
+    new: dict[str, dict[str, Any]] = {}  # by code id, in the order first created
+    changed: dict[str, dict[str, Any]] = {}
+    for change in changes:
+        entry, state, event = _change_rows(codebook, change, user, author)
+        log.append(entry)
+        audit.append(event)
+        if change.code_id in stored:
+            changed[change.code_id] = {"row_id": stored[change.code_id], **_prefixed(state)}
+        else:  # created here: a later change in this batch only changes what is inserted
+            new[change.code_id] = {"codebook": codebook, "code_id": change.code_id, **state}
+    connection.execute(insert(codebook_events), log)
+    if new:
+        connection.execute(insert(codes), list(new.values()))
+    if changed:
+        values: dict[str, Any] = {column: bindparam(f"new_{column}") for column in _STATE_COLUMNS}
+        connection.execute(
+            update(codes).where(codes.c.id == bindparam("row_id")).values(**values), list(changed.values())
         )
-    )
-    values = {
-        "name": after.name,
-        "parent": after.parent,
-        "body": after.model_dump(mode="json"),
-        "fingerprint": text_hash(after.model_dump_json()),
-        "retired": after.retired,
+    connection.execute(insert(events), audit)
+
+
+Row = dict[str, Any]
+
+
+def _change_rows(codebook: str, change: CodeChange, user: str, author: str) -> tuple[Row, Row, Row]:
+    """One change as its ``codebook_events`` row, the code's new state and its ``events`` row."""
+    now = utcnow()
+    after = change.after.model_dump(mode="json")
+    before = change.before.model_dump(mode="json") if change.before else None
+    entry = {
+        "codebook": codebook,
+        "code_id": change.code_id,
+        "action": change.action,
+        "before": before,
+        "after": after,
+        "user": user,
+        "created": now,
+    }
+    state = {
+        "name": change.after.name,
+        "parent": change.after.parent,
+        "body": after,
+        "fingerprint": text_hash(change.after.model_dump_json()),
+        "retired": change.after.retired,
         "updated": now,
     }
-    exists = connection.execute(
-        select(codes.c.id).where(codes.c.codebook == codebook, codes.c.code_id == code_id)
-    ).scalar()
-    if exists is None:
-        connection.execute(insert(codes).values(codebook=codebook, code_id=code_id, **values))
-    else:
-        connection.execute(update(codes).where(codes.c.id == exists).values(**values))
-    record_event(
-        connection,
-        f"code.{action}",
-        user,
-        target=f"{codebook}/{code_id}",
-        payload={
-            "before": values["body"] if before is None else before.model_dump(mode="json"),
-            "after": values["body"],
-            **(extra or {}),
-        },
-    )
+    event = {
+        "kind": f"code.{change.action}",
+        "user": author,
+        "target": f"{codebook}/{change.code_id}",
+        "payload": {"before": after if before is None else before, "after": after, **(change.extra or {})},
+        "undoes": None,
+        "created": now,
+    }
+    return entry, state, event
+
+
+_STATE_COLUMNS = ("name", "parent", "body", "fingerprint", "retired", "updated")
+
+
+def _prefixed(state: dict[str, Any]) -> dict[str, Any]:
+    # an executemany UPDATE may not name its bound values after the columns it sets
+    return {f"new_{column}": value for column, value in state.items()}
+
+
+def _code_row_ids(connection: Connection, codebook: str, code_ids: Sequence[str]) -> dict[str, int]:
+    """The ``codes`` row of each of ``code_ids`` that the codebook has already."""
+    unique = list(dict.fromkeys(code_ids))
+    found: dict[str, int] = {}
+    for part in chunked(unique):
+        query = select(codes.c.code_id, codes.c.id).where(
+            codes.c.codebook == codebook, codes.c.code_id.in_(part)
+        )
+        found.update({str(code_id): int(row_id) for code_id, row_id in connection.execute(query)})
+    return found
 
 
 def current_codes(connection: Connection, codebook: str, include_retired: bool = False) -> list[Code]:

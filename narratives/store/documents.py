@@ -172,6 +172,7 @@ def _document_row(
     }
 
 
+# the columns of a documents row that are copied from the Document as they are
 _DOCUMENT_FIELDS = {
     "kind",
     "title",

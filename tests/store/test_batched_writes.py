@@ -1,6 +1,9 @@
-"""Documents stored in chunks (save_documents) end up exactly as stored one by one (save_document):
-the same rows, ids, versions, participants and attributes, in the same order; a big table goes in a
-few statements per chunk, not several per row."""
+"""Big writes in few statements, with the same results as one row at a time.
+
+Documents stored in chunks (save_documents) end up exactly as stored one by one (save_document): the
+same rows, ids, versions, participants and attributes, in the same order; a big table goes in a few
+statements per chunk, not several per row. A codebook's changes (apply_code_changes, store_codebook)
+likewise: the same codes, change log and events as one change at a time, in a few statements."""
 
 from __future__ import annotations
 
@@ -13,10 +16,17 @@ from sqlalchemy import event, select
 
 from narratives.ingest.readers import ReadOptions
 from narratives.ingest.to_project import ingest_paths
-from narratives.schema import Attribute, Document, SourceKind
+from narratives.schema import Attribute, Code, Codebook, Document, SourceKind
+from narratives.store.codebooks import (
+    CodeChange,
+    apply_code_change,
+    apply_code_changes,
+    current_codes,
+    store_codebook,
+)
 from narratives.store.documents import save_document, save_documents
 from narratives.store.project import Project, init_project
-from narratives.store.tables import attributes, documents, participants
+from narratives.store.tables import attributes, codebook_events, codes, documents, events, participants
 
 
 def answer(respondent: str, text: str, **extra: Any) -> Document:
@@ -147,3 +157,90 @@ def test_a_big_table_goes_in_a_few_statements_per_chunk(backend_project: Project
     with backend_project.connect() as connection:
         assert len(connection.execute(select(documents.c.id)).all()) == 1200
         assert len(connection.execute(select(attributes.c.id)).all()) == 1200
+
+
+# ------------------------------------------------------------------------------ codebooks
+
+
+def code(number: int, **changes: Any) -> Code:
+    return Code(**{"id": f"c{number}", "name": f"Code {number}", "definition": f"Topic {number}.", **changes})
+
+
+def code_rows(project: Project) -> dict[str, list[tuple[Any, ...]]]:
+    skip = {"created", "updated"}
+    with project.connect() as connection:
+        rows = {
+            table.name: [
+                tuple(value for key, value in row._mapping.items() if key not in skip)
+                for row in connection.execute(select(table).order_by(table.c.id))
+            ]
+            for table in (codes, codebook_events)
+        }
+        rows["events"] = [
+            (e.kind, e.target, e.payload)
+            for e in connection.execute(
+                select(events).where(events.c.kind.like("code.%")).order_by(events.c.id)
+            )
+        ]
+    return rows
+
+
+def test_changes_applied_together_match_changes_applied_one_by_one(tmp_path: Path) -> None:
+    together, one_by_one = init_project(tmp_path / "together"), init_project(tmp_path / "one")
+    changes = [
+        CodeChange("c1", "create", None, code(1)),
+        CodeChange("c2", "create", None, code(2)),
+        CodeChange("c1", "edit", code(1), code(1, definition="Changed in the same batch.")),  # then changed
+        CodeChange("c0", "rename", code(0), code(0, name="Renamed"), {"reason": "clearer"}),  # stored before
+        CodeChange("c3", "create", None, code(3, parent="c2")),
+        CodeChange("c0", "retire", code(0, name="Renamed"), code(0, name="Renamed", retired=True)),
+    ]
+    try:
+        for project in (together, one_by_one):
+            with project.begin() as connection:
+                apply_code_change(connection, "book", "c0", "create", None, code(0), "ana")
+        with together.begin() as connection:
+            apply_code_changes(connection, "book", changes, "ana")
+        with one_by_one.begin() as connection:
+            for c in changes:
+                apply_code_change(connection, "book", c.code_id, c.action, c.before, c.after, "ana", c.extra)
+        assert code_rows(together) == code_rows(one_by_one)
+        with together.connect() as connection:
+            now = {c.id: c for c in current_codes(connection, "book", include_retired=True)}
+        assert list(now) == ["c0", "c1", "c2", "c3"]
+        assert now["c1"].definition == "Changed in the same batch." and now["c0"].retired
+    finally:
+        together.close()
+        one_by_one.close()
+
+
+def test_a_large_codebook_is_stored_in_a_few_statements(backend_project: Project) -> None:
+    first = Codebook(name="big", version="1", codes=[code(k) for k in range(600)])
+    # the second file edits 200 codes and drops 100
+    second = Codebook(
+        name="big",
+        version="2",
+        codes=[code(k, definition="Edited.") if k < 200 else code(k) for k in range(500)],
+    )
+    statements: list[str] = []
+
+    def note(_conn: object, _cursor: object, statement: str, *_: object) -> None:
+        statements.append(statement)
+
+    event.listen(backend_project.engine, "before_cursor_execute", note)
+    try:
+        with backend_project.begin() as connection:
+            created = store_codebook(connection, first, "ana")
+        with backend_project.begin() as connection:
+            changed = store_codebook(connection, second, "ana")
+    finally:
+        event.remove(backend_project.engine, "before_cursor_execute", note)
+    assert len(created) == 600 and len(changed) == 300
+    assert len(statements) < 40  # one by one it was four per code: over 3,600
+    with backend_project.connect() as connection:
+        now = current_codes(connection, "big", include_retired=True)
+        log = connection.execute(select(codebook_events.c.action)).scalars().all()
+    assert [c.id for c in now] == [f"c{k}" for k in range(600)]
+    assert [c.definition for c in now[:200]] == ["Edited."] * 200
+    assert [c.retired for c in now] == [False] * 500 + [True] * 100
+    assert sorted(set(log)) == ["create", "edit", "retire"] and len(log) == 900
