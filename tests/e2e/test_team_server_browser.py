@@ -78,6 +78,12 @@ def title(page: Any) -> str:
     return page.locator('[data-testid="stMain"] h1').first.inner_text().strip()
 
 
+def wait_for_title(page: Any, text: str) -> None:
+    """Wait until the page's title is ``text``: logging out takes two script runs (the click ends
+    the session, then the app reruns to the login page), and a loaded machine may show the first."""
+    page.locator('[data-testid="stMain"] h1', has_text=text).first.wait_for()
+
+
 def raw_texts(demo: DemoProject) -> list[str]:
     return list(demo.segment_ids)
 
@@ -174,7 +180,7 @@ def test_a_login_survives_a_reload_and_ends_at_logout(
     tab.locator('[data-testid="stSidebar"]').get_by_text(f"Signed in as {RESEARCHER}").wait_for()
     with script_run(tab):
         tab.get_by_role("button", name="Log out").click()
-    assert title(tab) == "Log in"
+    wait_for_title(tab, "Log in")
     tab.get_by_text("You are logged out.").wait_for()
     tab.wait_for_function("() => !document.cookie.includes('narratives_session=')")
     visit(tab, team_server.url + "/review")
