@@ -3,9 +3,12 @@
     python tests/deidentify/make_planted_identifiers.py
 
 Each record is ``{"id", "split", "text", "spans": [{"start", "end", "label"}]}``; ``split`` is
-"dev" (tuned on) or "heldout" (measured only), or "fresh" (written after the tuning was done, measured once). The two splits share no sentence template and no
-filler value, so a rule tuned to the dev half gets no help from having seen held-out strings. Clean
-sentences (tricky non-identifiers, no spans) are split the same way. Fixed seed: the file is the
+"dev" (tuned on) or "heldout" (measured only), or "fresh" (written after the tuning was done, measured
+once), or "lowercase" (hand-written sentences in lower or upper case and odd forms: the misses an
+acceptance run found and more of each kind, written before the rules for them were tuned). The dev
+and held-out splits share no sentence template and no filler value, so a rule tuned to the dev half
+gets no help from having seen held-out strings. Clean sentences (tricky non-identifiers, no spans)
+are split the same way; "lowercase" has clean sentences of its own. Fixed seed: the file is the
 same on every run.
 """
 
@@ -300,6 +303,77 @@ CLEAN = [
 ]
 
 
+# Written by hand, each identifier marked «label:value», before the rules for these forms were tuned.
+LOWERCASE = [
+    # the misses of the acceptance run (tests/cli/test_issue10_acceptance.py)
+    "now i live in «place:st helens» with my son.",
+    "«council:sheffield city council» cut my package.",
+    "I stayed at «care_home:oakfield house care home» for a month.",
+    "Then «care_home:THE LIMES NURSING HOME» took me in.",
+    "My neighbour in «place:Kirkby-in-Ashfield» helps me.",
+    "my neighbour «name:mr patel» helps me.",
+    "we moved to «place:milton keynes» last year.",
+    "I was in «hospital:rotherham general hospital» for weeks.",
+    "the «council:london borough of hackney» wrote to me.",
+    # more of each kind
+    "mum grew up in «place:hebden bridge» and never left.",
+    "we used to live near «place:newcastle upon tyne» before the move.",
+    "the bus from «place:stoke-on-trent» never turns up.",
+    "She was born in «place:Sutton-in-Ashfield» and moved away at twenty.",
+    "He lives in «place:Barrow-in-Furness» now, near his brother.",
+    "my sister is in «place:west bromwich» so she can't help much.",
+    "MY DAD STILL LIVES IN «place:HEMEL HEMPSTEAD» ON HIS OWN.",
+    "i rang «council:leeds city council» three times last week.",
+    "«council:kirklees council» sent someone round in the end.",
+    "we complained to the «council:royal borough of greenwich» about the carers.",
+    "«council:BRADFORD COUNCIL» NEVER ANSWER THE PHONE.",
+    "the letter came from «council:london borough of tower hamlets» in june.",
+    "«council:glasgow city council» said there was a waiting list.",
+    "dad went into «care_home:willow lodge care home» after the fall.",
+    "the staff at «care_home:beech house nursing home» were lovely.",
+    "we looked round «care_home:highfield residential home» but it was full.",
+    "Nan moved to «care_home:THE ELMS CARE HOME» in the spring.",
+    "he was in «hospital:pinderfields hospital» over christmas.",
+    "they sent her to «hospital:leeds general infirmary» in the ambulance.",
+    "the physio at «hospital:northern general hospital» was brilliant.",
+    "HE WAS IN «hospital:ST JAMES'S HOSPITAL» FOR SIX WEEKS.",
+    "«name:mrs okafor» from the agency came on monday.",
+    "i told «name:dr singh» about the falls.",
+    "«name:MR JONES» SAID IT WAS OUT OF HIS HANDS.",
+    "our old neighbour «name:mrs begum» brings us soup.",
+    "i asked «name:ms kowalski» to check the care plan.",
+]
+# Clean sentences in the same odd case: care words, titles and councils that name nobody.
+LOWERCASE_CLEAN = [
+    "the city council said no to everything.",
+    "she went into a care home in the end.",
+    "the nursing home was lovely but too far away.",
+    "the general hospital car park costs a fortune.",
+    "i hated care home food more than anything.",
+    "the local hospital is always full on a friday.",
+    "my mum's care home has a new manager.",
+    "THE CARE HOME RANG AT MIDNIGHT.",
+    "the dr said to come back in a month.",
+    "i've got a dr appointment on tuesday.",
+    "the county council and the nhs argue about who pays.",
+    "we went to the day centre until it shut.",
+    "the west end of town has no buses.",
+    "a new care home opened near us.",
+]
+MARK = re.compile(r"«(\w+):([^»]+)»")
+
+
+def marked(sentence: str) -> tuple[str, list[dict[str, object]]]:
+    """The sentence without its «label:value» marks, and the marked spans."""
+    text, spans, position = "", [], 0
+    for match in MARK.finditer(sentence):
+        text += sentence[position : match.start()]
+        spans.append({"start": len(text), "end": len(text) + len(match.group(2)), "label": match.group(1)})
+        text += match.group(2)
+        position = match.end()
+    return text + sentence[position:], spans
+
+
 def fill(template: str, split: str, rng: random.Random) -> tuple[str, list[dict[str, object]]]:
     text, spans, position = "", [], 0
     for match in SLOT.finditer(template):
@@ -331,6 +405,9 @@ def records() -> list[dict[str, object]]:
     for number, sentence in enumerate(CLEAN):
         split = "dev" if number % 2 == 0 else "heldout"
         found.append({"id": f"clean-{number}", "split": split, "text": sentence, "spans": []})
+    for number, sentence in enumerate(LOWERCASE + LOWERCASE_CLEAN):
+        text, spans = marked(sentence)
+        found.append({"id": f"lowercase-{number}", "split": "lowercase", "text": text, "spans": spans})
     return found
 
 
