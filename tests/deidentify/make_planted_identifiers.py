@@ -342,6 +342,9 @@ LOWERCASE = [
     "«name:MR JONES» SAID IT WAS OUT OF HIS HANDS.",
     "our old neighbour «name:mrs begum» brings us soup.",
     "i asked «name:ms kowalski» to check the care plan.",
+    "someone from «organisation:age uk calderdale» helped with the forms.",
+    "i go to «organisation:oakwood day centre» on thursdays.",
+    "WE WENT TO «organisation:RIVERSIDE DAY CENTRE» EVERY WEEK.",
 ]
 # Clean sentences in the same odd case: care words, titles and councils that name nobody.
 LOWERCASE_CLEAN = [
