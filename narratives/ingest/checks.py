@@ -25,6 +25,45 @@ TEXT_SUFFIXES = frozenset({".txt", ".md", ".markdown", ".csv", ".tsv", ".vtt", "
 # tool's users mostly write English on Windows, where cp1252 is the usual non-UTF-8 encoding.
 PREFERRED_LEGACY = ("cp1252", "iso8859_15", "latin_1")
 _UTF16_BOMS = (b"\xff\xfe", b"\xfe\xff")
+# Guesses this close to charset-normalizer's least chaos count as near-best (its chaos for "Déjà" in
+# cp1252 is 0.10 beside 0.0 for cp1257's "Déją": on a few words its measure cannot tell them apart)
+NEAR_BEST_CHAOS = 0.15
+# The most confidence a guess gets when a near-best guess reads the bytes as a different text
+CLOSE_CALL_CONFIDENCE = 0.5
+# At most this share of non-ASCII letters makes English text with a few accented words
+ENGLISH_HIGH_LETTERS = 0.1
+_LATIN_SINGLE_BYTE = frozenset(
+    codecs.lookup(name).name
+    for name in (
+        "cp1250",
+        "cp1252",
+        "cp1254",
+        "cp1257",
+        "latin_1",
+        "iso8859_2",
+        "iso8859_3",
+        "iso8859_4",
+        "iso8859_9",
+        "iso8859_10",
+        "iso8859_13",
+        "iso8859_14",
+        "iso8859_15",
+        "iso8859_16",
+        "mac_roman",
+        "mac_latin2",
+        "mac_iceland",
+        "mac_turkish",
+        "cp437",
+        "cp775",
+        "cp850",
+        "cp852",
+        "cp858",
+        "cp860",
+        "cp861",
+        "cp863",
+        "cp865",
+    )
+)
 _RESAVE_FIX = "open the file in a text editor and save it as UTF-8, then read it again"
 # Non-letters that Windows-written English text holds in cp1252: currency, quotes, dashes, ...
 CP1252_TYPICAL = frozenset("£€¢¥‘’‚“”„–—…•·°±½¼¾©®™«»§¶¦×÷\xa0")
@@ -190,8 +229,10 @@ def encoding_fix(best_guess: str | None = None) -> str:
 
 
 def _normalizer_guess(data: bytes) -> DecodedText | None:
-    """The least chaotic, most coherent ASCII-compatible guess; confidence 0.0 when charset-normalizer
-    recognised no language (its coherence), else 1 - chaos."""
+    """The least chaotic, most coherent ASCII-compatible guess, or cp1252 where :func:`_prefer_cp1252`
+    says so. Confidence is 0.0 when charset-normalizer recognised no language (its coherence), else
+    1 - chaos divided by the number of different texts the near-best guesses read (two equally good
+    readings of "Déjà" are a coin toss, not a certainty)."""
     # without a byte-order mark, guesses such as UTF-16 or EBCDIC for "Café" read ASCII as other
     # letters: such text (no NUL bytes, past looks_binary) is in an ASCII-compatible encoding
     results = [r for r in from_bytes(data) if _ascii_compatible(r.encoding)]
@@ -207,8 +248,40 @@ def _normalizer_guess(data: bytes) -> DecodedText | None:
         if preferred:
             chosen = preferred[0]
             break
-    confidence = round(1.0 - chosen.chaos, 3) if chosen.coherence > 0 else 0.0
-    return DecodedText(str(chosen), chosen.encoding, confidence)
+    near_best = [r for r in results if r.chaos <= least_chaos + NEAR_BEST_CHAOS]
+    close_call = any(str(r) != str(chosen) for r in near_best)
+    text, encoding, chaos = str(chosen), chosen.encoding, chosen.chaos
+    cp1252 = _prefer_cp1252(data, text, encoding)
+    if cp1252 is not None:
+        text, encoding = cp1252, "cp1252"
+        chaos = min((r.chaos for r in near_best if r.encoding == "cp1252"), default=chaos)
+    confidence = round(1.0 - chaos, 3) if chosen.coherence > 0 else 0.0
+    if close_call:
+        confidence = min(confidence, CLOSE_CALL_CONFIDENCE)
+    return DecodedText(text, encoding, confidence)
+
+
+def _prefer_cp1252(data: bytes, text: str, encoding: str) -> str | None:
+    """The cp1252 text where it should replace a guess that reads the bytes as other Latin letters:
+    the guess is a single-byte Latin encoding (cp1257 reads "Déjà" as "Déją"), the cp1252 text passes
+    :func:`cp1252_fallback`, and at most :data:`ENGLISH_HIGH_LETTERS` of its letters are non-ASCII
+    (English with a few French, Irish or Welsh words, not Czech or Lithuanian prose). Else None."""
+    if encoding == "cp1252" or not _latin_single_byte(encoding):
+        return None
+    fallback = cp1252_fallback(data)
+    if fallback is None:
+        return None
+    if fallback.text == text:  # the same text: name it by the encoding Windows users save in
+        return fallback.text
+    letters = sum(1 for ch in fallback.text if ch.isalpha())
+    high_letters = sum(1 for ch in fallback.text if ch.isalpha() and ord(ch) > 127)
+    return fallback.text if high_letters <= ENGLISH_HIGH_LETTERS * letters else None
+
+
+def _latin_single_byte(encoding: str) -> bool:
+    """Whether an encoding is a single-byte one for Latin-script languages (Windows, ISO or Mac)."""
+    name = codecs.lookup(encoding).name
+    return name in _LATIN_SINGLE_BYTE
 
 
 def _ascii_compatible(encoding: str) -> bool:
