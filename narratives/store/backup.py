@@ -29,6 +29,7 @@ from typing import Any
 
 from sqlalchemy import MetaData, func, inspect, select, table
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError
 
 from narratives import __version__
 from narratives.errors import ProjectError, StoreError
@@ -138,6 +139,8 @@ def restore_project(
     file, path = Path(file), Path(path)
     info = read_backup_info(file)
     _check_revision(info, file)
+    if not (path / CONFIG_NAME).exists():
+        _check_new_backend(info, path, db_url)  # before anything is made
     project = open_project(path) if (path / CONFIG_NAME).exists() else init_project(path, db_url=db_url)
     try:
         backend = backend_of(project)
@@ -164,6 +167,34 @@ def restore_project(
     finally:
         project.close()
     return open_project(path)  # migrates an older schema
+
+
+def _check_new_backend(info: BackupInfo, path: Path, db_url: str | None) -> None:
+    """A :class:`ProjectError` when the new project ``db_url`` would make (SQLite without one) is not
+    of the backup's kind; an unparsable URL is left to :func:`init_project` to refuse."""
+    try:
+        backend = "sqlite" if db_url is None else make_url(db_url).get_backend_name()
+    except ArgumentError:
+        return
+    if backend == info.backend:
+        return
+    if info.backend == "postgresql":
+        made = (
+            "without --db the new project would be a SQLite one"
+            if db_url is None
+            else f"--db names a {backend} database"
+        )
+        raise ProjectError(
+            f"this is a backup of a postgresql database; {made}. Nothing was created.",
+            where=path,
+            fix="give the PostgreSQL database to restore into, e.g. --db postgresql://user@host/dbname "
+            "(an empty database).",
+        )
+    raise ProjectError(
+        f"this is a backup of a {info.backend} database; --db names a {backend} database. Nothing was created.",
+        where=path,
+        fix=f"leave out --db to restore into a new {info.backend} project in this folder.",
+    )
 
 
 def _check_revision(info: BackupInfo, file: Path) -> None:

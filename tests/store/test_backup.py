@@ -190,3 +190,55 @@ def test_a_postgresql_project_restores_row_for_row(tmp_path: Path) -> None:
     finally:
         _drop_pg_database(source_name)
         _drop_pg_database(target_name)
+
+
+def _with_backend(original: Path, changed: Path, backend: str) -> Path:
+    """A copy of a backup whose manifest says it holds a ``backend`` database (what restore reads
+    before it opens the payload)."""
+    with zipfile.ZipFile(original) as source, zipfile.ZipFile(changed, "w") as target:
+        for item in source.infolist():
+            data = source.read(item)
+            if item.filename == MANIFEST:
+                data = json.dumps({**json.loads(data), "backend": backend}).encode()
+            target.writestr(item, data)
+    return changed
+
+
+def test_a_postgresql_backup_without_db_is_refused_before_anything_is_made(tmp_path: Path) -> None:
+    project = init_project(tmp_path / "a")
+    backup_project(project, tmp_path / "a.zip")
+    project.close()
+    backup = _with_backend(tmp_path / "a.zip", tmp_path / "pg.zip", "postgresql")
+    result = CliRunner().invoke(app, ["restore", str(backup), str(tmp_path / "new")])
+    assert result.exit_code == 1, result.output
+    assert "postgresql database" in result.output and "--db postgresql://" in result.output
+    assert "Traceback" not in result.output
+    assert not (tmp_path / "new").exists()
+
+
+def test_a_sqlite_backup_with_a_postgresql_db_is_refused_before_connecting(tmp_path: Path) -> None:
+    project = init_project(tmp_path / "a")
+    backup_project(project, tmp_path / "a.zip")
+    project.close()
+    # nothing listens on port 1: a connection attempt would fail with another message
+    with pytest.raises(ProjectError, match="leave out --db") as refused:
+        restore_project(tmp_path / "a.zip", tmp_path / "new", db_url="postgresql://nobody@127.0.0.1:1/none")
+    assert "sqlite" in str(refused.value)
+    assert not (tmp_path / "new").exists()
+
+
+@pytest.mark.postgres
+def test_a_real_postgresql_backup_without_db_makes_nothing(tmp_path: Path) -> None:
+    if not PG_URL:
+        pytest.skip("PostgreSQL tests skipped: no server reachable (set NARRATIVES_TEST_PG_URL)")
+    source_url, source_name = _fresh_pg_database()
+    try:
+        project = init_project(tmp_path / "a", db_url=source_url)
+        add_study(project)
+        backup_project(project, tmp_path / "pg.zip")
+        project.close()
+        result = CliRunner().invoke(app, ["restore", str(tmp_path / "pg.zip"), str(tmp_path / "new")])
+        assert result.exit_code == 1 and "--db postgresql://" in result.output, result.output
+        assert not (tmp_path / "new").exists()
+    finally:
+        _drop_pg_database(source_name)
