@@ -128,7 +128,8 @@ def _bench_deidentify(planted: Path, misses: bool, json_out: Path | None) -> Non
         table.add_column(column, justify="left" if column == "type" else "right")
     rows = figures(result)
     for name in rows[next(iter(result.scores))]:
-        table.add_row(name, *(rows[split].get(name, "–") for split in result.scores))  # a half may lack a type
+        # a half may have no identifier of some type (the "lowercase" half has no structured ones)
+        table.add_row(name, *(rows[split].get(name, "–") for split in result.scores))
     console.print(table)
     console.print(f"Speed: {result.sentences_per_second:,.0f} sentences/s (NER included, one process).")
     if misses:

@@ -4,7 +4,10 @@
 (``data/uk_councils.txt``, written by hand); :func:`council_spans` the usual forms around a council's
 name ("Kirklees Council", "London Borough of Hackney", "Sheffield council"); :func:`organisation_spans`
 care homes, hospitals and services by the shape of their names ("Willow Lodge", "St James's Hospital",
-"Oakwood Day Centre", "Leeds Teaching Hospitals NHS Trust", "Leeds Mind", "Age UK Calderdale").
+"Oakwood Day Centre", "Leeds Teaching Hospitals NHS Trust", "Leeds Mind", "Age UK Calderdale"), and, in lower case, by
+their head words and the words before them ("at oakfield house care home", "rotherham general
+hospital"). Councils, places of two or more words and hyphenated places ("Kirkby-in-Ashfield") are
+matched in any case; a place written in lower case needs a place word before it ("in st helens").
 :func:`restore_case` gives a copy of a text with names written in lower or upper case ("sarah",
 "DAVID JONES") capitalised as names are, so that the name rules and the NER see them.
 
@@ -55,7 +58,39 @@ _STRONG = (
 _MEDIUM = r"House|Lodge|Manor|Grange"
 _WEAK = r"Court|View|Gardens|Hall|Park|Place"
 ORGANISATION = re.compile(rf"\b(?:The )?({_RUN}) ({_STRONG}|{_MEDIUM}|{_WEAK})\b")
-AGE_UK = re.compile(rf"\bAge (?:UK|Concern) ({_RUN})")
+AGE_UK = re.compile(
+    r"\b(?:Age (?:UK|Concern)|age (?:uk|concern)|AGE (?:UK|CONCERN)) ((?:[^\W\d_]+(?:['’-][^\W\d_]+)* ?){1,4})"
+)
+# Care settings and hospitals written in lower case (or upper case, lowered by restore_case): the
+# head words, and the words before them that make the name ("oakfield house care home").
+LOWER_SETTING = re.compile(
+    r"\b(?:(?:care|nursing|residential|retirement) home|(?:day|resource|medical|health) centre|hospice"
+    r"|(?:(?:general|royal|district|community|university) )?(?:hospital|infirmary))\b"
+)
+# Words that end the name of a setting written in lower case, going back from its head words.
+NOT_IN_A_SETTING_NAME = {
+    "a", "an", "the", "my", "our", "your", "his", "her", "their", "its", "this", "that", "these", "those",
+    "some", "any", "every", "no", "another", "each", "which", "what", "whose", "one", "in", "at", "to",
+    "into", "from", "of", "for", "with", "by", "on", "near", "round", "around", "outside", "via", "and",
+    "or", "but", "i", "he", "she", "we", "they", "you", "it", "me", "him", "them", "us", "is", "was",
+    "were", "are", "be", "been", "has", "had", "have", "not", "just", "then", "now", "also", "still",
+    "even", "so", "as", "than", "there", "here", "when", "where", "about", "called", "named", "visited",
+    "visit", "visiting", "left", "leaving", "mum's", "dad's", "nan's", "gran's", "local", "new", "old",
+    "nice", "lovely", "good", "bad", "great", "awful", "terrible", "horrible", "decent", "small", "big",
+    "large", "little", "huge", "private", "council", "nhs", "specialist", "dementia", "elderly", "older",
+    "general", "district", "community", "mental", "psychiatric", "maternity", "eye", "cottage",
+    "teaching", "main", "nearest", "closest", "nearby", "same", "other", "different", "first", "second",
+    "last", "next", "best", "worst", "only", "own", "proper", "day", "respite", "rehab", "secure",
+    "whole", "expensive", "cheap", "current", "previous", "former", "emergency", "acute", "city",
+    "county", "regional", "children's", "women's", "men's", "kids", "village", "town", "posh", "usual",
+    "right", "wrong", "busy", "full", "modern", "residential", "nursing", "care", "adult", "health",
+    "learning", "disability", "temporary", "permanent", "shared", "state", "military", "rural",
+    "see", "get", "got", "go", "going", "went", "take", "took", "stay", "stayed", "work", "works",
+    "worked", "like", "liked", "hate", "hated", "love", "loved", "regular", "staff",
+}  # fmt: skip
+# What comes right before the name of a setting written in lower case ("at oakfield house care home").
+SETTING_CUES = {"at", "in", "into", "to", "from", "the", "near", "of", "round", "around", "outside", "via"}
+SETTING_CUES |= {"called", "named", "visited", "visit", "visiting", "left", "leaving"}
 CARE_WORDS = re.compile(r"\b(?:care|nursing|residential|respite|home|placement|moved (?:in)?to)\b", re.I)
 # Leading words of a capitalised run that are not part of a setting's name ("At Beech House").
 LEADING = {"A", "An", "And", "But", "Or", "If", "So", "Then", "When", "Is", "Was", "I", "It", "He", "She"}
@@ -80,10 +115,48 @@ def council_names() -> frozenset[str]:
     return frozenset(_lines("uk_councils.txt"))
 
 
+# Small words inside a town's name, written with spaces or hyphens ("Kirkby in Ashfield",
+# "Kirkby-in-Ashfield", "Stoke-on-Trent", "Stoke on Trent").
+CONNECTORS = {"in", "on", "upon", "under", "le", "la", "en", "de", "by", "super", "next", "the", "cum"}
+# Words after which a place written in lower case is taken ("we moved to milton keynes").
+LOWER_PLACE_CUES = PLACE_CUES | {"of"}
+
+
+def _spellings(name: str) -> set[str]:
+    """A place name as listed, and with hyphens for spaces around its small words, or the reverse."""
+    found = {name}
+    words = name.split(" ")
+    if len(words) > 2 and any(w in CONNECTORS for w in words[1:-1]):
+        found.add("-".join(words))
+    parts = name.split("-")
+    if len(parts) > 2 and any(p in CONNECTORS for p in parts[1:-1]):
+        found.add(" ".join(parts))
+    return found
+
+
 @lru_cache(maxsize=1)
 def place_names() -> frozenset[str]:
-    """UK towns, cities and villages (GeoNames) and council core names."""
-    return frozenset(_lines("uk_places.txt")) | council_names()
+    """UK towns, cities and villages (GeoNames) and council core names, each also with hyphens
+    for spaces around its small words or the reverse ("Kirkby in Ashfield", "Kirkby-in-Ashfield")."""
+    listed = set(_lines("uk_places.txt")) | council_names()
+    return frozenset(spelling for name in listed for spelling in _spellings(name))
+
+
+@lru_cache(maxsize=1)
+def _first_words_folded() -> frozenset[str]:
+    """The first word, case-folded, of each place of two or more words or with hyphens."""
+    found = set()
+    for name in place_names():
+        first = _WORD.match(name)
+        if first and (" " in name or "-" in name):
+            found.add(first.group().casefold())
+    return frozenset(found)
+
+
+@lru_cache(maxsize=1)
+def _places_by_casefold() -> dict[str, str]:
+    """Places by their case-folded spelling."""
+    return {name.casefold(): name for name in place_names()}
 
 
 @lru_cache(maxsize=1)
@@ -108,12 +181,14 @@ def _council_pattern() -> re.Pattern[str]:
     return re.compile(
         rf"\b(?:(?:London |Royal )?Borough of|City of|County of) (?:{cores})(?: (?:City |District )?Council)?\b"
         rf"|\b(?:{cores})(?: Metropolitan)?(?: City| County| County Borough| Borough| District)? [Cc]ouncil\b"
-        rf"|\b(?:{cores}) (?:Adult Social Care|Social Services|Social Work|Children's Services)\b"
+        rf"|\b(?:{cores}) (?:Adult Social Care|Social Services|Social Work|Children's Services)\b",
+        re.IGNORECASE,
     )
 
 
 def council_spans(text: str) -> Iterator[tuple[int, int]]:
-    """Councils named in one of their usual forms ("Leeds City Council", "London Borough of Hackney")."""
+    """Councils named in one of their usual forms, in any case ("Leeds City Council", "london borough
+    of hackney", "KIRKLEES COUNCIL"): the forms hold a council's core name, so "the city council" is none."""
     for match in _council_pattern().finditer(text):
         yield match.start(), match.end()
 
@@ -138,21 +213,35 @@ def _needs_cue(name: str, first_names: frozenset[str]) -> str | None:
 
 
 def place_spans(text: str, first_names: frozenset[str], months: frozenset[str]) -> Iterator[tuple[int, int]]:
-    """Towns, cities and council areas named in ``text`` (longest match first, case as written)."""
-    places, longest = place_names(), _longest_place()
+    """Towns, cities and council areas named in ``text``, longest match first.
+
+    A place is matched in the case it is listed in; a place of two or more words or with hyphens
+    also in any other case ("milton keynes", "HEBDEN BRIDGE", "Milton keynes") after a place word
+    ("in", "to", "from", ...), so that "the west end of town" is not West End.
+    """
+    places, longest, folded = place_names(), _longest_place(), _places_by_casefold()
     words = [(m.start(), m.end()) for m in _WORD.finditer(text)]
     i = 0
+    firsts = _first_words_folded()
     while i < len(words):
         start = words[i][0]
-        if not text[start].isupper():
+        if not text[start].isupper() and text[start : words[i][1]].casefold() not in firsts:
             i += 1
             continue
         for n in range(min(longest, len(words) - i), 0, -1):
             end = words[i + n - 1][1]
             name = text[start:end]
-            if name.endswith(("'s", "’s")) and name[:-2] in places:
+            if name.endswith(("'s", "’s")) and (name[:-2] in places or name[:-2].casefold() in folded):
                 name, end = name[:-2], end - 2
-            if name in places and _accept_place(text, start, name, first_names, months):
+            if text[start].isupper() and name in places:
+                accepted = _accept_place(text, start, name, first_names, months)
+            else:
+                accepted = (
+                    (" " in name or "-" in name)
+                    and name.casefold() in folded
+                    and _cue_before(text, start) in LOWER_PLACE_CUES
+                )
+            if accepted:
                 yield start, end
                 i += n
                 break
@@ -202,11 +291,41 @@ def organisation_spans(text: str) -> Iterator[tuple[int, int]]:
             start = match.start()
         yield start, match.end()
     for match in AGE_UK.finditer(text):
-        words = match.group(1).split(" ")
-        while words and " ".join(words) not in place_names():
+        words = match.group(1).rstrip().split(" ")
+        while words and not _is_place(" ".join(words)):
             words.pop()
         if words:
             yield match.start(), match.start(1) + len(" ".join(words))
+    yield from _lower_case_setting_spans(text)
+
+
+def _is_place(name: str) -> bool:
+    """A listed place, in any case ("Calderdale", "calderdale")."""
+    return name.casefold() in _places_by_casefold()
+
+
+def _lower_case_setting_spans(text: str) -> Iterator[tuple[int, int]]:
+    """Care homes, day centres and hospitals written in lower case: "at oakfield house care home",
+    "in rotherham general hospital", "the limes nursing home" (with its "the"). Up to three words
+    before the head words make the name; a word in :data:`NOT_IN_A_SETTING_NAME` ends it, and the
+    word before the name must be a cue (:data:`SETTING_CUES`) or the start of a sentence, so "a
+    lovely care home", "my mum's care home" and "i hated care home food" name nothing."""
+    for match in LOWER_SETTING.finditer(text):
+        words = [m for m in _WORD.finditer(text, max(0, match.start() - 80), match.start())]
+        name: list[re.Match[str]] = []
+        while words and len(name) < 3 and words[-1].group().casefold() not in NOT_IN_A_SETTING_NAME:
+            if text[words[-1].end() : (name[0] if name else match).start()] != " ":
+                break
+            name.insert(0, words.pop())
+        if not name:
+            continue
+        cue = words[-1] if words and text[words[-1].end() : name[0].start()] == " " else None
+        if cue is None and not _starts_sentence(text, name[0].start()):
+            continue
+        if cue is not None and cue.group().casefold() not in SETTING_CUES:
+            continue
+        start = cue.start() if cue is not None and cue.group().casefold() == "the" else name[0].start()
+        yield start, match.end()
 
 
 def restore_case(text: str, first_names: frozenset[str]) -> str:

@@ -7,7 +7,8 @@ spans with exact offsets (``text[start:end] == span.text``) from, in order of pr
 - the project's own names and places (``known_names``, ``known_places``);
 - councils, care homes, hospitals and services by name shape, and towns and cities from the shipped
   gazetteers (:mod:`narratives.deidentify.gazetteers`), kinds ``council``, ``organisation``, ``place``;
-- people's names: a title and a capitalised word, a first name from the list with or without a
+- people's names: a title and a capitalised word (a short title in any case and a word in any case:
+  "mr patel"), a first name from the list with or without a
   surname, capitalised words after a role ("my carer Thandiwe") or before what people do
   ("Ifunanya Obi rang"), a place after living or moving somewhere ("she lives in Eastmere");
 - spaCy's NER (:mod:`narratives.deidentify.ner`), PERSON and GPE only, filtered.
@@ -56,6 +57,21 @@ RANK |= {"date": 1, "address": 2, "council": 2, "organisation": 2, "name": 3, "p
 
 TITLES = {"Mr", "Mrs", "Ms", "Miss", "Mx", "Dr", "Doctor", "Prof", "Professor", "Sir", "Dame"}
 TITLES |= {"Cllr", "Councillor", "Rev", "Revd"}
+# Short titles taken in any case ("mr patel", "MR JONES", "Dr okafor"): the word after one is a name
+# in any case too, unless it is a word that often follows the title ("the dr said", "dr appointment").
+SHORT_TITLES = {"mr", "mrs", "ms", "mx", "dr", "cllr", "revd"}
+NOT_AFTER_TITLE = {
+    "and", "or", "nor", "but", "so", "then", "the", "a", "an", "to", "of", "in", "on", "at", "from", "with",
+    "for", "about", "is", "was", "were", "are", "be", "has", "had", "have", "said", "says", "say", "told",
+    "tells", "rang", "rings", "came", "comes", "come", "will", "would", "could", "should", "can", "did",
+    "does", "do", "who", "which", "that", "thinks", "thought", "wants", "wanted", "gave", "gives", "sent",
+    "saw", "sees", "asked", "asks", "called", "phoned", "wrote", "took", "put", "kept", "isn't", "wasn't",
+    "didn't", "doesn't", "won't", "can't", "hasn't", "appointment", "appointments", "appt", "surgery",
+    "office", "receptionist", "practice", "letter", "note", "notes", "visit", "visits", "referred",
+    "prescribed", "changed", "i", "he", "she", "we", "they", "you", "it", "me", "him", "her", "them", "us",
+    "my", "his", "our", "their", "your", "just", "also", "only", "never", "always", "still", "again",
+    "today", "yesterday", "tomorrow", "now", "here", "there", "not", "no", "yes", "right", "ok", "okay",
+}  # fmt: skip
 # Capitalised words that are never a surname (and stop a lone first name before them).
 NOT_NAMES = set(MONTHS + WEEKDAYS + MONTH_ABBR) | {
     "The", "A", "An", "And", "But", "Or", "If", "So", "Then", "When", "Is", "Was", "I", "It", "He", "She",
@@ -185,15 +201,28 @@ def _name_spans(text: str, keep: frozenset[str], lone_first_names: bool) -> Iter
             end = words[j][1]
         return end
 
+    def lower_surname(i: int) -> bool:  # "mr patel": a lower-case word after a short title
+        word = words[i][2]
+        return word.islower() and len(word) > 1 and word not in NOT_AFTER_TITLE and word not in keep
+
     for i, (start, end, word) in enumerate(words):
-        if word in TITLES and joined(i, title=True) and _name_like(words[i + 1][2], keep):
-            stop = surname_end(i) or words[i + 1][1]
-            yield Span(start, stop, "name", text[start:stop])
-            continue
+        short = word.casefold() in SHORT_TITLES and (word.islower() or word.istitle())
+        if (word in TITLES or short) and joined(i, title=True):
+            if _name_like(words[i + 1][2], keep):
+                stop = surname_end(i) or words[i + 1][1]
+                yield Span(start, stop, "name", text[start:stop])
+                continue
+            if short and lower_surname(i + 1):
+                yield Span(start, words[i + 1][1], "name", text[start : words[i + 1][1]])
+                continue
         if word not in names or word.casefold() in keep or word in NOT_NAMES:
             continue
         previous = words[i - 1] if i else None
-        if previous and previous[2] in TITLES and joined(i - 1, title=True):
+        if (
+            previous
+            and (previous[2] in TITLES or previous[2].casefold() in SHORT_TITLES)
+            and joined(i - 1, title=True)
+        ):
             continue  # already part of a title + name
         after = surname_end(i)
         if after is not None:

@@ -599,7 +599,8 @@ PLANTED = [
         ["Newcastle upon Tyne", "North Yorkshire Council"],
     ),
 ]
-# Found by nothing yet (lower or upper case places and services, a hyphenated town, a lower-case title).
+# Missed when these tests were written (lower or upper case places and services, a hyphenated town, a
+# lower-case title); found since by the rules for odd case (the "lowercase" half of the bench).
 MISSED = [
     ("now i live in st helens with my son.", "st helens"),
     ("sheffield city council cut my package.", "sheffield city council"),
@@ -651,7 +652,6 @@ def test_deidentify_finds_names_places_councils_and_homes_in_odd_case(
     assert any(identifier.lower() in text.lower() for doc, text in found if doc == document), found
 
 
-@pytest.mark.xfail(reason="missed by the rules at the time of writing (see the list above)", strict=False)
 @pytest.mark.parametrize(("number", "identifier"), [(len(PLANTED) + n, i) for n, (_, i) in enumerate(MISSED)])
 def test_deidentify_finds_lower_case_places_services_and_titles(
     deidentified: tuple[list[tuple[int, str]], dict[str, int]], number: int, identifier: str

@@ -36,7 +36,7 @@ def test_the_labelled_set_has_every_type_and_exact_offsets() -> None:
     assert len(spans) >= 300
     assert sum(1 for row in rows if not row["spans"]) >= 60
     assert {span["label"] for _, span in spans} == set(NAMES_AND_PLACES) | set(STRUCTURED)
-    assert {row["split"] for row in rows} == {"dev", "heldout", "fresh"}
+    assert {row["split"] for row in rows} == {"dev", "heldout", "fresh", "lowercase"}
     for row, span in spans:
         value = row["text"][span["start"] : span["end"]]
         assert value == value.strip() and value, (row["id"], span)
@@ -133,6 +133,56 @@ def test_common_words_that_are_places_or_dates_elsewhere_are_left(text: str) -> 
     assert find_identifiers(text, ner=False) == []
 
 
+@pytest.mark.parametrize(
+    ("text", "kind", "found"),
+    [
+        ("now i live in st helens with my son.", "place", "st helens"),
+        ("we moved to milton keynes last year.", "place", "milton keynes"),  # not "milton" as a name
+        ("We moved to Milton keynes last year.", "place", "Milton keynes"),
+        ("My neighbour in Kirkby-in-Ashfield helps me.", "place", "Kirkby-in-Ashfield"),
+        ("She grew up in Kirkby in Ashfield.", "place", "Kirkby in Ashfield"),
+        ("the bus from stoke-on-trent is late.", "place", "stoke-on-trent"),
+        ("He lives in Barrow-in-Furness now.", "place", "Barrow-in-Furness"),
+        ("sheffield city council cut my package.", "council", "sheffield city council"),
+        ("the london borough of hackney wrote to me.", "council", "london borough of hackney"),
+        ("BRADFORD COUNCIL NEVER ANSWER.", "council", "BRADFORD COUNCIL"),
+        ("I stayed at oakfield house care home for a month.", "organisation", "oakfield house care home"),
+        ("Then THE LIMES NURSING HOME took me in.", "organisation", "THE LIMES NURSING HOME"),
+        ("I was in rotherham general hospital for weeks.", "organisation", "rotherham general hospital"),
+        ("HE WAS IN ST JAMES'S HOSPITAL FOR A WEEK.", "organisation", "ST JAMES'S HOSPITAL"),
+        ("i go to oakwood day centre on thursdays.", "organisation", "oakwood day centre"),
+        ("someone from age uk calderdale rang.", "organisation", "age uk calderdale"),
+        ("my neighbour mr patel helps me.", "name", "mr patel"),
+        ("MR JONES SAID NO.", "name", "MR JONES"),
+        ("i told dr okafor about the falls.", "name", "dr okafor"),
+    ],
+)
+def test_lower_and_upper_case_places_services_and_titles_are_found(text: str, kind: str, found: str) -> None:
+    spans = find_identifiers(text, ner=False)
+    assert [(s.kind, s.text) for s in spans] == [(kind, found)]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "the city council said no to everything.",
+        "she went into a care home in the end.",
+        "a new care home opened near us.",
+        "my mum's care home has a new manager.",
+        "i hated care home food more than anything.",
+        "we took him to see community hospital staff.",
+        "THE CARE HOME RANG AT MIDNIGHT.",
+        "the local hospital is always full.",
+        "the dr said to come back in a month.",
+        "i've got a dr appointment on tuesday.",
+        "the west end of town has no buses.",  # West End is a place, but not without a place word
+        "Age UK have a helpline.",
+    ],
+)
+def test_lower_case_care_words_titles_and_place_words_alone_are_left(text: str) -> None:
+    assert find_identifiers(text, ner=False) == []
+
+
 def test_keep_list_wins_over_the_gazetteers() -> None:
     assert find_identifiers("We moved to Rotherham.", keep=["Rotherham"], ner=False) == []
     assert find_identifiers("I rang Kirklees Council.", keep=["Kirklees Council"], ner=False) == []
@@ -212,7 +262,9 @@ def test_clean_sentences_of_the_set_produce_nothing() -> None:
 # Floors a little below the figures measured when this was written (dev / held-out / fresh: names
 # and places 0.993 / 0.992 / 0.897, structured 1.000 on all three, precision 1.000 / 1.000 / 0.992).
 # "fresh" was written after the tuning and holds names that no list knows, so its floor is lower.
-FLOORS = {"dev": (0.95, 0.85), "heldout": (0.95, 0.85), "fresh": (0.85, 0.75)}
+# "lowercase" (1.000 recall and precision when its rules were written, but they were written
+# knowing its sentences, so its floor is that of the fresh half).
+FLOORS = {"dev": (0.95, 0.85), "heldout": (0.95, 0.85), "fresh": (0.85, 0.75), "lowercase": (0.85, 0.75)}
 
 
 @pytest.mark.slow
@@ -221,7 +273,7 @@ def test_recall_and_precision_on_the_labelled_set_stay_above_their_floors() -> N
     assert set(result.scores) == set(FLOORS)
     for split, scores in result.scores.items():
         pooled, each = FLOORS[split]
-        assert scores.pooled(STRUCTURED).recall >= 0.98, split
+        assert scores.pooled(STRUCTURED).recall >= 0.98, split  # 1.0 for a half with none
         assert scores.pooled(NAMES_AND_PLACES).recall >= pooled, split
         assert scores.precision >= 0.95, split
         for label in NAMES_AND_PLACES:
