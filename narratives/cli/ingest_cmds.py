@@ -144,11 +144,18 @@ def print_report(report: IngestReport) -> None:
     for outcome in report.files:
         style = STATUS_STYLE[outcome.status]
         for reason in outcome.reasons:
-            console.print(f"[{style}]{outcome.status}[/] {escape(reason)}", highlight=False, soft_wrap=True)
+            line = escape(with_file(outcome.path, reason))
+            console.print(f"[{style}]{outcome.status}[/] {line}", highlight=False, soft_wrap=True)
     console.print(
         f"{report.count('ingested')} ingested, {report.count('skipped')} skipped, "
         f"{report.count('failed')} failed; {report.documents_added} new documents."
     )
+
+
+def with_file(path: str, reason: str) -> str:
+    """``reason`` naming its file: as it is when it names the file already (an error such as
+    "E101: a.csv: ..."), else "a.csv: row 3: ..." (a skipped row, "already in the project")."""
+    return reason if path in reason else f"{path}: {reason}"
 
 
 def show_split_preview(files: list[Path], options: ReadOptions) -> None:

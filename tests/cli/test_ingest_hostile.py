@@ -64,3 +64,34 @@ def test_the_reading_bar_follows_a_big_table_and_goes_when_it_is_done() -> None:
         assert task.description == "reading big.csv (%)" and task.completed == 50
         bar("/data/big.csv", 100, 100)
         assert progress.tasks == []
+
+
+def test_every_reason_in_a_batch_names_its_file_once(tmp_path: Path) -> None:
+    folder = tmp_path / "in"
+    folder.mkdir()
+    huge = "x" * (MAX_CELL_CHARS + 1)
+    (folder / "cells.csv").write_text(f"id,answer\nR1,Fine\nR2,{huge}\n", encoding="utf-8")
+    (folder / "other.csv").write_text(f"id,answer\nR1,Also fine\nR2,{huge}\n", encoding="utf-8")
+    (folder / "again.txt").write_text("I chose my own carers this year.\n", encoding="utf-8")
+    (folder / "blank.txt").write_bytes(b"\xff\xfe")  # a UTF-16 byte order mark and nothing else
+    assert runner.invoke(app, ["init", str(tmp_path / "p")]).exit_code == 0
+    arguments = ["ingest", str(tmp_path / "p"), "--id-column", "id", "--text-column", "answer"]
+    assert runner.invoke(app, [*arguments, str(folder / "again.txt")]).exit_code == 0
+    result = runner.invoke(app, [*arguments, str(folder)], terminal_width=250)
+
+    reasons = [
+        line
+        for line in result.output.splitlines()
+        if line.startswith(("ingested ", "skipped ", "failed ")) and " documents." not in line
+    ]
+    assert "Traceback" not in result.output
+    assert len(reasons) == 4, result.output  # two long cells, one file already in, one blank file
+    for name in ("cells.csv", "other.csv"):
+        [line] = [line for line in reasons if f"{name}: row 3: the cell in column 'answer'" in line]
+    [again] = [line for line in reasons if "already in the project" in line]
+    assert "again.txt: already in the project" in again
+    [blank] = [line for line in reasons if "blank.txt" in line]
+    assert blank.startswith("failed E200: ") and "blank.txt: the file has no text" in blank
+    for line in reasons:
+        names = [name for name in ("cells.csv", "other.csv", "again.txt", "blank.txt") if name in line]
+        assert len(names) == 1 and line.count(names[0]) == 1, line
