@@ -15,6 +15,7 @@ from narratives.kinds import SegmentUnit
 if TYPE_CHECKING:
     from rich.progress import TaskID
 
+    from narratives.coding.config import CodingRunResult
     from narratives.review.queue import Band
     from narratives.schema import Codebook
     from narratives.store.project import Project
@@ -27,6 +28,7 @@ reviews_app = typer.Typer(
 app.add_typer(reviews_app, name="reviews")
 
 USER_HELP = "Who is acting (default: $NARRATIVES_USER or login)."
+SHOWN_CODES = 5  # code ids a summary cell lists before it counts the rest
 
 
 def _codebook(project: Project, source: str) -> Codebook:
@@ -94,6 +96,11 @@ def code(
             config=CodingConfig(model=model),
             progress=report,
         )
+    print_coding_summary(result)
+
+
+def print_coding_summary(result: CodingRunResult) -> None:
+    """The run's summary table, then its warnings."""
     table = Table(title=f"Coding with {result.codebook} {result.codebook_version}")
     table.add_column("what")
     table.add_column("", justify="right")
@@ -102,18 +109,28 @@ def code(
         (f"{result.unit} segments coded", f"{result.segments_coded} of {result.segments_total}"),
         ("suggestions written", str(result.suggestions_written)),
         ("suggestions superseded", str(result.suggestions_superseded)),
-        ("codes re-coded", ", ".join(result.codes_recoded) or "none"),
+        ("codes re-coded", some_codes(result.codes_recoded)),
         ("codes unchanged", str(len(result.codes_unchanged))),
-        ("codes retired", ", ".join(result.codes_retired) or "none"),
+        ("codes retired", some_codes(result.codes_retired)),
         ("embedding cache hits / misses", f"{result.cache_hits} / {result.cache_misses}"),
         ("learned coder", result.learned),
         ("time", f"{result.seconds:.1f} s"),
     ]
     for what, value in rows:
-        table.add_row(what, value)
+        table.add_row(what, escape(value))
     console.print(table)
     for warning in result.warnings:
         console.print(f"[yellow]warning:[/] {escape(warning)}", highlight=False)
+
+
+def some_codes(code_ids: list[str], shown: int = SHOWN_CODES) -> str:
+    """Code ids for one table cell: all of a few, else a count and the first ``shown``
+    ("10,000 codes: care.access, care.cost, ... and 9,995 more"); "none" for none."""
+    if not code_ids:
+        return "none"
+    if len(code_ids) <= shown:
+        return ", ".join(code_ids)
+    return f"{len(code_ids):,} codes: {', '.join(code_ids[:shown])}, ... and {len(code_ids) - shown:,} more"
 
 
 @app.command()
