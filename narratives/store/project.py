@@ -13,7 +13,7 @@ import logging
 import os
 import threading
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, TypeVar
@@ -289,18 +289,41 @@ def init_project(path: str | Path, db_url: str | None = None) -> Project:
                 fix="choose another folder, or leave out --db to keep the existing database.",
             )
         return existing
-    private_folder(path)
-    for name in SUBFOLDERS:
-        private_folder(path / name)
+    # what is missing now is made here, and removed again if the database cannot be made
+    made = [folder for folder in (*reversed(path.parents), path) if not folder.exists()]
+    made += [path / name for name in SUBFOLDERS if not (path / name).exists()]
     url = db_url or default_db_url(path)
-    database = _new_private_sqlite_file(url)
-    engine = _connect_and_migrate(url, path)
+    database = None
+    try:
+        private_folder(path)
+        for name in SUBFOLDERS:
+            private_folder(path / name)
+        database = _new_private_sqlite_file(url)
+        engine = _connect_and_migrate(url, path)
+    except BaseException:
+        _remove_made(made, database)
+        raise
     if database is not None:  # and the -wal and -shm files its first connection made
         make_private(
             database, database.with_name(database.name + "-wal"), database.with_name(database.name + "-shm")
         )
     write_settings(path, "" if db_url is None else url)  # empty: the SQLite file beside the settings
     return Project(path=path, db_url=url, engine=engine)
+
+
+def _remove_made(folders: list[Path], database: Path | None) -> None:
+    """Remove the SQLite file (with its -wal and -shm files) and the folders a failed
+    :func:`init_project` made; a folder that holds anything else by now is left."""
+    if database is not None:
+        for file in (
+            database,
+            database.with_name(database.name + "-wal"),
+            database.with_name(database.name + "-shm"),
+        ):
+            file.unlink(missing_ok=True)
+    for folder in reversed(folders):
+        with suppress(OSError):
+            folder.rmdir()
 
 
 def sqlite_file(url: str) -> Path | None:
