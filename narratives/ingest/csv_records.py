@@ -146,9 +146,14 @@ def _parse_error(path: Path, row: int, line: int, last_line: int, exc: csv.Error
         )
     elif "unexpected end of data" in reason or "expected after" in reason:
         end = "the end of the file" if "end of data" in reason else f"line {last_line}"
+        if last_line > line:
+            lines = f"line {last_line}" if last_line == line + 1 else f"lines {line + 1} to {last_line}"
+            swallowed = f"so {lines} after it would be read into that one cell; nothing"
+        else:  # the trouble is all on the record's own line
+            swallowed = "no other row is read into it, but nothing"
         message = (
             f'{where}: a cell starts with a quote (") that is not closed properly before {end}, '
-            "so the rows after it would be read into that one cell; nothing from this file was stored."
+            f"{swallowed} from this file was stored."
         )
     else:
         message = f"{where}: the CSV cannot be parsed ({reason}); nothing from this file was stored."
