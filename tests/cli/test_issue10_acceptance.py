@@ -2,8 +2,7 @@
 `narratives` command in its own process, on real files in a fresh folder, reading what it prints,
 its exit code and what it stored (the project's SQLite database, read with sqlite3).
 
-Each test is one case of the issue. Cases the tool still gets wrong are marked xfail with the
-reason, so they turn into passes (and the marker can go) when the behaviour is fixed.
+Each test is one case of the issue.
 """
 
 from __future__ import annotations
@@ -354,12 +353,6 @@ def test_a_hostile_docx_is_refused_with_our_error_in_little_memory(
 # ------------------------------------------------------------------ encodings and one huge cell
 
 
-@pytest.mark.xfail(
-    reason="a short cp1252 answer with 'à' is read as cp1257 (Baltic), storing 'Déją' "
-    "(narratives/ingest/checks.py _normalizer_guess prefers charset-normalizer's chaos-0.0 cp1257 "
-    "over cp1252 at 0.07, outside its 0.01 tie)",
-    strict=False,
-)
 def test_a_cp1252_csv_with_pounds_and_accents_is_stored_as_written(tmp_path: Path) -> None:
     project = new_project(tmp_path)
     answers = ["It costs £25 a week for the café", "Déjà vu with the council again"]
@@ -387,12 +380,6 @@ def test_one_5_mb_cell_skips_only_its_row_and_names_it(tmp_path: Path) -> None:
     assert rows(project, "select text from documents order by id") == [("fine",), ("also fine",)]
 
 
-@pytest.mark.xfail(
-    reason="a skipped row's message names the row but not its file ('ingested row 3: ...'), so in a "
-    "batch the user cannot tell which file it is in (narratives/cli/ingest_cmds.py print_report "
-    "prints outcome.reasons without outcome.path)",
-    strict=False,
-)
 def test_a_skipped_row_in_a_batch_is_reported_with_its_file(tmp_path: Path) -> None:
     project = new_project(tmp_path)
     write_big_cell_csv(tmp_path / "cells.csv")
@@ -547,12 +534,6 @@ def test_backup_then_restore_gives_back_every_table_row_for_row(tmp_path: Path) 
 
 @pytest.mark.postgres
 @pytest.mark.skipif(not PG_URL, reason="needs NARRATIVES_TEST_PG_URL (scripts/start_postgres.sh)")
-@pytest.mark.xfail(
-    reason="restoring a PostgreSQL backup into a new folder without --db first makes an empty SQLite "
-    "project there, then refuses with 'restore it into a new folder' (narratives/store/backup.py "
-    "restore_project runs init_project before comparing backends)",
-    strict=False,
-)
 def test_a_postgresql_backup_into_a_new_folder_without_db_leaves_nothing_and_says_to_give_db(
     tmp_path: Path,
 ) -> None:
