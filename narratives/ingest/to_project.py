@@ -19,7 +19,6 @@ from pathlib import Path
 from sqlalchemy import Connection
 
 from narratives.errors import StoreError
-from narratives.ingest import source_paths
 from narratives.ingest.readers import FileProgress, FileRead, ReadOptions, expand_paths, read_path
 from narratives.schema import Document
 from narratives.store.documents import save_documents
@@ -57,11 +56,6 @@ class IngestReport:
     @property
     def documents_added(self) -> int:
         return sum(f.added + f.new_versions for f in self.files)
-
-
-def source_file(document: Document) -> str:
-    """The file a document came from (a file name may itself contain '#')."""
-    return source_paths.source_file(document.path)
 
 
 def ingest_paths(

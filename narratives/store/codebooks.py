@@ -14,9 +14,9 @@ from sqlalchemy import Connection, bindparam, insert, select, update
 
 from narratives.errors import CodebookEditError, UnknownCodebook
 from narratives.schema import Code, Codebook, text_hash, utcnow
-from narratives.store.events import record_event
+from narratives.store.events import event_author, record_event, record_events
 from narratives.store.rows import chunked
-from narratives.store.tables import codebook_events, codebooks, codes, events
+from narratives.store.tables import codebook_events, codebooks, codes
 
 
 def codebook_content_hash(codebook: Codebook) -> str:
@@ -130,15 +130,13 @@ def apply_code_changes(
     rows: the change log, new codes, changed codes and the events, each one ``executemany``."""
     if not changes:
         return
-    author = user.strip() if user else ""
-    if not author:
-        raise ValueError("every event needs the name of the user who acted")
+    event_author(user)  # refused before anything is written
     stored = _code_row_ids(connection, codebook, [change.code_id for change in changes])
     log, audit = [], []
     new: dict[str, dict[str, Any]] = {}  # by code id, in the order first created
     changed: dict[str, dict[str, Any]] = {}
     for change in changes:
-        entry, state, event = _change_rows(codebook, change, user, author)
+        entry, state, event = _change_rows(codebook, change, user)
         log.append(entry)
         audit.append(event)
         if change.code_id in stored:
@@ -153,13 +151,13 @@ def apply_code_changes(
         connection.execute(
             update(codes).where(codes.c.id == bindparam("row_id")).values(**values), list(changed.values())
         )
-    connection.execute(insert(events), audit)
+    record_events(connection, user, audit)
 
 
 Row = dict[str, Any]
 
 
-def _change_rows(codebook: str, change: CodeChange, user: str, author: str) -> tuple[Row, Row, Row]:
+def _change_rows(codebook: str, change: CodeChange, user: str) -> tuple[Row, Row, Row]:
     """One change as its ``codebook_events`` row, the code's new state and its ``events`` row."""
     now = utcnow()
     after = change.after.model_dump(mode="json")
@@ -183,10 +181,8 @@ def _change_rows(codebook: str, change: CodeChange, user: str, author: str) -> t
     }
     event = {
         "kind": f"code.{change.action}",
-        "user": author,
         "target": f"{codebook}/{change.code_id}",
         "payload": {"before": after if before is None else before, "after": after, **(change.extra or {})},
-        "undoes": None,
         "created": now,
     }
     return entry, state, event

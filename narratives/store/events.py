@@ -1,13 +1,14 @@
 """The append-only audit log: every write path records who did what, and when.
 
 Events are :class:`~narratives.schema.Event` values both ways: :func:`record_event` writes one inside
-the caller's transaction, :func:`load_events` reads them back filtered. Undo events (``undoes`` set,
+the caller's transaction (:func:`record_events` many at once), :func:`load_events` reads them back filtered. Undo events (``undoes`` set,
 or a ``panel.quote.remove``) carry in their payload the ids they withdraw; :func:`undo_records` hands
 those payloads to :mod:`narratives.review.state`, which works out what is withdrawn.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from datetime import date, datetime, time, timedelta
 from typing import Any, NamedTuple
 
@@ -30,12 +31,10 @@ def record_event(
     undoes: int | None = None,
 ) -> int:
     """Append one event inside the caller's transaction; returns its id."""
-    if not user or not user.strip():
-        raise ValueError("every event needs the name of the user who acted")
     result = connection.execute(
         insert(events).values(
             kind=kind,
-            user=user.strip(),
+            user=event_author(user),
             target=target,
             payload=payload or {},
             undoes=undoes,
@@ -43,6 +42,34 @@ def record_event(
         )
     )
     return inserted_id(result)
+
+
+def record_events(connection: Connection, user: str, rows: Sequence[Mapping[str, Any]]) -> None:
+    """Append many events by one user in a single statement, inside the caller's transaction: each
+    row gives ``kind`` and ``created``, and may give ``target`` and ``payload``."""
+    author = event_author(user)
+    if rows:
+        connection.execute(
+            insert(events),
+            [
+                {
+                    "kind": row["kind"],
+                    "user": author,
+                    "target": row.get("target"),
+                    "payload": row.get("payload") or {},
+                    "undoes": None,
+                    "created": row["created"],
+                }
+                for row in rows
+            ],
+        )
+
+
+def event_author(user: str | None) -> str:
+    """The name an event is recorded under; every event needs one."""
+    if not user or not user.strip():
+        raise ValueError("every event needs the name of the user who acted")
+    return user.strip()
 
 
 def _event(row: Any) -> Event:
