@@ -34,6 +34,7 @@ from narratives.deidentify.project import (
     scan_documents,
     settings_from_connection,
     text_redactor,
+    texts_redactor,
 )
 from narratives.deidentify.pseudonyms import (
     MappedText,
@@ -48,6 +49,7 @@ from narratives.deidentify.rules import (
     Span,
     Style,
     deidentify_text,
+    deidentify_texts,
     find_identifiers,
     first_names,
     nhs_number_valid,
@@ -74,6 +76,7 @@ __all__ = [
     "deidentification_settings",
     "deidentify_document",
     "deidentify_text",
+    "deidentify_texts",
     "find_identifiers",
     "first_names",
     "nhs_number_valid",
@@ -84,5 +87,6 @@ __all__ = [
     "scan_documents",
     "settings_from_connection",
     "text_redactor",
+    "texts_redactor",
     "write_key",
 ]

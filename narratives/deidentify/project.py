@@ -19,7 +19,7 @@ from narratives.deidentify.rules import (
     Replacement,
     Span,
     Style,
-    deidentify_text,
+    deidentify_texts,
     find_identifiers,
 )
 from narratives.errors import ProjectError
@@ -53,8 +53,13 @@ class DeidentificationSettings:
     salt: str = ""
 
     def apply(self, text: str) -> DeidentifiedText:
-        return deidentify_text(
-            text,
+        (done,) = self.apply_all([text])
+        return done
+
+    def apply_all(self, texts: Sequence[str]) -> list[DeidentifiedText]:
+        """:meth:`apply` for each of ``texts``, with the NER run once over them all."""
+        return deidentify_texts(
+            texts,
             known_names=self.names,
             known_places=self.places,
             keep=self.keep,
@@ -152,14 +157,31 @@ def text_redactor(
     connection: Connection, deidentify: bool | DeidentificationSettings
 ) -> Callable[[str], str]:
     """What output code calls on each piece of text: de-identifies it, or returns it as it is."""
+    redact_all = texts_redactor(connection, deidentify)
+    return lambda text: redact_all([text])[0]
+
+
+def texts_redactor(
+    connection: Connection, deidentify: bool | DeidentificationSettings
+) -> Callable[[Sequence[Any]], list[Any]]:
+    """:func:`text_redactor` for many values at once (a column of an export): the texts among them
+    are de-identified together, with the NER run once over them all; other values stay as they are."""
     if deidentify is False:
-        return lambda text: text
+        return list
     found = (
         deidentify
         if isinstance(deidentify, DeidentificationSettings)
         else settings_from_connection(connection)
     )
-    return lambda text: found.apply(text).text if isinstance(text, str) else text
+
+    def redact_all(values: Sequence[Any]) -> list[Any]:
+        done = list(values)
+        at = [i for i, value in enumerate(done) if isinstance(value, str)]
+        for i, result in zip(at, found.apply_all([done[i] for i in at]), strict=True):
+            done[i] = result.text
+        return done
+
+    return redact_all
 
 
 # ------------------------------------------------------------------------------------------ previews

@@ -28,7 +28,7 @@ from narratives.analysis.coded import (
 from narratives.analysis.crosstab import MIN_GROUP, themes_by_attribute, themes_by_wave
 from narratives.analysis.quotes import DEFAULT_BALANCE, Quote, exemplar_quotes
 from narratives.analysis.small_groups import SmallGroup, small_group_warnings
-from narratives.deidentify import DeidentificationSettings, text_redactor
+from narratives.deidentify import DeidentificationSettings, texts_redactor
 from narratives.review.panel import VERDICTS, ThemeSummary, panel_summary
 from narratives.schema import Code
 from narratives.store.codebooks import current_codebook
@@ -101,7 +101,7 @@ def build_report(
     is False; pass the project's settings (``deidentification_settings(project)``) to use its
     ``deidentify.toml``.
     """
-    redact = text_redactor(connection, deidentify)
+    redact_all = texts_redactor(connection, deidentify)
     book = current_codebook(connection, codebook_name(codebook))
     docs = document_table(connection)
     coded = coded_with_documents(
@@ -138,8 +138,11 @@ def build_report(
                 participants=int(mine["person"].nunique()),
                 by_attribute={a: t[t["code_id"] == code.id] for a, t in tables.items()},
                 by_wave=None if waves is None else waves[waves["code_id"] == code.id],
-                quotes=[replace(quote, text=redact(quote.text)) for quote in chosen],
-                panel=_redacted_panel(panel.get(code.id), redact),
+                quotes=[
+                    replace(quote, text=text)
+                    for quote, text in zip(chosen, redact_all([q.text for q in chosen]), strict=True)
+                ],
+                panel=_redacted_panel(panel.get(code.id), redact_all),
                 small_groups={q.segment_id: small[q.document_id] for q in chosen if q.document_id in small},
             )
         )
@@ -153,8 +156,10 @@ def build_report(
     )
 
 
-def _redacted_panel(summary: ThemeSummary | None, redact: Callable[[str], str]) -> ThemeSummary | None:
-    return None if summary is None else replace(summary, comments=[redact(c) for c in summary.comments])
+def _redacted_panel(
+    summary: ThemeSummary | None, redact_all: Callable[[list[str]], list[str]]
+) -> ThemeSummary | None:
+    return None if summary is None else replace(summary, comments=redact_all(summary.comments))
 
 
 # ------------------------------------------------------------------------------------------ HTML

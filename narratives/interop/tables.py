@@ -32,7 +32,7 @@ from narratives.analysis.coded import (
     document_table,
 )
 from narratives.analysis.quotes import quote_texts
-from narratives.deidentify import DeidentificationSettings, text_redactor
+from narratives.deidentify import DeidentificationSettings, texts_redactor
 from narratives.schema import Codebook
 from narratives.store.codebooks import current_codes
 from narratives.store.files import private_file
@@ -138,9 +138,9 @@ def deidentified_frame(
     """``frame`` with its ``text`` and ``document`` columns de-identified (unchanged when off)."""
     if deidentify is False:
         return frame
-    redact = text_redactor(connection, deidentify)
+    redact_all = texts_redactor(connection, deidentify)
     columns = [c for c in ("text", "document") if c in frame.columns]
-    return frame.assign(**{c: frame[c].map(redact) for c in columns})
+    return frame.assign(**{c: redact_all(frame[c].tolist()) for c in columns})
 
 
 def export_csv(

@@ -16,7 +16,7 @@ from typing import Any
 
 from sqlalchemy import Connection
 
-from narratives.deidentify import DeidentificationSettings, text_redactor
+from narratives.deidentify import DeidentificationSettings, texts_redactor
 from narratives.errors import PanelError
 from narratives.review.state import withdrawn_ids
 from narratives.schema import Code
@@ -155,10 +155,11 @@ def panel_themes(
     False; the chosen quotes stored in ``panel_quotes`` keep the original text.
     """
     quotes = panel_quotes_by_code(connection, codebook)
-    redact = text_redactor(connection, deidentify)
+    redact_all = texts_redactor(connection, deidentify)
     themes = []
     for code in current_codes(connection, codebook):
         chosen = quotes.get(code.id, [])
+        shown = chosen[:max_quotes]
         if prepared_only and not chosen and not code.plain_name:
             continue
         themes.append(
@@ -166,7 +167,10 @@ def panel_themes(
                 code_id=code.id,
                 name=code.plain_name or code.name,
                 description=plain_description(code),
-                quotes=[replace(quote, text=redact(quote.text)) for quote in chosen[:max_quotes]],
+                quotes=[
+                    replace(quote, text=text)
+                    for quote, text in zip(shown, redact_all([q.text for q in shown]), strict=True)
+                ],
             )
         )
     return themes
