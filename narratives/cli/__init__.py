@@ -27,6 +27,9 @@ COMMAND_MODULES = (
     "analysis_cmds",
     "privacy_cmds",
     "users_cmds",
+    "agreement_cmds",
+    "search_cmds",
+    "import_cmds",
 )
 for _name in COMMAND_MODULES:
     importlib.import_module(f"narratives.cli.{_name}")

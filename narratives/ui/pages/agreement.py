@@ -1,0 +1,5 @@
+"""Agreement page (being built for issue 11)."""
+
+import streamlit as st
+
+st.title("Agreement")

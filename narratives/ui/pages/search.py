@@ -1,0 +1,5 @@
+"""Search page (being built for issue 11)."""
+
+import streamlit as st
+
+st.title("Search")
