@@ -159,3 +159,24 @@ class DeidentificationKeyError(NarrativesError):
     """A pseudonym key file cannot be written or opened: wrong passphrase, damaged, in the project."""
 
     code = "E900"
+
+
+# --- REFI-QDA exchange (issue 11, E1160-E1179) ---------------------------------------------------
+
+
+class RefiImportError(IngestError):
+    """A REFI-QDA file (.qdpx, .qde, .qdc) cannot be read: not a zip or not XML, hostile, no project."""
+
+    code = "E1160"
+
+
+class RefiNotIngestable(IngestError):
+    """``narratives ingest`` was given a REFI-QDA project, which ``narratives import`` reads."""
+
+    code = "E1161"
+
+
+class RefiExportError(NarrativesError):
+    """A REFI-QDA export cannot be written as asked: no active codes, or the output breaks the schema."""
+
+    code = "E1162"
