@@ -180,3 +180,25 @@ class RefiExportError(NarrativesError):
     """A REFI-QDA export cannot be written as asked: no active codes, or the output breaks the schema."""
 
     code = "E1162"
+
+
+# ----------------------------------------------------------------- agreement between coders (E11xx)
+
+
+class AgreementError(NarrativesError):
+    """Agreement cannot be computed as asked: an unknown coder or code, fewer than two coders, or no
+    segment every compared coder saw."""
+
+    code = "E1100"
+
+
+class MachineAgreementError(AgreementError):
+    """The machine coder cannot be checked against reviewers: too few reviewed segments or codes."""
+
+    code = "E1105"
+
+
+class AdjudicationError(NarrativesError):
+    """An adjudication is refused: no such segment or code, no name, or nothing to undo."""
+
+    code = "E1110"

@@ -4,8 +4,10 @@ Every page, analysis and export asks this module, never the tables, what holds n
 
 - **withdrawn ids**: reviews, panel responses and panel quotes taken back by an undo (or a quote
   removed) are listed in the payload of the undo event; they no longer count anywhere.
-- **the latest review** of a (segment, code): the live review (not withdrawn) with the highest id,
-  by anyone; :func:`latest_by_reviewer` keeps each reviewer's own latest decision.
+- **the latest review** of a (segment, code): the latest live adjudication of the pair (the team's
+  final decision where coders disagreed, :mod:`narratives.review.adjudication`), else the live review
+  (not withdrawn) with the highest id, by anyone; :func:`latest_by_reviewer` keeps each reviewer's
+  own latest decision and ignores adjudications (agreement between coders is measured on it).
 - **the thresholds a run used**: for each coding run, in order, the per-code threshold it recorded
   in ``stats`` (what the calibrated ensemble used), a per-code override in its ``config``
   (``settings.thresholds`` or ``thresholds``), the run's default (``settings.threshold`` or
@@ -30,6 +32,7 @@ from typing import NamedTuple
 from sqlalchemy import Connection
 
 from narratives.schema import Decision, Review
+from narratives.store.adjudications import adjudication_rows
 from narratives.store.codebooks import retired_code_ids
 from narratives.store.coding_runs import CodingRun, coding_runs_of
 from narratives.store.events import undo_records
@@ -40,7 +43,7 @@ from narratives.store.suggestions import ScoredPair, coder_counts, scored_pairs
 POSITIVE = frozenset({Decision.accept.value, Decision.add.value})
 ENSEMBLE = "ensemble"
 DEFAULT_THRESHOLD = 0.5
-WITHDRAWN_KEYS = ("withdrawn_reviews", "withdrawn_responses", "withdrawn_quotes")
+WITHDRAWN_KEYS = ("withdrawn_reviews", "withdrawn_responses", "withdrawn_quotes", "withdrawn_adjudications")
 
 Pair = tuple[int, str]  # (segment id, code id)
 Threshold = float | Mapping[str, float] | None  # a number for every code, or per-code numbers
@@ -72,6 +75,7 @@ class LatestReview(NamedTuple):
     start: int | None  # a hand-coded span's document offsets, when it has one
     end: int | None
     memo: str | None = None
+    adjudication_id: int | None = None  # set when the team's adjudication decides the pair
 
     @property
     def applies(self) -> bool:
@@ -95,6 +99,32 @@ def _latest_of(rows: Iterable[ReviewRow]) -> dict[Pair, LatestReview]:
     return {(r.segment_id, r.code_id): _latest(r) for r in rows}
 
 
+def adjudicated(
+    connection: Connection, codebook: str, *, segment_ids: Iterable[int] | None = None
+) -> dict[Pair, LatestReview]:
+    """(segment, code) -> its latest live adjudication, as the decision that holds (by the adjudicator)."""
+    withdrawn = withdrawn_ids(connection, "withdrawn_adjudications")
+    found: dict[Pair, LatestReview] = {}
+    for row in adjudication_rows(connection, codebook, segment_ids=segment_ids):
+        if row.event_id not in withdrawn:
+            pair = (row.segment_id, row.code_id)
+            found[pair] = LatestReview(
+                row.event_id, *pair, row.decision, row.user, None, None, row.memo, row.event_id
+            )
+    return found
+
+
+def _with_adjudications(
+    latest: dict[Pair, LatestReview], adjudications: Mapping[Pair, LatestReview]
+) -> dict[Pair, LatestReview]:
+    """``latest`` with every adjudicated pair decided by its adjudication (keeping the span of the
+    review it replaces, so a hand-coded span stays where it was)."""
+    for pair, decided in adjudications.items():
+        under = latest.get(pair)
+        latest[pair] = decided if under is None else decided._replace(start=under.start, end=under.end)
+    return latest
+
+
 def _by_reviewer_of(rows: Iterable[ReviewRow]) -> dict[Pair, dict[str, LatestReview]]:
     found: dict[Pair, dict[str, LatestReview]] = defaultdict(dict)
     for row in rows:
@@ -113,8 +143,11 @@ def live_reviews(
 def latest_reviews(
     connection: Connection, codebook: str, *, segment_ids: Iterable[int] | None = None
 ) -> dict[Pair, LatestReview]:
-    """(segment, code) -> its latest live review, by anyone."""
-    return _latest_of(_live_rows(connection, codebook, segment_ids))
+    """(segment, code) -> the decision that holds: its latest live adjudication, else its latest
+    live review, by anyone."""
+    ids = None if segment_ids is None else list(segment_ids)
+    latest = _latest_of(_live_rows(connection, codebook, ids))
+    return _with_adjudications(latest, adjudicated(connection, codebook, segment_ids=ids))
 
 
 def latest_by_reviewer(
@@ -146,10 +179,11 @@ class ReviewedLabel:
 def reviewed_labels(connection: Connection, codebook: str) -> list[ReviewedLabel]:
     """One label per reviewed (segment, code), in the order the pairs were first reviewed."""
     rows = _live_rows(connection, codebook)
-    latest, by_user = _latest_of(rows), _by_reviewer_of(rows)
+    latest = _with_adjudications(_latest_of(rows), adjudicated(connection, codebook))
+    by_user = _by_reviewer_of(rows)
     labels = []
     for pair, review in latest.items():
-        votes = by_user[pair]
+        votes = by_user.get(pair, {})
         labels.append(
             ReviewedLabel(
                 segment_id=pair[0],
@@ -351,10 +385,13 @@ def coding_state(
     scoped_segments = None
     if document_id is not None:
         scoped_segments = segment_spans(connection, document_id=document_id, unit=unit)
-    rows = _live_rows(connection, codebook, None if scoped_segments is None else list(scoped_segments))
-    spans = scoped_segments or segment_spans(connection, ids={r.segment_id for r in rows}, unit=unit)
+    scope = None if scoped_segments is None else list(scoped_segments)
+    rows = _live_rows(connection, codebook, scope)
+    decided = adjudicated(connection, codebook, segment_ids=scope)
+    seen = {r.segment_id for r in rows} | {segment_id for segment_id, _ in decided}
+    spans = scoped_segments or segment_spans(connection, ids=seen, unit=unit)
     rows = [row for row in rows if row.segment_id in spans]
-    latest = _latest_of(rows)
+    latest = _with_adjudications(_latest_of(rows), {p: d for p, d in decided.items() if p[0] in spans})
     machine: list[ScoredPair] = []
     if coder is not None:
         floor = None if all_scores else judged.floor()
