@@ -26,17 +26,18 @@ import uuid
 import zipfile
 from collections import defaultdict
 from dataclasses import dataclass, field
+from datetime import datetime, timezone
 from decimal import Decimal
 from pathlib import Path
 
-import pandas as pd
 from lxml import etree
 from sqlalchemy import Connection
 
 from narratives import __version__
 from narratives.analysis.coded import Threshold, coded_segments
-from narratives.review.state import live_reviews
-from narratives.schema import Code, Codebook
+from narratives.errors import RefiExportError
+from narratives.interop.refi_qda_codings import MACHINE_USER, ExportCoding, machine_codings, reviewer_codings
+from narratives.schema import Code, Codebook, as_utc
 from narratives.store.codebooks import current_codebook
 from narratives.store.documents import attribute_rows, case_rows, document_texts
 from narratives.store.files import private_file
@@ -45,8 +46,9 @@ from narratives.store.project import Project
 NS = "urn:QDA-XML:project:1.0"
 CODEBOOK_NS = "urn:QDA-XML:codebook:1.0"
 SCHEMA_PATH = Path(__file__).with_name("Project.xsd")
+CODEBOOK_SCHEMA_PATH = Path(__file__).with_name("Codebook.xsd")
 GUID_ROOT = uuid.UUID("6f6e6172-7261-7469-7665-732d71646121")
-MACHINE_USER = "narratives (machine)"
+__all__ = ["MACHINE_USER", "export_codebook_qdc", "export_qdpx", "schema_errors"]
 VARIABLE_TYPES = {"str": "Text", "int": "Integer", "float": "Float", "bool": "Boolean"}
 VALUE_ELEMENTS = {
     "Text": "TextValue",
@@ -105,17 +107,31 @@ def _codes_element(parent: etree._Element, codebook: Codebook, key: str) -> None
         add(codes, code, frozenset({code.id}))
 
 
+def _no_active_codes(codebook: Codebook) -> RefiExportError:
+    return RefiExportError(
+        f"codebook '{codebook.name}' has no active codes (all {len(codebook.codes)} are retired), and a "
+        "REFI-QDA codebook must hold at least one code.",
+        fix="bring a code back into use (load a codebook file that has it active) or export another codebook.",
+    )
+
+
 def export_codebook_qdc(codebook: Codebook, path: str | Path) -> Path:
-    """Write the codebook-only exchange file (``.qdc``, namespace ``urn:QDA-XML:codebook:1.0``)."""
+    """Write the codebook-only exchange file (``.qdc``, namespace ``urn:QDA-XML:codebook:1.0``),
+    checked against the bundled Codebook.xsd; a codebook whose codes are all retired is refused
+    (the standard's ``<Codes>`` needs a code)."""
+    if not codebook.active_codes:
+        raise _no_active_codes(codebook)
     root = etree.Element(
         _q("CodeBook", CODEBOOK_NS), nsmap={None: CODEBOOK_NS}, origin=f"narratives {__version__}"
     )
     _codes_element(root, codebook, codebook.name)
+    xml = etree.tostring(root, xml_declaration=True, encoding="utf-8", pretty_print=True)
+    errors = schema_errors(xml, CODEBOOK_SCHEMA_PATH)
+    if errors:
+        raise RefiExportError("the REFI-QDA codebook does not match Codebook.xsd: " + "; ".join(errors[:5]))
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    private_file(path).write_bytes(
-        etree.tostring(root, xml_declaration=True, encoding="utf-8", pretty_print=True)
-    )
+    private_file(path).write_bytes(xml)
     return path
 
 
@@ -138,7 +154,7 @@ class _Exporter:
     connection: Connection
     key: str  # project name, for GUIDs
     codebook: Codebook
-    coded: pd.DataFrame
+    codings: list[ExportCoding]
     user: str
     users: dict[str, str] = field(default_factory=dict)  # name -> guid
 
@@ -171,14 +187,17 @@ def export_qdpx(
     connection = project
     book = current_codebook(connection, codebook) if isinstance(codebook, str) else codebook
     active = {c.id for c in book.codes if not c.retired}
-    coded = coded_segments(connection, book.name, include_machine=include_machine, threshold=threshold)
-    exporter = _Exporter(
-        connection, project_name or "narratives", book, coded[coded["code_id"].isin(active)], user
-    )
+    if not active:
+        raise _no_active_codes(book)
+    codings = reviewer_codings(connection, book.name, active)
+    if include_machine:
+        coded = coded_segments(connection, book.name, include_machine=True, threshold=threshold)
+        codings += machine_codings(coded[coded["code_id"].isin(active)])
+    exporter = _Exporter(connection, project_name or "narratives", book, codings, user)
     xml, texts, summary = _project_xml(exporter)
     errors = schema_errors(xml)
     if errors:
-        raise RuntimeError("the REFI-QDA export does not match Project.xsd: " + "; ".join(errors[:5]))
+        raise RefiExportError("the REFI-QDA export does not match Project.xsd: " + "; ".join(errors[:5]))
     summary.path = _write_zip(Path(path), xml, texts)
     return summary
 
@@ -206,21 +225,10 @@ def _project_xml(exporter: _Exporter) -> tuple[bytes, dict[str, str], QdpxExport
             typeOfVariable=kind,
         )
     _cases(exporter, root, variables, summary)
-    notes = _memos(exporter)
+    notes = etree.Element(_q("Notes"))
     texts = _sources(exporter, root, variables, notes, summary)
-    if notes:
-        element = _sub(root, "Notes")
-        for found in notes.values():
-            for note_guid, author, memo in found:
-                note = _sub(
-                    element,
-                    "Note",
-                    guid=note_guid,
-                    name=f"Memo by {author}",
-                    creatingUser=exporter.user_guid(author),
-                )
-                _sub(note, "PlainTextContent", memo)
-                summary.notes += 1
+    if len(notes):
+        root.append(notes)
     for name, guid in exporter.users.items():
         _sub(users, "User", guid=guid, name=_xml_safe(name))
     return etree.tostring(root, xml_declaration=True, encoding="utf-8", pretty_print=True), texts, summary
@@ -270,29 +278,31 @@ def _cases(exporter: _Exporter, root: etree._Element, variables: dict[str, str],
         summary.cases += 1
 
 
-Notes = dict[tuple[int, str], list[tuple[str, str, str]]]
+def _stamp(moment: datetime | None) -> str | None:
+    """A stored moment as xsd:dateTime in UTC, to the second."""
+    return None if moment is None else as_utc(moment).astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
-def _memos(exporter: _Exporter) -> Notes:
-    """(segment, code) -> [(note guid, author, memo)] for memos on reviews of exported codings."""
-    exported = set(zip(exporter.coded["segment_id"], exporter.coded["code_id"], strict=True))
-    notes: Notes = defaultdict(list)
-    for review in live_reviews(exporter.connection, exporter.codebook.name):
-        pair = (review.segment_id, review.code_id)
-        if review.memo is not None and review.memo.strip() and pair in exported:
-            notes[pair].append((make_guid(exporter.key, "note", review.id), review.user, review.memo))
-    return notes
+def _dated(attrs: dict[str, str], moment: datetime | None) -> dict[str, str]:
+    stamp = _stamp(moment)
+    return attrs if stamp is None else {**attrs, "creationDateTime": stamp}
 
 
 def _sources(
-    exporter: _Exporter, root: etree._Element, variables: dict[str, str], notes: Notes, summary: QdpxExport
+    exporter: _Exporter,
+    root: etree._Element,
+    variables: dict[str, str],
+    notes: etree._Element,
+    summary: QdpxExport,
 ) -> dict[str, str]:
     rows = document_texts(exporter.connection)
     doc_values: dict[int, list[tuple[str, str | None]]] = defaultdict(list)
     for document_id, _, key, value, _ in attribute_rows(exporter.connection, current_only=True):
         if document_id is not None:
             doc_values[document_id].append((key, value))
-    by_document = dict(list(exporter.coded.groupby("document_id")))
+    by_document: dict[int, list[ExportCoding]] = defaultdict(list)
+    for coding in exporter.codings:
+        by_document[coding.document_id].append(coding)
     texts: dict[str, str] = {}
     sources = _sub(root, "Sources") if rows else root
     for document_id, title, text, kind, wave in rows:
@@ -301,7 +311,7 @@ def _sources(
         source = _sub(
             sources, "TextSource", guid=guid, name=_xml_safe(title), plainTextPath=f"internal://{guid}.txt"
         )
-        _selections(exporter, source, text, by_document.get(document_id), notes, summary)
+        _selections(exporter, source, text, by_document.get(document_id, []), notes, summary)
         for name, stored in [("source kind", kind), ("wave", wave), *doc_values[document_id]]:
             _value(source, exporter.key, name, variables[name], stored)
         summary.sources += 1
@@ -312,41 +322,54 @@ def _selections(
     exporter: _Exporter,
     source: etree._Element,
     text: str,
-    coded: pd.DataFrame | None,
-    notes: Notes,
+    codings: list[ExportCoding],
+    notes: etree._Element,
     summary: QdpxExport,
 ) -> None:
-    """One selection per coded span, one Coding per code on it, NoteRefs to memos about it."""
-    if coded is None:
-        return
-    key = exporter.key
-    for (start, end), group in coded.groupby(["start", "end"], sort=True):
-        start, end = int(start), int(end)
-        selection = _sub(
-            source,
-            "PlainTextSelection",
-            guid=make_guid(key, "selection", source.get("guid"), start, end),
-            name=_xml_safe(" ".join(text[start:end].split())[:60]),
-            startPosition=str(start),
-            endPosition=str(end),
-        )
-        note_guids = []
-        for row in group.sort_values("code_id").itertuples(index=False):
-            author = (
-                row.reviewer if row.source == "reviewed" and isinstance(row.reviewer, str) else MACHINE_USER
-            )
-            coding = _sub(
-                selection,
-                "Coding",
-                guid=make_guid(key, "coding", source.get("guid"), start, end, row.code_id),
-                creatingUser=exporter.user_guid(author),
-            )
-            _sub(coding, "CodeRef", targetGUID=make_guid(key, "code", row.code_id))
-            note_guids += [guid for guid, _, _ in notes.get((int(row.segment_id), str(row.code_id)), [])]
+    """One selection per (span, user), one Coding per code on it; a memo is a Note referenced from
+    its Coding, and the selection's memos are also its Description (where QualCoder reads them)."""
+    key, source_guid = exporter.key, source.get("guid")
+    spans: dict[tuple[int, int, str], list[ExportCoding]] = defaultdict(list)
+    for coding in codings:
+        spans[(coding.start, coding.end, coding.user)].append(coding)
+    for (start, end, user), group in sorted(spans.items()):
+        attrs = {
+            "guid": make_guid(key, "selection", source_guid, start, end, user),
+            "name": _xml_safe(" ".join(text[start:end].split())[:60]),
+            "startPosition": str(start),
+            "endPosition": str(end),
+            "creatingUser": exporter.user_guid(user),
+        }
+        dates = [c.created for c in group if c.created is not None]
+        selection = _sub(source, "PlainTextSelection", **_dated(attrs, min(dates) if dates else None))
+        memos = [c.memo for c in group if c.memo]
+        if memos:
+            _sub(selection, "Description", "\n\n".join(memos))
+        for coding in sorted(group, key=lambda c: c.code_id):
+            attrs = {
+                "guid": make_guid(key, "coding", source_guid, start, end, user, coding.code_id),
+                "creatingUser": exporter.user_guid(user),
+            }
+            element = _sub(selection, "Coding", **_dated(attrs, coding.created))
+            _sub(element, "CodeRef", targetGUID=make_guid(key, "code", coding.code_id))
+            if coding.memo:
+                note_guid = make_guid(key, "note", coding.review_id)
+                _sub(element, "NoteRef", targetGUID=note_guid)
+                _note(exporter, notes, note_guid, coding)
+                summary.notes += 1
             summary.codings += 1
-        for note_guid in note_guids:
-            _sub(selection, "NoteRef", targetGUID=note_guid)
         summary.selections += 1
+
+
+def _note(exporter: _Exporter, notes: etree._Element, guid: str, coding: ExportCoding) -> None:
+    code = exporter.codebook.code(coding.code_id).name
+    attrs = {
+        "guid": guid,
+        "name": _xml_safe(f"Memo by {coding.user} on {code}"),
+        "creatingUser": exporter.user_guid(coding.user),
+    }
+    note = _sub(notes, "Note", **_dated(attrs, coding.created))
+    _sub(note, "PlainTextContent", coding.memo or "")
 
 
 def _write_zip(path: Path, xml: bytes, texts: dict[str, str]) -> Path:
@@ -362,9 +385,9 @@ def _write_zip(path: Path, xml: bytes, texts: dict[str, str]) -> Path:
     return path
 
 
-def schema_errors(xml: bytes) -> list[str]:
-    """Where ``xml`` breaks the bundled REFI-QDA Project.xsd ([] when valid)."""
-    schema = etree.XMLSchema(etree.parse(str(SCHEMA_PATH)))
+def schema_errors(xml: bytes, schema_path: Path = SCHEMA_PATH) -> list[str]:
+    """Where ``xml`` breaks the bundled REFI-QDA Project.xsd (or Codebook.xsd) ([] when valid)."""
+    schema = etree.XMLSchema(etree.parse(str(schema_path)))
     document = etree.fromstring(xml, xml_parser())
     return [] if schema.validate(document) else [f"line {e.line}: {e.message}" for e in schema.error_log]
 

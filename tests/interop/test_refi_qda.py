@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import zipfile
 from pathlib import Path
 
@@ -20,7 +21,7 @@ from narratives.store.project import init_project
 from narratives.store.segments import load_segments, save_segments
 from tests.builders.study import CODEBOOK, CODES, DOCUMENTS, Study
 
-SHARED = Path(__file__).resolve().parents[2].parent / "shared" / "refi-qda"
+FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "refi_qda"
 
 
 def _qde(path: Path) -> bytes:
@@ -75,10 +76,17 @@ def test_cases_variables_notes_and_users(study: Study, tmp_path: Path) -> None:
     ]
     note = root.find("q:Notes/q:Note", ns)
     assert note.findtext("q:PlainTextContent", namespaces=ns) == "Eight months — “far too long”."
-    refs = root.findall(".//q:PlainTextSelection/q:NoteRef", ns)
+    # QualCoder's importer needs a note's creationDateTime; the memo is referenced from its coding
+    assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ", note.get("creationDateTime"))
+    users = {u.get("guid"): u.get("name") for u in root.findall("q:Users/q:User", ns)}
+    assert users[note.get("creatingUser")] == "Aisha"
+    refs = root.findall(".//q:PlainTextSelection/q:Coding/q:NoteRef", ns)
     assert [r.get("targetGUID") for r in refs] == [note.get("guid")]
-    users = {u.get("name") for u in root.findall("q:Users/q:User", ns)}
-    assert users == {"R", "Aisha", "narratives (machine)"}
+    selection = refs[0].getparent().getparent()
+    # ... and kept in the selection's Description, where QualCoder reads a coding's memo
+    assert selection.findtext("q:Description", namespaces=ns) == "Eight months — “far too long”."
+    assert users[selection.get("creatingUser")] == "Aisha"
+    assert set(users.values()) == {"R", "Aisha", "narratives (machine)"}
 
 
 def test_re_export_is_byte_identical(study: Study, tmp_path: Path) -> None:
@@ -196,27 +204,32 @@ def test_export_then_import_gives_the_same_codes_and_spans(
     assert found == expected
 
 
-@pytest.mark.skipif(
-    not SHARED.exists(), reason="../shared/refi-qda (exports from other programs) is not here"
-)
+def _counts(path: Path) -> tuple[int, int]:
+    """Codes and codings in a .qdpx, counted from its XML."""
+    root = etree.fromstring(_qde(path))
+    return len(root.findall(".//{*}Code")), len(root.findall(".//{*}PlainTextSelection/{*}Coding"))
+
+
 def test_imports_an_atlas_ti_codebook() -> None:
-    codebook = import_qdpx_codebook(SHARED / "atlasti-23-codebook-only.qdpx")
+    path = FIXTURES / "atlasti-23-codebook-only.qdpx"
+    codebook = import_qdpx_codebook(path)
+    assert len(codebook.codes) == _counts(path)[0] == 3
     assert codebook.codes[0].name == "Commits"
     assert [c.parent for c in codebook.codes[1:]] == [codebook.codes[0].id] * 2
-    assert import_qdpx_codings(SHARED / "atlasti-23-codebook-only.qdpx") == []
+    assert import_qdpx_codings(path) == []
 
 
-@pytest.mark.skipif(
-    not SHARED.exists(), reason="../shared/refi-qda (exports from other programs) is not here"
-)
 def test_imports_codings_written_by_qc() -> None:
-    path = SHARED / "qc-1.3.2-coded-text.qdpx"
+    path = FIXTURES / "qc-1.3.2-coded-text.qdpx"
+    codes, codings = _counts(path)
     codebook = import_qdpx_codebook(path)
+    assert len(codebook.codes) == codes == 262
     assert len({c.id for c in codebook.codes}) == len(codebook.codes)  # duplicate names get distinct ids
     sources = import_qdpx_codings(path)
     assert all(s.text for s in sources)
     assert sorted(s.name for s in sources) == ["admin-1.txt", "board_2017.txt"]  # no name: the file name
     selections = [sel for s in sources for sel in s.selections]
+    assert sum(len(sel.codes) for sel in selections) == codings == 205
     assert selections and all(
         0 <= sel.start < sel.end <= len(s.text or "") for s in sources for sel in s.selections
     )
