@@ -1,7 +1,9 @@
 """Themes by participant or document attribute, and across the waves of a longitudinal study.
 
-Counts come from :func:`~narratives.analysis.coded.coded_segments`, so they agree with every other
-figure and export. Each row shows its group's size, and groups smaller than ``min_group`` are flagged:
+Counts come from :func:`~narratives.analysis.coded.carried_codes`, so they agree with every other
+figure and export, and a parent theme counts every unit any of its sub-codes (or itself) reaches,
+each unit once. Every table has a row per active code in tree order (parents before their
+sub-codes) with its ``level`` (0 for a top-level theme), ``parent`` and ``has_subcodes``. Each row shows its group's size, and groups smaller than ``min_group`` are flagged:
 three people mentioning something in a group of four is not a finding about that group.
 
 Per code, the groups are compared with a chi-square test of independence when every expected count is
@@ -23,15 +25,17 @@ from scipy import stats
 from sqlalchemy import Connection
 
 from narratives.analysis.coded import (
+    HIERARCHY_COLUMNS,
+    CodeHierarchy,
     Threshold,
+    carried_codes,
+    code_hierarchy,
     codebook_name,
-    coded_segments,
     coded_with_documents,
     document_table,
 )
 from narratives.errors import AnalysisError
 from narratives.schema import Codebook
-from narratives.store.codebooks import current_codes
 from narratives.store.coding_runs import last_coded_unit
 from narratives.store.segments import segment_spans
 
@@ -41,8 +45,7 @@ MIN_GROUP = 5
 UNIT_KEYS = {"participants": "person", "documents": "document_id", "segments": "segment_id"}
 NOT_GROUPABLE = {"document_id", "title", "path", "participant", "person", "date"}
 ATTRIBUTE_COLUMNS = [
-    "code_id",
-    "code_name",
+    *HIERARCHY_COLUMNS,
     "group",
     "group_size",
     "count",
@@ -157,7 +160,7 @@ def themes_by_attribute(
         known = ", ".join(grouping_attributes(docs)) or "none"
         raise AnalysisError(f"no attribute '{attribute}' in the project.", fix=f"use one of: {known}.")
     coded = coded_with_documents(
-        coded_segments(connection, name, include_machine=include_machine, threshold=threshold), docs
+        carried_codes(connection, name, include_machine=include_machine, threshold=threshold), docs
     )
     units = _units(connection, name, docs, unit_of_count, attribute, coded)
     sizes = units.groupby("group")["unit"].nunique()
@@ -165,11 +168,25 @@ def themes_by_attribute(
     with_code = coded.groupby(["code_id"])["unit"].unique()
     group_of = units.drop_duplicates("unit").set_index("unit")["group"]
     rows = []
-    for code in current_codes(connection, name):
+    hierarchy = code_hierarchy(connection, name)
+    for code in hierarchy.codes:
         present = group_of.reindex(with_code.get(code.id, [])).value_counts()
         rows.append(_code_rows(code.id, code.name, sizes, present, min_group))
     frame = pd.concat(rows, ignore_index=True) if rows else pd.DataFrame(columns=ATTRIBUTE_COLUMNS)
-    return _with_adjusted(frame)
+    return _with_adjusted(with_hierarchy(frame, hierarchy))
+
+
+def with_hierarchy(frame: pd.DataFrame, hierarchy: CodeHierarchy) -> pd.DataFrame:
+    """``frame`` (a ``code_id`` column) with :data:`HIERARCHY_COLUMNS` in front, its rows in tree
+    order (a stable sort, so rows of one code keep their order)."""
+    codes = hierarchy.frame()
+    place = {code_id: i for i, code_id in enumerate(codes["code_id"])}
+    rest = [c for c in frame.columns if c not in HIERARCHY_COLUMNS]
+    joined = frame[["code_id", *rest]].merge(codes, on="code_id", how="left")
+    joined["parent"] = joined["parent"].astype(object).where(joined["parent"].notna(), None)
+    position = joined["code_id"].map(place).fillna(len(place))
+    joined = joined.iloc[position.to_numpy().argsort(kind="stable")].reset_index(drop=True)
+    return joined.reindex(columns=[*HIERARCHY_COLUMNS, *rest])
 
 
 def _code_rows(
@@ -234,15 +251,17 @@ def themes_by_wave(
     docs = document_table(connection, kinds=kinds)
     docs = docs[docs["wave"].notna() & docs["participant"].notna()]
     coded = coded_with_documents(
-        coded_segments(connection, name, include_machine=include_machine, threshold=threshold), docs
+        carried_codes(connection, name, include_machine=include_machine, threshold=threshold), docs
     )
     present = coded[["participant", "code_id", "wave"]].drop_duplicates()
     taking_part = docs.groupby("participant")["wave"].agg(lambda w: sorted({int(x) for x in w}))
-    names = {code.id: code.name for code in current_codes(connection, name)}
+    hierarchy = code_hierarchy(connection, name)
+    names = {code.id: code.name or code.id for code in hierarchy.codes}
+    trajectories = with_hierarchy(_trajectories(present, taking_part, names), hierarchy)
     return WaveTables(
-        counts=_wave_counts(docs, present, names, min_group),
-        trajectories=_trajectories(present, taking_part, names),
-        changes=_changes(present, taking_part, names),
+        counts=with_hierarchy(_wave_counts(docs, present, names, min_group), hierarchy),
+        trajectories=trajectories.sort_values("participant", kind="stable", ignore_index=True),
+        changes=with_hierarchy(_changes(present, taking_part, names), hierarchy),
     )
 
 

@@ -15,10 +15,10 @@ from itertools import combinations
 
 from sqlalchemy import Connection
 
+from narratives.analysis.coded import CodeHierarchy, carried_with_ancestors, code_hierarchy
 from narratives.analysis.metrics import binary_kappa
 from narratives.review.audit import undone_review_ids
 from narratives.review.state import ENSEMBLE, CodingState, coding_state, latest_by_reviewer
-from narratives.store.codebooks import current_codes
 from narratives.store.coding_runs import last_coded_unit
 from narratives.store.documents import current_document_rows
 from narratives.store.reviews import decision_counts, review_counts
@@ -61,10 +61,17 @@ class CodedShare:
 
 @dataclass
 class CodeFrequency:
+    """One active code: the segments carrying it or any code below it, and the distinct
+    participants who said them; ``level`` 0 is a top-level theme, ``parent`` its nearest active
+    parent, ``has_subcodes`` says the counts take in its sub-codes'."""
+
     code_id: str
     name: str
     segments: int
     participants: int
+    level: int = 0
+    parent: str | None = None
+    has_subcodes: bool = False
 
 
 @dataclass
@@ -142,20 +149,49 @@ def coded_share(connection: Connection, scope: Scope, state: CodingState | None 
 def code_frequency(
     connection: Connection, scope: Scope, state: CodingState | None = None
 ) -> list[CodeFrequency]:
-    """Per active code: segments it applies to and distinct participants who said them (most first)."""
+    """Per active code, its sub-codes' segments included (each segment once): segments and distinct
+    participants. Tree order: the top-level codes most first, each followed by its sub-codes,
+    most first."""
     state = state or scope.state(connection)
+    hierarchy = code_hierarchy(connection, scope.codebook)
     person = {row.id: row.participant_id for row in current_document_rows(connection)}
     segments: dict[str, set[int]] = defaultdict(set)
     people: dict[str, set[int]] = defaultdict(set)
-    for pair in state.carried():
-        segments[pair.code_id].add(pair.segment_id)
+    for pair, code_id in carried_with_ancestors(state, hierarchy):
+        segments[code_id].add(pair.segment_id)
         if person.get(pair.document_id) is not None:
-            people[pair.code_id].add(int(person[pair.document_id] or 0))
-    result = [
-        CodeFrequency(code.id, code.name or code.id, len(segments[code.id]), len(people[code.id]))
-        for code in current_codes(connection, scope.codebook)
-    ]
-    return sorted(result, key=lambda f: (-f.segments, f.name))
+            people[code_id].add(int(person[pair.document_id] or 0))
+    found = {
+        code.id: CodeFrequency(
+            code.id,
+            code.name or code.id,
+            len(segments[code.id]),
+            len(people[code.id]),
+            hierarchy.level(code.id),
+            hierarchy.parent[code.id],
+            hierarchy.has_subcodes(code.id),
+        )
+        for code in hierarchy.codes
+    }
+    return _most_first_in_tree(found, hierarchy)
+
+
+def _most_first_in_tree(found: dict[str, CodeFrequency], hierarchy: CodeHierarchy) -> list[CodeFrequency]:
+    below: dict[str | None, list[CodeFrequency]] = defaultdict(list)
+    for frequency in found.values():
+        below[hierarchy.parent[frequency.code_id]].append(frequency)
+    ordered: list[CodeFrequency] = []
+    stack = _most_last(below[None])
+    while stack:
+        frequency = stack.pop()
+        ordered.append(frequency)
+        stack.extend(_most_last(below[frequency.code_id]))
+    return ordered
+
+
+def _most_last(frequencies: list[CodeFrequency]) -> list[CodeFrequency]:
+    """Most segments last (then by name), for a stack that pops the most first."""
+    return sorted(frequencies, key=lambda f: (-f.segments, f.name), reverse=True)
 
 
 def review_progress(

@@ -2,7 +2,8 @@
 
 A report that quotes the three most articulate people says more about them than about the theme.
 :func:`exemplar_quotes` picks quotes from segments that carry the code now (reviewed, or machine
-suggestions at or above the threshold), at most one per participant, skipping near-duplicate text,
+suggestions at or above the threshold; for a parent theme, segments carrying any code below it, as
+:func:`~narratives.analysis.coded.carried_codes` says), at most one per participant, skipping near-duplicate text,
 and greedily spreads them over the groups of ``balance_by`` attributes, source kinds and waves: each
 pick is the candidate that adds the most to groups shown least so far (a group already shown twice
 counts a third of a new one). Reviewed segments come before machine ones when ``prefer_reviewed``;
@@ -23,8 +24,8 @@ from sqlalchemy import Connection
 
 from narratives.analysis.coded import (
     Threshold,
+    carried_codes,
     codebook_name,
-    coded_segments,
     coded_with_documents,
     document_table,
 )
@@ -54,6 +55,7 @@ class Quote:
     source: str  # "reviewed" or "machine"
     score: float | None
     attributes: dict[str, Any] = field(default_factory=dict)
+    via: str = ""  # the applied code(s) that bring ``code_id`` to the segment: itself, or sub-codes
 
     @property
     def attribution(self) -> str:
@@ -177,7 +179,7 @@ def exemplar_quotes(
     missing = [key for key in balance_by if key not in docs.columns]
     if missing:
         logger.info("no attribute %s in the project; balancing without it", ", ".join(missing))
-    coded = coded_segments(connection, name, include_machine=include_machine, threshold=threshold)
+    coded = carried_codes(connection, name, include_machine=include_machine, threshold=threshold)
     coded = coded_with_documents(coded[coded["code_id"] == code_id], docs)
     if min_score is not None:
         coded = coded[(coded["source"] == "reviewed") | (coded["score"] >= min_score)]
@@ -207,4 +209,5 @@ def _quote(candidate: _Candidate, code_id: str, attribute_keys: list[str]) -> Qu
         source=str(row["source"]),
         score=None if pd.isna(row["score"]) else float(row["score"]),
         attributes=attributes,
+        via=str(row.get("via") or code_id),
     )

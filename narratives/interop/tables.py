@@ -1,8 +1,12 @@
 """Coded segments as spreadsheets: CSV and XLSX for Excel, QualCoder, MAXQDA and R users.
 
-One row per (segment, code) coded now (:func:`~narratives.analysis.coded.coded_segments`) with its
-document, participant, attributes, wave, code, source (reviewed or machine), score and reviewer; and a
-code-by-document matrix counting coded segments. The XLSX holds both plus the codebook, one sheet each.
+One row per (segment, code) applied now (:func:`~narratives.analysis.coded.coded_segments`) with its
+document, participant, attributes, wave, code, where the code sits (``parent``, ``level``, and every
+``ancestors`` id, top first), source (reviewed or machine), score and reviewer; and a code-by-document
+matrix counting coded segments, where a parent theme's column (marked "(incl. sub-codes)") counts the
+segments carrying it or any code below it, each once
+(:func:`~narratives.analysis.coded.carried_codes`), parents before their sub-codes. The XLSX holds
+both plus the codebook (in tree order, with each code's level), one sheet each.
 
 Spreadsheet programs run a cell that starts with ``=``, ``+``, ``-`` or ``@`` as a formula, so a text
 cell starting so is prefixed with an apostrophe (``excel_safe``, on by default); XLSX text cells are
@@ -25,7 +29,10 @@ from sqlalchemy import Connection
 
 from narratives.analysis.coded import (
     DOCUMENT_COLUMNS,
+    CodeHierarchy,
     Threshold,
+    carried_codes,
+    code_hierarchy,
     codebook_name,
     coded_segments,
     coded_with_documents,
@@ -54,6 +61,8 @@ LEADING = [
     "code_id",
     "code",
     "parent",
+    "level",
+    "ancestors",
     "source",
     "score",
     "reviewer",
@@ -90,6 +99,9 @@ def coded_table(
     coded["text"] = quote_texts(connection, coded) if not coded.empty else []
     coded["code"] = coded["code_id"].map(lambda c: codes[c].name if c in codes else c)
     coded["parent"] = coded["code_id"].map(lambda c: codes[c].parent if c in codes else None)
+    hierarchy = code_hierarchy(connection, name)
+    coded["level"] = coded["code_id"].map(hierarchy.level)
+    coded["ancestors"] = coded["code_id"].map(lambda c: " > ".join(reversed(hierarchy.ancestors.get(c, ()))))
     coded = coded.rename(columns={"title": "document"})
     attribute_columns = [c for c in docs.columns if c not in DOCUMENT_COLUMNS]
     return coded.reindex(columns=LEADING + attribute_columns).reset_index(drop=True)
@@ -103,19 +115,30 @@ def code_document_matrix(
     threshold: Threshold = None,
     kinds: Iterable[str] | None = None,
 ) -> pd.DataFrame:
-    """Documents × codes: how many segments of each document carry each code (every document a row)."""
-    name, docs, coded = _coded_and_documents(connection, codebook, include_machine, threshold, kinds)
+    """Documents × active codes in tree order: how many segments of each document carry each code
+    (a parent: it or any code below it, each segment once); every document a row."""
+    name = codebook_name(codebook)
+    docs = document_table(connection, kinds=kinds)
+    carried = carried_codes(connection, name, include_machine=include_machine, threshold=threshold)
+    coded = coded_with_documents(carried, docs)
     counts = coded.groupby(["document_id", "code_id"])["segment_id"].nunique().unstack(fill_value=0)
-    codes = [
-        c for c in current_codes(connection, name, include_retired=True) if not c.retired or c.id in counts
-    ]
-    matrix = counts.reindex(index=docs["document_id"], columns=[c.id for c in codes], fill_value=0)
-    names = [c.name for c in codes]
-    matrix.columns = [
-        n if names.count(n) == 1 else f"{n} [{c.id}]" for n, c in zip(names, codes, strict=True)
-    ]
+    hierarchy = code_hierarchy(connection, name)
+    ids = [c.id for c in hierarchy.codes]
+    matrix = counts.reindex(index=docs["document_id"], columns=ids, fill_value=0)
+    matrix.columns = matrix_columns(hierarchy)
     info = docs.set_index("document_id")[["title", "kind", "participant", "wave"]]
     return info.join(matrix).reset_index().rename(columns={"title": "document"})
+
+
+def matrix_columns(hierarchy: CodeHierarchy) -> list[str]:
+    """A column name per active code: its name (with its id where two share a name), and
+    "(incl. sub-codes)" after a code whose counts take in codes below it."""
+    names = [c.name or c.id for c in hierarchy.codes]
+    columns = []
+    for name, code in zip(names, hierarchy.codes, strict=True):
+        column = name if names.count(name) == 1 else f"{name} [{code.id}]"
+        columns.append(f"{column} (incl. sub-codes)" if hierarchy.has_subcodes(code.id) else column)
+    return columns
 
 
 def excel_safe_text(value: object) -> object:
@@ -167,13 +190,22 @@ def export_csv(
 
 
 def codebook_frame(connection: Connection, codebook: str | Codebook) -> pd.DataFrame:
-    codes = current_codes(connection, codebook_name(codebook))
+    """The active codes in tree order (parents before their sub-codes), with each one's level."""
+    hierarchy = code_hierarchy(connection, codebook_name(codebook))
     return pd.DataFrame(
         [
-            (c.id, c.name, c.parent, c.definition, "; ".join(c.inclusion), "; ".join(c.exclusion))
-            for c in codes
+            (
+                c.id,
+                c.name,
+                hierarchy.parent[c.id],
+                hierarchy.level(c.id),
+                c.definition,
+                "; ".join(c.inclusion),
+                "; ".join(c.exclusion),
+            )
+            for c in hierarchy.codes
         ],
-        columns=["code_id", "code", "parent", "definition", "include", "exclude"],
+        columns=["code_id", "code", "parent", "level", "definition", "include", "exclude"],
     )
 
 

@@ -68,8 +68,9 @@ def test_tests_and_adjusted_p_values(study: Study) -> None:
     with study.project.connect() as connection:
         frame = themes_by_attribute(connection, CODEBOOK, "council", unit_of_count="segments")
     per_code = frame.drop_duplicates("code_id").set_index("code_id")
-    assert per_code.loc["access", "test"] == "none"  # nobody: nothing to test
-    assert math.isnan(per_code.loc["access", "p_adjusted"])
+    # "access" is applied to nothing itself: it counts its sub-codes' segments (4 waiting, 1 paperwork)
+    assert _cells(frame, "access") == {"North": (3, 10), "South": (1, 3), NOT_RECORDED: (1, 2)}
+    assert per_code.loc["access", "test"] == "fisher"
     assert per_code.loc["continuity", "test"] == "fisher"  # 2 groups, small counts
     assert (per_code["p_adjusted"].dropna() >= per_code["p_value"].dropna()).all()
 
@@ -120,6 +121,11 @@ def test_trajectories_and_changes(study: Study) -> None:
         ("P3", "waiting"): "one wave",
         ("R1", "continuity"): "one wave",
         ("R2", "paperwork"): "one wave",
+        # the parent "access" runs as its sub-codes do, R2's paperwork included
+        ("P1", "access"): "disappears",
+        ("P2", "access"): "appears",
+        ("P3", "access"): "one wave",
+        ("R2", "access"): "one wave",
     }
     changes = tables.changes.set_index("code_id")
     assert changes.loc[

@@ -52,7 +52,10 @@ def test_coded_share_and_frequency_before_any_review(demo):
     frequency = {f.code_id: (f.segments, f.participants) for f in figures.frequency}
     assert frequency["continuity"] == (3, 2)  # R01 twice, P01 once
     assert frequency["waiting"] == (1, 0)  # a blog: no participant
-    assert frequency["access"] == (0, 0)
+    # applied to nothing itself, "access" counts its sub-codes: R02's paperwork and the blog's waiting
+    assert frequency["access"] == (2, 1)
+    order = [(f.code_id, f.level, f.has_subcodes) for f in figures.frequency]
+    assert order.index(("access", 0, True)) < order.index(("waiting", 1, False))
     assert figures.progress.suggestions == 8 and figures.progress.pending == 8
     assert figures.machine.items == 0 and math.isnan(figures.machine.kappa)
 

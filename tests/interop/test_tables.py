@@ -48,7 +48,11 @@ def test_matrix_counts_segments_per_document(study: Study) -> None:
         matrix = code_document_matrix(connection, CODEBOOK).set_index("document")
     assert matrix.loc["Interview P1 wave 1", ["Continuity of care", "Waiting for help"]].tolist() == [1, 1]
     assert matrix.loc["Waiting lists", ["Waiting for help", "Choice and control"]].tolist() == [1, 1]
-    assert matrix["Access to support"].sum() == 0
+    # the parent counts its sub-codes' segments: waiting (4) and paperwork (1), none of them shared
+    assert matrix["Access to support (incl. sub-codes)"].sum() == 5
+    assert matrix.loc["Waiting lists", "Access to support (incl. sub-codes)"] == 1
+    codes = [c for c in matrix.columns if c not in {"document_id", "kind", "participant", "wave"}]
+    assert codes.index("Access to support (incl. sub-codes)") < codes.index("Waiting for help")
     assert len(matrix) == 8  # every document, coded or not
 
 

@@ -84,6 +84,26 @@ def _corpus(status: ProjectStatus, figures: Overview) -> None:
     st.dataframe(table, hide_index=True)
 
 
+THEME = "Theme (with its sub-codes)"
+CODE = "Code"
+LEVEL_COLOURS = {THEME: "#0072B2", CODE: "#E69F00"}  # Okabe-Ito blue and orange: colour-blind safe
+
+
+def frequency_table(figures: Overview) -> pd.DataFrame:
+    """One row per code in tree order; a sub-code's label is indented under its parent."""
+    return pd.DataFrame(
+        [
+            {
+                "Code": "\u2003" * f.level + ("\u21b3 " if f.level else "") + f.name,
+                "Level": THEME if f.has_subcodes else CODE,
+                "Segments": f.segments,
+                "Participants": f.participants,
+            }
+            for f in figures.frequency
+        ]
+    )
+
+
 def _frequency(figures: Overview) -> None:
     st.header("Code frequency")
     measure = st.radio(
@@ -91,21 +111,26 @@ def _frequency(figures: Overview) -> None:
         ["Segments", "Participants"],
         horizontal=True,
         key="overview_measure",
-        help="Participants counts each person once per code, however often they said it.",
+        help="Participants counts each person once per code, however often they said it. "
+        "A theme counts every segment (or person) carrying it or any of its sub-codes, once.",
     )
-    data = pd.DataFrame(
-        [{"Code": f.name, "Segments": f.segments, "Participants": f.participants} for f in figures.frequency]
-    )
+    data = frequency_table(figures)
     chart = (
         alt.Chart(data)
         .mark_bar()
         .encode(
             x=alt.X(f"{measure}:Q", title=measure),
-            y=alt.Y("Code:N", sort="-x", title=None),
-            tooltip=["Code", "Segments", "Participants"],
+            y=alt.Y("Code:N", sort=list(data["Code"]), title=None, axis=alt.Axis(labelLimit=320)),
+            color=alt.Color(
+                "Level:N",
+                scale=alt.Scale(domain=list(LEVEL_COLOURS), range=list(LEVEL_COLOURS.values())),
+                legend=alt.Legend(orient="bottom", title=None),
+            ),
+            tooltip=["Code", "Level", "Segments", "Participants"],
         )
     )
     st.altair_chart(chart, width="stretch")
+    st.caption("Themes come before their sub-codes (marked ↳); within a level, the most frequent first.")
 
 
 def _progress(figures: Overview) -> None:
