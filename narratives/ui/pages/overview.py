@@ -84,17 +84,17 @@ def _corpus(status: ProjectStatus, figures: Overview) -> None:
     st.dataframe(table, hide_index=True)
 
 
-THEME = "Theme (with its sub-codes)"
+THEME = "Theme (counts its sub-codes)"
 CODE = "Code"
 LEVEL_COLOURS = {THEME: "#0072B2", CODE: "#E69F00"}  # Okabe-Ito blue and orange: colour-blind safe
 
 
 def frequency_table(figures: Overview) -> pd.DataFrame:
-    """One row per code in tree order; a sub-code's label is indented under its parent."""
+    """One row per code in tree order; a sub-code's label starts with one ↳ per level below the top."""
     return pd.DataFrame(
         [
             {
-                "Code": "\u2003" * f.level + ("\u21b3 " if f.level else "") + f.name,
+                "Code": ("\u21b3" * f.level + " " if f.level else "") + f.name,
                 "Level": THEME if f.has_subcodes else CODE,
                 "Segments": f.segments,
                 "Participants": f.participants,
