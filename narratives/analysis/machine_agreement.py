@@ -127,7 +127,7 @@ class _Reviewed:
     known: np.ndarray  # bool: the pair has a review
 
 
-def _reviewed(project: Project, codebook: str, embedder: Embedder) -> tuple[_Reviewed, Any, int]:
+def _reviewed(project: Project, codebook: str, embedder: Embedder, folds: int) -> tuple[_Reviewed, Any, int]:
     from narratives.embed import EmbeddingCache
     from narratives.review.state import reviewed_labels
     from narratives.store.codebooks import current_codebook
@@ -140,6 +140,11 @@ def _reviewed(project: Project, codebook: str, embedder: Embedder) -> tuple[_Rev
         texts = {int(s.id or 0): s.text for s in load_segments(connection, ids=ids, current_only=False)}
     code_ids = [code.id for code in book.active_codes]
     ids = [i for i in ids if i in texts]
+    if folds < 2 or len(ids) < folds:
+        raise MachineAgreementError(
+            f"{len(ids)} reviewed segments in codebook '{codebook}': too few for {folds} folds.",
+            fix="review more segments (narratives explore), or pass --folds with a smaller number (at least 2).",
+        )
     row, column = {s: i for i, s in enumerate(ids)}, {c: j for j, c in enumerate(code_ids)}
     truth = np.zeros((len(ids), len(code_ids)), dtype=bool)
     known = np.zeros_like(truth)
@@ -201,12 +206,7 @@ def machine_agreement(
     with project.connect() as connection:
         codebook = resolve_codebook_name(connection, codebook)
     embedder = embedder or load_embedder()
-    reviewed, book, embedded = _reviewed(project, codebook, embedder)
-    if folds < 2 or len(reviewed.segment_ids) < folds:
-        raise MachineAgreementError(
-            f"{len(reviewed.segment_ids)} reviewed segments in codebook '{codebook}': too few for {folds} folds.",
-            fix="review more segments (narratives explore), or pass --folds with a smaller number (at least 2).",
-        )
+    reviewed, book, embedded = _reviewed(project, codebook, embedder, folds)
     scores = out_of_fold_scores(reviewed, book, embedder, folds, seed)
     per_code, overall = _scores(reviewed, scores, n_boot, seed, target, min_reviews)
     notes = [
