@@ -294,6 +294,28 @@ def cooccurrence_cells(frame: pd.DataFrame, *, threshold: int = MIN_PEOPLE) -> p
     return cells.assign(_order=order).sort_values("_order").drop(columns="_order").reset_index(drop=True)
 
 
+def cooccurrence_table(frame: pd.DataFrame, *, threshold: int = MIN_PEOPLE) -> pd.DataFrame:
+    """The pairs of :func:`~narratives.analysis.cooccurrence.code_cooccurrence` found at least once,
+    most often first, for a table or a download: counts and Jaccard blank where suppressed."""
+    found = frame[frame["both"] > 0]
+    small = found["people"] < threshold
+    table = pd.DataFrame(
+        {
+            "Code": found["name_a"],
+            "Other code": found["name_b"],
+            "Both": np.where(small, suppressed_label(threshold), found["both"].astype(str)),
+            "People": np.where(small, suppressed_label(threshold), found["people"].astype(str)),
+            "Jaccard": found["jaccard"].round(3).where(~small),
+            "_order": found["both"].where(~small, 0),
+        }
+    )
+    return (
+        table.sort_values("_order", ascending=False, kind="stable")
+        .drop(columns="_order")
+        .reset_index(drop=True)
+    )
+
+
 def _names_in_order(frame: pd.DataFrame) -> dict[str, str]:
     found: dict[str, str] = {}
     pairs = [

@@ -1,5 +1,258 @@
-"""Analysis page (being built for issue 11)."""
+"""Analysis: themes by group (heatmap), across waves and per person, codes found together, balanced
+quotes per theme, and how far the machine agrees with reviewers; every table downloadable as CSV.
 
+Small cells (fewer than the threshold of people, default 5) show "<5" and no number, in the charts
+and the downloads. The tables come from :mod:`narratives.ui.analysis_tables` (cached per project
+state); ``st.session_state`` holds only the selections, under ``analysis_`` keys.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+
+import pandas as pd
 import streamlit as st
 
-st.title("Analysis")
+from narratives.analysis import charts
+from narratives.analysis.agreement_stats import Estimate
+from narratives.analysis.charts import Percent
+from narratives.analysis.cooccurrence import Level
+from narratives.analysis.crosstab import MIN_GROUP, UnitOfCount
+from narratives.analysis.quotes import DEFAULT_BALANCE
+from narratives.ui import analysis_tables as tables
+from narratives.ui import common
+
+UNITS: dict[str, UnitOfCount] = {"Participants": "participants", "Segments": "segments"}
+PERCENTS: dict[str, Percent] = {"Counts": "count", "% of group (column)": "column", "% of theme (row)": "row"}
+MARKDOWN_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|>~<$:])")
+LEVELS: dict[str, Level] = {
+    "Same segment": "segment",
+    "Same document": "document",
+    "Same participant": "participant",
+}
+
+
+def render() -> None:
+    common.require_researcher()
+    project = common.require_project()
+    st.title("Analysis")
+    codebook = common.require_codebook(project)
+    path, version = str(project.path), common.data_version(project)
+    settings = st.columns([1, 2])
+    threshold = int(
+        settings[0].number_input(
+            "Small-cell threshold (people)",
+            min_value=1,
+            max_value=50,
+            value=MIN_GROUP,
+            key="analysis_threshold",
+            help="Cells about fewer people than this, and groups smaller than this, show '<N' and no number.",
+        )
+    )
+    machine = settings[1].checkbox(
+        "Count machine suggestions (at or above the coding run's thresholds)",
+        value=True,
+        key="analysis_machine",
+        help="Off: reviewed coding only.",
+    )
+    if not tables.themes_of(path, version, codebook):
+        st.info("The codebook has no active codes yet.")
+        return
+    by_group, waves, together, quotes, agreement = st.tabs(
+        ["Themes by group", "Waves", "Codes together", "Quotes", "Agreement"]
+    )
+    with by_group:
+        _heatmap(path, version, codebook, threshold, machine)
+    with waves:
+        _waves(path, version, codebook, threshold, machine)
+    with together:
+        _cooccurrence(path, version, codebook, threshold, machine)
+    with quotes:
+        _quotes(path, version, codebook, machine)
+    with agreement:
+        _agreement(path, version, codebook)
+
+
+def _download(frame: pd.DataFrame, name: str, key: str) -> None:
+    st.download_button(
+        f"Download {name} (CSV)",
+        tables.csv_bytes(frame),
+        file_name=f"{name.replace(' ', '-')}.csv",
+        mime="text/csv",
+        key=f"analysis_download_{key}",
+    )
+
+
+def _heatmap(path: str, version: str, codebook: str, threshold: int, machine: bool) -> None:
+    attributes = tables.attributes_of(path, version)
+    if not attributes:
+        st.info("The documents have no attributes to group by.")
+        return
+    columns = st.columns(3)
+    default = "need_group" if "need_group" in attributes else attributes[0]
+    attribute = columns[0].selectbox(
+        "Group by", attributes, index=attributes.index(default), key="analysis_attribute"
+    )
+    unit = columns[1].radio("Count", list(UNITS), horizontal=True, key="analysis_unit")
+    shown = columns[2].radio("Show", list(PERCENTS), horizontal=True, key="analysis_percent")
+    frame = tables.heatmap_frame(path, version, codebook, attribute, UNITS[unit], machine)
+    percent = PERCENTS[shown]
+    chart = charts.theme_group_heatmap(
+        frame,
+        attribute=attribute,
+        unit=UNITS[unit],
+        percent=percent,
+        threshold=threshold,
+    )
+    st.altair_chart(chart)
+    st.caption(
+        f"A parent theme counts each segment and person once, however many of its sub-codes they carry. "
+        f"Grey cells ('<{threshold}') are about fewer than {threshold} people, or in a group of fewer "
+        f"than {threshold}: their number is not shown here or in the download."
+    )
+    cells = charts.heatmap_cells(frame, percent=percent, threshold=threshold)
+    table = cells[["theme", "group", "group_size", "label"]].rename(
+        columns={
+            "theme": "Theme",
+            "group": attribute,
+            "group_size": f"Group size ({unit.lower()})",
+            "label": shown,
+        }
+    )
+    table["Theme"] = table["Theme"].str.strip()
+    _download(table, f"themes by {attribute}", "heatmap")
+
+
+def _waves(path: str, version: str, codebook: str, threshold: int, machine: bool) -> None:
+    found = tables.waves_of(path, version, codebook, machine)
+    if found is None:
+        st.info("No document has a wave: themes across waves need a longitudinal study (`--wave` at ingest).")
+        return
+    st.altair_chart(charts.theme_wave_chart(found.counts, threshold=threshold))
+    cells = charts.wave_cells(found.counts, threshold=threshold)
+    _download(cells[["theme", "wave", "wave_participants", "label"]], "themes by wave", "waves")
+    st.subheader("How each theme runs through people's waves")
+    st.caption(
+        "Per participant and theme: every wave, appears (from some wave on), disappears (up to some "
+        "wave), intermittent, or one wave (took part once). These tables name participants' keys: "
+        "for the team, not for publication."
+    )
+    st.dataframe(found.patterns, hide_index=True)
+    _download(found.patterns, "trajectory patterns", "patterns")
+    names = tables.themes_of(path, version, codebook)
+    chosen = st.selectbox(
+        "Participants' trajectories for",
+        list(names),
+        format_func=lambda c: names[c],
+        key="analysis_trajectory_code",
+    )
+    mine = found.trajectories[found.trajectories["code_id"] == chosen]
+    shown = mine[["participant", "waves", "participant_waves", "pattern"]]
+    st.dataframe(shown, hide_index=True)
+    _download(found.trajectories, "trajectories", "trajectories")
+    st.subheader("Between consecutive waves")
+    st.dataframe(found.changes.drop(columns=["code_id"]), hide_index=True)
+    _download(found.changes, "wave changes", "changes")
+
+
+def _cooccurrence(path: str, version: str, codebook: str, threshold: int, machine: bool) -> None:
+    label = st.radio("Found together in", list(LEVELS), horizontal=True, key="analysis_level")
+    level = LEVELS[label]
+    frame = tables.cooccurrence_of(path, version, codebook, level, machine)
+    if frame.empty:
+        st.info("The codebook has fewer than two codes to pair.")
+        return
+    st.altair_chart(charts.cooccurrence_chart(frame, level=level, threshold=threshold))
+    st.caption(
+        f"How many {level}s carry both codes (a parent theme carries its sub-codes; a code is not paired "
+        f"with its own parent). '<{threshold}': fewer than {threshold} people."
+    )
+    table = charts.cooccurrence_table(frame, threshold=threshold)
+    st.dataframe(table, hide_index=True)
+    _download(table, f"codes together by {level}", "cooccurrence")
+
+
+def _quotes(path: str, version: str, codebook: str, machine: bool) -> None:
+    names = tables.themes_of(path, version, codebook)
+    attributes = [a for a in tables.attributes_of(path, version) if a not in ("kind", "wave")]
+    columns = st.columns([2, 2, 1])
+    code_id = columns[0].selectbox(
+        "Theme", list(names), format_func=lambda c: names[c], key="analysis_quote_code"
+    )
+    balance = columns[1].multiselect(
+        "Balance across",
+        attributes,
+        default=[a for a in DEFAULT_BALANCE if a in attributes],
+        key="analysis_balance",
+        help="Quotes are spread over these groups, source kinds and waves; at most one per person.",
+    )
+    n = int(columns[2].number_input("Quotes", min_value=1, max_value=20, value=5, key="analysis_quote_n"))
+    if code_id is None:
+        return
+    found = tables.quotes_of(path, version, codebook, code_id, n, tuple(balance), machine)
+    if not found:
+        st.info("No segment carries this theme yet (or none is between 6 and 80 words).")
+        return
+    st.caption("De-identified with the project's settings (names, places and the project's deidentify.toml).")
+    for quote in found:
+        groups = ", ".join(f"{k} = {v}" for k, v in quote.groups.items())
+        st.markdown(
+            f"> {_md(quote.text)}\n\n— {_md(quote.attribution)}"
+            + (f"; {_md(groups)}" if groups else "")
+            + f" ({quote.source})"
+        )
+        for warning in quote.warnings:
+            st.warning(warning, icon=":material/warning:")
+    table = pd.DataFrame(
+        [{"quote": q.text, "from": q.attribution, **q.groups, "source": q.source} for q in found]
+    )
+    _download(table, f"quotes {code_id}", "quotes")
+
+
+def _md(text: str) -> str:
+    """``text`` shown as it is in Markdown: no emphasis, links, headings or formulas from its characters."""
+    return MARKDOWN_SPECIAL.sub(r"\\\1", text)
+
+
+def _agreement(path: str, version: str, codebook: str) -> None:
+    st.caption(
+        "The learned machine coder against reviewers on out-of-fold predictions: each fold of the "
+        "reviewed segments is predicted by heads trained on the other folds, so no prediction has "
+        "seen its own review. Agreement between people is on the Agreement page."
+    )
+    if st.button("Compute machine–reviewer agreement", key="analysis_agreement_compute"):
+        st.session_state["analysis_agreement_version"] = version
+    if st.session_state.get("analysis_agreement_version") != version:
+        return
+    figures, problem = tables.machine_agreement_of(path, version, codebook)
+    if figures is None:
+        st.info(problem)
+        return
+    names = tables.themes_of(path, version, codebook)
+    columns = st.columns(len(figures.overall) or 1)
+    for column, (name, estimate) in zip(columns, figures.overall.items(), strict=False):
+        column.metric(name.capitalize(), _number(estimate.value), help=f"95% interval {_interval(estimate)}")
+    frame = figures.to_frame()
+    frame.insert(1, "theme", frame["code"].map(names).fillna(frame["code"]))
+    st.dataframe(frame, hide_index=True)
+    st.caption(
+        f"{figures.n_segments} reviewed segments, {figures.folds} folds, seed {figures.seed}, "
+        f"model {figures.model or 'default'}; 'ready' when the F1 interval's lower end reaches "
+        f"{figures.target:.2f} with at least {figures.min_reviews} reviewed segments."
+    )
+    for note in figures.notes:
+        st.caption(note)
+    _download(frame, "machine agreement", "agreement")
+
+
+def _number(value: float) -> str:
+    return "–" if math.isnan(value) else f"{value:.2f}"
+
+
+def _interval(estimate: Estimate) -> str:
+    return f"{_number(estimate.low)} to {_number(estimate.high)}"
+
+
+if __name__ == "__main__":
+    render()
