@@ -281,6 +281,8 @@ def _code_result(
     found["f1"] = Estimate(f1_from_counts(tp, fp, fn), found["f1"].low, found["f1"].high)
     confused = None
     if not trained:
+        nothing = Estimate(float("nan"), float("nan"), float("nan"))
+        found = {name: nothing for name in ("precision", "recall", "f1", "kappa")}
         verdict = "not trained"
     elif n_reviewed < min_reviews:
         verdict = "needs more reviews"

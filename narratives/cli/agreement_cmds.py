@@ -102,7 +102,7 @@ def _print_report(report: AgreementReport) -> None:
     table = Table(title=escape(title))
     for column in ["code", *[f"applied: {c}" for c in report.coders], *report.statistics]:
         table.add_column(escape(column), justify="left" if column == "code" else "right")
-    for code in report.per_code:
+    for code in [c for c in report.per_code if c.used]:
         counts = [str(code.applied[c]) for c in report.coders]
         table.add_row(
             escape(code.code_id), *counts, *[_estimate(getattr(code.stats, s)) for s in report.statistics]
@@ -111,6 +111,11 @@ def _print_report(report: AgreementReport) -> None:
         blanks = [""] * len(report.coders)
         table.add_row("overall", *blanks, *[_estimate(getattr(report.overall, s)) for s in report.statistics])
     console.print(table)
+    unused = [c.code_id for c in report.per_code if not c.used]
+    if unused:
+        console.print(
+            f"Applied by nobody on these segments (not shown, not in overall): {escape(', '.join(unused))}"
+        )
     console.print(
         f"95% intervals from {report.n_boot} bootstrap replicates of segments (seed {report.seed}); "
         "overall pools every (segment, code) of the codes someone applied."
