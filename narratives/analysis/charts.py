@@ -33,6 +33,7 @@ MIN_PEOPLE = 5
 SCHEME: Final = "cividis"
 OKABE_ITO = ("#0072B2", "#E69F00", "#009E73", "#CC79A7", "#56B4E9", "#D55E00", "#F0E442", "#000000")
 SUPPRESSED_FILL = "#d9d9d9"
+SUBCODE = "\u21b3 "  # before a sub-code's name, once per level: the tree survives print and trimming
 CELL_COLUMNS = [
     "code_id",
     "theme",
@@ -82,7 +83,7 @@ def _theme_labels(frame: pd.DataFrame) -> pd.Series:
     names = names.where(~repeated, names + " (" + frame["code_id"].astype(str) + ")")
     if "level" in frame.columns:
         depth = pd.to_numeric(frame["level"], errors="coerce").fillna(0).astype(int)
-        names = pd.Series(["\u2003" * d + n for d, n in zip(depth, names, strict=True)], index=frame.index)
+        names = pd.Series([SUBCODE * d + n for d, n in zip(depth, names, strict=True)], index=frame.index)
     return names
 
 

@@ -90,7 +90,7 @@ def test_heatmap_spec_encodes_themes_groups_values_and_labels() -> None:
     assert rect["encoding"]["color"]["field"] == "value"
     assert rect["encoding"]["color"]["scale"]["scheme"] == "cividis"
     assert rect["encoding"]["x"]["field"] == "group" and rect["encoding"]["x"]["title"] == "council"
-    assert rect["encoding"]["y"]["sort"] == ["Access", "\u2003Waiting"]  # the sub-code indented
+    assert rect["encoding"]["y"]["sort"] == ["Access", "\u21b3 Waiting"]  # the sub-code indented
     assert grey["transform"] == [{"filter": "datum.suppressed"}]
     assert text["mark"]["type"] == "text" and text["encoding"]["text"]["field"] == "label"
     values = spec["data"]["values"]

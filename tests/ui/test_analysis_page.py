@@ -28,7 +28,7 @@ def charts_of(at) -> list[dict]:
 
 def labels(spec: dict) -> dict[tuple[str, str], str]:
     """(theme, group) -> the text written in the cell."""
-    return {(v["theme"].strip(), v["group"]): v["label"] for v in spec["values"]}
+    return {(v["theme"].removeprefix("\u21b3 "), v["group"]): v["label"] for v in spec["values"]}
 
 
 def plain(markdown: str) -> str:
@@ -111,7 +111,7 @@ def test_the_wave_chart_and_trajectories(monkeypatch, demo: DemoProject) -> None
     at = open_app(monkeypatch, demo.project.path, "analysis")
     waves = charts_of(at)[1]
     assert waves["facet"]["field"] == "theme"
-    found = {(v["theme"].strip(), v["wave"]): v["label"] for v in waves["values"]}
+    found = {(v["theme"].removeprefix("\u21b3 "), v["wave"]): v["label"] for v in waves["values"]}
     assert found[("Continuity of care", 1)] == "<5"  # wave 1 has two participants
     at.selectbox(key="analysis_trajectory_code").set_value("continuity").run()
     trajectories = at.dataframe[1].value

@@ -120,7 +120,6 @@ def _heatmap(path: str, version: str, codebook: str, threshold: int, machine: bo
             "label": shown,
         }
     )
-    table["Theme"] = table["Theme"].str.strip()
     _download(table, f"themes by {attribute}", "heatmap")
 
 
