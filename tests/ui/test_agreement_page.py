@@ -55,6 +55,12 @@ def test_the_page_shows_agreement_and_records_an_adjudication(demo, monkeypatch)
     assert set(event.payload["settled"]) == {"ana", "ben"}
     assert "Adjudicated segment" in texts(at.success)
     assert at.dataframe[1].value.iloc[0]["Adjudicated"] == "accept"
+    at.button(key="agreement_undo").click().run()
+    with demo.project.connect() as connection:
+        assert not latest_reviews(connection, CODEBOOK)[
+            (demo.segment_ids[RUSHED], "continuity")
+        ].applies  # ben's
+    assert at.dataframe[1].value.iloc[0]["Adjudicated"] == ""
 
 
 def test_with_fewer_than_two_reviewers_the_page_says_what_to_do(demo, monkeypatch) -> None:

@@ -23,7 +23,7 @@ from narratives.analysis.agreement import (
     reviewers_of,
 )
 from narratives.errors import NarrativesError
-from narratives.review.adjudication import adjudicate
+from narratives.review.adjudication import adjudicate, undo_adjudication
 from narratives.store.codebooks import current_codes
 from narratives.store.project import Project
 from narratives.ui import common
@@ -166,6 +166,14 @@ def _adjudicate(project: Project, codebook: str, user: str, item: Disagreement, 
         st.caption(
             f"Adjudicated by {settled['user']}: {settled['decision']} ({settled['memo'] or 'no memo'})."
         )
+        if st.button("Undo this adjudication", key="agreement_undo"):
+            undone = common.write(
+                project,
+                lambda connection: undo_adjudication(connection, int(settled["event_id"]), user),
+                done=f"Adjudication {settled['event_id']} undone: the coders' reviews decide again.",
+            )
+            if undone is not None:
+                st.rerun()
     decision = st.radio("Final decision", [YES, NO], key="agreement_decision", horizontal=True)
     memo = st.text_input("Why (memo)", key="agreement_memo")
     reviewers = set(_reviewer_names(project, codebook))
