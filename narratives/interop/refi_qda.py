@@ -39,7 +39,7 @@ from narratives.errors import RefiExportError
 from narratives.interop.refi_qda_codings import MACHINE_USER, ExportCoding, machine_codings, reviewer_codings
 from narratives.schema import Code, Codebook, as_utc
 from narratives.store.codebooks import current_codebook
-from narratives.store.documents import attribute_rows, case_rows, document_texts
+from narratives.store.documents import attribute_rows, case_rows, current_document_rows, document_texts
 from narratives.store.files import private_file
 from narratives.store.project import Project
 
@@ -237,6 +237,8 @@ def _project_xml(exporter: _Exporter) -> tuple[bytes, dict[str, str], QdpxExport
 def _variables(exporter: _Exporter) -> dict[str, str]:
     """Variable name -> REFI type; a key stored with mixed types becomes Text."""
     found: dict[str, set[str]] = {"source kind": {"Text"}, "wave": {"Integer"}}
+    if any(row.question for row in current_document_rows(exporter.connection)):
+        found["question"] = {"Text"}  # part of a survey answer's identity: import needs it back
     for _, _, key, _, value_type in attribute_rows(exporter.connection, current_only=True):
         found.setdefault(key, set()).add(VARIABLE_TYPES.get(value_type, "Text"))
     return {name: kinds.pop() if len(kinds) == 1 else "Text" for name, kinds in sorted(found.items())}
@@ -296,6 +298,7 @@ def _sources(
     summary: QdpxExport,
 ) -> dict[str, str]:
     rows = document_texts(exporter.connection)
+    questions = {row.id: row.question for row in current_document_rows(exporter.connection)}
     doc_values: dict[int, list[tuple[str, str | None]]] = defaultdict(list)
     for document_id, _, key, value, _ in attribute_rows(exporter.connection, current_only=True):
         if document_id is not None:
@@ -312,7 +315,10 @@ def _sources(
             sources, "TextSource", guid=guid, name=_xml_safe(title), plainTextPath=f"internal://{guid}.txt"
         )
         _selections(exporter, source, text, by_document.get(document_id, []), notes, summary)
-        for name, stored in [("source kind", kind), ("wave", wave), *doc_values[document_id]]:
+        facts = [("source kind", kind), ("wave", wave), ("question", questions.get(document_id))]
+        for name, stored in [*facts, *doc_values[document_id]]:
+            if name == "question" and stored is None:
+                continue
             _value(source, exporter.key, name, variables[name], stored)
         summary.sources += 1
     return texts

@@ -24,7 +24,6 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
 from pathlib import Path
 
 from sqlalchemy import Connection
@@ -60,7 +59,7 @@ from narratives.store.segments import load_segments, save_segments
 
 REVIEW_SOURCE = "refi-qda"
 PIPELINE = "refi-qda import"
-KIND_VARIABLE, WAVE_VARIABLE = "source kind", "wave"
+KIND_VARIABLE, WAVE_VARIABLE, QUESTION_VARIABLE = "source kind", "wave", "question"
 
 
 @dataclass
@@ -215,14 +214,6 @@ def _code(code: RefiCode, code_id: str, parent: str | None) -> Code:
     return Code(id=code_id, name=code.name, parent=parent, definition=code.description, colour=code.colour)
 
 
-def _when(moment: str | None) -> datetime | None:
-    try:
-        found = datetime.fromisoformat((moment or "").strip())
-    except ValueError:
-        return None
-    return found if found.tzinfo is not None else found.replace(tzinfo=timezone.utc)
-
-
 def _attributes(values: dict[str, Value]) -> list[Attribute]:
     return [Attribute.of(key, value) for key, value in values.items() if value is not None]
 
@@ -272,6 +263,7 @@ class _Writer:
     def _document(self, source: RefiSource, case: tuple[str, dict[str, Value]] | None) -> int:
         values = dict(source.values)
         kind_value, wave_value = values.pop(KIND_VARIABLE, None), values.pop(WAVE_VARIABLE, None)
+        question = values.pop(QUESTION_VARIABLE, None)
         kind = SourceKind(kind_value) if kind_value in {k.value for k in SourceKind} else self.kind
         document = Document(
             kind=kind,
@@ -279,6 +271,7 @@ class _Writer:
             text=source.text,
             participant=None if case is None else case[0],
             wave=wave_value if isinstance(wave_value, int) and not isinstance(wave_value, bool) else None,
+            question=None if question is None else str(question),
             path=f"{self.summary.path.name}#{source.name}",
             source_format="qdpx",
             attributes=_attributes(values),
@@ -333,7 +326,6 @@ class _Writer:
                 self.summary.codings_known += 1
                 continue
             known.add(key)
-            created = _when(coding.created)
             review = Review(
                 segment_id=key[0],
                 code_id=key[1],
@@ -344,8 +336,6 @@ class _Writer:
                 start=start,
                 end=end,
             )
-            if created is not None:
-                review = review.model_copy(update={"created": created})
             record_review(self.connection, review, source=REVIEW_SOURCE)
             self.summary.codings_added += 1
             self.summary.memos += memo is not None

@@ -71,6 +71,7 @@ def test_cases_variables_notes_and_users(study: Study, tmp_path: Path) -> None:
     assert sorted(v.get("name") for v in root.findall("q:Variables/q:Variable", ns)) == [
         "council",
         "need_group",
+        "question",
         "source kind",
         "wave",
     ]
