@@ -201,6 +201,8 @@ def export(
     its coding positions must match the source. Use --deidentify with csv or xlsx for a copy that
     leaves the research team.
 
+    Each file gets a reproducibility manifest beside it (FILE.manifest.json).
+
     Example: narratives export demo-project --codebook care --format qdpx --out care.qdpx
     """
     from narratives.deidentify import deidentification_settings
@@ -243,6 +245,31 @@ def export(
             ]
     for item in written:
         console.print(f"[green]Wrote[/] {escape(str(item))}", highlight=False)
+    _manifests(
+        project,
+        written,
+        {
+            "codebook": name,
+            "format": format.value,
+            "include_machine": include_machine,
+            "deidentified": deidentify,
+        },
+    )
+
+
+class ReportFormatChoice(str, Enum):
+    html = "html"
+    docx = "docx"
+    md = "md"
+
+
+def _manifests(project: Project, written: list[Path], extra: dict[str, object]) -> None:
+    """A reproducibility manifest beside each file written (``<file>.manifest.json``)."""
+    from narratives.interop.manifest import command_line, write_manifest
+
+    for item in written:
+        manifest = write_manifest(project, item, command=command_line(), extra=extra)
+        console.print(f"[green]Wrote[/] {escape(str(manifest))}", highlight=False)
 
 
 @app.command()
@@ -250,8 +277,14 @@ def export(
 def report(
     project_path: Path = typer.Argument(..., help="The project folder."),
     codebook: str | None = typer.Option(None, "--codebook", help=CODEBOOK_HELP),
+    format: ReportFormatChoice | None = typer.Option(
+        None, "--format", help="html, docx (Word) or md (Markdown, charts as PNG files beside it)."
+    ),
     out: Path | None = typer.Option(
-        None, "--out", help="report.html or report.md; a bare name goes in PROJECT/exports/."
+        None,
+        "--out",
+        help="Output file; a bare name goes in PROJECT/exports/ (default: CODEBOOK-report.FORMAT there). "
+        "Without --format, the suffix decides (.docx, .md, else HTML).",
     ),
     reviewed_only: bool = typer.Option(False, "--reviewed-only", help="Leave machine suggestions out."),
     deidentify: bool = typer.Option(
@@ -259,26 +292,35 @@ def report(
         "--deidentify/--keep-identifiers",
         help="Replace names, places, phone numbers, ... in quotes and panel comments (the default).",
     ),
+    charts: bool = typer.Option(True, "--charts/--no-charts", help="Draw the heatmaps and wave charts."),
 ) -> None:
-    """Write a self-contained report of every theme: counts, groups, waves, quotes, panel verdicts.
+    """Write a report a study team can hand on: method, every theme with its definition, counts by
+    group and wave (tables and charts), de-identified quotes, panel verdicts, and limitations.
 
     Quotes are de-identified with the project's settings (PROJECT/deidentify.toml); check them first
-    with: narratives deidentify PROJECT --preview 20
+    with: narratives deidentify PROJECT --preview 20. A reproducibility manifest
+    (FILE.manifest.json: versions, models, codebook hash, coder settings, seeds, this command) is
+    written beside the report.
 
-    Example: narratives report demo-project --codebook care --out report.html
+    Example: narratives report demo-project --codebook care --format docx --out report.docx
     """
     from narratives.deidentify import deidentification_settings
-    from narratives.interop.report import build_report, save_report
+    from narratives.interop.report import build_report, report_format, save_report
     from narratives.store.project import open_project
 
     project = open_project(project_path)
     name = _codebook(project, codebook)
-    path = _output(project, out, f"{name}-report.html")
+    chosen = format.value if format is not None else (report_format(out) if out is not None else "html")
+    path = _output(project, out, f"{name}-report.{chosen}")
     redact = deidentification_settings(project) if deidentify else False
     with project.connect() as connection:
-        built = build_report(connection, name, include_machine=not reviewed_only, deidentify=redact)
-    written = save_report(built, path)
-    console.print(f"[green]Wrote[/] {escape(str(written))}", highlight=False)
+        built = build_report(
+            connection, name, include_machine=not reviewed_only, deidentify=redact, charts=charts
+        )
+    written = save_report(built, path, chosen)
+    for item in written:
+        console.print(f"[green]Wrote[/] {escape(str(item))}", highlight=False)
+    _manifests(project, written[:1], {"codebook": name, "format": chosen, "deidentified": deidentify})
     for theme, quote, groups in built.small_group_quotes():
         for group in groups:
             console.print(

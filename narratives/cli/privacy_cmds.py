@@ -162,12 +162,14 @@ def deidentify_export(
     organisations become numbered pseudonyms ([Person 3], [Place 1]) that stay the same across
     documents and waves and from one export to the next: the numbers live in the key file, encrypted
     with your passphrase. Keep the key apart from the export; only its holder can re-identify.
+    A reproducibility manifest (OUT.manifest.json, beside the folder) lists its files and their hashes.
 
     Example: narratives deidentify-export demo-project shared-copy --key ~/keys/demo.key
     """
     from narratives.deidentify import PseudonymKey, deidentification_settings, read_key, write_key
     from narratives.deidentify.key import key_for_project
     from narratives.interop.deidentified_export import export_deidentified
+    from narratives.interop.manifest import command_line, write_manifest
     from narratives.store.project import open_project
 
     project = open_project(project_path)
@@ -182,6 +184,9 @@ def deidentify_export(
     with project.connect() as connection:
         summary = export_deidentified(connection, settings, key, out)
     write_key(key_file, key, passphrase, keep_apart_from=apart)
+    manifest = write_manifest(
+        project, summary.folder, command=command_line(), extra={"pseudonyms": summary.pseudonyms}
+    )
     console.print(
         f"Wrote {summary.documents} documents with {summary.segments} segments and {summary.codings} "
         f"codings to {escape(str(summary.folder))}."
@@ -190,6 +195,7 @@ def deidentify_export(
         f"Pseudonyms in the key: {summary.pseudonyms} ({summary.pseudonyms - before} new); "
         f"key {'updated' if exists else 'written'}: {escape(str(key_file))}."
     )
+    console.print(f"Reproducibility manifest: {escape(str(manifest))}", highlight=False)
 
 
 @app.command()
