@@ -28,7 +28,6 @@ COMMAND_MODULES = (
     "privacy_cmds",
     "users_cmds",
     "agreement_cmds",
-    "search_cmds",
     "import_cmds",
 )
 for _name in COMMAND_MODULES:

@@ -1,5 +1,0 @@
-"""`narratives search`: keyword and semantic search (filled by issue 11)."""
-
-from __future__ import annotations
-
-from narratives.cli.app import app  # noqa: F401

@@ -1,5 +1,0 @@
-"""Search page (being built for issue 11)."""
-
-import streamlit as st
-
-st.title("Search")
