@@ -23,8 +23,8 @@ from sqlalchemy import Connection
 
 from narratives.analysis.coded import (
     Threshold,
+    carried_codes,
     codebook_name,
-    coded_segments,
     coded_with_documents,
     document_table,
 )
@@ -119,15 +119,6 @@ def theme_order(book: Codebook) -> list[tuple[Code, int]]:
     return ordered
 
 
-def descendants(book: Codebook) -> dict[str, set[str]]:
-    """Code id -> itself and every active code below it."""
-    found: dict[str, set[str]] = {}
-    for code, _ in reversed(theme_order(book)):
-        below = {c.id for c in book.active_codes if c.parent == code.id}
-        found[code.id] = {code.id}.union(*(found.get(b, {b}) for b in below))
-    return found
-
-
 def build_report(
     connection: Connection,
     codebook: str,
@@ -149,9 +140,12 @@ def build_report(
     """
     book = current_codebook(connection, codebook_name(codebook))
     docs = document_table(connection)
-    coded = coded_with_documents(
-        coded_segments(connection, book.name, include_machine=include_machine, threshold=threshold), docs
+    # what each segment carries, parents through their sub-codes (the one roll-up every analysis uses);
+    # the rows where the code itself is applied are what the method and limitations count
+    carried = coded_with_documents(
+        carried_codes(connection, book, include_machine=include_machine, threshold=threshold), docs
     )
+    coded = carried[carried["direct"]]
     shown = list(attributes or default_attributes(docs))
     tables = {
         a: themes_by_attribute(connection, book.name, a, include_machine=include_machine, threshold=threshold)
@@ -175,7 +169,7 @@ def build_report(
         for code in book.active_codes
     }
     themes = _themes(
-        book, coded, tables, waves, chosen, {s.code_id: s for s in panel_summary(connection, book.name)}
+        book, carried, tables, waves, chosen, {s.code_id: s for s in panel_summary(connection, book.name)}
     )
     beside = [a for a in shown if a != "kind"][:1]  # one group beside a quote: more could identify
     _add_small_groups(connection, themes, shown, beside)
@@ -200,17 +194,16 @@ def build_report(
 
 def _themes(
     book: Codebook,
-    coded: pd.DataFrame,
+    carried: pd.DataFrame,
     tables: dict[str, pd.DataFrame],
     waves: pd.DataFrame | None,
     chosen: dict[str, list[Quote]],
     panel: dict[str, ThemeSummary],
 ) -> list[ThemeReport]:
-    below = descendants(book)
     names = {c.id: c.name for c in book.active_codes}
     themes = []
     for code, level in theme_order(book):
-        mine = coded[coded["code_id"].isin(below[code.id])]
+        mine = carried[carried["code_id"] == code.id]
         by_attribute = {a: t[t["code_id"] == code.id] for a, t in tables.items()}
         by_wave = None if waves is None else waves[waves["code_id"] == code.id]
         themes.append(
