@@ -32,7 +32,7 @@ from typing import NamedTuple
 from sqlalchemy import Connection
 
 from narratives.schema import Decision, Review
-from narratives.store.adjudications import adjudication_rows
+from narratives.store.adjudications import AdjudicationRow, adjudication_rows
 from narratives.store.codebooks import retired_code_ids
 from narratives.store.coding_runs import CodingRun, coding_runs_of
 from narratives.store.events import undo_records
@@ -55,6 +55,12 @@ Threshold = float | Mapping[str, float] | None  # a number for every code, or pe
 def withdrawn_ids(connection: Connection, key: str) -> set[int]:
     """Ids listed under ``key`` (one of :data:`WITHDRAWN_KEYS`) by undo and removal events."""
     return {int(i) for record in undo_records(connection) for i in record.payload.get(key, [])}
+
+
+def _withdrawn_by_key(connection: Connection, keys: Iterable[str]) -> dict[str, set[int]]:
+    """:func:`withdrawn_ids` for several keys from one read of the undo events."""
+    records = undo_records(connection)
+    return {key: {int(i) for record in records for i in record.payload.get(key, [])} for key in keys}
 
 
 def withdrawn_review_ids(connection: Connection) -> set[int]:
@@ -95,6 +101,17 @@ def _live_rows(
     return [r for r in review_rows(connection, codebook, segment_ids=segment_ids) if r.id not in withdrawn]
 
 
+def _live_decisions(
+    connection: Connection, codebook: str, segment_ids: list[int] | None = None
+) -> tuple[list[ReviewRow], dict[Pair, LatestReview]]:
+    """The live review rows and the live adjudications, from one read of the undo events."""
+    withdrawn = _withdrawn_by_key(connection, ("withdrawn_reviews", "withdrawn_adjudications"))
+    rows = review_rows(connection, codebook, segment_ids=segment_ids)
+    live = [r for r in rows if r.id not in withdrawn["withdrawn_reviews"]]
+    decided = adjudication_rows(connection, codebook, segment_ids=segment_ids)
+    return live, _adjudications_of(decided, withdrawn["withdrawn_adjudications"])
+
+
 def _latest_of(rows: Iterable[ReviewRow]) -> dict[Pair, LatestReview]:
     return {(r.segment_id, r.code_id): _latest(r) for r in rows}
 
@@ -104,8 +121,12 @@ def adjudicated(
 ) -> dict[Pair, LatestReview]:
     """(segment, code) -> its latest live adjudication, as the decision that holds (by the adjudicator)."""
     withdrawn = withdrawn_ids(connection, "withdrawn_adjudications")
+    return _adjudications_of(adjudication_rows(connection, codebook, segment_ids=segment_ids), withdrawn)
+
+
+def _adjudications_of(rows: Iterable[AdjudicationRow], withdrawn: set[int]) -> dict[Pair, LatestReview]:
     found: dict[Pair, LatestReview] = {}
-    for row in adjudication_rows(connection, codebook, segment_ids=segment_ids):
+    for row in rows:
         if row.event_id not in withdrawn:
             pair = (row.segment_id, row.code_id)
             found[pair] = LatestReview(
@@ -145,9 +166,8 @@ def latest_reviews(
 ) -> dict[Pair, LatestReview]:
     """(segment, code) -> the decision that holds: its latest live adjudication, else its latest
     live review, by anyone."""
-    ids = None if segment_ids is None else list(segment_ids)
-    latest = _latest_of(_live_rows(connection, codebook, ids))
-    return _with_adjudications(latest, adjudicated(connection, codebook, segment_ids=ids))
+    rows, decided = _live_decisions(connection, codebook, None if segment_ids is None else list(segment_ids))
+    return _with_adjudications(_latest_of(rows), decided)
 
 
 def latest_by_reviewer(
@@ -178,8 +198,8 @@ class ReviewedLabel:
 
 def reviewed_labels(connection: Connection, codebook: str) -> list[ReviewedLabel]:
     """One label per reviewed (segment, code), in the order the pairs were first reviewed."""
-    rows = _live_rows(connection, codebook)
-    latest = _with_adjudications(_latest_of(rows), adjudicated(connection, codebook))
+    rows, decided = _live_decisions(connection, codebook)
+    latest = _with_adjudications(_latest_of(rows), decided)
     by_user = _by_reviewer_of(rows)
     labels = []
     for pair, review in latest.items():
@@ -386,8 +406,7 @@ def coding_state(
     if document_id is not None:
         scoped_segments = segment_spans(connection, document_id=document_id, unit=unit)
     scope = None if scoped_segments is None else list(scoped_segments)
-    rows = _live_rows(connection, codebook, scope)
-    decided = adjudicated(connection, codebook, segment_ids=scope)
+    rows, decided = _live_decisions(connection, codebook, scope)
     seen = {r.segment_id for r in rows} | {segment_id for segment_id, _ in decided}
     spans = scoped_segments or segment_spans(connection, ids=seen, unit=unit)
     rows = [row for row in rows if row.segment_id in spans]
