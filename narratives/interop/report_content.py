@@ -177,7 +177,7 @@ def build_report(
     levels = {t.code.id: t.level for t in themes}
     if charts:
         _add_family_charts(themes, tables, waves, levels)
-    method = method_summary(connection, book, include_machine=include_machine)
+    method = method_summary(connection, book, coded, include_machine=include_machine)
     return Report(
         title or f"Themes of {book.title or book.name}",
         book.name,

@@ -61,15 +61,15 @@ class MethodSummary:
         return [code for code, n in self.reviews_by_code.items() if n < RELIABLE_REVIEWS]
 
 
-def method_summary(connection: Connection, book: Codebook, *, include_machine: bool = True) -> MethodSummary:
-    """Every figure of the method section (see the module docstring)."""
-    from narratives.analysis.coded import coded_segments
-
+def method_summary(
+    connection: Connection, book: Codebook, coded: pd.DataFrame, *, include_machine: bool = True
+) -> MethodSummary:
+    """Every figure of the method section (see the module docstring); ``coded`` is the report's
+    :func:`narratives.analysis.coded.coded_segments` rows (the codes applied, not their parents)."""
     runs = [r for r in coding_runs_of(connection, book.name) if r.finished is not None]
     latest = runs[-1] if runs else None
     votes = latest_by_reviewer(connection, book.name)
     counts = reviewed_counts(connection, book.name)
-    coded = coded_segments(connection, book.name, include_machine=include_machine)
     agreement, note = agreement_figures(connection, book.name)
     return MethodSummary(
         codebook=book.title or book.name,
