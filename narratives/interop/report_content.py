@@ -27,6 +27,7 @@ from narratives.analysis.coded import (
     codebook_name,
     coded_with_documents,
     document_table,
+    hierarchy_of,
 )
 from narratives.analysis.crosstab import MIN_GROUP, themes_by_attribute, themes_by_wave
 from narratives.analysis.quotes import DEFAULT_BALANCE, Quote, exemplar_quotes
@@ -98,25 +99,6 @@ class Report:
 
 def default_attributes(docs: pd.DataFrame) -> list[str]:
     return ["kind"] + [key for key in DEFAULT_BALANCE if key in docs.columns]
-
-
-def theme_order(book: Codebook) -> list[tuple[Code, int]]:
-    """Active codes, each top-level theme followed by its sub-codes (depth first), with depth."""
-    active = {c.id: c for c in book.active_codes}
-    children: dict[str | None, list[Code]] = {}
-    for code in book.active_codes:
-        parent = code.parent if code.parent in active else None
-        children.setdefault(parent, []).append(code)
-    ordered: list[tuple[Code, int]] = []
-
-    def visit(code: Code, level: int) -> None:
-        ordered.append((code, level))
-        for child in children.get(code.id, []):
-            visit(child, level + 1)
-
-    for root in children.get(None, []):
-        visit(root, 0)
-    return ordered
 
 
 def build_report(
@@ -201,8 +183,10 @@ def _themes(
     panel: dict[str, ThemeSummary],
 ) -> list[ThemeReport]:
     names = {c.id: c.name for c in book.active_codes}
+    tree = hierarchy_of(book.codes)
     themes = []
-    for code, level in theme_order(book):
+    for code in tree.codes:
+        level = tree.level(code.id)
         mine = carried[carried["code_id"] == code.id]
         by_attribute = {a: t[t["code_id"] == code.id] for a, t in tables.items()}
         by_wave = None if waves is None else waves[waves["code_id"] == code.id]
@@ -212,8 +196,8 @@ def _themes(
                 segments=int(mine["segment_id"].nunique()),
                 participants=int(mine["person"].nunique()),
                 level=level,
-                parent_name=names.get(code.parent or ""),
-                children=[names[c.id] for c in book.active_codes if c.parent == code.id],
+                parent_name=names.get(tree.parent[code.id] or ""),
+                children=[names[c.id] for c in tree.codes if tree.parent[c.id] == code.id],
                 by_attribute=by_attribute,
                 by_wave=by_wave,
                 tables=theme_tables(by_attribute, by_wave),
