@@ -19,8 +19,6 @@ compiling) end up in the result's ``warnings`` and the run's stats, never stoppi
 
 from __future__ import annotations
 
-import hashlib
-import json
 import logging
 import time
 from collections.abc import Callable
@@ -47,6 +45,9 @@ from narratives.store.coding_runs import (
     latest_run,
     start_run,
     supersede,
+)
+from narratives.store.coding_runs import (
+    config_hash as hash_of_config,
 )
 from narratives.store.project import Project, refresh_statistics
 from narratives.store.segments import load_segments, segmented_units
@@ -112,7 +113,7 @@ def code_project(
     training = prepare_training(project, codebook, embedder, cache, config)
     ensemble = _ensemble(config, training, codebook)
     config_doc = _config_document(config, embedder, ensemble, training, chosen)
-    config_hash = hashlib.sha256(json.dumps(config_doc, sort_keys=True, default=str).encode()).hexdigest()
+    config_hash = hash_of_config(config_doc)
     fingerprints = codebook.fingerprints()
     plan = _plan(previous, fingerprints, [c.id for c in codes_to_score(codebook)], config_hash, segs)
     thresholds = dict(previous.stats.get("thresholds", {})) if previous is not None else {}

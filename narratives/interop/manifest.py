@@ -27,7 +27,7 @@ from sqlalchemy import Connection
 
 from narratives.errors import NarrativesError
 from narratives.store.codebooks import codebook_content_hash, codebook_names, current_codebook
-from narratives.store.coding_runs import CodingRun, coding_runs_of
+from narratives.store.coding_runs import CodingRun, coding_runs_of, config_hash
 from narratives.store.files import private_file
 from narratives.store.learned_models import TRAINING_CODE, learned_model_rows
 from narratives.store.project import Project, redact_url, stored_revisions
@@ -206,11 +206,6 @@ def run_facts(run: CodingRun) -> dict[str, Any]:
         "started": run.started,
         "finished": run.finished,
     }
-
-
-def config_hash(config: Mapping[str, Any]) -> str:
-    """SHA-256 of a config as sorted JSON (the coding runs' own hash is made the same way)."""
-    return hashlib.sha256(json.dumps(config, sort_keys=True, default=str).encode()).hexdigest()
 
 
 def find_seeds(value: Any) -> Iterator[int]:

@@ -8,7 +8,7 @@ split and the test and benchmark builders all write runs through these functions
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -167,7 +167,7 @@ def record_coding_run(
         unit=unit,
         model=model,
         config=config,
-        config_hash=str(config.get("config_hash", "")) or _hash(config),
+        config_hash=str(config.get("config_hash", "")) or config_hash(config),
         codes=sorted({item.code_id for item in items}),
         stats={},
         user=user,
@@ -177,7 +177,8 @@ def record_coding_run(
     return run_id
 
 
-def _hash(config: dict[str, Any]) -> str:
+def config_hash(config: Mapping[str, Any]) -> str:
+    """SHA-256 of a coder config as sorted JSON: the hash every run, suggestion and manifest records."""
     import hashlib
     import json
 
