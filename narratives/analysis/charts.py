@@ -76,7 +76,7 @@ def with_people(frame: pd.DataFrame, by_participants: pd.DataFrame) -> pd.DataFr
     return merged
 
 
-def _theme_labels(frame: pd.DataFrame) -> pd.Series:
+def theme_labels(frame: pd.DataFrame) -> pd.Series:
     """The code's name, indented under its parent when the frame says its level; ids where names repeat."""
     names = frame["code_name"].fillna(frame["code_id"]).astype(str)
     repeated = frame.groupby(names)["code_id"].transform("nunique") > 1
@@ -120,7 +120,7 @@ def heatmap_cells(
         totals = cells.groupby("code_id")["count"].transform("sum")
         value = 100 * counts / totals.where(totals > 0)
     value = value.fillna(0.0)
-    cells["theme"] = _theme_labels(cells)
+    cells["theme"] = theme_labels(cells)
     cells["value"] = value.where(~small)
     cells["count"] = cells["count"].astype("Int64").where(~small)
     cells["suppressed"] = small
@@ -225,7 +225,7 @@ def wave_cells(counts: pd.DataFrame, *, threshold: int = MIN_PEOPLE) -> pd.DataF
         (cells["participants"] > 0) & (cells["participants"] < threshold)
     )
     share = 100 * cells["participants"] / cells["wave_participants"].where(cells["wave_participants"] > 0)
-    cells["theme"] = _theme_labels(cells)
+    cells["theme"] = theme_labels(cells)
     cells["value"] = share.fillna(0.0).where(~small)
     cells["participants"] = cells["participants"].astype("Int64").where(~small)
     cells["suppressed"] = small

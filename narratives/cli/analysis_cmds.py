@@ -57,6 +57,14 @@ def _print_frame(frame: pd.DataFrame, title: str, columns: list[str]) -> None:
     console.print(table)
 
 
+def _with_themes(frame: pd.DataFrame) -> pd.DataFrame:
+    """``frame`` with a ``theme`` column: each code's name, sub-codes marked ``↳ `` once per level
+    under their parent (the rows are in tree order), as the Overview and the charts show them."""
+    from narratives.analysis.charts import theme_labels
+
+    return frame.assign(theme=theme_labels(frame))
+
+
 def _cell(value: object) -> str:
     if isinstance(value, float):  # numpy's float64 too
         return "–" if math.isnan(value) else f"{value:.2f}"
@@ -76,6 +84,9 @@ def crosstab(
 ) -> None:
     """Themes by a participant or document attribute, with group sizes and adjusted p-values.
 
+    Sub-codes are listed under their parent theme (marked ↳, with their level); a parent counts
+    each participant, document or segment once, however many of its sub-codes it carries.
+
     Example: narratives crosstab demo-project --codebook care --by council --count participants
     """
     from narratives.analysis.crosstab import themes_by_attribute
@@ -90,8 +101,8 @@ def crosstab(
             unit_of_count=count.value,
             include_machine=not reviewed_only,
         )
-    columns = ["code_name", "group", "group_size", "count", "share", "small_group", "test", "p_adjusted"]
-    _print_frame(frame, f"Themes by {by} ({count.value})", columns)
+    columns = ["theme", "level", "group", "group_size", "count", "share", "small_group", "test", "p_adjusted"]
+    _print_frame(_with_themes(frame), f"Themes by {by} ({count.value})", columns)
 
 
 @app.command()
@@ -105,6 +116,9 @@ def waves(
 ) -> None:
     """Themes across waves, counted by distinct participants, and what appears or disappears.
 
+    Sub-codes are listed under their parent theme (marked ↳, with their level); a parent counts
+    each participant once, however many of its sub-codes they mention.
+
     Example: narratives waves demo-project --codebook care --trajectories
     """
     from narratives.analysis.crosstab import themes_by_wave
@@ -114,20 +128,29 @@ def waves(
     with project.connect() as connection:
         tables = themes_by_wave(connection, _codebook(project, codebook))
     _print_frame(
-        tables.counts,
+        _with_themes(tables.counts),
         "Themes by wave (participants)",
-        ["code_name", "wave", "participants", "wave_participants", "share", "small_group"],
+        ["theme", "level", "wave", "participants", "wave_participants", "share", "small_group"],
     )
     _print_frame(
-        tables.changes,
+        _with_themes(tables.changes),
         "Between waves (participants in both)",
-        ["code_name", "from_wave", "to_wave", "participants_in_both", "persisted", "appeared", "disappeared"],
+        [
+            "theme",
+            "level",
+            "from_wave",
+            "to_wave",
+            "participants_in_both",
+            "persisted",
+            "appeared",
+            "disappeared",
+        ],
     )
     if trajectories:
         _print_frame(
-            tables.trajectories,
+            _with_themes(tables.trajectories),
             "Trajectories",
-            ["participant", "code_name", "waves", "participant_waves", "pattern"],
+            ["participant", "theme", "level", "waves", "participant_waves", "pattern"],
         )
 
 
