@@ -202,3 +202,13 @@ class AdjudicationError(NarrativesError):
     """An adjudication is refused: no such segment or code, no name, or nothing to undo."""
 
     code = "E1110"
+
+
+# --------------------------------------------------------------------------------- search (E112x)
+
+
+class SearchError(NarrativesError):
+    """A search cannot run as asked: an empty or only-negative query, an unknown code or unit, no
+    vectors to compare, or a SQLite without FTS5."""
+
+    code = "E1120"

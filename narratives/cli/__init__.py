@@ -29,6 +29,7 @@ COMMAND_MODULES = (
     "users_cmds",
     "agreement_cmds",
     "import_cmds",
+    "search_cmds",
 )
 for _name in COMMAND_MODULES:
     importlib.import_module(f"narratives.cli.{_name}")
