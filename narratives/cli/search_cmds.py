@@ -50,6 +50,8 @@ def search(
     Example: narratives search demo-project "nobody listened until it was a crisis" --semantic --wave 2
 
     Example: narratives search demo-project "advocate*" --apply advocacy-gaps --user ana
+
+    A query starting with '-' goes after '--': narratives search demo-project -- "-hospital respite"
     """
     from narratives.analysis.search import SearchFilters, code_id_of, search_codebook
     from narratives.store.project import open_project

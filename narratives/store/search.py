@@ -206,11 +206,8 @@ def highlighted_spans(
         tsquery = func.to_tsquery("english", tsquery_expression(query))
         marked = func.ts_headline("english", segments.c.text, tsquery, options).label("marked")
         rows = connection.execute(select(segments.c.id, marked).where(segments.c.id.in_(list(segment_ids))))
-    stored = dict(
-        connection.execute(select(segments.c.id, segments.c.text).where(segments.c.id.in_(list(segment_ids))))
-        .tuples()
-        .all()
-    )
+    plain = select(segments.c.id, segments.c.text).where(segments.c.id.in_(list(segment_ids)))
+    stored = {int(row.id): row.text for row in connection.execute(plain)}
     found: dict[int, list[tuple[int, int]]] = {}
     for row in rows:
         spans = marks_to_spans(str(row.marked))
