@@ -14,7 +14,7 @@ from collections.abc import Sequence
 from typing import Any, NamedTuple
 
 import numpy as np
-from sqlalchemy import Connection, and_, bindparam, func, select, text
+from sqlalchemy import Connection, and_, bindparam, func, literal_column, select, text
 from sqlalchemy.sql.elements import ColumnElement
 
 from narratives.errors import SearchError
@@ -133,9 +133,13 @@ def _expanding(values: dict[str, Any]) -> list[Any]:
     return [bindparam(name, expanding=True) for name in ("kinds", "waves") if name in values]
 
 
+# A literal, not a bound parameter, so the planner sees the expression of the index of migration 0003.
+ENGLISH = literal_column("'english'::regconfig")
+
+
 def _postgres_matches(connection: Connection, query: TextQuery, scope: Scope) -> list[Match]:
-    vector = func.to_tsvector("english", segments.c.text)
-    tsquery = func.to_tsquery("english", tsquery_expression(query))
+    vector = func.to_tsvector(ENGLISH, segments.c.text)
+    tsquery = func.to_tsquery(ENGLISH, tsquery_expression(query))
     rank = func.ts_rank_cd(vector, tsquery).label("rank")
     statement = (
         select(segments.c.id, rank)
@@ -203,8 +207,8 @@ def highlighted_spans(
         rows = connection.execute(sql, {**values, "ids": list(segment_ids)})
     else:
         options = f"StartSel={START_MARK}, StopSel={END_MARK}, HighlightAll=true"
-        tsquery = func.to_tsquery("english", tsquery_expression(query))
-        marked = func.ts_headline("english", segments.c.text, tsquery, options).label("marked")
+        tsquery = func.to_tsquery(ENGLISH, tsquery_expression(query))
+        marked = func.ts_headline(ENGLISH, segments.c.text, tsquery, options).label("marked")
         rows = connection.execute(select(segments.c.id, marked).where(segments.c.id.in_(list(segment_ids))))
     plain = select(segments.c.id, segments.c.text).where(segments.c.id.in_(list(segment_ids)))
     stored = {int(row.id): row.text for row in connection.execute(plain)}
