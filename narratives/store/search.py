@@ -134,7 +134,7 @@ def _expanding(values: dict[str, Any]) -> list[Any]:
 
 
 # A literal, not a bound parameter, so the planner sees the expression of the index of migration 0003.
-ENGLISH = literal_column("'english'::regconfig")
+ENGLISH: ColumnElement[Any] = literal_column("'english'::regconfig")
 
 
 def _postgres_matches(connection: Connection, query: TextQuery, scope: Scope) -> list[Match]:
