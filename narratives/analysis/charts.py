@@ -100,9 +100,12 @@ def heatmap_cells(
     """The cells a theme x group heatmap shows, suppressed: :data:`CELL_COLUMNS` and any extra columns.
 
     ``percent``: ``count`` shows the count; ``column`` the share of the group (count / group size);
-    ``row`` the share of the theme's count that falls in each group. ``value`` is what is shown
-    (NaN where suppressed); ``count`` is blank where suppressed, so the table can be downloaded.
-    People per cell come from a ``people``/``group_people`` column where there is one (see
+    ``row`` the share of the theme's count in the cells shown that falls in each group: the total
+    leaves suppressed cells out, since a total over every cell would give a hidden cell back (100%
+    less the shown percentages, times the theme's total worked out from any shown cell's count).
+    ``value`` is what is shown (NaN where suppressed); ``count`` is blank where suppressed, so the
+    table can be downloaded; ``group_label`` is the group's size, or ``"<5"`` for a group of fewer
+    people. People per cell come from a ``people``/``group_people`` column where there is one (see
     :func:`with_people`), else from ``count``/``group_size`` (a frame counted by participants).
     """
     if percent not in PERCENTS:
@@ -117,7 +120,7 @@ def heatmap_cells(
     elif percent == "column":
         value = 100 * counts / cells["group_size"].where(cells["group_size"] > 0)
     else:
-        totals = cells.groupby("code_id")["count"].transform("sum")
+        totals = counts.where(~small, 0.0).groupby(cells["code_id"]).transform("sum")
         value = 100 * counts / totals.where(totals > 0)
     value = value.fillna(0.0)
     cells["theme"] = theme_labels(cells)
@@ -126,8 +129,10 @@ def heatmap_cells(
     cells["suppressed"] = small
     shown = [_percent_text(v) if percent != "count" else str(int(v)) for v in value]
     cells["label"] = np.where(small, suppressed_label(threshold), shown)
+    sizes = cells["group_size"].astype(str)
+    cells["group_label"] = sizes.where(group_people >= threshold, suppressed_label(threshold))
     extra = [c for c in cells.columns if c not in CELL_COLUMNS and c not in {"people", "code_name", "share"}]
-    keep = [c for c in extra if c in {"level", "parent", "group_people"}]
+    keep = [c for c in extra if c in {"level", "parent", "group_people", "group_label"}]
     return cells.reindex(columns=[*CELL_COLUMNS, *keep]).reset_index(drop=True)
 
 
@@ -204,6 +209,7 @@ def theme_group_heatmap(
     """Themes (rows, in the frame's order) by the groups of ``attribute`` (columns), one number per
     cell, small cells as ``"<5"``: ``frame`` is :func:`~narratives.analysis.crosstab.themes_by_attribute`'s."""
     cells = heatmap_cells(frame, percent=percent, threshold=threshold)
+    cells = cells.drop(columns=["group_size", "group_people"], errors="ignore")  # group_label: suppressed
     measure = UNIT_TITLES.get(unit, unit.capitalize())
     legend = {"count": measure, "column": f"% of group's {unit}", "row": f"% of theme's {unit}"}[percent]
     return _cell_chart(
@@ -219,7 +225,8 @@ def theme_group_heatmap(
 
 def wave_cells(counts: pd.DataFrame, *, threshold: int = MIN_PEOPLE) -> pd.DataFrame:
     """:func:`~narratives.analysis.crosstab.themes_by_wave`'s ``counts`` as :data:`WAVE_COLUMNS`:
-    ``value`` the percent of the wave's participants, NaN and ``label`` ``"<5"`` where suppressed."""
+    ``value`` the percent of the wave's participants, NaN and ``label`` ``"<5"`` where suppressed;
+    ``wave_label`` the wave's participants, or ``"<5"`` for a wave of fewer."""
     cells = counts.copy()
     small = (cells["wave_participants"] < threshold) | (
         (cells["participants"] > 0) & (cells["participants"] < threshold)
@@ -232,7 +239,9 @@ def wave_cells(counts: pd.DataFrame, *, threshold: int = MIN_PEOPLE) -> pd.DataF
     cells["label"] = np.where(
         small, suppressed_label(threshold), [_percent_text(v) for v in share.fillna(0.0)]
     )
-    keep = [c for c in ("level", "parent") if c in cells.columns]
+    sizes = cells["wave_participants"].astype(str)
+    cells["wave_label"] = sizes.where(cells["wave_participants"] >= threshold, suppressed_label(threshold))
+    keep = [c for c in ("level", "parent", "wave_label") if c in cells.columns]
     return cells.reindex(columns=[*WAVE_COLUMNS, *keep]).reset_index(drop=True)
 
 
@@ -247,7 +256,7 @@ def theme_wave_chart(
     percent written above each point; a suppressed wave shows ``"<5"`` on the axis and no point."""
     import altair as alt
 
-    cells = wave_cells(counts, threshold=threshold)
+    cells = wave_cells(counts, threshold=threshold).drop(columns="wave_participants")  # wave_label instead
     cells["y_text"] = cells["value"].fillna(0.0)
     waves = sorted({int(w) for w in cells["wave"]})
     x = alt.X("wave:O", title="Wave", sort=waves, axis=alt.Axis(labelAngle=0))
@@ -256,7 +265,13 @@ def theme_wave_chart(
     shown = base.transform_filter("!datum.suppressed")
     line = shown.mark_line(color=OKABE_ITO[0], strokeWidth=2).encode(y=y)
     points = shown.mark_point(color=OKABE_ITO[0], filled=True, size=50).encode(
-        y=y, tooltip=["theme:N", "wave:O", "label:N", "wave_participants:Q"]
+        y=y,
+        tooltip=[
+            "theme:N",
+            "wave:O",
+            "label:N",
+            alt.Tooltip("wave_label:N", title="Participants in the wave"),
+        ],
     )
     text = base.mark_text(dy=-10, fontSize=10, color="black").encode(y=alt.Y("y_text:Q"), text="label:N")
     order = list(dict.fromkeys(cells["theme"]))

@@ -21,7 +21,6 @@ from typing import Literal
 
 import numpy as np
 import pandas as pd
-from scipy import stats
 from sqlalchemy import Connection
 
 from narratives.analysis.coded import (
@@ -75,6 +74,15 @@ def most_common(values: pd.Series) -> str:
     return str(min(counts.index, key=lambda v: (-counts[v], v)))
 
 
+def most_common_by(frame: pd.DataFrame, key: str, column: str) -> pd.Series:
+    """Per ``key``, :func:`most_common` of its ``column`` values (blanks left out), in one grouped
+    pass rather than one call per key."""
+    values = frame[[key, column]].dropna(subset=[column])
+    tally = values.assign(value=values[column].astype(str)).groupby([key, "value"]).size()
+    ranked = tally.rename("n").reset_index().sort_values([key, "n", "value"], ascending=[True, False, True])
+    return ranked.drop_duplicates(key).set_index(key)["value"]
+
+
 def _units(
     connection: Connection,
     codebook: str,
@@ -87,8 +95,7 @@ def _units(
     if unit_of_count == "documents":
         return pd.DataFrame({"unit": docs["document_id"], "group": docs[attribute].map(_group_label)})
     if unit_of_count == "participants":
-        values = docs[["person", attribute]].dropna(subset=[attribute])
-        first = values.groupby("person")[attribute].agg(most_common)
+        first = most_common_by(docs, "person", attribute)
         people = pd.Series(docs["person"].unique())
         return pd.DataFrame({"unit": people, "group": people.map(first).map(_group_label)})
     counted = set(docs["document_id"].tolist())
@@ -105,6 +112,8 @@ def _units(
 
 def group_test(table: np.ndarray) -> tuple[str, float, float]:
     """(test name, statistic, p-value) for a groups × (with, without) table of counts."""
+    from scipy import stats  # here, not at the top: a page that shows no p-values never loads it
+
     table = table[table.sum(axis=1) > 0]
     if table.shape[0] < 2 or (table.sum(axis=0) == 0).any():
         return "none", float("nan"), float("nan")
@@ -130,6 +139,8 @@ def adjust_bh(p_values: Iterable[float]) -> list[float]:
     adjusted = np.full(values.shape, np.nan)
     tested = ~np.isnan(values)
     if tested.any():
+        from scipy import stats
+
         adjusted[tested] = stats.false_discovery_control(values[tested], method="bh")
     return adjusted.tolist()
 
@@ -144,11 +155,14 @@ def themes_by_attribute(
     include_machine: bool = True,
     threshold: Threshold = None,
     min_group: int = MIN_GROUP,
+    with_tests: bool = True,
 ) -> pd.DataFrame:
     """One row per (code, group): :data:`ATTRIBUTE_COLUMNS`; the test columns repeat per code.
 
     ``count`` is how many units of the group carry the code (participants, documents or segments),
     ``share`` is ``count / group_size``. ``kinds`` keeps some source kinds (``["survey"]``).
+    ``with_tests=False`` leaves the tests out (``test`` is ``"not run"``, the figures NaN), for
+    callers that show only the counts.
     """
     if unit_of_count not in UNIT_KEYS:
         raise AnalysisError(
@@ -171,7 +185,7 @@ def themes_by_attribute(
     hierarchy = code_hierarchy(connection, name)
     for code in hierarchy.codes:
         present = group_of.reindex(with_code.get(code.id, [])).value_counts()
-        rows.append(_code_rows(code.id, code.name, sizes, present, min_group))
+        rows.append(_code_rows(code.id, code.name, sizes, present, min_group, with_tests))
     frame = pd.concat(rows, ignore_index=True) if rows else pd.DataFrame(columns=ATTRIBUTE_COLUMNS)
     return _with_adjusted(with_hierarchy(frame, hierarchy))
 
@@ -190,14 +204,14 @@ def with_hierarchy(frame: pd.DataFrame, hierarchy: CodeHierarchy) -> pd.DataFram
 
 
 def _code_rows(
-    code_id: str, code_name: str, sizes: pd.Series, present: pd.Series, min_group: int
+    code_id: str, code_name: str, sizes: pd.Series, present: pd.Series, min_group: int, with_tests: bool
 ) -> pd.DataFrame:
     groups = sorted(sizes.index, key=lambda g: (g == NOT_RECORDED, g))
     counts = np.array([int(present.get(g, 0)) for g in groups])
     totals = np.array([int(sizes[g]) for g in groups])
     tested = np.array([g != NOT_RECORDED for g in groups])
     table = np.column_stack([counts[tested], totals[tested] - counts[tested]])
-    test, statistic, p_value = group_test(table)
+    test, statistic, p_value = group_test(table) if with_tests else ("not run", float("nan"), float("nan"))
     return pd.DataFrame(
         {
             "code_id": code_id,

@@ -35,20 +35,19 @@ def attributes_of(path: str, version: str) -> list[str]:
 def heatmap_frame(
     path: str, version: str, codebook: str, attribute: str, unit: UnitOfCount, machine: bool
 ) -> pd.DataFrame:
-    """:func:`themes_by_attribute` counted by ``unit``, with the people behind each cell."""
+    """:func:`themes_by_attribute` counted by ``unit``, with the people behind each cell (no tests:
+    the page shows no p-values, and scipy is not loaded for them)."""
     from narratives.analysis.charts import with_people
     from narratives.analysis.crosstab import themes_by_attribute
 
     with common.project_by_path(path).connect() as connection:
-        people = themes_by_attribute(connection, codebook, attribute, include_machine=machine)
+        people = themes_by_attribute(
+            connection, codebook, attribute, include_machine=machine, with_tests=False
+        )
         if unit == "participants":
             return people
         frame = themes_by_attribute(
-            connection,
-            codebook,
-            attribute,
-            unit_of_count=unit,
-            include_machine=machine,
+            connection, codebook, attribute, unit_of_count=unit, include_machine=machine, with_tests=False
         )
     return with_people(frame, people)
 

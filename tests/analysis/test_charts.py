@@ -56,13 +56,43 @@ def test_small_cells_and_small_groups_show_under_5_and_no_number() -> None:
     assert "3" not in json.dumps(hidden.drop(columns=["group_size"]).astype(str).to_dict("records"))
 
 
-def test_row_and_column_percent_are_computed_before_suppression() -> None:
-    column = charts.heatmap_cells(crosstab(ROWS), percent="column")
-    row = charts.heatmap_cells(crosstab(ROWS), percent="row")
+def test_column_percent_is_of_the_group_and_row_percent_of_the_theme_cells_shown() -> None:
+    rows = [*ROWS, ("access", "Access", "West", 30, 5), ("waiting", "Waiting", "West", 30, 15)]
+    column = charts.heatmap_cells(crosstab(rows), percent="column")
+    row = charts.heatmap_cells(crosstab(rows), percent="row")
     assert cells_by(column)[("access", "North")] == "50%"  # 10 of 20 people in the North
-    assert cells_by(row)[("access", "North")] == "77%"  # 10 of the 13 with the code
-    assert cells_by(row)[("waiting", "North")] == "71%"  # 5 of 7
+    # access: 10 North + 5 West shown; South's 3 and the East group are left out of the total
+    assert cells_by(row)[("access", "North")] == "67%" and cells_by(row)[("access", "West")] == "33%"
+    assert cells_by(row)[("waiting", "North")] == "25%"  # 5 of the 20 shown (East's 2 left out)
     assert cells_by(row)[("waiting", "South")] == "0%"
+    assert cells_by(row)[("access", "South")] == "<5" and cells_by(row)[("waiting", "East")] == "<5"
+
+
+def test_row_percent_leaves_nothing_over_for_a_suppressed_cell() -> None:
+    """Were the total every cell's, 100% less the shown cells would be the hidden cells' share,
+    and a shown cell's count over its share the total: the hidden count, worked back."""
+    rows = [*ROWS, ("access", "Access", "West", 30, 5)]
+    counts = charts.heatmap_cells(crosstab(rows))
+    row = charts.heatmap_cells(crosstab(rows), percent="row")
+    shown = row[~row["suppressed"]]
+    assert shown.groupby("code_id")["value"].sum().tolist() == pytest.approx([100.0, 100.0])
+    north = counts.set_index(["code_id", "group"]).loc[("access", "North"), "count"]
+    share = shown.set_index(["code_id", "group"]).loc[("access", "North"), "value"]
+    worked_total = north / (share / 100)
+    assert worked_total == pytest.approx(counts[counts["code_id"] == "access"]["count"].sum())  # 15, not 18
+
+
+def test_a_small_groups_size_is_suppressed_too() -> None:
+    cells = charts.heatmap_cells(crosstab(ROWS))
+    assert dict(zip(cells["group"], cells["group_label"], strict=True)) == {
+        "North": "20",
+        "South": "10",
+        "East": "<5",
+    }
+    spec = charts.chart_spec(charts.theme_group_heatmap(crosstab(ROWS)))
+    assert all("group_size" not in v for v in spec["data"]["values"])
+    east = [v for v in spec["data"]["values"] if v["group"] == "East"]
+    assert {v["group_label"] for v in east} == {"<5"} and "4" not in json.dumps(east)
 
 
 def test_threshold_is_configurable() -> None:
@@ -115,6 +145,10 @@ def test_wave_cells_suppress_small_waves_and_few_participants() -> None:
     assert cells["label"].tolist() == ["75%", "<5", "<5"]
     assert math.isclose(cells["value"][0], 75.0)
     assert cells["participants"][1:].isna().all()
+    assert cells["wave_label"].tolist() == ["8", "8", "<5"]  # wave 3 had 4 participants
+    values = charts.chart_spec(charts.theme_wave_chart(counts))["data"]["values"]
+    assert all("wave_participants" not in v for v in values)
+    assert [v["wave_label"] for v in values] == ["8", "8", "<5"]
 
 
 def test_charts_of_a_real_study_render_to_png_offline(study: Study) -> None:

@@ -5,12 +5,15 @@ from __future__ import annotations
 import math
 
 import numpy as np
+import pandas as pd
 import pytest
 
 from narratives.analysis.crosstab import (
     NOT_RECORDED,
     adjust_bh,
     group_test,
+    most_common,
+    most_common_by,
     themes_by_attribute,
     themes_by_wave,
     wave_pattern,
@@ -73,6 +76,25 @@ def test_tests_and_adjusted_p_values(study: Study) -> None:
     assert per_code.loc["access", "test"] == "fisher"
     assert per_code.loc["continuity", "test"] == "fisher"  # 2 groups, small counts
     assert (per_code["p_adjusted"].dropna() >= per_code["p_value"].dropna()).all()
+
+
+def test_counts_without_tests_are_the_same_counts(study: Study) -> None:
+    with study.project.connect() as connection:
+        tested = themes_by_attribute(connection, CODEBOOK, "need_group")
+        counted = themes_by_attribute(connection, CODEBOOK, "need_group", with_tests=False)
+    counts = ["code_id", "group", "group_size", "count", "share", "small_group"]
+    pd.testing.assert_frame_equal(counted[counts], tested[counts])
+    assert set(counted["test"]) == {"not run"} and counted["p_adjusted"].isna().all()
+
+
+def test_most_common_by_agrees_with_most_common_per_person() -> None:
+    """Ties go to the first value in sorted text order; blanks are left out; numbers count as text."""
+    rows = [("p1", "b"), ("p1", "a"), ("p1", "b"), ("p2", "c"), ("p2", "a"), ("p3", None), ("p3", 3)]
+    rows += [("p4", 2.5), ("p4", "2.5"), ("p5", None)]
+    frame = pd.DataFrame(rows, columns=["person", "need"])
+    one_by_one = frame.dropna(subset=["need"]).groupby("person")["need"].agg(most_common)
+    assert most_common_by(frame, "person", "need").to_dict() == one_by_one.to_dict()
+    assert one_by_one.to_dict() == {"p1": "b", "p2": "a", "p3": "3", "p4": "2.5"}
 
 
 def test_unknown_attribute_is_an_actionable_error(study: Study) -> None:

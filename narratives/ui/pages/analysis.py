@@ -1,15 +1,19 @@
 """Analysis: themes by group (heatmap), across waves and per person, codes found together, balanced
 quotes per theme, and how far the machine agrees with reviewers; every table downloadable as CSV.
 
-Small cells (fewer than the threshold of people, default 5) show "<5" and no number, in the charts
-and the downloads. The tables come from :mod:`narratives.ui.analysis_tables` (cached per project
-state); ``st.session_state`` holds only the selections, under ``analysis_`` keys.
+Only the open tab is computed (``st.tabs`` with ``on_change="rerun"``): the first open counts the
+themes by group and nothing else. Small cells (fewer than the threshold of people, default 5) show
+"<5" and no number, in the charts and the downloads, and so does a small group's size; no totals
+are shown, and the "% of theme" leaves suppressed cells out of its total. The tables come from
+:mod:`narratives.ui.analysis_tables` (cached per project state); ``st.session_state`` holds only
+the tab and the selections, under ``analysis_`` keys.
 """
 
 from __future__ import annotations
 
 import math
 import re
+from collections.abc import Callable
 
 import pandas as pd
 import streamlit as st
@@ -23,6 +27,7 @@ from narratives.analysis.quotes import DEFAULT_BALANCE
 from narratives.ui import analysis_tables as tables
 from narratives.ui import common
 
+SECTIONS = ["Themes by group", "Waves", "Codes together", "Quotes", "Agreement"]
 UNITS: dict[str, UnitOfCount] = {"Participants": "participants", "Segments": "segments"}
 PERCENTS: dict[str, Percent] = {"Counts": "count", "% of group (column)": "column", "% of theme (row)": "row"}
 MARKDOWN_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|>~<$:])")
@@ -59,19 +64,18 @@ def render() -> None:
     if not tables.themes_of(path, version, codebook):
         st.info("The codebook has no active codes yet.")
         return
-    by_group, waves, together, quotes, agreement = st.tabs(
-        ["Themes by group", "Waves", "Codes together", "Quotes", "Agreement"]
-    )
-    with by_group:
-        _heatmap(path, version, codebook, threshold, machine)
-    with waves:
-        _waves(path, version, codebook, threshold, machine)
-    with together:
-        _cooccurrence(path, version, codebook, threshold, machine)
-    with quotes:
-        _quotes(path, version, codebook, machine)
-    with agreement:
-        _agreement(path, version, codebook)
+    sections: list[Callable[[], None]] = [
+        lambda: _heatmap(path, version, codebook, threshold, machine),
+        lambda: _waves(path, version, codebook, threshold, machine),
+        lambda: _cooccurrence(path, version, codebook, threshold, machine),
+        lambda: _quotes(path, version, codebook, machine),
+        lambda: _agreement(path, version, codebook),
+    ]
+    # Only the open tab's body is computed: choosing another tab reruns the page with it open.
+    for tab, draw in zip(st.tabs(SECTIONS, key="analysis_section", on_change="rerun"), sections, strict=True):
+        if tab.open:
+            with tab:
+                draw()
 
 
 def _download(frame: pd.DataFrame, name: str, key: str) -> None:
@@ -109,14 +113,16 @@ def _heatmap(path: str, version: str, codebook: str, threshold: int, machine: bo
     st.caption(
         f"A parent theme counts each segment and person once, however many of its sub-codes they carry. "
         f"Grey cells ('<{threshold}') are about fewer than {threshold} people, or in a group of fewer "
-        f"than {threshold}: their number is not shown here or in the download."
+        f"than {threshold}: their number is not shown here or in the download, nor is a small group's "
+        "size. No totals are shown, and '% of theme' is of the theme's cells shown: the grey cells are "
+        "left out of that total, so it cannot give them back."
     )
     cells = charts.heatmap_cells(frame, percent=percent, threshold=threshold)
-    table = cells[["theme", "group", "group_size", "label"]].rename(
+    table = cells[["theme", "group", "group_label", "label"]].rename(
         columns={
             "theme": "Theme",
             "group": attribute,
-            "group_size": f"Group size ({unit.lower()})",
+            "group_label": f"Group size ({unit.lower()})",
             "label": shown,
         }
     )
@@ -130,7 +136,10 @@ def _waves(path: str, version: str, codebook: str, threshold: int, machine: bool
         return
     st.altair_chart(charts.theme_wave_chart(found.counts, threshold=threshold))
     cells = charts.wave_cells(found.counts, threshold=threshold)
-    _download(cells[["theme", "wave", "wave_participants", "label"]], "themes by wave", "waves")
+    table = cells[["theme", "wave", "wave_label", "label"]].rename(
+        columns={"wave_label": "wave_participants"}
+    )
+    _download(table, "themes by wave", "waves")
     st.subheader("How each theme runs through people's waves")
     st.caption(
         "Per participant and theme: every wave, appears (from some wave on), disappears (up to some "
