@@ -131,3 +131,24 @@ def test_open_the_analysis_change_the_attribute_and_check_accessibility(
         (v["id"], v.get("impact"), len(v.get("nodes", []))) for v in violations if v.get("impact") in SERIOUS
     ]
     assert not serious, serious
+
+
+def test_a_tab_is_computed_when_it_is_opened(page: Any, analysis_server: Server) -> None:
+    """The page computes only the open tab: the wave tables appear once their tab is chosen, and
+    the themes by group come back with theirs."""
+    with script_run(page):
+        page.goto(analysis_server.url + "/analysis")
+    wait_for_heatmap(page, "need_group")
+    waves = page.get_by_role("button", name="Download themes by wave (CSV)", include_hidden=True)
+    assert waves.count() == 0  # not computed before its tab is opened, not even in a hidden panel
+    with script_run(page):
+        page.get_by_role("tab", name="Waves").click()
+    waves.wait_for()
+    assert page.get_by_role("tab", name="Waves").get_attribute("aria-selected") == "true"
+    page.locator(
+        '[data-testid="stVegaLiteChart"] canvas, [data-testid="stVegaLiteChart"] svg'
+    ).first.wait_for()
+    with script_run(page):
+        page.get_by_role("tab", name="Themes by group").click()
+    wait_for_heatmap(page, "need_group")
+    assert waves.count() == 0
