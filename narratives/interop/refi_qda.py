@@ -338,7 +338,8 @@ def _selections(
     spans: dict[tuple[int, int, str], list[ExportCoding]] = defaultdict(list)
     for coding in codings:
         spans[(coding.start, coding.end, coding.user)].append(coding)
-    for (start, end, user), group in sorted(spans.items()):
+    for (start, end, user), found in sorted(spans.items()):
+        group = sorted(found, key=lambda c: (exporter.codebook.code(c.code_id).name, c.code_id))
         attrs = {
             "guid": make_guid(key, "selection", source_guid, start, end, user),
             "name": _xml_safe(" ".join(text[start:end].split())[:60]),
@@ -351,7 +352,7 @@ def _selections(
         memos = [c.memo for c in group if c.memo]
         if memos:
             _sub(selection, "Description", "\n\n".join(memos))
-        for coding in sorted(group, key=lambda c: c.code_id):
+        for coding in group:  # by code name, so a copy with other code ids writes the same
             attrs = {
                 "guid": make_guid(key, "coding", source_guid, start, end, user, coding.code_id),
                 "creatingUser": exporter.user_guid(user),

@@ -11,8 +11,9 @@ one write transaction (:meth:`Project.write`, so a failure leaves nothing half-w
 - one segment (of ``unit``) per coded span of a new document, at the exact offsets; in a document
   the project had segmented already, a span inside one segment codes that segment's part, as hand
   coding does;
-- each coding as an ``add`` review by the REFI user who made it, dated as it was, with the notes
-  about it (or QualCoder's ``<Description>``) as its memo.
+- each coding as an ``add`` review by the REFI user who made it, with the notes about it (or
+  QualCoder's ``<Description>``) as its memo; it is dated when imported (the store records when a
+  review was written here, so the file's ``creationDateTime`` is not kept).
 
 Importing the same file again adds nothing: documents are recognised by content, segments by
 offsets, codings by (segment, code, user, span). What the file holds that a project cannot (PDF and
@@ -218,6 +219,18 @@ def _attributes(values: dict[str, Value]) -> list[Attribute]:
     return [Attribute.of(key, value) for key, value in values.items() if value is not None]
 
 
+def _source_paths(file: str, sources: list[RefiSource]) -> dict[str, str]:
+    """``file#name`` for each source, ``file#name (2)`` for the second of that name, ...: two
+    sources of one name are two documents, not versions of one."""
+    seen: dict[str, int] = defaultdict(int)
+    paths = {}
+    for source in sources:
+        seen[source.name] += 1
+        count = seen[source.name]
+        paths[source.guid] = f"{file}#{source.name}" + (f" ({count})" if count > 1 else "")
+    return paths
+
+
 @dataclass
 class _Writer:
     connection: Connection
@@ -228,9 +241,11 @@ class _Writer:
     kind: SourceKind
     summary: RefiImport
     used_notes: set[str] = field(default_factory=set)
+    paths: dict[str, str] = field(default_factory=dict)  # source GUID -> the document's path
 
     def run(self) -> None:
         cases = self._case_of_sources()
+        self.paths = _source_paths(self.summary.path.name, self.parsed.sources)
         known = {
             (r.segment_id, r.code_id, r.user, r.start, r.end)
             for r in live_reviews(self.connection, self.codebook)
@@ -272,7 +287,7 @@ class _Writer:
             participant=None if case is None else case[0],
             wave=wave_value if isinstance(wave_value, int) and not isinstance(wave_value, bool) else None,
             question=None if question is None else str(question),
-            path=f"{self.summary.path.name}#{source.name}",
+            path=self.paths[source.guid],
             source_format="qdpx",
             attributes=_attributes(values),
             participant_attributes=[] if case is None else _attributes(case[1]),
@@ -342,7 +357,8 @@ class _Writer:
 
     def _memo(self, note_guids: list[str], selection: RefiSelection | None) -> str | None:
         """The notes about a coding; the first coding of a selection also takes the selection's
-        notes, or its Description where it has none (QualCoder's memo)."""
+        notes, or its Description where neither it nor its codings refer to a note (QualCoder's
+        memo; where there are notes, as in our exports, the Description repeats them)."""
         guids = list(note_guids)
         if selection is not None:
             guids += selection.note_guids
@@ -352,9 +368,15 @@ class _Writer:
             if note is not None and note.text.strip():
                 self.used_notes.add(guid)
                 texts.append(note.text)
-        if not texts and selection is not None and (selection.description or "").strip():
+        if not texts and selection is not None and _description_is_memo(selection):
             texts.append(selection.description or "")
         return "\n\n".join(texts) if texts else None
+
+
+def _description_is_memo(selection: RefiSelection) -> bool:
+    if selection.note_guids or any(coding.memos for coding in selection.codings):
+        return False
+    return bool((selection.description or "").strip())
 
 
 def group_problems(lines: list[str], limit: int = 20) -> list[str]:

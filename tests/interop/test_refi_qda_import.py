@@ -238,3 +238,12 @@ def test_imports_the_atlas_ti_codebook(project: Project) -> None:
     with project.connect() as connection:
         codes = current_codes(connection, "target_atlas_project")
         assert [c.parent for c in codes].count("commits") == 2
+
+
+def test_two_sources_of_one_name_are_two_documents(project: Project, tmp_path: Path) -> None:
+    second = _source().replace(S1, "bbbbbbbb-0000-0000-0000-000000000002").replace("interview.txt", "two.txt")
+    files = {"sources/interview.txt": TEXT.encode(), "sources/two.txt": ("Two. " + TEXT).encode()}
+    summary = import_refi(project, _qdpx(tmp_path / "o.qdpx", _qde(_source() + second), files), user="i")
+    assert summary.documents_added == 2
+    with project.connect() as connection:
+        assert sorted(d.text for d in document_texts(connection)) == sorted([TEXT, "Two. " + TEXT])
