@@ -26,6 +26,7 @@ from lxml import etree
 from narratives.errors import IngestError, RefiImportError
 from narratives.ingest.archives import ZIP_ERRORS, ArchiveLimits, _checked_members
 from narratives.ingest.checks import decode_text
+from narratives.interop.refi_qda_archive import FIX, RefiArchive, parse_part, part_bytes
 
 COLOUR = re.compile(r"^#(?:[0-9a-fA-F]{6}|[0-9a-fA-F]{3})$")
 VALUE_TAGS = ("TextValue", "BooleanValue", "IntegerValue", "FloatValue", "DateValue", "DateTimeValue")
@@ -35,7 +36,6 @@ OTHER_SOURCES = {
     "AudioSource": "audio",
     "VideoSource": "video",
 }
-FIX = "export the project again from the program that made it, as a REFI-QDA project (.qdpx)."
 Value = str | int | float | bool | None
 
 
@@ -122,65 +122,17 @@ def slug(name: str) -> str:
     return re.sub(r"[^\w]+", "_", name.strip().lower(), flags=re.UNICODE).strip("_") or "code"
 
 
-# ------------------------------------------------------------------------------------ the file
-
-
-class _Archive:
-    """The members of a .qdpx by lower-case name, read only when asked for."""
-
-    def __init__(self, path: Path, archive: zipfile.ZipFile | None):
-        self.path, self.archive = path, archive
-        self.names = {} if archive is None else {i.filename.lower(): i for i in archive.infolist()}
-
-    def member(self, name: str) -> bytes | None:
-        info = self.names.get(name.lower())
-        if info is None or self.archive is None:
-            return None
-        try:
-            return self.archive.read(info)
-        except ZIP_ERRORS as error:
-            raise RefiImportError(
-                f"part '{info.filename}' is damaged ({error}).", where=self.path, fix=FIX
-            ) from None
-
-    def project_part(self) -> str:
-        found = sorted(
-            (n for n in self.names if PurePosixPath(n).name == "project.qde"), key=lambda n: n.count("/")
-        )
-        if not found:
-            raise RefiImportError("the archive holds no project.qde.", where=self.path, fix=FIX)
-        return found[0]
-
-
-def _parse(data: bytes, path: Path, part: str) -> etree._Element:
-    parser = etree.XMLParser(
-        resolve_entities=False, no_network=True, load_dtd=False, remove_blank_text=True, huge_tree=False
-    )
-    try:
-        root = etree.fromstring(data, parser)
-    except etree.XMLSyntaxError as error:
-        raise RefiImportError(f"{part} is not readable XML ({error}).", where=path, fix=FIX) from None
-    if root.getroottree().docinfo.doctype:
-        raise RefiImportError(
-            f"{part} declares a DTD or entities, which REFI-QDA files never do.",
-            where=path,
-            fix="do not read this file; it was not written by a QDA program (entities can expand "
-            "without limit or read other files).",
-        )
-    return root
-
-
 def read_refi(path: str | Path, limits: ArchiveLimits | None = None) -> RefiProject:
     """Everything :mod:`narratives.interop.refi_qda_import` needs from a REFI-QDA file."""
     path = Path(path)
     try:
         if not zipfile.is_zipfile(path):
-            return _read_root(_parse(path.read_bytes(), path, path.name), _Archive(path, None), path)
+            return _read_root(parse_part(path.read_bytes(), path, path.name), RefiArchive(path, None), path)
         with zipfile.ZipFile(path) as archive:
             _checked_members(archive, path, limits or ArchiveLimits())
-            files = _Archive(path, archive)
+            files = RefiArchive(path, archive)
             part = files.project_part()
-            return _read_root(_parse(files.member(part) or b"", path, part), files, path)
+            return _read_root(parse_part(files.member(part) or b"", path, part), files, path)
     except IngestError as error:
         if isinstance(error, RefiImportError):
             raise
@@ -189,7 +141,7 @@ def read_refi(path: str | Path, limits: ArchiveLimits | None = None) -> RefiProj
         raise RefiImportError(f"not a readable REFI-QDA file ({error}).", where=path, fix=FIX) from None
 
 
-def _read_root(root: etree._Element, files: _Archive, path: Path) -> RefiProject:
+def _read_root(root: etree._Element, files: RefiArchive, path: Path) -> RefiProject:
     tag = etree.QName(root).localname
     if tag == "CodeBook":
         project = RefiProject(name=root.get("name") or path.stem, is_codebook=True)
@@ -314,27 +266,15 @@ def _read_case(case: etree._Element, project: RefiProject) -> None:
             project.not_taken.append(f"case '{name}': {count} {what} link(s) (cases hold documents here)")
 
 
-def _note_text(note: etree._Element, files: _Archive) -> str:
+def _note_text(note: etree._Element, files: RefiArchive) -> str:
     inline = note.findtext("{*}PlainTextContent")
     if inline is not None:
         return inline
-    data = _source_bytes(note.get("plainTextPath"), files)
+    data = part_bytes(note.get("plainTextPath"), files)
     return "" if data is None else data.decode("utf-8", errors="replace")
 
 
-def _source_bytes(target: str | None, files: _Archive) -> bytes | None:
-    target = (target or "").strip().replace("\\", "/")
-    target = re.sub(r"^(internal|relative|absolute)://", "", target)
-    if not target or ".." in PurePosixPath(target).parts or target.startswith("/"):
-        return None
-    for candidate in (f"sources/{target}", target):
-        data = files.member(candidate)
-        if data is not None:
-            return data
-    return None
-
-
-def _read_source(source: etree._Element, project: RefiProject, files: _Archive, default_user: str) -> None:
+def _read_source(source: etree._Element, project: RefiProject, files: RefiArchive, default_user: str) -> None:
     tag = etree.QName(source).localname
     name = (
         source.get("name")
@@ -365,12 +305,12 @@ def _read_source(source: etree._Element, project: RefiProject, files: _Archive, 
     project.sources.append(found)
 
 
-def _text_of(source: etree._Element, name: str, project: RefiProject, files: _Archive) -> str | None:
+def _text_of(source: etree._Element, name: str, project: RefiProject, files: RefiArchive) -> str | None:
     inline = source.find("{*}PlainTextContent")
     if inline is not None:
         return inline.text or ""
     path = source.get("plainTextPath")
-    data = _source_bytes(path, files)
+    data = part_bytes(path, files)
     if data is None:
         what = f"its text ({path}) is not in the archive" if path else "it has no plain text (rich text only)"
         project.not_taken.append(f"text source '{name}': {what}")
