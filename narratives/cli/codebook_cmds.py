@@ -48,12 +48,13 @@ def _summary(codebook: Codebook) -> str:
 def validate(
     files: Annotated[list[Path], typer.Argument(help="Codebook YAML files.", show_default=False)],
 ) -> None:
-    """Check codebook files and list every problem with its line and fix; warn about risky patterns.
+    """Check codebook files and list every problem with its line and fix; warn (W4xx, exit 0) about
+    risky patterns, code names used twice and three-digit colours.
 
     Example: narratives codebook validate models/codebooks/*.yaml
     """
     from narratives.codebook.files import load_codebook
-    from narratives.codebook.validate import pattern_warnings
+    from narratives.codebook.lint import file_warnings
 
     invalid = 0
     for path in files:
@@ -65,7 +66,7 @@ def validate(
             err_console.print(str(error), markup=False, highlight=False)
             continue
         console.print(f"[green]OK[/] {escape(str(path))}: {escape(_summary(codebook))}", highlight=False)
-        for warning in pattern_warnings(codebook, path):
+        for warning in file_warnings(path, codebook):
             err_console.print(f"[yellow]warning[/] {escape(str(warning))}", highlight=False)
     if invalid:
         err_console.print(f"{invalid} of {len(files)} codebooks have problems.", highlight=False)

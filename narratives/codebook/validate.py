@@ -3,8 +3,8 @@
 :func:`validate_codebook` collects every problem before raising one :class:`CodebookProblems`; each
 problem has a code from :data:`MESSAGES`, names the file, the line and the code id, and says how to
 fix it (spaCy's ``errors.py`` habit). A :class:`YamlLocator` walks the YAML nodes for line numbers;
-plain data (from a CSV, say) takes another :class:`Locator`. :func:`pattern_warnings` lists patterns
-that are valid but risky (nested quantifiers, overlapping alternatives under a quantifier).
+plain data (from a CSV, say) takes another :class:`Locator`. What is valid but risky (patterns that
+backtrack, names used twice, short colours) is :mod:`narratives.codebook.lint`'s warnings.
 """
 
 from __future__ import annotations
@@ -14,8 +14,6 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from re import _constants as sre  # type: ignore[attr-defined]
-from re import _parser as sre_parse  # type: ignore[attr-defined]
 from typing import Any, Protocol
 
 import yaml
@@ -65,6 +63,15 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "{label}: pattern {pattern!r} repeats alternatives that can match the same text ({part}), which can "
         "take time exponential in the segment's length.",
         "make the alternatives start differently, e.g. (a|aa)+ -> a+, (\\d|\\w)+ -> \\w+.",
+    ),
+    "W422": (
+        "{label} has the name {name!r}, as code '{other}' ({first}) has: names are compared without "
+        "case and outer spaces, and other QDA programs (and narratives import) match codes by name.",
+        "give one of them another name.",
+    ),
+    "W423": (
+        "{label}: colour {colour!r} has three digits, which some QDA programs read wrongly or not at all.",
+        'write it with six digits: colour: "{full}".',
     ),
     "E417": (
         "{label}: {key} entry {number} has a line break, which a CSV cell list cannot hold.",
@@ -365,71 +372,3 @@ def _parent_cycles(parents: dict[str, str]) -> list[list[str]]:
             cycles.append(path[path.index(node) :])
         done.update(path)
     return cycles
-
-
-# ------------------------------------------------------------------------------- risky patterns
-
-REPEATS = (sre.MAX_REPEAT, sre.MIN_REPEAT)
-
-
-def pattern_warnings(codebook: Codebook, source: str | Path = "<codebook>") -> list[Problem]:
-    """Patterns that compile but can backtrack catastrophically: a repeated part that is itself
-    repeated (``(a+)+``, ``(a*)*``, ``(.*a){3}``) or repeated alternatives that can start alike
-    (``(a|aa)+``). The coder runs patterns safely anyway; these warn the author to simplify."""
-    found: list[Problem] = []
-    for code in codebook.codes:
-        for number, pattern in enumerate(code.patterns):
-            try:
-                tree = sre_parse.parse(pattern, re.IGNORECASE)
-            except re.error:
-                continue  # an error (E410) for validate_codebook
-            where = f"{source} code '{code.id}' pattern {number + 1}"
-            for kind, part in _risks(list(tree), repeated=False):
-                found.append(Problem.of(kind, where, label=f"code '{code.id}'", pattern=pattern, part=part))
-                break
-    return found
-
-
-def _risks(items: list[Any], repeated: bool) -> list[tuple[str, str]]:
-    """(warning code, what) for each risky construct in a parsed pattern; ``repeated``: inside a repeat."""
-    found: list[tuple[str, str]] = []
-    for op, av in items:
-        if op in REPEATS:
-            _low, high, body = av
-            many = high == sre.MAXREPEAT or high > 1
-            if many and repeated:
-                found.append(("W420", "a quantifier inside a quantifier"))
-            found += _risks(list(body), repeated or many)
-        elif op is sre.SUBPATTERN:
-            found += _risks(list(av[-1]), repeated)
-        elif op is sre.BRANCH:
-            branches = [list(branch) for branch in av[1]]
-            if repeated and _may_start_alike(branches):
-                found.append(("W421", "alternatives under a quantifier"))
-            for branch in branches:
-                found += _risks(branch, repeated)
-        elif op in (sre.ASSERT, sre.ASSERT_NOT):
-            found += _risks(list(av[1]), repeated)
-    return found
-
-
-def _may_start_alike(branches: list[list[Any]]) -> bool:
-    """True unless every alternative starts with a different literal character."""
-    firsts = [_first_literal(branch) for branch in branches]
-    literals = [first for first in firsts if first is not None]
-    return len(literals) < len(firsts) or len(set(literals)) < len(literals)
-
-
-def _first_literal(items: list[Any]) -> int | None:
-    """The character code every match of ``items`` starts with, when it is one literal."""
-    for op, av in items:
-        if op is sre.AT:
-            continue
-        if op is sre.LITERAL:
-            return ord(chr(av).lower()[0])
-        if op is sre.SUBPATTERN:
-            return _first_literal(list(av[-1]))
-        if op in REPEATS and av[0] >= 1:
-            return _first_literal(list(av[2]))
-        return None
-    return None

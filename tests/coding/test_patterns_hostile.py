@@ -9,7 +9,7 @@ import pytest
 from typer.testing import CliRunner
 
 from narratives.cli.app import app
-from narratives.codebook.validate import pattern_warnings
+from narratives.codebook.lint import pattern_warnings
 from narratives.coding.patterns import PatternIndex, translate
 from narratives.coding.phrase import PhraseCoder
 from narratives.schema import Code, Codebook
