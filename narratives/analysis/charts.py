@@ -7,7 +7,9 @@ without a browser or a network. Extra columns (``level``, ``parent``) are kept o
 
 Small cells are suppressed before anything is drawn: a cell about fewer than ``threshold`` people
 (default 5), or any cell of a group of fewer than ``threshold`` people, shows ``"<5"`` and carries
-no number, in the chart and in the table :func:`heatmap_cells` returns for download. A count of
+no number, in the chart and in the table :func:`heatmap_cells` returns for download. A cell that
+would give one back beside its sub-codes (a parent theme's count, see
+:mod:`~narratives.analysis.suppression`) shows ``"hidden"`` and carries no number either. A count of
 segments is suppressed by the people behind it (a ``people`` column, see :func:`with_people`).
 
 Printed in grey or read by someone who does not tell colours apart, every chart still reads: cells
@@ -22,6 +24,7 @@ from typing import TYPE_CHECKING, Any, Final, Literal
 import numpy as np
 import pandas as pd
 
+from narratives.analysis.suppression import HIDDEN_LABEL, hidden_by_parents
 from narratives.errors import AnalysisError
 
 if TYPE_CHECKING:
@@ -113,7 +116,13 @@ def heatmap_cells(
     cells = frame.copy()
     people = cells["people"] if "people" in cells.columns else cells["count"]
     group_people = cells["group_people"] if "group_people" in cells.columns else cells["group_size"]
-    small = (group_people < threshold) | ((people > 0) & (people < threshold))
+    primary = (group_people < threshold) | ((people > 0) & (people < threshold))
+    second = (
+        hidden_by_parents(cells, group="group", count="count", suppressed=primary)
+        if "people" not in cells.columns  # counted by participants: parents could bound people
+        else pd.Series(False, index=cells.index)
+    )
+    small = primary | second
     counts = cells["count"].astype(float)
     if percent == "count":
         value = counts
@@ -128,7 +137,7 @@ def heatmap_cells(
     cells["count"] = cells["count"].astype("Int64").where(~small)
     cells["suppressed"] = small
     shown = [_percent_text(v) if percent != "count" else str(int(v)) for v in value]
-    cells["label"] = np.where(small, suppressed_label(threshold), shown)
+    cells["label"] = np.where(second, HIDDEN_LABEL, np.where(primary, suppressed_label(threshold), shown))
     sizes = cells["group_size"].astype(str)
     cells["group_label"] = sizes.where(group_people >= threshold, suppressed_label(threshold))
     extra = [c for c in cells.columns if c not in CELL_COLUMNS and c not in {"people", "code_name", "share"}]
@@ -228,17 +237,18 @@ def wave_cells(counts: pd.DataFrame, *, threshold: int = MIN_PEOPLE) -> pd.DataF
     ``value`` the percent of the wave's participants, NaN and ``label`` ``"<5"`` where suppressed;
     ``wave_label`` the wave's participants, or ``"<5"`` for a wave of fewer."""
     cells = counts.copy()
-    small = (cells["wave_participants"] < threshold) | (
+    primary = (cells["wave_participants"] < threshold) | (
         (cells["participants"] > 0) & (cells["participants"] < threshold)
     )
+    second = hidden_by_parents(cells, group="wave", count="participants", suppressed=primary)
+    small = primary | second
     share = 100 * cells["participants"] / cells["wave_participants"].where(cells["wave_participants"] > 0)
     cells["theme"] = theme_labels(cells)
     cells["value"] = share.fillna(0.0).where(~small)
     cells["participants"] = cells["participants"].astype("Int64").where(~small)
     cells["suppressed"] = small
-    cells["label"] = np.where(
-        small, suppressed_label(threshold), [_percent_text(v) for v in share.fillna(0.0)]
-    )
+    shown = [_percent_text(v) for v in share.fillna(0.0)]
+    cells["label"] = np.where(second, HIDDEN_LABEL, np.where(primary, suppressed_label(threshold), shown))
     sizes = cells["wave_participants"].astype(str)
     cells["wave_label"] = sizes.where(cells["wave_participants"] >= threshold, suppressed_label(threshold))
     keep = [c for c in ("level", "parent", "wave_label") if c in cells.columns]

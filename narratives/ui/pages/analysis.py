@@ -115,7 +115,9 @@ def _heatmap(path: str, version: str, codebook: str, threshold: int, machine: bo
         f"Grey cells ('<{threshold}') are about fewer than {threshold} people, or in a group of fewer "
         f"than {threshold}: their number is not shown here or in the download, nor is a small group's "
         "size. No totals are shown, and '% of theme' is of the theme's cells shown: the grey cells are "
-        "left out of that total, so it cannot give them back."
+        "left out of that total, so it cannot give them back. A 'hidden' cell is not small: it is "
+        "hidden so that a parent theme's count, less its sub-codes' shown counts, cannot narrow "
+        "down a grey cell."
     )
     cells = charts.heatmap_cells(frame, percent=percent, threshold=threshold)
     table = cells[["theme", "group", "group_label", "label"]].rename(
