@@ -73,6 +73,7 @@ RESEARCHER_PAGES = (
     PageSpec("overview.py", "Overview", ":material/dashboard:", "overview"),
     PageSpec("review.py", "Review queue", ":material/fact_check:", "review"),
     PageSpec("documents.py", "Documents", ":material/description:", "documents"),
+    PageSpec("search.py", "Search", ":material/search:", "search"),
     PageSpec("codebook.py", "Codebook", ":material/account_tree:", "codebook"),
     PageSpec("discover.py", "Discover", ":material/explore:", "discover"),
     PageSpec("analysis.py", "Analysis", ":material/bar_chart:", "analysis"),

@@ -173,7 +173,7 @@ def test_a_login_survives_a_reload_and_ends_at_logout(
     log_in(tab, team_server, RESEARCHER, PASSWORD)
     links = tab.locator('[data-testid="stSidebarNavLink"]').all_inner_texts()
     assert [link.strip().splitlines()[-1] for link in links] == [
-        "Overview", "Review queue", "Documents", "Codebook", "Discover", "Analysis", "Agreement", "Panel",
+        "Overview", "Review queue", "Documents", "Search", "Codebook", "Discover", "Analysis", "Agreement", "Panel",
         "Audit",
     ]  # fmt: skip
     visit(tab, team_server.url + "/review")
