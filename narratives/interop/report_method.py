@@ -11,6 +11,7 @@ participants missing from waves, attributes not recorded.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from itertools import combinations
 from typing import Any
 
 import pandas as pd
@@ -104,29 +105,43 @@ def coder_names(config: dict[str, Any]) -> list[str]:
     return found
 
 
-def agreement_figures(connection: Connection, codebook: str) -> tuple[list[AgreementFigure], str]:
-    """Machine against reviewers and reviewer against reviewer over what both decided: percent
-    agreement and Cohen's kappa (:mod:`narratives.analysis.overview`), with a note on their scope."""
-    from narratives.analysis.overview import Scope, coding_unit, machine_agreement, reviewer_agreement
+STATISTIC_NAMES = {
+    "percent": "percent agreement",
+    "kappa": "Cohen's kappa",
+    "alpha": "Krippendorff's alpha",
+    "ac1": "Gwet's AC1",
+}
 
-    scope = Scope(codebook=codebook, unit=coding_unit(connection, codebook))
-    state = scope.state(connection)
+
+def agreement_figures(connection: Connection, codebook: str) -> tuple[list[AgreementFigure], str]:
+    """The machine against each reviewer and each pair of reviewers, over the segments both saw:
+    percent agreement, Cohen's kappa, Krippendorff's alpha and Gwet's AC1 with bootstrap 95%
+    intervals (:func:`narratives.analysis.agreement.coder_agreement`), with a note on their scope."""
+    from narratives.analysis.agreement import MACHINE, coder_agreement, reviewers_of
+    from narratives.analysis.agreement_stats import DEFAULT_BOOTSTRAP
+    from narratives.errors import AgreementError
+
+    reviewers = reviewers_of(connection, codebook)
     figures: list[AgreementFigure] = []
-    machine = machine_agreement(connection, scope, state)
-    if machine.items:
-        figures += [
-            AgreementFigure("machine vs reviewers", "percent agreement", machine.agreement, machine.items),
-            AgreementFigure("machine vs reviewers", "Cohen's kappa", machine.kappa, machine.items),
-        ]
-    for pair in reviewer_agreement(connection, codebook, state):
-        who, found = f"{pair.first} vs {pair.second}", pair.agreement
-        figures += [
-            AgreementFigure(who, "percent agreement", found.agreement, found.items),
-            AgreementFigure(who, "Cohen's kappa", found.kappa, found.items),
-        ]
+    for pair in [(MACHINE, r) for r in reviewers] + list(combinations(reviewers, 2)):
+        try:
+            report = coder_agreement(connection, codebook, list(pair), n_boot=DEFAULT_BOOTSTRAP, seed=0)
+        except AgreementError:  # no segment both saw
+            continue
+        if report.overall is None:
+            continue
+        who = f"{pair[0]} vs {pair[1]}"
+        for name, label in STATISTIC_NAMES.items():
+            found = getattr(report.overall, name)
+            if found is not None:
+                figures.append(
+                    AgreementFigure(who, label, found.value, report.overall.n_units, found.low, found.high)
+                )
     note = (
-        "Over the (segment, code) pairs both sides decided; the machine's figures are on reviewed "
-        "segments it was trained on, so they overstate how it does on new text."
+        "Over the (segment, code) decisions both sides made on the segments both saw, with bootstrap "
+        f"95% intervals ({DEFAULT_BOOTSTRAP} replicates of segments, seed 0). The machine's figures are "
+        "on reviewed segments it was trained on, so they overstate how it does on new text; "
+        "`narratives agreement PROJECT --machine` gives it out of fold."
     )
     return figures, note if figures else "No segment has been reviewed yet, so no agreement can be given."
 

@@ -7,6 +7,7 @@ coding a selection goes through :func:`narratives.review.bulk.code_segments`, on
 
 from __future__ import annotations
 
+import re
 from html import escape
 from typing import Any
 
@@ -36,6 +37,7 @@ from narratives.ui import common
 
 MODES = {"words": "Words (keyword)", "meaning": "Meaning (similar passages)"}
 LIMIT = 20
+HIT_STYLE = "<style>.search-context{color:#555}.search-hit mark{background:#ffe08a;color:#000}</style>"
 
 
 @st.cache_data(show_spinner=False)
@@ -191,14 +193,17 @@ def _results(project: Any, codebook: str, result: SearchResult, codes: list[Code
     if not result.hits:
         return
     names = {c.id: c.name for c in codes}
+    st.markdown(HIT_STYLE, unsafe_allow_html=True)
     chosen = []
     for rank, hit in enumerate(result.hits, 1):
         with st.container(border=True):
-            if st.checkbox(f"{rank}. {_where(hit)}", key=f"search_pick_{hit.segment_id}"):
+            if st.checkbox(f"{rank}\\. {_markdown_safe(_where(hit))}", key=f"search_pick_{hit.segment_id}"):
                 chosen.append(hit.segment_id)
             st.markdown(hit_html(hit), unsafe_allow_html=True)
             carried = ", ".join(names.get(c, c) for c in hit.codes) or "no code yet"
-            st.caption(f"Codes now: {carried} · score {hit.score:.3f} · segment {hit.segment_id}")
+            st.caption(
+                f"Codes now: {_markdown_safe(carried)} · score {hit.score:.3f} · segment {hit.segment_id}"
+            )
     _code_all(project, codebook, chosen, names)
 
 
@@ -215,16 +220,24 @@ def hit_html(hit: SearchHit) -> str:
     """The segment with its matched words in <mark>, between its context (all text escaped)."""
     pieces, last = [], 0
     for start, end in hit.highlights:
-        pieces += [escape(hit.text[last:start]), f"<mark>{escape(hit.text[start:end])}</mark>"]
+        pieces += [_plain(hit.text[last:start]), f"<mark>{_plain(hit.text[start:end])}</mark>"]
         last = end
-    pieces.append(escape(hit.text[last:]))
+    pieces.append(_plain(hit.text[last:]))
     cut = "…" if hit.start > len(hit.before) else ""  # the context does not reach the document's start
-    before = f'<span class="search-context">{cut}{escape(hit.before)}</span>' if hit.before else ""
-    after = f'<span class="search-context">{escape(hit.after)}</span>' if hit.after else ""
-    return (
-        f'<div class="search-hit">{before}<strong>{"".join(pieces)}</strong>{after}</div>'
-        "<style>.search-context{color:#555}.search-hit mark{background:#ffe08a;color:#000}</style>"
-    )
+    before = f'<span class="search-context">{cut}{_plain(hit.before)}</span>' if hit.before else ""
+    after = f'<span class="search-context">{_plain(hit.after)}</span>' if hit.after else ""
+    return f'<div class="search-hit">{before}<strong>{"".join(pieces)}</strong>{after}</div>'
+
+
+def _plain(text: str) -> str:
+    """Escaped, with runs of white space as one space: a blank line inside the HTML would end it and
+    turn the rest into Markdown."""
+    return escape(re.sub(r"\s+", " ", text))
+
+
+def _markdown_safe(text: str) -> str:
+    """A title or name shown as a widget label, its Markdown characters taken literally."""
+    return re.sub(r"([\\`*_\[\]{}()#+!|<>~-])", r"\\\1", text)
 
 
 def _code_all(project: Any, codebook: str, chosen: list[int], names: dict[str, str]) -> None:
