@@ -175,13 +175,10 @@ def keyword_search(
     scope = store.Scope(unit, filters.kinds, filters.waves)
     codes = _carried(connection, filters, unit, carried)
     allowed = _allowed(connection, filters, codes)
-    matches = store.keyword_matches(connection, query, scope)
-    if allowed is not None:
-        matches = [m for m in matches if m.segment_id in allowed]
-    best = matches[: max(limit, 0)]
+    total, best = store.keyword_page(connection, query, scope, limit, among=allowed)
     spans = store.highlighted_spans(connection, query, [m.segment_id for m in best])
     hits = _hits(connection, [(m.segment_id, m.score) for m in best], spans, codes)
-    return SearchResult(typed, "keyword", unit, len(matches), hits)
+    return SearchResult(typed, "keyword", unit, total, hits)
 
 
 # ------------------------------------------------------------------------------------- semantic

@@ -32,7 +32,13 @@ def bench(
         Path("demo-project"), "--demo", help="With --browser: the demo project (make run)."
     ),
     segments: int = typer.Option(
-        100_000, "--segments", min=0, help="With --browser: segments of the generated project (0: none)."
+        100_000,
+        "--segments",
+        min=0,
+        help="With --browser or --search: segments of the generated project (--browser: 0 for none).",
+    ),
+    search: bool = typer.Option(
+        False, "--search", help="Only time keyword and semantic search on a generated project."
     ),
     deidentify: bool = typer.Option(
         False, "--deidentify", help="Only score de-identification: recall and precision on the labelled set."
@@ -56,7 +62,11 @@ def bench(
       narratives bench --startup-only
       narratives bench --browser --presses 20 --demo demo-project --segments 100000
       narratives bench --deidentify --json deidentify.json
+      narratives bench --search --segments 100000 --json search.json
     """
+    if search:
+        _bench_search(max(segments, 1), json_out)
+        return
     if deidentify:
         _bench_deidentify(planted, misses, json_out)
         return
@@ -115,6 +125,31 @@ def _bench_browser(presses: int, demo: Path, segments: int, json_out: Path | Non
     console.print(table)
     if json_out:
         json_out.write_text(json.dumps([asdict(row) for row in rows], indent=2), encoding="utf-8")
+        console.print(f"Figures written to {json_out}")
+
+
+def _bench_search(segments: int, json_out: Path | None) -> None:
+    import tempfile
+
+    from narratives.bench.search import bench_search_report
+
+    status = console.status(f"Generating a {segments:,}-segment project and timing search…")
+    with tempfile.TemporaryDirectory() as scratch, status:
+        report = bench_search_report(Path(scratch) / "search", segments)
+    table = Table(title=f"Search on {report['segments']:,} segments (ms, {report['repeats']} runs each)")
+    for column in ("measure", "scope", "median", "p95", "runs", "matches"):
+        table.add_column(column, justify="left" if column in ("measure", "scope") else "right")
+    for row in report["timings"]:
+        matches = "" if row["matches"] is None else f"{row['matches']:,}"
+        median, p95 = f"{row['median_ms']:,.1f}", f"{row['p95_ms']:,.1f}"
+        table.add_row(row["measure"], row["scope"], median, p95, str(row["runs"]), matches)
+    console.print(table)
+    console.print(
+        f"Built in {report['build_s']} s; load average before: {report['load_average_1min_before']}."
+    )
+    console.print(report["note"])
+    if json_out:
+        json_out.write_text(json.dumps(report, indent=2), encoding="utf-8")
         console.print(f"Figures written to {json_out}")
 
 

@@ -9,8 +9,9 @@ Highlights come back as offsets into the segment text, so the caller never parse
 
 from __future__ import annotations
 
+import json
 import re
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from typing import Any, NamedTuple
 
 import numpy as np
@@ -105,16 +106,57 @@ def _in_scope(scope: Scope) -> list[ColumnElement[bool]]:
     return found
 
 
-def _sqlite_matches(connection: Connection, query: TextQuery, scope: Scope) -> list[Match]:
-    conditions, values = _scope_sql(scope)
-    sql = text(
-        "SELECT segments_fts.rowid AS id, bm25(segments_fts) AS rank FROM segments_fts "
-        "JOIN segments ON segments.id = segments_fts.rowid "
-        "JOIN documents ON documents.id = segments.document_id "
-        f"WHERE segments_fts MATCH :match AND {conditions} ORDER BY rank, segments_fts.rowid"
+def keyword_page(
+    connection: Connection, query: TextQuery, scope: Scope, limit: int, among: Collection[int] | None = None
+) -> tuple[int, list[Match]]:
+    """How many segments in ``scope`` the query matches (only those in ``among``, when given) and the
+    best ``limit`` of them, ordered as :func:`keyword_matches`.
+
+    On SQLite the count and the best rows are two queries, so only ``limit`` rows reach Python: a
+    common word matches a third of 100,000 segments, and fetching them all cost ~200 ms of the
+    ~300. ``among`` travels as one JSON array (``json_each``). PostgreSQL takes every match."""
+    if among is not None and not among:
+        return 0, []
+    if connection.dialect.name != "sqlite" or not has_text_index(connection):
+        matches = keyword_matches(connection, query, scope)
+        if among is not None:
+            keep = set(among)
+            matches = [m for m in matches if m.segment_id in keep]
+        return len(matches), matches[: max(limit, 0)]
+    where, values = _sqlite_where(query, scope, among)
+    total = connection.execute(text(f"SELECT count(*) {where}").bindparams(*_expanding(values)), values)
+    best = text(
+        f"SELECT segments_fts.rowid AS id, bm25(segments_fts) AS rank {where} "
+        "ORDER BY rank, segments_fts.rowid LIMIT :limit"
     ).bindparams(*_expanding(values))
-    rows = connection.execute(sql, {"match": fts5_expression(query), **values})
+    rows = connection.execute(best, {**values, "limit": max(limit, 0)})
+    return int(total.scalar_one()), [Match(int(row.id), -float(row.rank)) for row in rows]
+
+
+def _sqlite_matches(connection: Connection, query: TextQuery, scope: Scope) -> list[Match]:
+    where, values = _sqlite_where(query, scope)
+    sql = text(
+        f"SELECT segments_fts.rowid AS id, bm25(segments_fts) AS rank {where} "
+        "ORDER BY rank, segments_fts.rowid"
+    ).bindparams(*_expanding(values))
+    rows = connection.execute(sql, values)
     return [Match(int(row.id), -float(row.rank)) for row in rows]
+
+
+def _sqlite_where(
+    query: TextQuery, scope: Scope, among: Collection[int] | None = None
+) -> tuple[str, dict[str, Any]]:
+    """The FROM and WHERE of a keyword query on SQLite, and the values it binds."""
+    conditions, values = _scope_sql(scope)
+    if among is not None:
+        conditions += " AND segments.id IN (SELECT value FROM json_each(:among))"
+        values["among"] = json.dumps(sorted(int(i) for i in among))
+    where = (
+        "FROM segments_fts JOIN segments ON segments.id = segments_fts.rowid "
+        "JOIN documents ON documents.id = segments.document_id "
+        f"WHERE segments_fts MATCH :match AND {conditions}"
+    )
+    return where, {"match": fts5_expression(query), **values}
 
 
 def _scope_sql(scope: Scope) -> tuple[str, dict[str, Any]]:
