@@ -44,6 +44,7 @@ from narratives.store.project import (
     sqlite_file,
     stored_revisions,
 )
+from narratives.store.search import is_search_index
 
 logger = logging.getLogger(__name__)
 
@@ -79,7 +80,11 @@ def backend_of(project: Project) -> str:
 def row_counts(project: Project) -> dict[str, int]:
     """Rows in every table of the project's database (the schema's own version table left out)."""
     with project.connect() as connection:
-        names = [n for n in inspect(connection).get_table_names() if n != "alembic_version"]
+        names = [
+            n
+            for n in inspect(connection).get_table_names()
+            if n != "alembic_version" and not is_search_index(n)
+        ]
         return {
             n: int(connection.execute(select(func.count()).select_from(table(n))).scalar_one()) for n in names
         }
@@ -258,7 +263,7 @@ def _sqlite_counts(database: Path) -> dict[str, int]:
         return {
             name: int(connection.execute(f'SELECT count(*) FROM "{name}"').fetchone()[0])
             for name in names
-            if name != "alembic_version" and not name.startswith("sqlite_")
+            if name != "alembic_version" and not name.startswith("sqlite_") and not is_search_index(name)
         }
     finally:
         connection.close()

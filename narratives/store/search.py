@@ -22,6 +22,15 @@ from narratives.errors import SearchError
 from narratives.store.rows import chunked
 from narratives.store.tables import documents, embeddings, participants, segments
 
+SEARCH_INDEX = "segments_fts"  # the FTS5 table of migration 0003 (SQLite); its shadow tables share the prefix
+
+
+def is_search_index(table_name: str) -> bool:
+    """Whether a table is the full-text index or one of FTS5's shadow tables: derived from
+    ``segments``, so it is no data a project holds (a backup copies it; counts leave it out)."""
+    return table_name == SEARCH_INDEX or table_name.startswith(f"{SEARCH_INDEX}_")
+
+
 START_MARK, END_MARK = "\x02", "\x03"  # around a matched word in highlighted text; never in stored text
 
 
