@@ -19,6 +19,7 @@ from sqlalchemy import Connection, and_, bindparam, func, literal_column, select
 from sqlalchemy.sql.elements import ColumnElement
 
 from narratives.errors import SearchError
+from narratives.store.embeddings import decode_vectors
 from narratives.store.rows import chunked
 from narratives.store.tables import documents, embeddings, participants, segments
 
@@ -347,7 +348,7 @@ def segment_ids_in_scope(connection: Connection, scope: Scope) -> list[int]:
 def scope_vectors(connection: Connection, model: str, unit: str) -> ScopeVectors:
     """Every stored ``model`` vector of the ``unit`` segments of current documents (one query)."""
     query = (
-        select(segments.c.id, documents.c.kind, documents.c.wave, embeddings.c.vector)
+        select(segments.c.id, documents.c.kind, documents.c.wave, embeddings.c.dim, embeddings.c.vector)
         .join(documents, documents.c.id == segments.c.document_id)
         .join(embeddings, and_(embeddings.c.text_hash == segments.c.text_hash, embeddings.c.model == model))
         .where(documents.c.current.is_(True), segments.c.unit == unit)
@@ -357,13 +358,14 @@ def scope_vectors(connection: Connection, model: str, unit: str) -> ScopeVectors
     kinds: list[str] = []
     waves: list[float] = []
     blobs: list[bytes] = []
+    dims: list[int] = []
     for row in connection.execute(query):
         ids.append(int(row.id))
         kinds.append(row.kind)
         waves.append(float("nan") if row.wave is None else float(row.wave))
+        dims.append(int(row.dim))
         blobs.append(bytes(row.vector))
-    dim = len(blobs[0]) // 4 if blobs else 0
-    vectors = np.frombuffer(b"".join(blobs), dtype="<f4").reshape(len(blobs), dim).astype(np.float32)
+    vectors = decode_vectors(blobs, dims)
     return ScopeVectors(
         np.array(ids, dtype=np.int64), vectors, np.array(kinds, dtype=object), np.array(waves)
     )

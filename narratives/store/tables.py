@@ -218,7 +218,7 @@ embeddings = Table(
     Column("model", String(300), primary_key=True),
     Column("text_hash", String(64), primary_key=True),
     Column("dim", Integer, nullable=False),
-    Column("vector", LargeBinary, nullable=False),  # float32 little-endian
+    Column("vector", LargeBinary, nullable=False),  # float16 little-endian (older rows: float32)
 )
 
 learned_models = Table(
