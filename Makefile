@@ -18,6 +18,7 @@ $(BIN)/python:
 .stamp-install: pyproject.toml | $(BIN)/python
 	$(BIN)/pip install -q torch==2.13.0
 	$(BIN)/pip install -q -e . torch==2.13.0
+	$(BIN)/python -m narratives.discovery.compiled  # UMAP compiled once, kept for every later process
 	touch $@
 
 .stamp-install-dev: .stamp-install

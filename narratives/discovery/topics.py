@@ -24,6 +24,8 @@ import numpy as np
 
 from narratives.coding.runner import choose_unit
 from narratives.discovery.candidates import describe_candidates
+from narratives.discovery.compiled import cache_compiled_code
+from narratives.discovery.neighbours import exact_cosine_knn
 from narratives.embed import CachedEmbedder, Embedder, EmbeddingCache
 from narratives.errors import CodingError, NotInstalled
 from narratives.schema import Codebook, SegmentUnit
@@ -207,9 +209,15 @@ def _pca_init(vectors: np.ndarray, n_components: int) -> np.ndarray:
 
 
 def _topic_model(
-    params: dict[str, int], seed: int, embedder: Embedder, guidance: dict, init: np.ndarray | None = None
+    params: dict[str, int],
+    seed: int,
+    embedder: Embedder,
+    guidance: dict,
+    init: np.ndarray | None = None,
+    knn: tuple[np.ndarray, np.ndarray] | None = None,
 ) -> Any:
     try:
+        cache_compiled_code()  # UMAP's compiled code from disk: no 30-50 s compile in each process
         from bertopic import BERTopic
         from hdbscan import HDBSCAN
         from sklearn.feature_extraction.text import CountVectorizer
@@ -224,6 +232,7 @@ def _topic_model(
         random_state=seed,
         init=init if init is not None else "spectral",
         low_memory=True,
+        precomputed_knn=knn if knn is not None else (None, None, None),
     )
     hdbscan_model = HDBSCAN(
         min_cluster_size=params["min_cluster_size"],
@@ -295,13 +304,15 @@ def _fit_model(
     A failing spectral start costs minutes on large collections before UMAP falls back to a random
     start, which then differed between runs with the same seed; a PCA start is cheap and fixed.
     """
-    if len(texts) < PCA_START_FROM:
-        model, topics, spectral_failed = _try_fit(texts, vectors, params, seed, embedder, guidance, None)
+    knn = None
+    if len(texts) < PCA_START_FROM:  # where UMAP would compute every pairwise distance, slowly
+        knn = exact_cosine_knn(vectors, params["n_neighbors"])
+        model, topics, spectral_failed = _try_fit(texts, vectors, params, seed, embedder, guidance, None, knn)
         if not spectral_failed:
             return model, topics, "spectral"
         logger.info("UMAP's spectral start failed; fitting again from a PCA start, for reproducibility")
     start = _pca_init(vectors, params["n_components"])
-    model, topics, _ = _try_fit(texts, vectors, params, seed, embedder, guidance, start)
+    model, topics, _ = _try_fit(texts, vectors, params, seed, embedder, guidance, start, knn)
     return model, topics, "pca" if len(texts) >= PCA_START_FROM else "pca (spectral failed)"
 
 
@@ -313,8 +324,9 @@ def _try_fit(
     embedder: Embedder,
     guidance: dict,
     init: np.ndarray | None,
+    knn: tuple[np.ndarray, np.ndarray] | None = None,
 ) -> tuple[Any, np.ndarray, bool]:
-    model = _topic_model(params, seed, embedder, guidance, init)
+    model = _topic_model(params, seed, embedder, guidance, init, knn)
     try:
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always")
