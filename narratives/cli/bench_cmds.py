@@ -51,6 +51,14 @@ def bench(
     misses: bool = typer.Option(
         False, "--misses", help="With --deidentify: also list misses and false alarms."
     ),
+    sizes: str | None = typer.Option(
+        None,
+        "--sizes",
+        help="Only time every stage at these sizes (segments, comma-separated), e.g. 1000,10000,100000.",
+    ),
+    discover: bool = typer.Option(
+        True, "--discover/--no-discover", help="With --sizes: also time discovery."
+    ),
 ) -> None:
     """Time start-up, ingest, segmentation, embedding, coding, the review queue and the explorer.
 
@@ -63,7 +71,11 @@ def bench(
       narratives bench --browser --presses 20 --demo demo-project --segments 100000
       narratives bench --deidentify --json deidentify.json
       narratives bench --search --segments 100000 --json search.json
+      narratives bench --sizes 1000,10000 --json docs/bench/sizes.json
     """
+    if sizes:
+        _bench_sizes(_parse_sizes(sizes), model, discover, json_out)
+        return
     if search:
         _bench_search(max(segments, 1), json_out)
         return
@@ -176,4 +188,44 @@ def _bench_deidentify(planted: Path, misses: bool, json_out: Path | None) -> Non
     if json_out:
         out = {"sentences_per_second": result.sentences_per_second, "splits": rows}
         json_out.write_text(json.dumps(out, indent=2), encoding="utf-8")
+        console.print(f"Figures written to {json_out}")
+
+
+def _parse_sizes(text: str) -> list[int]:
+    try:
+        sizes = [int(part.replace("_", "")) for part in text.split(",") if part.strip()]
+    except ValueError:
+        sizes = []
+    if not sizes or min(sizes) < 50:
+        raise typer.BadParameter(f"{text!r} is not a list of segment counts of 50 or more, e.g. 1000,10000.")
+    return sizes
+
+
+def _bench_sizes(sizes: list[int], model: str | None, discover: bool, json_out: Path | None) -> None:
+    from narratives.bench.sizes import bench_sizes
+
+    with console.status("Timing the pipeline…") as status:
+        report = bench_sizes(sizes, model=model, discover=discover, say=lambda text: status.update(text))
+    console.print(f"Model {report['model']} (loaded in {report['model_load_s']} s, before any timing).")
+    for size in report["sizes"]:
+        table = Table(title=f"{size['segments']:,} segments ({size['unique_texts']:,} unique texts)")
+        for column in ("stage", "s", "segments/s", "peak MB"):
+            table.add_column(column, justify="left" if column == "stage" else "right")
+        for name, row in size["stages"].items():
+            table.add_row(
+                name, f"{row['seconds']:,.2f}", f"{row['segments_per_s']:,}", f"{row['peak_memory_mb']:,}"
+            )
+        console.print(table)
+        console.print(
+            f"  pipeline (ingest to coded) {size['pipeline_s']:,.1f} s = "
+            f"{size['pipeline_over_bare_encode']} x the bare encoding of the segments "
+            f"({size['pipeline_over_bare_encode_of_every_text']} x that of the segments and their "
+            "sentences); re-code after reviews "
+            f"{size['recode_after_reviews_share_of_first_coding']:.1%} and after editing one code "
+            f"{size['recode_after_edit_share_of_first_coding']:.1%} of the first coding; "
+            f"peak memory {size['peak_memory_mb']:,} MB"
+        )
+    if json_out:
+        json_out.parent.mkdir(parents=True, exist_ok=True)
+        json_out.write_text(json.dumps(report, indent=2), encoding="utf-8")
         console.print(f"Figures written to {json_out}")
