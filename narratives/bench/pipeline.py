@@ -157,21 +157,28 @@ def bench_startup(repeat: int = 5) -> dict[str, Any]:
 
 
 def bench_all(
-    rows: int = 2000, ui: bool = True, model: str | None = None, startup: bool = True
+    rows: int = 2000,
+    ui: bool = True,
+    model: str | None = None,
+    startup: bool = True,
+    ui_segments: int = 20_000,
+    pipeline: bool = True,
 ) -> dict[str, dict[str, Any]]:
     results: dict[str, dict[str, Any]] = {}
     if startup:
         results["start-up (fresh process)"] = bench_startup()
-    results["pipeline"] = bench_pipeline(rows, model)
+    if pipeline:
+        results["pipeline"] = bench_pipeline(rows, model)
     if ui:
         from narratives.bench.project import build_large_project
         from narratives.bench.ui import bench_ui
 
         with tempfile.TemporaryDirectory() as folder:
             path = Path(folder) / "large"
-            _, seconds = timed(lambda: build_large_project(path))
+            _, seconds = timed(lambda: build_large_project(path, ui_segments, 5 * ui_segments))
             interactions = bench_ui(path)
-            results["explorer (20,000 segments, 100,000 suggestions): ms"] = {
+            title = f"explorer ({ui_segments:,} segments, {5 * ui_segments:,} suggestions): ms"
+            results[title] = {
                 "build the large project (s)": round(seconds, 1),
                 **interactions,
             }

@@ -59,6 +59,10 @@ def bench(
     discover: bool = typer.Option(
         True, "--discover/--no-discover", help="With --sizes: also time discovery."
     ),
+    ui_segments: int = typer.Option(
+        20_000, "--ui-segments", min=100, help="Segments of the generated project the explorer is timed on."
+    ),
+    ui_only: bool = typer.Option(False, "--ui-only", help="Only time the explorer (--ui-segments)."),
 ) -> None:
     """Time start-up, ingest, segmentation, embedding, coding, the review queue and the explorer.
 
@@ -90,7 +94,14 @@ def bench(
     if startup_only:
         results = {"start-up (fresh process)": bench_startup()}
     else:
-        results = bench_all(rows=rows, ui=ui, model=model, startup=startup)
+        results = bench_all(
+            rows=rows,
+            ui=ui or ui_only,
+            model=model,
+            startup=startup and not ui_only,
+            ui_segments=ui_segments,
+            pipeline=not ui_only,
+        )
     for section, figures in results.items():
         table = Table(title=section)
         table.add_column("measure")
