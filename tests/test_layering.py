@@ -22,7 +22,9 @@ LAYERS: list[set[str]] = [
     {"schema", "errors"},
     {"store"},
     {"ingest", "segment", "deidentify", "auth"},
+    {"embed_static"},  # the static (model2vec) embedder, which embed's load_embedder finds by name
     {"embed"},
+    {"models_local"},  # the models this machine has; distilling a static one
     {"review"},
     {"codebook"},
     {"coding"},

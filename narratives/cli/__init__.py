@@ -30,6 +30,7 @@ COMMAND_MODULES = (
     "agreement_cmds",
     "import_cmds",
     "search_cmds",
+    "models_cmds",
 )
 for _name in COMMAND_MODULES:
     importlib.import_module(f"narratives.cli.{_name}")

@@ -55,7 +55,9 @@ def evaluate(
         help="Ignore the codebook's own examples (when drawn from this data).",
     ),
     json_out: Path | None = typer.Option(None, "--json", help="Write every figure to this JSON file."),
-    model: str | None = typer.Option(None, "--model", help="Embedding model: default or a local folder."),
+    model: str | None = typer.Option(
+        None, "--model", help="Embedding model: default, a distilled one (`models list`) or a local folder."
+    ),
     cache_dir: Path = typer.Option(
         DEFAULT_CACHE, "--cache-dir", help="Where embeddings are cached between runs."
     ),

@@ -255,7 +255,9 @@ def embedding_model_hash(name: str) -> dict[str, Any]:
         weights = [f for f in dist.files or [] if f.name in {"model.safetensors", "pytorch_model.bin"}]
         digest = _record_hex(weights[0].hash.value) if weights and weights[0].hash else None
         return {"source": f"{package}=={dist.version}", "sha256": digest}
-    folder = Path(name)
+    from narratives.embed_static import static_model_folder
+
+    folder = static_model_folder(name) or Path(name)  # a distilled model is named, not a path
     for weights_name in ("model.safetensors", "pytorch_model.bin"):
         if (folder / weights_name).is_file():
             return {"source": str(folder), "sha256": _sha256_file(folder / weights_name)}
