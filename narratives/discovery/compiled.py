@@ -53,7 +53,7 @@ def cache_compiled_code() -> int:
     os.environ.setdefault("NUMBA_CACHE_DIR", str(folder))
     import numba
 
-    numba.config.CACHE_DIR = os.environ["NUMBA_CACHE_DIR"]  # in case numba was imported before
+    numba.config.CACHE_DIR = os.environ["NUMBA_CACHE_DIR"]  # type: ignore[attr-defined]  # numba imported before
     turned_on = sum(_enable_in_package(name) for name in PACKAGES)
     _done = True
     logger.debug("numba disk cache on for %d functions in %s", turned_on, folder)
@@ -73,7 +73,7 @@ def _enable_in_package(package_name: str) -> int:
         except ImportError:  # an optional dependency of a module discovery does not use
             continue
         for value in vars(module).values():
-            if isinstance(value, CPUDispatcher) and type(value._cache).__name__ == "NullCache":
+            if isinstance(value, CPUDispatcher) and type(value._cache).__name__ == "NullCache":  # type: ignore[attr-defined]
                 value.enable_caching()
                 turned_on += 1
     return turned_on
