@@ -31,7 +31,6 @@ LAYERS: list[set[str]] = [
     {"discovery"},
     {"analysis"},
     {"interop"},
-    {"engines"},
     {"pipeline_config"},
     {"pipeline"},
     {"ui"},
