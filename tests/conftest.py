@@ -51,6 +51,18 @@ def fake_embedder() -> HashingEmbedder:
 
 
 @pytest.fixture
+def themed_project(tmp_path: Path) -> Iterator:
+    """A project holding the themed documents of :mod:`tests.builders.themes`, not yet coded."""
+    from narratives.store import init_project
+    from tests.builders.themes import add_documents, theme_documents
+
+    project = init_project(tmp_path / "project")
+    add_documents(project, theme_documents())
+    yield project
+    project.close()
+
+
+@pytest.fixture
 def tmp_project(tmp_path: Path) -> Iterator:
     """A new, empty SQLite project workspace under the test's temporary folder."""
     from narratives.store import init_project

@@ -8,7 +8,6 @@ tests that distil load the real MiniLM and are marked ``slow``; the checks of na
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
@@ -23,9 +22,9 @@ from narratives.embed import load_embedder
 from narratives.embed_static import StaticEmbedder, models_dir, read_card
 from narratives.errors import LocalModelError, ModelNotAvailable
 from narratives.models_local import distill_static_model, local_models
-from narratives.store.project import Project, init_project
+from narratives.store.project import Project
 from narratives.store.tables import coding_runs, suggestions
-from tests.builders.themes import THEMES, add_documents, make_codebook, theme_documents
+from tests.builders.themes import THEMES, make_codebook
 from tests.test_offline import no_network  # noqa: F401  (the fixture that cuts the network off)
 
 NAME = "tiny-static"
@@ -57,11 +56,8 @@ def cache(cache_home: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 
 
 @pytest.fixture
-def project(tmp_path: Path) -> Iterator[Project]:
-    made = init_project(tmp_path / "project")
-    add_documents(made, theme_documents())
-    yield made
-    made.close()
+def project(themed_project: Project) -> Project:
+    return themed_project
 
 
 # ------------------------------------------------------------------ without a model

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -12,7 +11,7 @@ from narratives.coding.config import CodingConfig
 from narratives.coding.runner import choose_unit, code_project
 from narratives.errors import CodingError
 from narratives.schema import Code, SegmentUnit
-from narratives.store.project import Project, init_project
+from narratives.store.project import Project
 from narratives.store.tables import (
     codebook_events,
     coding_runs,
@@ -21,15 +20,12 @@ from narratives.store.tables import (
     segments,
     suggestions,
 )
-from tests.builders.themes import THEMES, FakeEmbedder, add_documents, make_codebook, theme_documents
+from tests.builders.themes import THEMES, FakeEmbedder, add_documents, make_codebook
 
 
 @pytest.fixture
-def project(tmp_path: Path) -> Iterator[Project]:
-    made = init_project(tmp_path / "project")
-    add_documents(made, theme_documents())
-    yield made
-    made.close()
+def project(themed_project: Project) -> Project:
+    return themed_project
 
 
 def count(project: Project, table, *where) -> int:
