@@ -14,6 +14,7 @@ read: everything above 1.0 there is overhead of ours.
 
 from __future__ import annotations
 
+import os
 import random
 import tempfile
 import threading
@@ -46,8 +47,6 @@ def resident_bytes() -> int:
             pages = int(handle.read().split()[1])
     except (OSError, ValueError, IndexError):
         return 0
-    import os
-
     return pages * os.sysconf("SC_PAGE_SIZE")
 
 
@@ -259,9 +258,8 @@ def _edit_one_code(codebook: Codebook) -> Codebook:
 def _discover(project: Project, codebook: Codebook, embedder: Embedder, result: SizeFigures) -> None:
     from narratives.discovery.topics import discover_themes
 
-    with result.stage("discover") as row:
+    with result.stage("discover"):
         found = discover_themes(project, embedder=embedder, user=USER, codebook_name=codebook.name, unit=UNIT)
-        row["count"] = result.segments
     result.figures["candidates"] = len(found.candidates)
 
 

@@ -28,9 +28,7 @@ def exact_cosine_knn(vectors: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarra
         rows = np.arange(start, min(start + BLOCK, n))
         dist = np.clip(1.0 - unit[rows] @ unit.T, 0.0, 2.0)
         dist[np.arange(len(rows)), rows] = -1.0  # each row is its own nearest neighbour
-        nearest = (
-            np.argpartition(dist, k - 1, axis=1)[:, :k] if k < n else np.tile(np.arange(n), (len(rows), 1))
-        )
+        nearest = np.argpartition(dist, k - 1, axis=1)[:, :k]
         chosen = np.take_along_axis(dist, nearest, axis=1)
         order = np.lexsort((nearest, chosen), axis=1)
         indices[rows] = np.take_along_axis(nearest, order, axis=1)
