@@ -218,3 +218,13 @@ class SearchError(NarrativesError):
     vectors to compare, or a SQLite without FTS5."""
 
     code = "E1120"
+
+
+# --------------------------------------------------------------------------------- engines (E113x)
+
+
+class EngineError(NarrativesError):
+    """An engine cannot run as asked: an unknown engine, a bad number of workers, a Ray cluster that
+    cannot be reached, or a Ray task that failed for good."""
+
+    code = "E1130"

@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from narratives.coding.config import CodingConfig, CodingRunResult
+from narratives.engines import LOCAL, EngineOptions, code_with, segment_with
 from narratives.ingest.readers import ReadOptions
 from narratives.ingest.to_project import IngestReport, ingest_paths
 from narratives.pipeline_config import (
@@ -26,7 +27,7 @@ from narratives.pipeline_config import (
     check_pipeline_config,
     load_pipeline_config,
 )
-from narratives.segment.to_project import SegmentReport, segment_project
+from narratives.segment.to_project import SegmentReport
 from narratives.store.project import Project
 
 if TYPE_CHECKING:
@@ -56,9 +57,16 @@ class PipelineResult:
 
 
 def run_pipeline(
-    project: Project, config: PipelineConfig, *, base: Path, user: str, say: Say = logger.info
+    project: Project,
+    config: PipelineConfig,
+    *,
+    base: Path,
+    user: str,
+    say: Say = logger.info,
+    engine: EngineOptions = LOCAL,
 ) -> PipelineResult:
-    """Run every step the configuration names, in order; paths are relative to ``base``."""
+    """Run every step the configuration names, in order; paths are relative to ``base``. ``engine``
+    says where segmentation and coding run (:mod:`narratives.engines`; ingest and discovery run here)."""
     result = PipelineResult()
     for step in config.ingest:
         started = time.perf_counter()
@@ -73,7 +81,7 @@ def run_pipeline(
     kinds = [kind.value for kind in segment.kinds] if segment and segment.kinds else None
     for unit in segment.units if segment else []:
         started = time.perf_counter()
-        segmented = segment_project(project, unit, user=user, kinds=kinds)
+        segmented = segment_with(engine, project, unit, user=user, kinds=kinds)
         result.segment.append(segmented)
         result.timings[f"segment {unit.value}"] = time.perf_counter() - started
         say(f"segmented into {unit.value}s: {segmented.segments} new segments ({segmented.pipeline})")
@@ -84,7 +92,7 @@ def run_pipeline(
     embedder = load_embedder(config.embedding_model)  # one model for both steps
     if config.code is not None:
         started = time.perf_counter()
-        result.coding = _code(project, config.code, embedder, base, user, say)
+        result.coding = _code(project, config.code, embedder, base, user, say, engine)
         result.timings["code"] = time.perf_counter() - started
     if config.discover is not None:
         started = time.perf_counter()
@@ -113,14 +121,21 @@ def read_options(step: IngestStep, base: Path) -> ReadOptions:
 
 
 def _code(
-    project: Project, step: CodeStep, embedder: Embedder, base: Path, user: str, say: Say
+    project: Project,
+    step: CodeStep,
+    embedder: Embedder,
+    base: Path,
+    user: str,
+    say: Say,
+    engine: EngineOptions,
 ) -> CodingRunResult:
     from narratives.codebook.files import load_codebook
-    from narratives.coding.runner import code_project
 
     codebook = load_codebook(base / step.codebook)
     config = CodingConfig.model_validate(step.model_dump(exclude={"codebook"}))
-    outcome = code_project(project, codebook, unit=step.unit, embedder=embedder, user=user, config=config)
+    outcome = code_with(
+        engine, project, codebook, unit=step.unit, embedder=embedder, user=user, config=config
+    )
     say(f"coded with {codebook.name} {codebook.version}: {outcome}")
     return outcome
 

@@ -31,6 +31,7 @@ LAYERS: list[set[str]] = [
     {"discovery"},
     {"analysis"},
     {"interop"},
+    {"engines"},
     {"pipeline_config"},
     {"pipeline"},
     {"ui"},

@@ -10,6 +10,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from narratives.cli.app import app, console, default_user, friendly_errors, progress_bar
+from narratives.cli.run_cmds import ENGINE_HELP, RAY_ADDRESS_HELP, WORKERS_HELP
 from narratives.kinds import SegmentUnit
 
 if TYPE_CHECKING:
@@ -66,19 +67,26 @@ def code(
     ),
     model: str | None = typer.Option(None, "--model", help="Embedding model: default, or a local folder."),
     user: str | None = typer.Option(None, "--user", help=USER_HELP),
+    engine: str = typer.Option("local", "--engine", help=ENGINE_HELP),
+    ray_address: str | None = typer.Option(None, "--ray-address", help=RAY_ADDRESS_HELP),
+    workers: int | None = typer.Option(None, "--workers", help=WORKERS_HELP),
 ) -> None:
     """Suggest codes for every segment; re-running codes only new segments and changed codes.
 
     Example: narratives code demo-project --codebook models/codebooks/social-care-lived-experience.yaml
+
+    On Ray (embedding and scoring on workers): add --engine ray [--ray-address ADDRESS] [--workers N].
     """
     from narratives.coding.config import CodingConfig
-    from narratives.coding.runner import code_project
     from narratives.embed import load_embedder
+    from narratives.engines import EngineOptions, code_with, start_engine
     from narratives.store.project import open_project
 
+    options = EngineOptions(name=engine, address=ray_address, workers=workers)
     project = open_project(path)
     book = _codebook(project, codebook)
     embedder = load_embedder(model)
+    console.print(start_engine(options), style="dim", highlight=False)
     with progress_bar() as bar:
         tasks: dict[str, TaskID] = {}
 
@@ -87,7 +95,8 @@ def code(
                 tasks[stage] = bar.add_task(stage, total=total)
             bar.update(tasks[stage], completed=done, total=total)
 
-        result = code_project(
+        result = code_with(
+            options,
             project,
             book,
             unit=unit,

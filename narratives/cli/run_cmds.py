@@ -11,6 +11,11 @@ from rich.markup import escape
 from narratives.cli.app import app, console, default_user, friendly_errors
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
+ENGINE_HELP = "Where segmenting and coding run: local (this process) or ray (needs narratives[ray])."
+RAY_ADDRESS_HELP = (
+    "With --engine ray: the address of a running Ray cluster, e.g. ray://head:10001 (default: a local Ray)."
+)
+WORKERS_HELP = "With --engine ray: workers (one CPU each) per stage (default: every CPU Ray has)."
 
 
 def _base_folder(pipeline: Path) -> Path:
@@ -30,22 +35,29 @@ def run(
     user: str | None = typer.Option(
         None, "--user", help="Who is acting (default: $NARRATIVES_USER or login)."
     ),
+    engine: str = typer.Option("local", "--engine", help=ENGINE_HELP),
+    ray_address: str | None = typer.Option(None, "--ray-address", help=RAY_ADDRESS_HELP),
+    workers: int | None = typer.Option(None, "--workers", help=WORKERS_HELP),
 ) -> None:
     """Run the steps of a pipeline file: ingest, segment, code, discover.
 
-    Example: narratives run pipelines/demo.toml --project demo-project
+    Example: narratives run pipelines/demo.toml --project demo-project --engine ray --workers 2
     """
+    from narratives.engines import EngineOptions, start_engine
     from narratives.pipeline import load_pipeline_config, run_pipeline
     from narratives.store.project import init_project
 
+    options = EngineOptions(name=engine, address=ray_address, workers=workers)
     config = load_pipeline_config(pipeline)  # checked before the project is made
     project = init_project(project_path, db_url=db)
+    console.print(start_engine(options), style="dim", highlight=False)
     result = run_pipeline(
         project,
         config,
         base=_base_folder(pipeline),
         user=user or default_user(),
         say=lambda line: console.print(f"[green]✓[/] {escape(line)}", highlight=False),
+        engine=options,
     )
     for step, seconds in result.timings.items():
         console.print(f"  {step}: {seconds:.1f} s", style="dim")
@@ -71,7 +83,7 @@ def demo(
     Example: narratives demo demo-project --no-explore
     """
     pipeline_file = pipeline if pipeline.exists() else REPO_ROOT / pipeline
-    run(pipeline_file, project_path, None, None)
+    run(pipeline_file, project_path, None, None, "local", None, None)
     from narratives.cli.project_cmds import status
 
     status(project_path)

@@ -13,15 +13,16 @@ settings, model or reviews re-codes everything. All writes of a run are one tran
 whole when a lock or a conflict (SQLite busy, a PostgreSQL deadlock) refuses it.
 
 ``progress(stage, done, total)`` hears of embedding, preparing the coders and coding (about
-:data:`PROGRESS_STEPS` times); codebook patterns the phrase coder had to skip (too slow, or not
-compiling) end up in the result's ``warnings`` and the run's stats, never stopping the run.
+:data:`~narratives.coding.engine.PROGRESS_STEPS` times); codebook patterns the phrase coder had to
+skip (too slow, or not compiling) end up in the result's ``warnings`` and the run's stats, never
+stopping the run. The embedding and scoring are done by an engine (:mod:`narratives.coding.engine`):
+in this process by default, on Ray workers with ``narratives.engines``; the run is written here.
 """
 
 from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, cast
 
@@ -29,6 +30,13 @@ import numpy as np
 from sqlalchemy import Connection
 
 from narratives.coding.config import CodingConfig, CodingRunResult
+from narratives.coding.engine import (
+    CodingEngine,
+    LocalEngine,
+    Progress,
+    ScoringJob,
+    scoring_step,
+)
 from narratives.coding.ensemble import EnsembleCoder
 from narratives.coding.learned import LearnedCoder
 from narratives.coding.phrase import PhraseCoder
@@ -55,9 +63,6 @@ from narratives.store.segments import load_segments, segmented_units
 logger = logging.getLogger(__name__)
 
 UNIT_ORDER = (SegmentUnit.sentence, SegmentUnit.paragraph, SegmentUnit.turn, SegmentUnit.response)
-Progress = Callable[[str, int, int], None]  # (stage, done, total)
-PROGRESS_STEPS = 50  # coding reports progress about this many times ...
-PROGRESS_MIN_STEP = 16  # ... but scores at least this many segments between reports
 
 
 @dataclass
@@ -98,9 +103,12 @@ def code_project(
     unit: SegmentUnit | None = None,
     config: CodingConfig | None = None,
     progress: Progress | None = None,
+    engine: CodingEngine | None = None,
 ) -> CodingRunResult:
-    """Code the project's segments with ``codebook``; see the module doc for what is re-coded."""
+    """Code the project's segments with ``codebook``; see the module doc for what is re-coded.
+    ``engine`` embeds and scores (default :class:`LocalEngine`, in this process)."""
     config = config or CodingConfig()
+    engine = engine or LocalEngine()
     report = progress or (lambda stage, done, total: None)
     started_at, started = utcnow(), time.perf_counter()
     from_file, (codebook, store_file) = codebook, _as_merged(project, codebook, user)
@@ -109,7 +117,7 @@ def code_project(
         segs = load_segments(connection, unit=chosen, exclude_speakers=config.skip_speakers)
         previous = latest_run(connection, codebook.name, chosen.value)
     cache = EmbeddingCache(project.engine)
-    vectors = _embed(cache, embedder, [s.text for s in segs], report)
+    vectors = engine.embed(cache, embedder, [s.text for s in segs], report)
     training = prepare_training(project, codebook, embedder, cache, config)
     ensemble = _ensemble(config, training, codebook)
     config_doc = _config_document(config, embedder, ensemble, training, chosen)
@@ -124,7 +132,7 @@ def code_project(
         ensemble.fit(codebook, prototypes, training.examples)
         report("preparing coders", 1, 1)
         thresholds = {**ensemble.thresholds_, **config.thresholds}
-        rows = _score(ensemble, config, segs, vectors, plan, report)
+        rows = _score(engine, _scoring_job(ensemble, config, segs, vectors, plan), report)
     warnings = [str(problem) for coder in ensemble.coders for problem in getattr(coder, "problems_", [])]
     recoded = set(plan.recode)
 
@@ -229,15 +237,6 @@ def _check_no_run_since(connection: Connection, codebook: str, unit: str, previo
         )
 
 
-def _embed(cache: EmbeddingCache, embedder: Embedder, texts: list[str], report: Progress) -> np.ndarray:
-    chunk = 512
-    parts = [np.zeros((0, embedder.dim), dtype=np.float32)] if not texts else []
-    for start in range(0, len(texts), chunk):
-        parts.append(cache.embed(embedder, texts[start : start + chunk]))
-        report("embedding", min(start + chunk, len(texts)), len(texts))
-    return np.vstack(parts)
-
-
 def _ensemble(config: CodingConfig, training: Training, codebook: Codebook) -> EnsembleCoder:
     unknown = set(config.coders) - {"phrase", "similarity", "learned"}
     if unknown:
@@ -306,70 +305,24 @@ def _coded(plan: _Plan) -> int:
     return len(plan.new_rows) if plan.recode else int(plan.new_rows.sum())
 
 
-def _score(
-    ensemble: EnsembleCoder,
-    config: CodingConfig,
-    segs: list[Segment],
-    vectors: np.ndarray,
-    plan: _Plan,
-    report: Progress,
-) -> list[Suggestion]:
-    """Suggestions (without run provenance) for the cells the plan asks for, reporting progress after
-    each step of at most ``batch_size`` segments (every row is scored on its own, so steps change
-    nothing but how often progress is shown)."""
+def _scoring_job(
+    ensemble: EnsembleCoder, config: CodingConfig, segs: list[Segment], vectors: np.ndarray, plan: _Plan
+) -> ScoringJob:
     recode = set(plan.recode)
-    recode_columns = np.array([c in recode for c in ensemble.code_ids_], dtype=bool)
     rows_to_score = np.arange(len(segs)) if plan.recode else np.flatnonzero(plan.new_rows)
-    components = [c for c in cast(list[Any], ensemble.coders) if c.name in config.store_components]
-    step = min(config.batch_size, max(PROGRESS_MIN_STEP, -(-len(rows_to_score) // PROGRESS_STEPS)))
-    found: list[Suggestion] = []
-    report("coding", 0, len(rows_to_score))
-    for start in range(0, len(rows_to_score), step):
-        batch = rows_to_score[start : start + step]
-        texts = [segs[i].text for i in batch]
-        needed = plan.new_rows[batch][:, None] | recode_columns[None, :]
-        scorers: list[Any] = [ensemble, *components]
-        for coder in scorers:
-            output = coder.predict(texts, vectors[batch])
-            scores = _aligned_scores(output.scores, output.code_ids, ensemble.code_ids_)
-            keep = _keep(scores, config) & needed
-            column = {code_id: k for k, code_id in enumerate(output.code_ids)}
-            for i, j in zip(*np.nonzero(keep), strict=True):
-                evidence = output.evidence.get((int(i), column.get(ensemble.code_ids_[j], -1)))
-                found.append(
-                    Suggestion(
-                        segment_id=int(segs[batch[i]].id or 0),
-                        code_id=ensemble.code_ids_[j],
-                        coder=coder.name,
-                        coder_version=coder.version,
-                        score=round(float(scores[i, j]), 5),
-                        evidence=evidence.text if evidence else None,
-                        evidence_start=evidence.start if evidence else None,
-                        evidence_end=evidence.end if evidence else None,
-                    )
-                )
-        report("coding", min(start + step, len(rows_to_score)), len(rows_to_score))
-    return found
+    return ScoringJob(
+        ensemble=ensemble,
+        config=config,
+        segment_ids=np.array([int(s.id or 0) for s in segs], dtype=np.int64),
+        texts=[s.text for s in segs],
+        vectors=vectors,
+        new_rows=plan.new_rows,
+        recode_columns=np.array([c in recode for c in ensemble.code_ids_], dtype=bool),
+        rows=rows_to_score,
+        step=scoring_step(config, len(rows_to_score)),
+    )
 
 
-def _aligned_scores(scores: np.ndarray, code_ids: list[str], wanted: list[str]) -> np.ndarray:
-    if code_ids == wanted:
-        return scores
-    index = {code_id: j for j, code_id in enumerate(code_ids)}
-    aligned = np.zeros((scores.shape[0], len(wanted)), dtype=np.float32)
-    for j, code_id in enumerate(wanted):
-        if code_id in index:
-            aligned[:, j] = scores[:, index[code_id]]
-    return aligned
-
-
-def _keep(scores: np.ndarray, config: CodingConfig) -> np.ndarray:
-    """Scores worth storing: at least ``floor``, or among the row's ``top_k`` and at least ``min_score``."""
-    keep = scores >= config.floor
-    if config.top_k and scores.shape[1]:
-        k = min(config.top_k, scores.shape[1])
-        top = np.argsort(-scores, axis=1, kind="stable")[:, :k]
-        in_top = np.zeros_like(keep)
-        np.put_along_axis(in_top, top, True, axis=1)
-        keep |= in_top & (scores >= config.min_score)
-    return keep
+def _score(engine: CodingEngine, job: ScoringJob, report: Progress) -> list[Suggestion]:
+    """The scoring step, done by the run's engine (one place a test can step in)."""
+    return engine.score(job, report)

@@ -56,17 +56,7 @@ def segment_project(
     def attempt(connection: Connection) -> SegmentReport:
         report = SegmentReport(unit=unit, pipeline=description)
         _segment_pending(connection, unit, nlp, report, kinds, progress)
-        record_event(
-            connection,
-            "segment.run",
-            user,
-            payload={
-                "unit": unit.value,
-                "pipeline": report.pipeline,
-                "documents": report.documents,
-                "segments": report.segments,
-            },
-        )
+        record_segment_run(connection, report, user)
         return report
 
     return project.write(attempt, what=f"the {unit.value} segments")
@@ -81,15 +71,11 @@ def _segment_pending(
     progress: Callable[[int, int], None] | None,
 ) -> None:
     pending = documents_without_segments(connection, unit, kinds)
-    groups: dict[SegmentUnit, list[tuple[int, str, list]]] = defaultdict(list)
-    for document_id, kind, text, turns in pending:
-        use_unit = TURN_FALLBACK.get(kind, unit) if unit is SegmentUnit.turn and not turns else unit
-        groups[use_unit].append((document_id, text, turns))
     batch: list[Segment] = []
     done = 0
-    for use_unit, docs in groups.items():
+    for use_unit, docs in group_by_unit(pending, unit).items():
         failed_before = len(report.failures)
-        for piece in _segment_group(docs, use_unit, nlp, report):
+        for piece in segment_group(docs, use_unit, nlp, report):
             # Stored under the unit asked for, so `--unit turn` finds every document.
             batch.append(piece.model_copy(update={"unit": unit}))
             if len(batch) >= 2000:
@@ -102,7 +88,29 @@ def _segment_pending(
     report.segments += save_segments(connection, batch, report.pipeline)
 
 
-def _segment_group(
+def record_segment_run(connection: Connection, report: SegmentReport, user: str) -> None:
+    """The ``segment.run`` event of a finished run (any engine)."""
+    payload = {
+        "unit": report.unit.value,
+        "pipeline": report.pipeline,
+        "documents": report.documents,
+        "segments": report.segments,
+    }
+    record_event(connection, "segment.run", user, payload=payload)
+
+
+def group_by_unit(
+    pending: list[tuple[int, str, str, list[dict[str, Any]]]], unit: SegmentUnit
+) -> dict[SegmentUnit, list[tuple[int, str, list[dict[str, Any]]]]]:
+    """Pending (id, kind, text, turns) by the unit each is split into (``turn`` falls back by kind)."""
+    groups: dict[SegmentUnit, list[tuple[int, str, list[dict[str, Any]]]]] = defaultdict(list)
+    for document_id, kind, text, turns in pending:
+        use_unit = TURN_FALLBACK.get(kind, unit) if unit is SegmentUnit.turn and not turns else unit
+        groups[use_unit].append((document_id, text, turns))
+    return groups
+
+
+def segment_group(
     docs: list[tuple[int, str, list[dict[str, Any]]]],
     unit: SegmentUnit,
     nlp: Language,

@@ -13,6 +13,7 @@ from collections.abc import Mapping, Sequence
 import numpy as np
 from sqlalchemy import Connection, select
 
+from narratives.store.idempotent import insert_new_rows
 from narratives.store.rows import chunked
 from narratives.store.tables import embeddings
 
@@ -67,3 +68,24 @@ def save_vectors(connection: Connection, model: str, vectors: Mapping[str, np.nd
     ]
     if rows:
         connection.execute(embeddings.insert(), rows)
+
+
+def stored_hashes(connection: Connection, model: str, hashes: Sequence[str]) -> set[str]:
+    """The ``hashes`` that have a vector stored for ``model`` (no vectors read)."""
+    found: set[str] = set()
+    for chunk in chunked(hashes, LOOKUP_CHUNK):
+        query = select(embeddings.c.text_hash).where(
+            embeddings.c.model == model, embeddings.c.text_hash.in_(list(chunk))
+        )
+        found.update(str(digest) for digest in connection.execute(query).scalars())
+    return found
+
+
+def save_new_vectors(connection: Connection, model: str, vectors: Mapping[str, np.ndarray]) -> None:
+    """Store vectors, skipping hashes already stored for ``model`` (by anyone: a retried batch of a
+    Ray worker, or another worker that met the same text), so writing a batch twice is harmless."""
+    rows = [
+        {"model": model, "text_hash": digest, "dim": int(vector.shape[0]), "vector": encode_vector(vector)}
+        for digest, vector in vectors.items()
+    ]
+    insert_new_rows(connection, embeddings, rows, keys=("model", "text_hash"))

@@ -8,6 +8,7 @@ from typing import Any, NamedTuple
 from sqlalchemy import Connection, and_, exists, func, insert, or_, select
 
 from narratives.schema import Segment, SegmentUnit, text_hash
+from narratives.store.idempotent import insert_new_rows
 from narratives.store.rows import chunked
 from narratives.store.tables import documents, segments
 
@@ -28,23 +29,24 @@ def documents_without_segments(
 
 
 def save_segments(connection: Connection, items: Iterable[Segment], pipeline: str) -> int:
-    rows = [
-        {
-            "document_id": s.document_id,
-            "unit": s.unit.value,
-            "idx": s.index,
-            "start": s.start,
-            "end": s.end,
-            "text": s.text,
-            "text_hash": text_hash(s.text),
-            "speaker": s.speaker,
-            "pipeline": pipeline,
-        }
-        for s in items
-    ]
+    rows = [_segment_row(s, pipeline) for s in items]
     if rows:
         connection.execute(insert(segments), rows)
     return len(rows)
+
+
+def _segment_row(s: Segment, pipeline: str) -> dict[str, Any]:
+    return {
+        "document_id": s.document_id,
+        "unit": s.unit.value,
+        "idx": s.index,
+        "start": s.start,
+        "end": s.end,
+        "text": s.text,
+        "text_hash": text_hash(s.text),
+        "speaker": s.speaker,
+        "pipeline": pipeline,
+    }
 
 
 def _segment(row: Any) -> Segment:
@@ -208,3 +210,12 @@ def segment_counts_by_document(connection: Connection) -> dict[int, int]:
 def segment_text_hashes(connection: Connection) -> list[str]:
     """The distinct text hashes of every stored segment, sorted."""
     return sorted(str(h) for h in connection.execute(select(segments.c.text_hash).distinct()).scalars())
+
+
+def save_new_segments(connection: Connection, items: Iterable[Segment], pipeline: str) -> int:
+    """:func:`save_segments`, skipping segments already stored at their (document, unit, index) (the
+    table's unique key), so a batch written twice (a retried Ray task) adds nothing; returns how many
+    segments the batch holds, stored now or before."""
+    rows = [_segment_row(s, pipeline) for s in items]
+    insert_new_rows(connection, segments, rows, keys=("document_id", "unit", "idx"))
+    return len(rows)
