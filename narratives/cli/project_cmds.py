@@ -8,6 +8,7 @@ import typer
 from rich.table import Table
 
 from narratives.cli.app import app, console, default_user, friendly_errors, progress_bar
+from narratives.cli.run_cmds import ENGINE_HELP, RAY_ADDRESS_HELP, WORKERS_HELP
 from narratives.kinds import SegmentUnit
 
 
@@ -69,6 +70,9 @@ def segment(
     ),
     kind: list[str] = typer.Option(None, "--kind", help="Only documents of this kind (repeatable)."),
     user: str = typer.Option(None, "--user", help="Who is acting (default: $NARRATIVES_USER or login)."),
+    engine: str = typer.Option("local", "--engine", help=ENGINE_HELP),
+    ray_address: str | None = typer.Option(None, "--ray-address", help=RAY_ADDRESS_HELP),
+    workers: int | None = typer.Option(None, "--workers", help=WORKERS_HELP),
 ) -> None:
     """Split documents into segments with exact character offsets (spaCy).
 
@@ -76,14 +80,19 @@ def segment(
     become whole responses and blog posts paragraphs. Segmenting twice adds nothing.
 
     Example: narratives segment demo-project --unit sentence
+
+    On Ray (spaCy on workers): add --engine ray [--ray-address ADDRESS] [--workers N].
     """
-    from narratives.segment.to_project import segment_project
+    from narratives.engines import EngineOptions, segment_with, start_engine
     from narratives.store.project import open_project
 
+    options = EngineOptions(name=engine, address=ray_address, workers=workers)
     project = open_project(path)
+    console.print(start_engine(options), style="dim", highlight=False)
     with progress_bar() as bar:
         task = bar.add_task(f"segmenting into {unit.value}s", total=None)
-        report = segment_project(
+        report = segment_with(
+            options,
             project,
             unit,
             user=user or default_user(),

@@ -16,6 +16,8 @@ from typing import TYPE_CHECKING
 from narratives.errors import EngineError
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
     from narratives.coding.config import CodingConfig, CodingRunResult
     from narratives.coding.engine import Progress
     from narratives.embed import Embedder
@@ -68,15 +70,17 @@ def segment_with(
     *,
     user: str,
     kinds: list[str] | None = None,
+    progress: Callable[[int, int], None] | None = None,
 ) -> SegmentReport:
-    """:func:`narratives.segment.to_project.segment_project` on the engine ``options`` names."""
+    """:func:`narratives.segment.to_project.segment_project` on the engine ``options`` names;
+    ``progress(done, total)`` counts documents (on Ray, after each block of them)."""
     if options.name == "local":
         from narratives.segment.to_project import segment_project
 
-        return segment_project(project, unit, user=user, kinds=kinds)
+        return segment_project(project, unit, user=user, kinds=kinds, progress=progress)
     from narratives.engines.ray_engine import ray_session, segment_on_ray
 
-    return segment_on_ray(ray_session(options), project, unit, user=user, kinds=kinds)
+    return segment_on_ray(ray_session(options), project, unit, user=user, kinds=kinds, progress=progress)
 
 
 def code_with(

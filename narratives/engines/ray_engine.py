@@ -18,7 +18,7 @@ import json
 import logging
 import os
 import warnings
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -72,7 +72,10 @@ class RaySession:
         """``dataset`` through a pool of ``workers`` actors of ``worker``, one CPU each, retried.
 
         The retries are set explicitly (Ray Data's default is to retry for ever); Ray 2.60 has no
-        named parameter for them and warns that the catch-all goes in 2.64 (the extra pins 2.60)."""
+        named parameter for them and warns that the catch-all goes in 2.64 (the extra pins 2.60).
+        The pool is no larger than the dataset's blocks: an actor without a block would only load
+        its model."""
+        size = max(1, min(self.workers, dataset.num_blocks()))
         with warnings.catch_warnings():
             warnings.filterwarnings("ignore", message="`ray_remote_args` is deprecated")
             return dataset.map_batches(
@@ -81,7 +84,7 @@ class RaySession:
                 batch_size=None,  # a block is one batch: the blocks are made batch_size long
                 batch_format="numpy",
                 # one call at a time per actor: the coders build matchers lazily and are not thread-safe
-                compute=self.ray.data.ActorPoolStrategy(size=self.workers, max_concurrent_calls_per_actor=1),
+                compute=self.ray.data.ActorPoolStrategy(size=size, max_concurrent_calls_per_actor=1),
                 num_cpus=1,
                 max_restarts=RETRIES,
                 max_task_retries=RETRIES,
@@ -139,6 +142,7 @@ def _quiet_ray_data(ray: Any) -> None:
     context.enable_progress_bars = False
     context.verbose_stats_logs = False
     logging.getLogger("ray.data").setLevel(logging.WARNING)
+    logging.getLogger("ray.data._internal.progress").setLevel(logging.ERROR)  # "progress bars disabled"
 
 
 def _results(dataset: Any, batch_format: str = "numpy") -> Iterator[Any]:
@@ -163,10 +167,11 @@ def segment_on_ray(
     *,
     user: str,
     kinds: list[str] | None = None,
+    progress: Callable[[int, int], None] | None = None,
 ) -> SegmentReport:
     """Segment every current document not yet segmented into ``unit``, one Ray task per block of
     documents, each block stored in its own transaction (a document is stored whole or not at all;
-    running it again does only the documents left)."""
+    running it again does only the documents left). ``progress(done, total)`` after each block."""
     unit = as_unit(unit)
     report = SegmentReport(unit=unit, pipeline=pipeline_description(load_pipeline()))
     with project.connect() as connection:
@@ -182,7 +187,11 @@ def segment_on_ray(
         dataset = session.map_batches(
             session.blocks(rows), SegmentWorker, store=StoreAddress.of(project), unit=unit.value
         )
+        done = 0
         for batch in _results(dataset):
+            done += int(batch["given"].sum())
+            if progress:
+                progress(done, len(pending))
             report.documents += int(batch["documents"].sum())
             report.segments += int(batch["segments"].sum())
             report.failures += [failure for cell in batch["failures"] for failure in json.loads(str(cell))]

@@ -42,6 +42,7 @@ class SegmentWorker:
             what=f"a batch of {self.unit.value} segments",
         )
         return {
+            "given": np.array([len(batch["document_id"])]),
             "documents": np.array([report.documents]),
             "segments": np.array([len(pieces)]),
             "failures": np.array([json.dumps(report.failures)]),
