@@ -154,7 +154,7 @@ def load_embedder(name: str | Path | None = None) -> Embedder:
         return SentenceTransformerEmbedder(name)
     from narratives.embed_static import StaticEmbedder, static_model_folder
 
-    folder = static_model_folder(str(name))
+    folder = static_model_folder(str(name), any_version=True)  # re-distilled: the new one
     if folder is not None:
         return StaticEmbedder(folder)
     embedder = SentenceTransformerEmbedder(name)

@@ -4,6 +4,10 @@
 (a forward pass per token of its vocabulary, then PCA; nothing is downloaded: the base model is a
 local folder, so model2vec asks no hub for its card) and saves the result with a small card under
 :func:`~narratives.embed_static.models_dir`. :func:`local_models` lists what is there.
+
+A project may choose its embedding model (`narratives models use NAME --project P`, a project setting);
+:func:`project_model` is the one answer to "which model, when the user named none?", asked by every
+command and page that embeds in a project.
 """
 
 from __future__ import annotations
@@ -19,7 +23,9 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from narratives.embed import DEFAULT_MODEL, DEFAULT_NAMES, DEFAULT_PACKAGE, default_model_path
+from sqlalchemy import Connection
+
+from narratives.embed import DEFAULT_MODEL, DEFAULT_NAMES, DEFAULT_PACKAGE, default_model_path, load_embedder
 from narratives.embed_static import (
     CARD_FILE,
     DISTILL_PACKAGE,
@@ -28,9 +34,12 @@ from narratives.embed_static import (
     read_card,
 )
 from narratives.errors import LocalModelError, ModelNotAvailable, NotInstalled
+from narratives.store.project import Project
+from narratives.store.settings import get_setting, set_setting
 
 DEFAULT_STATIC_NAME = "minilm-static"
 DEFAULT_PCA_DIMS = 256
+PROJECT_MODEL_KEY = "embedding.model"  # the project setting `narratives models use` writes
 NAME_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$")
 Progress = Callable[[int, int], None]  # (tokens encoded, tokens in all)
 
@@ -70,8 +79,9 @@ def distill_static_model(
 
     ``pca_dims`` None keeps MiniLM's 384 dimensions. ``tokens`` keeps only those of MiniLM's tokens
     (a small, fast model for tests); None keeps its whole vocabulary. ``force`` replaces a model of
-    that name: vectors cached under the name then belong to the old model, so re-code projects
-    coded with it.
+    that name; the new one embeds under another versioned name (``NAME@DIGEST`` of its weights), so
+    nothing cached for the old one is reused, and projects coded with it keep their suggestions
+    until coded again.
     """
     target = (folder or models_dir()) / check_model_name(name)
     if target.exists() and not force:
@@ -185,3 +195,35 @@ def local_models(folder: Path | None = None) -> list[LocalModel]:
             if path.is_dir() and not path.name.startswith(".") and is_static_model(path):
                 found.append(LocalModel(path.name, "static", path, read_card(path)))
     return found
+
+
+# ------------------------------------------------------------------------- a project's model
+
+
+def project_model(
+    source: Connection | Project, given: str | None = None, fallback: str | None = None
+) -> str | None:
+    """The embedding model to use in a project: ``given`` when the user named one (``--model``, a
+    pipeline's ``model``), else the model the project chose (`narratives models use`), else
+    ``fallback`` (None: the bundled MiniLM)."""
+    if given:
+        return given
+    return chosen_model(source) or fallback
+
+
+def chosen_model(source: Connection | Project) -> str | None:
+    """The model `narratives models use` chose for the project, else None."""
+    if isinstance(source, Project):
+        with source.connect() as connection:
+            return chosen_model(connection)
+    value = get_setting(source, PROJECT_MODEL_KEY)
+    return str(value) if value else None
+
+
+def choose_model(connection: Connection, name: str) -> str:
+    """Make ``name`` the project's embedding model, once it is known to load; returns the name it
+    embeds under (``minilm-static@1a2b3c4d`` for a static model). An unknown name raises
+    :class:`~narratives.errors.ModelNotAvailable` with the fix, and changes nothing."""
+    embedder = load_embedder(name)  # raises for a name that finds no model
+    set_setting(connection, PROJECT_MODEL_KEY, name)
+    return embedder.name

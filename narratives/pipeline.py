@@ -88,8 +88,9 @@ def run_pipeline(
     if config.code is None and config.discover is None:
         return result
     from narratives.embed import load_embedder
+    from narratives.models_local import project_model
 
-    embedder = load_embedder(config.embedding_model)  # one model for both steps
+    embedder = load_embedder(project_model(project, config.embedding_model))  # one model for both steps
     if config.code is not None:
         started = time.perf_counter()
         result.coding = _code(project, config.code, embedder, base, user, say, engine)

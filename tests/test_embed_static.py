@@ -19,7 +19,7 @@ from narratives.analysis.search import search_model
 from narratives.cli import app
 from narratives.coding.runner import code_project
 from narratives.embed import load_embedder
-from narratives.embed_static import StaticEmbedder, models_dir, read_card
+from narratives.embed_static import StaticEmbedder, models_dir, read_card, versioned_name
 from narratives.errors import LocalModelError, ModelNotAvailable
 from narratives.models_local import distill_static_model, local_models
 from narratives.store.project import Project
@@ -98,7 +98,8 @@ def test_distilling_never_reaches_the_network(no_network: list[str], tmp_path: P
 @pytest.mark.slow
 def test_the_embedder_gives_normalised_float32_rows(cache: Path) -> None:
     embedder = load_embedder(NAME)
-    assert isinstance(embedder, StaticEmbedder) and embedder.name == NAME
+    assert isinstance(embedder, StaticEmbedder) and embedder.name == versioned_name(models_dir() / NAME)
+    assert re.fullmatch(rf"{NAME}@[0-9a-f]{{8}}", embedder.name)  # the folder and its weights' digest
     vectors = embedder.encode(["Mum feels lonely.", "The charges doubled.", "", "zzzz qqqq"])
     assert vectors.dtype == np.float32 and vectors.shape == (4, embedder.dim) and embedder.dim == 384
     norms = np.linalg.norm(vectors, axis=1)
@@ -123,7 +124,8 @@ def test_similar_texts_are_closer_than_unrelated_ones(cache: Path) -> None:
 def test_a_model_is_found_by_its_folder_too(cache: Path) -> None:
     folder = models_dir() / NAME
     by_folder, by_name = load_embedder(folder), load_embedder(NAME)
-    assert by_folder.name == by_name.name == NAME
+    assert by_folder.name == by_name.name == load_embedder(by_name.name).name  # the versioned name too
+    assert by_name.name.startswith(f"{NAME}@")
     texts = ["The assessment was delayed again."]
     assert np.array_equal(by_folder.encode(texts), by_name.encode(texts))
 
@@ -154,8 +156,9 @@ def test_coding_with_a_static_model_records_its_name(cache: Path, project: Proje
         models = set(connection.execute(select(suggestions.c.model)).scalars())
         run_models = set(connection.execute(select(coding_runs.c.model)).scalars())
         searched_with = search_model(connection, "test-book")
-    assert models == run_models == {NAME}
-    assert searched_with == NAME and load_embedder(searched_with).name == NAME  # found again by name
+    name = versioned_name(models_dir() / NAME)
+    assert models == run_models == {name}
+    assert searched_with == name and load_embedder(searched_with).name == name  # found again by name
     again = code_project(project, make_codebook(), embedder=load_embedder(NAME), user="ana")
     assert again.noop and again.cache_misses == 0  # the name is the embedding cache key
 

@@ -104,13 +104,16 @@ def search_codebook(connection: Connection, requested: str | None) -> str | None
 
 
 def search_model(connection: Connection, codebook: str | None) -> str | None:
-    """The embedding model semantic search uses: the codebook's last coding run's, else the model with
-    the most stored vectors, else None (the default model)."""
+    """The embedding model semantic search uses: the project's chosen one (`narratives models use`),
+    else the codebook's last coding run's, else the model with the most stored vectors, else None
+    (the default model)."""
+    from narratives.models_local import project_model
+
     model = last_model(connection, codebook) if codebook else None
     if model is None:
         stored = store.stored_models(connection)
         model = stored[0][0] if stored else None
-    return model
+    return project_model(connection, None, fallback=model)
 
 
 def code_id_of(connection: Connection, codebook: str, code: str) -> str:

@@ -29,6 +29,7 @@ reviews_app = typer.Typer(
 app.add_typer(reviews_app, name="reviews")
 
 USER_HELP = "Who is acting (default: $NARRATIVES_USER or login)."
+MODEL_HELP = "Embedding model (default: the project's, chosen by `narratives models use`; else MiniLM)."
 SHOWN_CODES = 5  # code ids a summary cell lists before it counts the rest
 
 
@@ -65,7 +66,7 @@ def code(
     unit: SegmentUnit | None = typer.Option(
         None, "--unit", help="Segment unit (default: the finest present)."
     ),
-    model: str | None = typer.Option(None, "--model", help="Embedding model: default, or a local folder."),
+    model: str | None = typer.Option(None, "--model", help=MODEL_HELP),
     user: str | None = typer.Option(None, "--user", help=USER_HELP),
     engine: str = typer.Option("local", "--engine", help=ENGINE_HELP),
     ray_address: str | None = typer.Option(None, "--ray-address", help=RAY_ADDRESS_HELP),
@@ -80,11 +81,13 @@ def code(
     from narratives.coding.config import CodingConfig
     from narratives.embed import load_embedder
     from narratives.engines import EngineOptions, code_with, start_engine
+    from narratives.models_local import project_model
     from narratives.store.project import open_project
 
     options = EngineOptions(name=engine, address=ray_address, workers=workers)
     project = open_project(path)
     book = _codebook(project, codebook)
+    model = project_model(project, model)
     embedder = load_embedder(model)
     console.print(start_engine(options), style="dim", highlight=False)
     with progress_bar() as bar:

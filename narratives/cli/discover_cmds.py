@@ -30,7 +30,9 @@ def discover(
     zeroshot: bool = typer.Option(
         False, "--zeroshot", help="Match texts to the codebook's definitions first (zero-shot topics)."
     ),
-    model: str | None = typer.Option(None, "--model", help="Embedding model: default, or a local folder."),
+    model: str | None = typer.Option(
+        None, "--model", help="Embedding model (default: the project's, `narratives models use`)."
+    ),
     user: str | None = typer.Option(None, "--user", help=USER_HELP),
 ) -> None:
     """Find candidate themes with BERTopic; short and filler answers ("N/A") are left out.
@@ -39,14 +41,16 @@ def discover(
     """
     from narratives.discovery.topics import discover_themes
     from narratives.embed import load_embedder
+    from narratives.models_local import project_model
     from narratives.store.project import open_project
 
     project = open_project(path)
+    embedder = load_embedder(project_model(project, model))
     with progress_bar() as bar:
         bar.add_task("discovering themes (the first run compiles UMAP: about a minute)", total=None)
         result = discover_themes(
             project,
-            embedder=load_embedder(model),
+            embedder=embedder,
             codebook_name=codebook,
             seed=seed,
             min_topic_size=min_topic_size,

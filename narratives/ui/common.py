@@ -364,9 +364,19 @@ def read(project: Project, action: Callable[[Connection], T]) -> T:
 # ----------------------------------------------------------------------------------------- models
 
 
+def embedder(name: str | None, project: Project | None = None) -> Any:
+    """The embedding model ``name``, else the one ``project`` (the open project) chose, else the
+    bundled MiniLM; each loaded once per process."""
+    if name is None:
+        from narratives.models_local import project_model
+
+        project = project or current_project()
+        name = project_model(project, None) if project is not None else None
+    return _embedder(name)
+
+
 @st.cache_resource(show_spinner=False)
-def embedder(name: str | None) -> Any:
-    """The embedding model, loaded once per process."""
+def _embedder(name: str | None) -> Any:
     from narratives.embed import load_embedder
 
     return load_embedder(name)
@@ -378,11 +388,14 @@ def retrain(project: Project, codebook: str, user: str) -> Any:
     The review page runs this in a worker thread (:mod:`narratives.ui.background`): it reports the
     runner's progress to that job and raises errors for the job to record and show."""
     from narratives.coding.runner import code_project
+    from narratives.models_local import project_model
     from narratives.store.codebooks import current_codebook
     from narratives.store.coding_runs import last_model
     from narratives.ui.background import progress_reporter
 
     with project.connect() as connection:
         book = current_codebook(connection, codebook)
-        model = last_model(connection, codebook)
-    return code_project(project, book, embedder=embedder(model), user=user, progress=progress_reporter())
+        model = project_model(connection, None, fallback=last_model(connection, codebook))
+    return code_project(
+        project, book, embedder=embedder(model, project), user=user, progress=progress_reporter()
+    )
