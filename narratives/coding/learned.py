@@ -17,6 +17,7 @@ from datetime import datetime, timezone
 
 import numpy as np
 from scipy import sparse
+from scipy.special import expit
 from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import StratifiedKFold
@@ -93,6 +94,7 @@ class LearnedCoder:
         self._fit_vectorizers(data.texts)
         features = self._features(data.texts, data.vectors)
         self.estimators_: dict[str, LogisticRegression] = {}
+        self.stacked_: tuple[np.ndarray, np.ndarray] | None = None
         self.positives_: dict[str, np.ndarray] = {}
         self.skipped_codes_: dict[str, str] = {}
         self.model_cards_: dict[str, dict] = {}
@@ -237,13 +239,28 @@ class LearnedCoder:
     def predict(self, texts: Sequence[str], embeddings: np.ndarray) -> CoderOutput:
         scores = np.zeros((len(texts), len(self.code_ids_)), dtype=np.float32)
         evidence: dict[tuple[int, int], Evidence] = {}
+        columns = [j for j, code_id in enumerate(self.code_ids_) if code_id in self.estimators_]
+        if len(texts) and columns:
+            weights, intercepts = self._stacked_estimators(columns)
+            # every code's logistic regression in one product: predict_proba's expit(X w + b) per code
+            decision = np.asarray(self._features(texts, embeddings) @ weights) + intercepts
+            scores[:, columns] = expit(decision)
         if len(texts):
-            features = self._features(texts, embeddings)
-            for j, code_id in enumerate(self.code_ids_):
-                if code_id in self.estimators_:
-                    scores[:, j] = self.estimators_[code_id].predict_proba(features)[:, 1]
             evidence = self._evidence(np.asarray(embeddings, dtype=np.float32), scores)
         return CoderOutput(self.name, self.version, list(self.code_ids_), scores, evidence, self.get_config())
+
+    def _stacked_estimators(self, columns: list[int]) -> tuple[np.ndarray, np.ndarray]:
+        """The fitted codes' coefficients as one (features x codes) matrix and their intercepts,
+        made once after fitting."""
+        stacked = getattr(self, "stacked_", None)
+        if stacked is None:
+            chosen = [self.estimators_[self.code_ids_[j]] for j in columns]
+            stacked = (
+                np.column_stack([estimator.coef_[0] for estimator in chosen]),
+                np.array([estimator.intercept_[0] for estimator in chosen]),
+            )
+            self.stacked_ = stacked
+        return stacked
 
     def _evidence(self, embeddings: np.ndarray, scores: np.ndarray) -> dict[tuple[int, int], Evidence]:
         """The nearest accepted training example, for cells scoring at least 0.5."""
@@ -259,6 +276,9 @@ class LearnedCoder:
                     self.training_texts_[positives[best]], "example", score=float(sim)
                 )
         return found
+
+    def __getstate__(self) -> dict:
+        return {**self.__dict__, "stacked_": None}  # made again from the estimators when needed
 
     @property
     def fitted_codes_(self) -> list[str]:

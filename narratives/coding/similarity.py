@@ -128,7 +128,7 @@ class SimilarityCoder:
             definition = np.flatnonzero(mine & (kinds == "definition"))
             example = np.flatnonzero(mine & (kinds == "example"))
             blended[:, j], closest[:, j] = self._blend(sims, definition, example)
-        return self._penalise(embeddings, blended), closest
+        return self._penalise(embeddings, blended, sims), closest
 
     def _blend(
         self, sims: np.ndarray, definition: np.ndarray, example: np.ndarray
@@ -144,12 +144,13 @@ class SimilarityCoder:
             return best_example, closest
         return self.example_weight * best_example + (1 - self.example_weight) * best_definition, closest
 
-    def _penalise(self, embeddings: np.ndarray, blended: np.ndarray) -> np.ndarray:
+    def _penalise(self, embeddings: np.ndarray, blended: np.ndarray, positive_max: np.ndarray) -> np.ndarray:
+        """``blended`` less a penalty where a code's near miss is closer than its prototypes
+        (``positive_max``: the similarities to every prototype, already computed)."""
         negatives = self.negatives_
         if not len(negatives.texts) or not self.near_miss_weight:
             return blended
         sims = embeddings @ negatives.vectors.T
-        positive_max = embeddings @ self.prototypes_.vectors.T
         for j in np.unique(negatives.owner):
             closest_negative = sims[:, negatives.owner == j].max(axis=1)
             closest_positive = positive_max[:, self.prototypes_.owner == j].max(axis=1)
