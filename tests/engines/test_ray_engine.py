@@ -1,21 +1,18 @@
 """`--engine ray` gives exactly the local engine's segments, vectors and suggestions on the demo
 corpus (blogs, survey, interviews; sentences, coded with the social-care codebook and the fake
 embedder), and a Ray worker killed mid-batch is restarted and its batch run again without a
-duplicate. One local Ray with 2 CPUs serves the whole module."""
+duplicate. The local Ray with 2 CPUs of ``tests/engines/conftest.py`` serves the whole module."""
 
 from __future__ import annotations
 
 import os
-import shutil
 import signal
 import threading
 import time
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import select
 from typer.testing import CliRunner
 
 from narratives.cli import app
@@ -25,36 +22,19 @@ from narratives.engines import LOCAL, EngineOptions, code_with, segment_with, st
 from narratives.errors import EngineError, NotInstalled
 from narratives.pipeline import load_pipeline_config, run_pipeline
 from narratives.store.project import open_project
-from narratives.store.tables import embeddings, events, segments, suggestions
 from tests.conftest import HashingEmbedder
+from tests.engines.conftest import RAY
 from tests.engines.faults import StallingEmbedder
+from tests.engines.snapshots import copy_project, snapshot
 
 pytest.importorskip("ray")
 
 REPO = Path(__file__).resolve().parents[2]
 CODEBOOK = REPO / "models" / "codebooks" / "social-care-lived-experience.yaml"
-RAY = EngineOptions(name="ray", workers=2, batch_size=128)
 KILL_WAIT = 120.0  # seconds the test waits for a worker to reach its stall
 # The learned coder is left out: its fit differs in the 6th decimal from one run to the next even
 # on the local engine (two local runs in one process), which would move the 5th decimal of some scores.
 CODERS = CodingConfig(coders=["phrase", "similarity"])
-
-
-@pytest.fixture(scope="module")
-def ray_engine() -> Iterator[EngineOptions]:
-    """A local Ray with 2 CPUs; the phrase coder's per-segment pattern timeout (0.1 s) raised for the
-    module, so a pattern never times out on a busy machine in one run and not in the other."""
-    import ray
-
-    from narratives.coding.phrase import PhraseCoder
-
-    defaults = PhraseCoder.__init__.__defaults__
-    assert defaults is not None
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setattr(PhraseCoder.__init__, "__defaults__", (*defaults[:-1], 30.0))
-        assert start_engine(RAY) == "engine: ray (2 workers, on a local Ray)"
-        yield RAY
-        ray.shutdown()
 
 
 @pytest.fixture(scope="module")
@@ -88,30 +68,6 @@ def local(
     project.close()
     assert result.warnings == []
     return {"segmented": segmented, "report": report, "snapshot": snapshot(coded)}
-
-
-def copy_project(source: Path, target: Path) -> Path:
-    shutil.copytree(source, target)
-    return target
-
-
-def snapshot(path: Path) -> dict[str, Any]:
-    """Segments, vectors and suggestions, by what they are rather than their row ids; suggestions in
-    the order they were written."""
-    project = open_project(path)
-    with project.connect() as connection:
-        rows = connection.execute(select(segments)).all()
-        where = {r.id: (r.document_id, r.unit, r.idx) for r in rows}
-        written = connection.execute(select(suggestions).order_by(suggestions.c.id)).all()
-        vectors = connection.execute(select(embeddings)).all()
-        runs = connection.execute(select(events.c.kind).where(events.c.kind == "segment.run")).all()
-    project.close()
-    return {
-        "segments": sorted(tuple(r)[1:] for r in rows),
-        "suggestions": [(where[r.segment_id], r.run_id, *tuple(r)[3:-1]) for r in written],  # not the time
-        "vectors": sorted(tuple(r) for r in vectors),
-        "segment_runs": len(runs),
-    }
 
 
 def test_ray_gives_the_local_segments_and_suggestions(
