@@ -99,3 +99,23 @@ def test_codebook_examples_alone_train_a_coder(fake_embedder) -> None:
     book.codes[1].examples = MONEY[:4]
     coder = LearnedCoder().fit(book, fake_embedder, None)
     assert set(coder.fitted_codes_) == {"waiting", "money"}
+
+
+def test_fits_are_reproducible_whatever_numpy_global_state(fake_embedder) -> None:
+    """liblinear visits examples in a random order: the coder seeds it, so two fits score alike to
+    the last bit, whatever has drawn from numpy's global generator in between; the one product over
+    every code gives each estimator's own predict_proba."""
+    texts = ["the wait for care was long", "charges went up again", "nothing happened at all"]
+    vectors = fake_embedder.encode(texts)
+    first = LearnedCoder().fit(codebook(), fake_embedder, examples(fake_embedder, 8))
+    np.random.seed(1234)
+    np.random.random(17)
+    second = LearnedCoder().fit(codebook(), fake_embedder, examples(fake_embedder, 8))
+    scores = first.predict(texts, vectors).scores
+    assert np.array_equal(scores, second.predict(texts, vectors).scores)
+    features = first._features(texts, vectors)
+    for j, code_id in enumerate(first.code_ids_):
+        if code_id in first.estimators_:
+            own = first.estimators_[code_id].predict_proba(features)[:, 1].astype(np.float32)
+            assert np.array_equal(scores[:, j], own)
+    assert first.fitted_codes_ == ["waiting", "money"]
