@@ -1,6 +1,8 @@
 """Wall time of segmenting and coding on the local engine and on Ray with 1 and 2 workers, same corpus.
 
     python evals/ray_speed.py --segments 2000 --json evals/results-ray.json
+    python evals/ray_speed.py --segments 2000 --unit sentence --segment-only \
+        --json evals/results-ray-segment-sentences.json
 
 Builds the bench corpus (:mod:`narratives.bench.corpus`: survey answers and a few transcripts) of
 about ``--segments`` segments, ingests it once, then for each engine segments a fresh copy of that
@@ -32,7 +34,7 @@ from narratives.embed import Embedder, load_embedder
 from narratives.engines import LOCAL, EngineOptions, code_with, segment_with, start_engine
 from narratives.ingest.readers import ReadOptions
 from narratives.ingest.to_project import ingest_paths
-from narratives.schema import SourceKind
+from narratives.schema import SegmentUnit, SourceKind
 from narratives.store.project import init_project, open_project
 
 ENGINES = {
@@ -76,13 +78,23 @@ class StageClock:
         return {stage: [round(t, 2) for t in span] for stage, span in self.spans.items()}
 
 
-def run_engine(source: Path, target: Path, options: EngineOptions, embedder: Embedder) -> dict[str, Any]:
-    """Segment and code a copy of ``source`` on ``options``; seconds and counts of each stage."""
+def run_engine(
+    source: Path, target: Path, options: EngineOptions, embedder: Embedder | None, unit: SegmentUnit
+) -> dict[str, Any]:
+    """Segment a copy of ``source`` on ``options`` and code it (unless ``embedder`` is None); seconds
+    and counts of each stage."""
     project = open_project(shutil.copytree(source, target))
     figures: dict[str, Any] = {"load_before": load()}
     started = time.perf_counter()
-    report = segment_with(options, project, UNIT, user=USER)
+    report = segment_with(options, project, unit, user=USER)
     figures["segment_s"] = round(time.perf_counter() - started, 2)
+    figures.update(
+        segments=report.segments, segments_per_s_segment=round(report.segments / figures["segment_s"], 1)
+    )
+    if embedder is None:
+        figures["load_after"] = load()
+        project.close()
+        return figures
     book = load_codebook(CODEBOOK)
     started, clock = time.perf_counter(), StageClock()
     result = code_with(
@@ -93,10 +105,8 @@ def run_engine(source: Path, target: Path, options: EngineOptions, embedder: Emb
     figures["load_after"] = load()
     project.close()
     figures.update(
-        segments=report.segments,
         texts_encoded=result.cache_misses,
         suggestions=result.suggestions_written,
-        segments_per_s_segment=round(report.segments / figures["segment_s"], 1),
         segments_per_s_code=round(report.segments / figures["code_s"], 1),
     )
     return figures
@@ -106,15 +116,19 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--segments", type=int, default=2000)
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--unit", type=SegmentUnit, default=UNIT, help="segment unit (default: turn)")
+    parser.add_argument("--segment-only", action="store_true", help="time segmenting only, no coding")
     parser.add_argument("--json", type=Path, default=None)
     args = parser.parse_args()
-    embedder = load_embedder()
-    embedder.encode(["Loading the model before anything is timed."])
+    embedder = None if args.segment_only else load_embedder()
+    if embedder is not None:
+        embedder.encode(["Loading the model before anything is timed."])
     report: dict[str, Any] = {
-        "command": f"python evals/ray_speed.py --segments {args.segments}",
+        "command": f"python evals/ray_speed.py --segments {args.segments} --unit {args.unit.value}"
+        + (" --segment-only" if args.segment_only else ""),
         "machine": f"{platform.machine()}, {os.cpu_count()} CPUs (shared with other work)",
-        "model": embedder.name,
-        "unit": UNIT.value,
+        "model": embedder.name if embedder else None,
+        "unit": args.unit.value,
         "load_at_start": load(),
     }
     started = time.perf_counter()
@@ -124,7 +138,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as folder:
         source = ingested_project(Path(folder), args.segments, args.seed)
         for n, (label, options) in enumerate(ENGINES.items()):
-            runs[label] = run_engine(source, Path(folder) / f"run{n}", options, embedder)
+            runs[label] = run_engine(source, Path(folder) / f"run{n}", options, embedder, args.unit)
             print(label, json.dumps(runs[label]), flush=True)
     report["runs"] = runs
     report["load_at_end"] = load()
