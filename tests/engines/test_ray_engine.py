@@ -32,9 +32,8 @@ pytest.importorskip("ray")
 REPO = Path(__file__).resolve().parents[2]
 CODEBOOK = REPO / "models" / "codebooks" / "social-care-lived-experience.yaml"
 KILL_WAIT = 120.0  # seconds the test waits for a worker to reach its stall
-# The learned coder is left out: its fit differs in the 6th decimal from one run to the next even
-# on the local engine (two local runs in one process), which would move the 5th decimal of some scores.
-CODERS = CodingConfig(coders=["phrase", "similarity"])
+# Every coder, the learned one included (its liblinear fit is seeded, so two runs fit alike).
+CODERS = CodingConfig()
 
 
 @pytest.fixture(scope="module")

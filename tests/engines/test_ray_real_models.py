@@ -29,7 +29,7 @@ REPO = Path(__file__).resolve().parents[2]
 CODEBOOK = REPO / "models" / "codebooks" / "social-care-lived-experience.yaml"
 RESPONDENTS = 30  # survey rows kept: about 40 answered comments
 TRANSCRIPT = "corpus/interviews/synthetic_P01_wave1.txt"
-CODERS = CodingConfig(coders=["phrase", "similarity"])  # as in test_ray_engine: learned's fit drifts
+CODERS = CodingConfig()  # every coder, as in test_ray_engine
 
 
 @pytest.fixture(scope="module")
