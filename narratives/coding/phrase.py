@@ -17,6 +17,7 @@ from typing import Any
 import numpy as np
 
 from narratives.coding.base import CoderOutput, Evidence, LabelledExamples
+from narratives.coding.lemmas import lemmatised_docs
 from narratives.coding.patterns import TIMEOUT, PatternIndex, PatternProblem
 from narratives.embed import Embedder
 from narratives.schema import Codebook
@@ -79,9 +80,8 @@ class PhraseCoder:
         nlp = load_pipeline()
         matcher = PhraseMatcher(nlp.vocab, attr="LEMMA")
         owners = [code_id for code_id, phrases in self.phrases_.items() for _ in phrases]
-        docs = nlp.pipe(
-            [phrase.lower() for phrases in self.phrases_.values() for phrase in phrases],
-            disable=_not_needed(nlp),
+        docs = lemmatised_docs(
+            nlp, [phrase.lower() for phrases in self.phrases_.values() for phrase in phrases]
         )
         by_code: dict[str, list[Any]] = {}
         for code_id, doc in zip(owners, docs, strict=True):  # one pass of the pipeline for every phrase
@@ -98,7 +98,7 @@ class PhraseCoder:
         # Lower-casing keeps offsets only when it keeps the length ("İ" does not): fall back then.
         lowered = [t.lower() if len(t.lower()) == len(t) else t for t in texts]
         found: list[list[tuple[str, int, int, str]]] = []
-        for text, doc in zip(texts, nlp.pipe(lowered, disable=_not_needed(nlp)), strict=True):
+        for text, doc in zip(texts, lemmatised_docs(nlp, lowered), strict=True):
             spans = []
             for match_id, start, end in matcher(doc):
                 span = doc[start:end]
@@ -131,8 +131,3 @@ class PhraseCoder:
 
     def __getstate__(self) -> dict[str, Any]:
         return {**self.__dict__, "_matcher": None}
-
-
-def _not_needed(nlp: Any) -> list[str]:
-    """Components lemmas do not depend on: sentence boundaries (about a tenth of the pipeline's time)."""
-    return [name for name in nlp.pipe_names if name == "sentencizer"]

@@ -61,3 +61,39 @@ def test_phrase_coder_pickles_and_still_matches() -> None:
     coder.predict(["we wait"])
     again = pickle.loads(pickle.dumps(coder))
     assert again.predict(["they waited"]).scores[0, 0] >= 0.9
+
+
+LEMMA_TEXTS = [
+    "we waited and waited; the carers were busier than ever, feet and mice",
+    "Mum's carer - Sandra - said we'd wait... £300 a week!",
+    "",
+    "   ",
+    "assessments, reassessed, re-assessment: still waiting",
+    "emoji 🙂 and accents: café, naïve",
+]
+
+
+def test_lemmas_are_the_lookup_lemmatizers_own() -> None:
+    """The fast path sets every token the lemma spaCy's lookup lemmatizer gives it (the tokens are
+    the tokenizer's), and a pipeline with other components goes through the pipeline itself."""
+    import spacy
+
+    from narratives.coding.lemmas import lemmatised_docs
+    from narratives.segment.nlp import load_pipeline
+
+    nlp = load_pipeline()
+    assert "lemmatizer" in nlp.pipe_names
+    fast = list(lemmatised_docs(nlp, [t.lower() for t in LEMMA_TEXTS]))
+    slow = list(nlp.pipe([t.lower() for t in LEMMA_TEXTS]))
+    assert [[(t.text, t.idx, t.lemma_) for t in d] for d in fast] == [
+        [(t.text, t.idx, t.lemma_) for t in d] for d in slow
+    ]
+    assert [t.lemma_ for t in fast[0]][:4] == ["we", "wait", "and", "wait"]
+    assert "mouse" in [t.lemma_ for t in fast[0]]
+
+    other = spacy.blank("en")
+    other.add_pipe("sentencizer")
+    ruler = other.add_pipe("attribute_ruler")
+    ruler.add([[{"LOWER": "carers"}]], {"LEMMA": "CARER"})  # a component the fast path cannot copy
+    (doc,) = lemmatised_docs(other, ["the carers came"])
+    assert [t.lemma_ for t in doc] == ["", "CARER", ""]
