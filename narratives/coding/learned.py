@@ -14,6 +14,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Sequence
 from datetime import datetime, timezone
+from typing import Any
 
 import numpy as np
 from scipy import sparse
@@ -23,6 +24,7 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import StratifiedKFold
 
 from narratives.coding.base import CoderOutput, Evidence, LabelledExamples
+from narratives.coding.char_ngrams import CharNgramCounter, fast_path_applies
 from narratives.coding.similarity import codes_to_score
 from narratives.embed import Embedder
 from narratives.schema import Codebook
@@ -220,6 +222,7 @@ class LearnedCoder:
 
     def _fit_vectorizers(self, texts: list[str]) -> None:
         self.vectorizers_: list[TfidfVectorizer] = []
+        self.transforms_: list[Any] | None = None
         if not self.tfidf_weight or not texts:
             return
         for analyzer, ngrams in (("word", (1, 2)), ("char_wb", (2, 5))):
@@ -233,8 +236,20 @@ class LearnedCoder:
 
     def _features(self, texts: Sequence[str], embeddings: np.ndarray) -> sparse.csr_matrix:
         blocks = [sparse.csr_matrix(np.asarray(embeddings, dtype=np.float64))]
-        blocks += [v.transform(texts) * self.tfidf_weight for v in self.vectorizers_]
+        blocks += [transform(texts) * self.tfidf_weight for transform in self._transforms()]
         return sparse.hstack(blocks, format="csr")
+
+    def _transforms(self) -> list[Any]:
+        """Each vectorizer's transform; the char_wb one through a memo of words' n-grams (the same
+        matrix, :mod:`narratives.coding.char_ngrams`)."""
+        made = getattr(self, "transforms_", None)
+        if made is None or len(made) != len(self.vectorizers_):
+            made = [
+                CharNgramCounter(v).transform if fast_path_applies(v) else v.transform
+                for v in self.vectorizers_
+            ]
+            self.transforms_ = made
+        return made
 
     # --------------------------------------------------------------------------------- predicting
 
@@ -280,7 +295,8 @@ class LearnedCoder:
         return found
 
     def __getstate__(self) -> dict:
-        return {**self.__dict__, "stacked_": None}  # made again from the estimators when needed
+        # made again when needed: from the estimators, and with an empty memo of words
+        return {**self.__dict__, "stacked_": None, "transforms_": None}
 
     @property
     def fitted_codes_(self) -> list[str]:

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import io
+import pickle
 
 import joblib
 import numpy as np
+import pytest
 
 from narratives.coding.base import LabelledExamples
 from narratives.coding.learned import LearnedCoder
@@ -119,3 +121,46 @@ def test_fits_are_reproducible_whatever_numpy_global_state(fake_embedder) -> Non
             own = first.estimators_[code_id].predict_proba(features)[:, 1].astype(np.float32)
             assert np.array_equal(scores[:, j], own)
     assert first.fitted_codes_ == ["waiting", "money"]
+
+
+CHAR_TEXTS = [
+    "We waited months for the assessment, and waited again.",
+    "",
+    "   ",
+    "İstanbul ÇAĞ café naïve 🙂",
+    "tab\tseparated\n\nlines  and   spaces",
+    "a",
+    "the carers the carers the carers",
+]
+
+
+@pytest.mark.parametrize("texts", [CHAR_TEXTS, CHAR_TEXTS[1:3], CHAR_TEXTS[:1]])
+def test_char_ngram_counter_gives_the_vectorizers_own_matrix(texts: list[str]) -> None:
+    """Entry by entry the char_wb TfidfVectorizer's transform, with an empty memo and a full one."""
+    from sklearn.feature_extraction.text import TfidfVectorizer
+
+    from narratives.coding.char_ngrams import CharNgramCounter, fast_path_applies
+
+    vectorizer = TfidfVectorizer(analyzer="char_wb", ngram_range=(2, 5), min_df=1, sublinear_tf=True)
+    vectorizer.fit(WAITING + MONEY + CHAR_TEXTS[:1])
+    assert fast_path_applies(vectorizer)
+    counter = CharNgramCounter(vectorizer)
+    expected = vectorizer.transform(texts)
+    for _ in range(2):
+        got = counter.transform(texts)
+        assert got.shape == expected.shape and got.dtype == expected.dtype
+        assert np.array_equal(got.indptr, expected.indptr)
+        assert np.array_equal(got.indices, expected.indices)
+        assert np.array_equal(got.data, expected.data)
+    assert not fast_path_applies(TfidfVectorizer(analyzer="char").fit(WAITING))
+
+
+def test_learned_coder_uses_the_memo_and_pickles_without_it(fake_embedder) -> None:
+    coder = LearnedCoder().fit(codebook(), fake_embedder, examples(fake_embedder, 8))
+    texts = ["the wait for care was long", "charges went up again"]
+    scores = coder.predict(texts, fake_embedder.encode(texts)).scores
+    counters = [t.__self__ for t in coder.transforms_ if hasattr(t.__self__, "columns")]
+    assert len(counters) == 1 and "wait" in counters[0].columns
+    copy = pickle.loads(pickle.dumps(coder))
+    assert copy.transforms_ is None
+    assert np.array_equal(copy.predict(texts, fake_embedder.encode(texts)).scores, scores)
