@@ -72,6 +72,18 @@ def sentence_spans(text: str, min_chars: int = 15) -> list[tuple[int, int]]:
     return spans if len(spans) > 1 else []
 
 
+def _sentence_pieces(texts: Sequence[str]) -> tuple[list[int], list[int], list[str]]:
+    """For the sentences of every text (see :func:`sentence_spans`): the text's position, the
+    sentence's start in it, and the sentence."""
+    owners, starts, sentences = [], [], []
+    for i, text in enumerate(texts):
+        for start, end in sentence_spans(text):
+            owners.append(i)
+            starts.append(start)
+            sentences.append(text[start:end])
+    return owners, starts, sentences
+
+
 def sentences_of(text: str, min_chars: int = 15) -> list[str]:
     """The sentences of ``text`` with at least ``min_chars`` characters; [] when there are fewer than two."""
     return [text[start:end] for start, end in sentence_spans(text, min_chars)]
@@ -298,21 +310,25 @@ class EnsembleCoder:
         evidence |= {cell: ev for cell, ev in from_sentences.items() if scores[cell] >= 0.1}
         return CoderOutput(self.name, self.version, list(self.code_ids_), scores, evidence, self.get_config())
 
+    @property
+    def pools_sentences(self) -> bool:
+        """Whether predicting scores each sentence too: pooling on, and no stacking (fitted)."""
+        return self.sentence_pooling and getattr(self, "calibrator_", None) is None
+
+    def sentences_to_encode(self, texts: Sequence[str]) -> list[str]:
+        """The sentences :meth:`predict` will embed for ``texts`` (none unless it pools them), so a
+        run can embed them beforehand, all at once, through the cache its embedder reads."""
+        return _sentence_pieces(texts)[2] if self.pools_sentences else []
+
     def _pooled(
         self, texts: Sequence[str], scores: np.ndarray
     ) -> tuple[np.ndarray, dict[tuple[int, int], Evidence]]:
         """Each code's highest probability over the whole text and its sentences (see the module doc),
         and the evidence of the cells a sentence won, with offsets into the whole text."""
         embedder = getattr(self, "embedder_", None)
-        stacked = getattr(self, "calibrator_", None) is not None
-        if not self.sentence_pooling or stacked or embedder is None or not len(texts):
+        if not self.pools_sentences or embedder is None or not len(texts):
             return scores, {}
-        owners, starts, sentences = [], [], []
-        for i, text in enumerate(texts):
-            for start, end in sentence_spans(text):
-                owners.append(i)
-                starts.append(start)
-                sentences.append(text[start:end])
+        owners, starts, sentences = _sentence_pieces(texts)
         if not sentences:
             return scores, {}
         vectors = np.asarray(embedder.encode(sentences), dtype=np.float32)

@@ -127,12 +127,15 @@ def code_project(
     thresholds = dict(previous.stats.get("thresholds", {})) if previous is not None else {}
     rows: list[Suggestion] = []
     if not plan.empty:
-        prototypes = cast(Embedder, CachedEmbedder(embedder, EmbeddingCache(project.engine)))
+        texts_cache = EmbeddingCache(project.engine)  # prototypes and sentences: not the segments' counts
+        prototypes = cast(Embedder, CachedEmbedder(embedder, texts_cache))
         report("preparing coders", 0, 1)
         ensemble.fit(codebook, prototypes, training.examples)
         report("preparing coders", 1, 1)
         thresholds = {**ensemble.thresholds_, **config.thresholds}
-        rows = _score(engine, _scoring_job(ensemble, config, segs, vectors, plan), report)
+        job = _scoring_job(ensemble, config, segs, vectors, plan)
+        _embed_sentences(engine, texts_cache, embedder, job, report)
+        rows = _score(engine, job, report)
     warnings = [str(problem) for coder in ensemble.coders for problem in getattr(coder, "problems_", [])]
     recoded = set(plan.recode)
 
@@ -321,6 +324,19 @@ def _scoring_job(
         rows=rows_to_score,
         step=scoring_step(config, len(rows_to_score)),
     )
+
+
+def _embed_sentences(
+    engine: CodingEngine, cache: EmbeddingCache, embedder: Embedder, job: ScoringJob, report: Progress
+) -> None:
+    """Embed, through the cache, the sentences the ensemble will score on their own, all before
+    scoring: in the engine's chunks (the model reads them in long, length-sorted batches, not a
+    few per scoring step), and on its workers when it has any. Scoring then finds them cached."""
+    sentences = list(dict.fromkeys(job.ensemble.sentences_to_encode([job.texts[i] for i in job.rows])))
+    if sentences:
+        engine.embed(
+            cache, embedder, sentences, lambda stage, done, total: report(f"{stage} sentences", done, total)
+        )
 
 
 def _score(engine: CodingEngine, job: ScoringJob, report: Progress) -> list[Suggestion]:
