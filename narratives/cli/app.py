@@ -86,6 +86,14 @@ def default_user() -> str:
     return os.environ.get("NARRATIVES_USER") or getpass.getuser() or "unknown"
 
 
+# The --engine, --ray-address and --workers options of run, segment and code
+ENGINE_HELP = "Where segmenting and coding run: local (this process) or ray (needs narratives[ray])."
+RAY_ADDRESS_HELP = (
+    "With --engine ray: the address of a running Ray cluster, e.g. ray://head:10001 (default: a local Ray)."
+)
+WORKERS_HELP = "With --engine ray: workers (one CPU each) per stage (default: every CPU Ray has)."
+
+
 def progress_bar() -> Progress:
     """A rich progress bar for anything longer than a second."""
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn

@@ -9,8 +9,16 @@ import typer
 from rich.markup import escape
 from rich.table import Table
 
-from narratives.cli.app import app, console, default_user, friendly_errors, progress_bar
-from narratives.cli.run_cmds import ENGINE_HELP, RAY_ADDRESS_HELP, WORKERS_HELP
+from narratives.cli.app import (
+    ENGINE_HELP,
+    RAY_ADDRESS_HELP,
+    WORKERS_HELP,
+    app,
+    console,
+    default_user,
+    friendly_errors,
+    progress_bar,
+)
 from narratives.kinds import SegmentUnit
 
 if TYPE_CHECKING:

@@ -8,14 +8,17 @@ from pathlib import Path
 import typer
 from rich.markup import escape
 
-from narratives.cli.app import app, console, default_user, friendly_errors
+from narratives.cli.app import (
+    ENGINE_HELP,
+    RAY_ADDRESS_HELP,
+    WORKERS_HELP,
+    app,
+    console,
+    default_user,
+    friendly_errors,
+)
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
-ENGINE_HELP = "Where segmenting and coding run: local (this process) or ray (needs narratives[ray])."
-RAY_ADDRESS_HELP = (
-    "With --engine ray: the address of a running Ray cluster, e.g. ray://head:10001 (default: a local Ray)."
-)
-WORKERS_HELP = "With --engine ray: workers (one CPU each) per stage (default: every CPU Ray has)."
 
 
 def _base_folder(pipeline: Path) -> Path:
