@@ -86,12 +86,22 @@ def default_user() -> str:
     return os.environ.get("NARRATIVES_USER") or getpass.getuser() or "unknown"
 
 
-# The --engine, --ray-address and --workers options of run, segment and code
-ENGINE_HELP = "Where segmenting and coding run: local (this process) or ray (needs narratives[ray])."
-RAY_ADDRESS_HELP = (
-    "With --engine ray: the address of a running Ray cluster, e.g. ray://head:10001 (default: a local Ray)."
+# The --engine, --ray-address and --workers options of run, segment and code, declared once
+ENGINE_OPTION = typer.Option(
+    "local",
+    "--engine",
+    help="Where segmenting and coding run: local (this process) or ray (needs narratives[ray]).",
 )
-WORKERS_HELP = "With --engine ray: workers (one CPU each) per stage (default: every CPU Ray has)."
+RAY_ADDRESS_OPTION = typer.Option(
+    None,
+    "--ray-address",
+    help="With --engine ray: the address of a running Ray cluster, e.g. ray://head:10001 (default: a local Ray).",
+)
+WORKERS_OPTION = typer.Option(
+    None,
+    "--workers",
+    help="With --engine ray: workers (one CPU each) per stage (default: every CPU Ray has).",
+)
 
 
 def progress_bar() -> Progress:

@@ -10,9 +10,9 @@ from rich.markup import escape
 from rich.table import Table
 
 from narratives.cli.app import (
-    ENGINE_HELP,
-    RAY_ADDRESS_HELP,
-    WORKERS_HELP,
+    ENGINE_OPTION,
+    RAY_ADDRESS_OPTION,
+    WORKERS_OPTION,
     app,
     console,
     default_user,
@@ -76,9 +76,9 @@ def code(
     ),
     model: str | None = typer.Option(None, "--model", help=MODEL_HELP),
     user: str | None = typer.Option(None, "--user", help=USER_HELP),
-    engine: str = typer.Option("local", "--engine", help=ENGINE_HELP),
-    ray_address: str | None = typer.Option(None, "--ray-address", help=RAY_ADDRESS_HELP),
-    workers: int | None = typer.Option(None, "--workers", help=WORKERS_HELP),
+    engine: str = ENGINE_OPTION,
+    ray_address: str | None = RAY_ADDRESS_OPTION,
+    workers: int | None = WORKERS_OPTION,
 ) -> None:
     """Suggest codes for every segment; re-running codes only new segments and changed codes.
 

@@ -9,9 +9,9 @@ import typer
 from rich.markup import escape
 
 from narratives.cli.app import (
-    ENGINE_HELP,
-    RAY_ADDRESS_HELP,
-    WORKERS_HELP,
+    ENGINE_OPTION,
+    RAY_ADDRESS_OPTION,
+    WORKERS_OPTION,
     app,
     console,
     default_user,
@@ -38,9 +38,9 @@ def run(
     user: str | None = typer.Option(
         None, "--user", help="Who is acting (default: $NARRATIVES_USER or login)."
     ),
-    engine: str = typer.Option("local", "--engine", help=ENGINE_HELP),
-    ray_address: str | None = typer.Option(None, "--ray-address", help=RAY_ADDRESS_HELP),
-    workers: int | None = typer.Option(None, "--workers", help=WORKERS_HELP),
+    engine: str = ENGINE_OPTION,
+    ray_address: str | None = RAY_ADDRESS_OPTION,
+    workers: int | None = WORKERS_OPTION,
 ) -> None:
     """Run the steps of a pipeline file: ingest, segment, code, discover.
 
