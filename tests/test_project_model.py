@@ -33,25 +33,12 @@ from narratives.store.project import Project
 from narratives.store.settings import get_setting, set_setting
 from narratives.store.tables import coding_runs, suggestions
 from tests.builders.themes import make_codebook
-from tests.test_embed_static import project_words
-
-NAME = "tiny-static"
-
-
-@pytest.fixture(scope="module")
-def cache_home(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """An XDG cache folder holding one small distilled model, ``tiny-static``."""
-    home = tmp_path_factory.mktemp("cache")
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setenv("XDG_CACHE_HOME", str(home))
-        distill_static_model(NAME, None, tokens=project_words())
-    return home
-
-
-@pytest.fixture
-def cache(cache_home: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    monkeypatch.setenv("XDG_CACHE_HOME", str(cache_home))
-    return cache_home
+from tests.test_embed_static import (  # noqa: F401  (the small distilled model and its fixtures)
+    NAME,
+    cache,
+    cache_home,
+    project_words,
+)
 
 
 def runs_and_suggestions_models(project: Project) -> tuple[set[str], set[str]]:
@@ -105,7 +92,9 @@ def test_a_versioned_name_splits_into_folder_and_digest() -> None:
 
 @pytest.mark.slow
 def test_a_project_codes_with_the_model_it_chose(
-    cache: Path, themed_project: Project, tmp_path: Path
+    cache: Path,  # noqa: F811
+    themed_project: Project,
+    tmp_path: Path,
 ) -> None:
     project, runner = themed_project, CliRunner()
     chosen = runner.invoke(app, ["models", "use", NAME, "--project", str(project.path)])
@@ -128,7 +117,8 @@ def test_a_project_codes_with_the_model_it_chose(
 
 @pytest.mark.slow
 def test_a_model_given_on_the_command_line_wins_over_the_projects(
-    cache: Path, themed_project: Project
+    cache: Path,  # noqa: F811
+    themed_project: Project,
 ) -> None:
     with themed_project.begin() as connection:
         set_setting(connection, PROJECT_MODEL_KEY, "a-model-that-is-not-here")  # never loaded
