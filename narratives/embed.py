@@ -20,6 +20,7 @@ import numpy as np
 from sqlalchemy import Engine
 
 from narratives.errors import ModelNotAvailable
+from narratives.hf_compat import hide_kernels_transformers_cannot_use
 from narratives.schema import text_hash
 from narratives.store.embeddings import STORED_DTYPE, load_vectors, save_vectors
 
@@ -99,6 +100,7 @@ class SentenceTransformerEmbedder:
             os.environ.setdefault("HF_HUB_OFFLINE", "1")
             os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
             path = self._resolve_path()
+            hide_kernels_transformers_cannot_use()
             try:
                 from sentence_transformers import SentenceTransformer
             except ImportError:

@@ -25,6 +25,7 @@ from typing import Any
 import numpy as np
 
 from narratives.errors import ModelNotAvailable, NotInstalled
+from narratives.hf_compat import hide_kernels_transformers_cannot_use
 
 logger = logging.getLogger(__name__)
 
@@ -147,6 +148,7 @@ class StaticEmbedder:
 
     def _load(self) -> Any:
         if self._model is None:
+            hide_kernels_transformers_cannot_use()
             try:
                 from model2vec import StaticModel
             except ImportError:

@@ -34,6 +34,7 @@ from narratives.embed_static import (
     read_card,
 )
 from narratives.errors import LocalModelError, ModelNotAvailable, NotInstalled
+from narratives.hf_compat import hide_kernels_transformers_cannot_use
 from narratives.store.project import Project
 from narratives.store.settings import get_setting, set_setting
 
@@ -98,6 +99,7 @@ def distill_static_model(
 
 
 def _distill(pca_dims: int | None, tokens: Sequence[str] | None, seed: int, progress: Progress | None) -> Any:
+    hide_kernels_transformers_cannot_use()
     try:
         import torch
         from model2vec.distill import distill

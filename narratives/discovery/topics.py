@@ -28,6 +28,7 @@ from narratives.discovery.compiled import cache_compiled_code
 from narratives.discovery.neighbours import exact_cosine_knn
 from narratives.embed import CachedEmbedder, Embedder, EmbeddingCache
 from narratives.errors import CodingError, NotInstalled
+from narratives.hf_compat import hide_kernels_transformers_cannot_use
 from narratives.schema import Codebook, SegmentUnit
 from narratives.store.codebooks import current_codebook
 from narratives.store.discovery import Candidate, store_candidates
@@ -190,6 +191,7 @@ class _Fit:
 
 def _backend(embedder: Embedder) -> Any:
     """A BERTopic embedding backend over our embedder, so BERTopic never loads a model by name."""
+    hide_kernels_transformers_cannot_use()
     from bertopic.backend import BaseEmbedder
 
     class NarrativesBackend(BaseEmbedder):
@@ -216,6 +218,7 @@ def _topic_model(
     init: np.ndarray | None = None,
     knn: tuple[np.ndarray, np.ndarray] | None = None,
 ) -> Any:
+    hide_kernels_transformers_cannot_use()
     try:
         cache_compiled_code()  # UMAP's compiled code from disk: no 30-50 s compile in each process
         from bertopic import BERTopic
