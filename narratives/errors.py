@@ -228,3 +228,13 @@ class EngineError(NarrativesError):
     cannot be reached, or a Ray task that failed for good."""
 
     code = "E1130"
+
+
+# ------------------------------------------------------------------------------- LLM coder (E114x)
+
+
+class LLMError(NarrativesError):
+    """The LLM coder cannot run: no server configured, a host that is not this machine without
+    ``--allow-remote-llm``, a server that is down, refuses or answers nothing usable."""
+
+    code = "E1140"

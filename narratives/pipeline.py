@@ -134,6 +134,10 @@ def _code(
 
     codebook = load_codebook(base / step.codebook)
     config = CodingConfig.model_validate(step.model_dump(exclude={"codebook"}))
+    if config.llm is None:  # the project's LLM server (`narratives llm set`), as `narratives code` does
+        from narratives.coding.llm.settings import project_llm
+
+        config = config.model_copy(update={"llm": project_llm(project)})
     outcome = code_with(
         engine, project, codebook, unit=step.unit, embedder=embedder, user=user, config=config
     )

@@ -179,6 +179,7 @@ class Suggestion(BaseModel):
     evidence: str | None = None
     evidence_start: int | None = None  # offsets into the segment text, when the evidence is a span
     evidence_end: int | None = None
+    reason: str | None = None  # why, in one sentence, when the coder gives one (the LLM coder)
     coder: str
     coder_version: str = "1"
     codebook: str = ""

@@ -19,7 +19,11 @@ PACKAGE = Path(__file__).resolve().parents[1] / "narratives"
 # nothing in review/ imports a coder or an embedder.
 LAYERS: list[set[str]] = [
     {"kinds", "__init__"},
-    {"schema", "errors"},
+    {
+        "schema",
+        "errors",
+        "hf_compat",
+    },  # hf_compat: keeps `import transformers` working (imports nothing here)
     {"store"},
     {"ingest", "segment", "deidentify", "auth"},
     {"embed_static"},  # the static (model2vec) embedder, which embed's load_embedder finds by name

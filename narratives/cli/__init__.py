@@ -31,6 +31,7 @@ COMMAND_MODULES = (
     "import_cmds",
     "search_cmds",
     "models_cmds",
+    "llm_cmds",
 )
 for _name in COMMAND_MODULES:
     importlib.import_module(f"narratives.cli.{_name}")

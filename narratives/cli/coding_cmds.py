@@ -19,6 +19,15 @@ from narratives.cli.app import (
     friendly_errors,
     progress_bar,
 )
+from narratives.cli.llm_options import (
+    ALLOW_REMOTE_OPTION,
+    LLM_BATCH_OPTION,
+    LLM_MODEL_OPTION,
+    LLM_TIMEOUT_OPTION,
+    LLM_URL_OPTION,
+    llm_settings,
+    warn_if_remote,
+)
 from narratives.kinds import SegmentUnit
 
 if TYPE_CHECKING:
@@ -79,12 +88,21 @@ def code(
     engine: str = ENGINE_OPTION,
     ray_address: str | None = RAY_ADDRESS_OPTION,
     workers: int | None = WORKERS_OPTION,
+    llm_url: str | None = LLM_URL_OPTION,
+    llm_model: str | None = LLM_MODEL_OPTION,
+    allow_remote_llm: bool = ALLOW_REMOTE_OPTION,
+    llm_timeout: float = LLM_TIMEOUT_OPTION,
+    llm_batch: int = LLM_BATCH_OPTION,
+    no_llm: bool = typer.Option(False, "--no-llm", help="Leave out the project's LLM coder this time."),
 ) -> None:
     """Suggest codes for every segment; re-running codes only new segments and changed codes.
 
     Example: narratives code demo-project --codebook models/codebooks/social-care-lived-experience.yaml
 
     On Ray (embedding and scoring on workers): add --engine ray [--ray-address ADDRESS] [--workers N].
+
+    With an LLM on your own OpenAI-compatible server as one more coder: add
+    --llm-url http://127.0.0.1:11434/v1 --llm-model NAME (or set it once: narratives llm set).
     """
     from narratives.coding.config import CodingConfig
     from narratives.embed import load_embedder
@@ -96,6 +114,13 @@ def code(
     project = open_project(path)
     book = _codebook(project, codebook)
     model = project_model(project, model)
+    llm = None if no_llm else llm_settings(llm_url, llm_model, allow_remote_llm, llm_timeout, llm_batch)
+    if llm is None and not no_llm:
+        from narratives.coding.llm.settings import project_llm
+
+        llm = project_llm(project)
+    if llm is not None:
+        warn_if_remote(llm)
     embedder = load_embedder(model)
     console.print(start_engine(options), style="dim", highlight=False)
     with progress_bar() as bar:
@@ -113,7 +138,7 @@ def code(
             unit=unit,
             embedder=embedder,
             user=user or default_user(),
-            config=CodingConfig(model=model),
+            config=CodingConfig(model=model, llm=llm),
             progress=report,
         )
     print_coding_summary(result)

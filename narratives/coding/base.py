@@ -26,6 +26,7 @@ class Evidence:
     start: int | None = None  # offsets into the segment text when the evidence is a span of it
     end: int | None = None
     score: float | None = None
+    reason: str | None = None  # the coder's own explanation, when it gives one (the LLM coder)
 
 
 @dataclass

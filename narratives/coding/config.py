@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from narratives.coding.llm.settings import LLMSettings
 from narratives.schema import SegmentUnit
 
 RESULT_STATS = (
@@ -43,6 +44,8 @@ class CodingConfig(BaseModel):
     threshold: float = Field(default=0.5, ge=0, le=1)  # default decision threshold of the ensemble
     thresholds: dict[str, float] = Field(default_factory=dict)  # per-code overrides
     coders: list[str] = Field(default_factory=lambda: ["phrase", "similarity", "learned"])
+    # The LLM coder's server and model; with it set, "llm" joins the coders (narratives.coding.llm).
+    llm: LLMSettings | None = None
     store_components: list[str] = Field(default_factory=list)  # also store these coders' own rows
     min_reviewed: int = 20  # reviewed texts that switch the ensemble to stacking
     seed: int = 0

@@ -110,6 +110,7 @@ def score_rows(job: ScoringJob, batch: np.ndarray) -> list[Suggestion]:
                     evidence=evidence.text if evidence else None,
                     evidence_start=evidence.start if evidence else None,
                     evidence_end=evidence.end if evidence else None,
+                    reason=evidence.reason if evidence else None,
                 )
             )
     return found

@@ -53,6 +53,7 @@ logger = logging.getLogger(__name__)
 
 DEFAULT_WEIGHTS = {"similarity": 0.25, "learned": 0.75}
 FEATURES = ("learned_logit", "learned_fitted", "similarity_logit", "phrase")
+LLM_FEATURE = "llm"  # a further stacking feature when the ensemble holds the LLM coder
 THRESHOLD_GRID = np.round(np.arange(0.1, 0.91, 0.025), 3)
 SENTENCE_BREAK = re.compile(r"(?<=[.!?])\s+|\s*\n\s*")
 
@@ -179,9 +180,18 @@ class EnsembleCoder:
             }
             if self.calibrator_ is not None:
                 coefficients = self.calibrator_.coef_[0].round(4).tolist()
-                config["calibration"] = dict(zip(FEATURES, coefficients, strict=True))
+                config["calibration"] = dict(zip(self.features, coefficients, strict=True))
                 config["calibration"]["intercept"] = round(float(self.calibrator_.intercept_[0]), 4)
         return config
+
+    @property
+    def features(self) -> tuple[str, ...]:
+        """The stacking features: :data:`FEATURES`, and the LLM coder's score when it is one of the coders."""
+        return (*FEATURES, LLM_FEATURE) if self._has_llm else FEATURES
+
+    @property
+    def _has_llm(self) -> bool:
+        return any(coder.name == LLM_FEATURE for coder in self.coders)
 
     # ------------------------------------------------------------------------------------ fitting
 
@@ -209,7 +219,7 @@ class EnsembleCoder:
             return
         features = self._stack(outputs)
         self.calibrator_ = LogisticRegression(C=self.C, max_iter=1000).fit(features[known], targets[known])
-        probs = self.calibrator_.predict_proba(features.reshape(-1, len(FEATURES)))[:, 1].reshape(
+        probs = self.calibrator_.predict_proba(features.reshape(-1, len(self.features)))[:, 1].reshape(
             targets.shape
         )
         self.global_threshold_, _ = best_f1_threshold(probs[known], targets[known])
@@ -245,10 +255,14 @@ class EnsembleCoder:
     # ---------------------------------------------------------------------------------- combining
 
     def _outputs(
-        self, texts: Sequence[str], embeddings: np.ndarray, in_sample: bool = False
+        self, texts: Sequence[str], embeddings: np.ndarray, in_sample: bool = False, sentences: bool = False
     ) -> dict[str, CoderOutput]:
+        """Every coder's output, aligned; for ``sentences`` of a text, not the LLM coder's (it codes
+        whole segments: asking it about each sentence would multiply the requests)."""
         outputs = {}
         for coder in self.coders:
+            if sentences and coder.name == LLM_FEATURE:
+                continue
             output = coder.predict(texts, embeddings)
             if in_sample and isinstance(coder, LearnedCoder):
                 output.scores = np.nan_to_num(coder.oof_scores_, nan=0.0)
@@ -283,12 +297,14 @@ class EnsembleCoder:
         similarity = outputs["similarity"].scores if "similarity" in outputs else zeros
         phrase = outputs["phrase"].scores if "phrase" in outputs else zeros
         columns = [_logit(learned) * fitted, fitted, _logit(similarity), (phrase > 0).astype(float)]
+        if self._has_llm:
+            columns.append(outputs[LLM_FEATURE].scores if LLM_FEATURE in outputs else zeros)
         return np.stack(columns, axis=-1)
 
     def _combine(self, outputs: dict[str, CoderOutput]) -> np.ndarray:
         if self.calibrator_ is not None:
             features = self._stack(outputs)
-            flat = self.calibrator_.predict_proba(features.reshape(-1, len(FEATURES)))[:, 1]
+            flat = self.calibrator_.predict_proba(features.reshape(-1, len(self.features)))[:, 1]
             return flat.reshape(features.shape[:2]).astype(np.float32)
         fitted = self._fitted_mask()
         total = np.zeros_like(next(iter(outputs.values())).scores, dtype=np.float64)
@@ -300,7 +316,8 @@ class EnsembleCoder:
                 weight += share * present
         blended = total / np.maximum(weight, 1e-9)
         phrase = outputs["phrase"].scores if "phrase" in outputs else np.zeros_like(blended)
-        return (1 - (1 - phrase) * (1 - blended)).astype(np.float32)
+        llm = outputs[LLM_FEATURE].scores if LLM_FEATURE in outputs else np.zeros_like(blended)
+        return (1 - (1 - phrase) * (1 - blended) * (1 - llm)).astype(np.float32)
 
     def predict(self, texts: Sequence[str], embeddings: np.ndarray) -> CoderOutput:
         outputs = self._outputs(texts, embeddings)
@@ -332,7 +349,7 @@ class EnsembleCoder:
         if not sentences:
             return scores, {}
         vectors = np.asarray(embedder.encode(sentences), dtype=np.float32)
-        outputs = self._outputs(sentences, vectors)
+        outputs = self._outputs(sentences, vectors, sentences=True)
         per_sentence = self._combine(outputs)
         pooled = scores.copy()
         np.maximum.at(pooled, np.array(owners), per_sentence)

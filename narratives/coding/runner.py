@@ -39,6 +39,7 @@ from narratives.coding.engine import (
 )
 from narratives.coding.ensemble import EnsembleCoder
 from narratives.coding.learned import LearnedCoder
+from narratives.coding.llm.coder import LLMCoder, ProjectAnswers
 from narratives.coding.phrase import PhraseCoder
 from narratives.coding.similarity import SimilarityCoder, codes_to_score
 from narratives.coding.training import Training, prepare_training, save_learned
@@ -119,7 +120,7 @@ def code_project(
     cache = EmbeddingCache(project.engine)
     vectors = engine.embed(cache, embedder, [s.text for s in segs], report)
     training = prepare_training(project, codebook, embedder, cache, config)
-    ensemble = _ensemble(config, training, codebook)
+    ensemble = _ensemble(config, training, codebook, project)
     config_doc = _config_document(config, embedder, ensemble, training, chosen)
     config_hash = hash_of_config(config_doc)
     fingerprints = codebook.fingerprints()
@@ -135,6 +136,7 @@ def code_project(
         thresholds = {**ensemble.thresholds_, **config.thresholds}
         job = _scoring_job(ensemble, config, segs, vectors, plan)
         _embed_sentences(engine, texts_cache, embedder, job, report)
+        _ask_llm(job, report)
         rows = _score(engine, job, report)
     warnings = [str(problem) for coder in ensemble.coders for problem in getattr(coder, "problems_", [])]
     recoded = set(plan.recode)
@@ -175,7 +177,7 @@ def code_project(
                 codebook_version=result.codebook_version,
                 unit=result.unit,
                 model=embedder.name,
-                config={**config_doc, "fingerprints": run_fingerprints},
+                config={**config_doc, "fingerprints": run_fingerprints, **_llm_provenance(ensemble)},
                 config_hash=config_hash,
                 codes=result.codes_recoded,
                 stats={"max_segment_id": max((int(s.id or 0) for s in segs), default=0)},
@@ -240,11 +242,19 @@ def _check_no_run_since(connection: Connection, codebook: str, unit: str, previo
         )
 
 
-def _ensemble(config: CodingConfig, training: Training, codebook: Codebook) -> EnsembleCoder:
-    unknown = set(config.coders) - {"phrase", "similarity", "learned"}
+def _ensemble(
+    config: CodingConfig, training: Training, codebook: Codebook, project: Project
+) -> EnsembleCoder:
+    unknown = set(config.coders) - {"phrase", "similarity", "learned", "llm"}
     if unknown:
         raise CodingError(
-            f"unknown coder(s): {', '.join(sorted(unknown))}.", fix="choose from phrase, similarity, learned."
+            f"unknown coder(s): {', '.join(sorted(unknown))}.",
+            fix="choose from phrase, similarity, learned, llm.",
+        )
+    if "llm" in config.coders and config.llm is None:
+        raise CodingError(
+            "the llm coder is switched on, but no LLM server is configured.",
+            fix="give --llm-url and --llm-model, or set them once: narratives llm set PROJECT --url URL --model NAME",
         )
     coders: list[Any] = []
     if "phrase" in config.coders:
@@ -259,6 +269,8 @@ def _ensemble(config: CodingConfig, training: Training, codebook: Codebook) -> E
         training.trained = LearnedCoder(random_state=config.seed)
         training.status = "trained"
         coders.append(training.trained)
+    if config.llm is not None:
+        coders.append(LLMCoder(config.llm, ProjectAnswers(project.engine), seed=config.seed))
     if not coders:
         raise CodingError("no coder is switched on.", fix="enable at least one of phrase, similarity.")
     return EnsembleCoder(coders, threshold=config.threshold, min_reviewed=config.min_reviewed)
@@ -267,7 +279,8 @@ def _ensemble(config: CodingConfig, training: Training, codebook: Codebook) -> E
 def _config_document(
     config: CodingConfig, embedder: Embedder, ensemble: EnsembleCoder, training: Training, unit: SegmentUnit
 ) -> dict[str, Any]:
-    settings = config.model_dump(mode="json", exclude={"batch_size", "model"})  # the embedder name is below
+    # the embedder name is below; the LLM coder's settings that change answers are in its own config
+    settings = config.model_dump(mode="json", exclude={"batch_size", "model", "llm"})
     settings["unit"] = unit.value
     coders: list[Any] = list(ensemble.coders)
     coder_configs = [c.get_config() for c in coders]
@@ -337,6 +350,31 @@ def _embed_sentences(
         engine.embed(
             cache, embedder, sentences, lambda stage, done, total: report(f"{stage} sentences", done, total)
         )
+
+
+def _llm_provenance(ensemble: EnsembleCoder) -> dict[str, Any]:
+    """The LLM coder's server, model, prompt hash and what it asked, for the run's recorded config
+    (after fitting: the prompt is built from the codebook and the reviews, which the hash covers)."""
+    for coder in ensemble.coders:
+        if isinstance(coder, LLMCoder) and hasattr(coder, "prompt_hash_"):
+            return {
+                "llm": {
+                    **coder.get_config(),
+                    "asked": coder.asked_,
+                    "answers_reused": coder.cached_,
+                    "dropped_quotes": len(coder.dropped_),
+                    "unanswered": len(coder.unanswered_),
+                }
+            }
+    return {}
+
+
+def _ask_llm(job: ScoringJob, report: Progress) -> None:
+    """Have the LLM coder (when there is one) answer for every text to score, before scoring: with a
+    progress bar, answers stored as they come, and nothing sent that is answered already."""
+    for coder in job.ensemble.coders:
+        if isinstance(coder, LLMCoder):
+            coder.ask([job.texts[i] for i in job.rows], report)
 
 
 def _score(engine: CodingEngine, job: ScoringJob, report: Progress) -> list[Suggestion]:

@@ -85,6 +85,7 @@ class QueueItem:
     reasons: list[str] = field(default_factory=list)
     probability: float | None = None  # the ensemble's probability (None: the same as ``score``)
     applies_from: float | None = None  # what ``probability`` must reach to apply (a best code's rule)
+    coder_reason: str | None = None  # the coder's own one-sentence reason (the LLM coder's)
 
     @property
     def confidence(self) -> float:
@@ -240,4 +241,5 @@ def _item(
         reasons=reasons,
         probability=probability,
         applies_from=applies_from,
+        coder_reason=row.get("reason"),
     )

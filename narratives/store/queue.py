@@ -159,6 +159,7 @@ def queue_rows(connection: Connection, ranked: list[tuple[int, float]]) -> list[
             suggestions.c.evidence,
             suggestions.c.evidence_start,
             suggestions.c.evidence_end,
+            suggestions.c.reason,
             suggestions.c.coder,
             segments.c.text,
             segments.c.text_hash,

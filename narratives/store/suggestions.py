@@ -136,6 +136,7 @@ def _suggestion(row: Any) -> Suggestion:
         evidence=row.evidence,
         evidence_start=row.evidence_start,
         evidence_end=row.evidence_end,
+        reason=row.reason,
         coder=row.coder,
         coder_version=row.coder_version,
         codebook=row.codebook,

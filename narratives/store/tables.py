@@ -174,6 +174,7 @@ suggestions = Table(
     Column("evidence", Text),
     Column("evidence_start", Integer),
     Column("evidence_end", Integer),
+    Column("reason", Text),  # the LLM coder's one-sentence reason; NULL for the other coders
     Column("model", String(300)),
     Column("codebook_version", String(64), nullable=False),
     Column("config_hash", String(64), nullable=False),
@@ -219,6 +220,18 @@ embeddings = Table(
     Column("text_hash", String(64), primary_key=True),
     Column("dim", Integer, nullable=False),
     Column("vector", LargeBinary, nullable=False),  # float16 little-endian (older rows: float32)
+)
+
+# What an OpenAI-compatible server answered for one text under one prompt (narratives.coding.llm).
+llm_answers = Table(
+    "llm_answers",
+    metadata,
+    Column("model", String(300), primary_key=True),
+    Column("prompt_hash", String(64), primary_key=True),
+    Column("text_hash", String(64), primary_key=True),
+    Column("answer", JSON, nullable=False),  # [{"code": ..., "quote": ..., "reason": ..., "confidence": ...}]
+    Column("server", String(500), nullable=False),
+    Column("created", DateTime(timezone=True), nullable=False),
 )
 
 learned_models = Table(

@@ -387,6 +387,8 @@ def retrain(project: Project, codebook: str, user: str) -> Any:
 
     The review page runs this in a worker thread (:mod:`narratives.ui.background`): it reports the
     runner's progress to that job and raises errors for the job to record and show."""
+    from narratives.coding.config import CodingConfig
+    from narratives.coding.llm.settings import project_llm
     from narratives.coding.runner import code_project
     from narratives.models_local import project_model
     from narratives.store.codebooks import current_codebook
@@ -396,6 +398,12 @@ def retrain(project: Project, codebook: str, user: str) -> Any:
     with project.connect() as connection:
         book = current_codebook(connection, codebook)
         model = project_model(connection, None, fallback=last_model(connection, codebook))
+    config = CodingConfig(model=model, llm=project_llm(project))  # as `narratives code` codes it
     return code_project(
-        project, book, embedder=embedder(model, project), user=user, progress=progress_reporter()
+        project,
+        book,
+        embedder=embedder(model, project),
+        user=user,
+        config=config,
+        progress=progress_reporter(),
     )

@@ -222,8 +222,12 @@ def _suggestion(item: QueueItem) -> None:
     st.progress(min(max(item.confidence, 0.0), 1.0), text=label)
     if item.evidence and item.evidence_start is None:
         st.caption(f"Evidence: {item.evidence}")
+    elif item.evidence and item.coder_reason:
+        st.caption(f"Quoted by the LLM coder: “{item.evidence}”")
     elif item.evidence:
         st.caption(f"Matched phrase: “{item.evidence}” ({item.coder})")
+    if item.coder_reason:
+        st.caption(f"The LLM coder's reason: {item.coder_reason}")
     if item.reasons:
         st.caption("Why this item: " + ", ".join(item.reasons))
 
