@@ -32,6 +32,7 @@ COMMAND_MODULES = (
     "search_cmds",
     "models_cmds",
     "llm_cmds",
+    "sentiment_cmds",
 )
 for _name in COMMAND_MODULES:
     importlib.import_module(f"narratives.cli.{_name}")

@@ -77,7 +77,9 @@ def _cell(value: object) -> str:
 @friendly_errors
 def crosstab(
     project_path: Path = typer.Argument(..., help="The project folder."),
-    by: str = typer.Option(..., "--by", help="Attribute to group by (need_group, council, kind, wave, ...)."),
+    by: str = typer.Option(
+        ..., "--by", help="Attribute to group by (need_group, council, kind, wave, ...), or 'sentiment'."
+    ),
     codebook: str | None = typer.Option(None, "--codebook", help=CODEBOOK_HELP),
     count: CountBy = typer.Option(CountBy.participants, "--count", help="What to count."),
     reviewed_only: bool = typer.Option(False, "--reviewed-only", help="Leave machine suggestions out."),
@@ -93,6 +95,9 @@ def crosstab(
     from narratives.store.project import open_project
 
     project = open_project(project_path)
+    if by == "sentiment":
+        _sentiment_table(project, codebook, reviewed_only)
+        return
     with project.connect() as connection:
         frame = themes_by_attribute(
             connection,
@@ -103,6 +108,17 @@ def crosstab(
         )
     columns = ["theme", "level", "group", "group_size", "count", "share", "small_group", "test", "p_adjusted"]
     _print_frame(_with_themes(frame), f"Themes by {by} ({count.value})", columns)
+
+
+def _sentiment_table(project: Project, codebook: str | None, reviewed_only: bool) -> None:
+    from narratives.analysis.sentiment import themes_by_sentiment
+
+    with project.connect() as connection:
+        frame = themes_by_sentiment(
+            connection, _codebook(project, codebook), include_machine=not reviewed_only
+        )
+    columns = ["theme", "level", "sentiment", "count", "share", "code_total"]
+    _print_frame(_with_themes(frame), "Themes by sentiment (segments)", columns)
 
 
 @app.command()

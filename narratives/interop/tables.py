@@ -39,6 +39,7 @@ from narratives.analysis.coded import (
     document_table,
 )
 from narratives.analysis.quotes import quote_texts
+from narratives.analysis.sentiment import segment_sentiment_column
 from narratives.deidentify import DeidentificationSettings, texts_redactor
 from narratives.schema import Codebook
 from narratives.store.codebooks import current_codes
@@ -66,6 +67,7 @@ LEADING = [
     "source",
     "score",
     "reviewer",
+    "sentiment",  # of the segment now: positive, mixed or negative (empty until `narratives sentiment`)
 ]
 
 
@@ -102,6 +104,7 @@ def coded_table(
     hierarchy = code_hierarchy(connection, name)
     coded["level"] = coded["code_id"].map(hierarchy.level)
     coded["ancestors"] = coded["code_id"].map(lambda c: " > ".join(reversed(hierarchy.ancestors.get(c, ()))))
+    coded["sentiment"] = segment_sentiment_column(connection, coded["segment_id"]) if not coded.empty else []
     coded = coded.rename(columns={"title": "document"})
     attribute_columns = [c for c in docs.columns if c not in DOCUMENT_COLUMNS]
     return coded.reindex(columns=LEADING + attribute_columns).reset_index(drop=True)

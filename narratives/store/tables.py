@@ -234,6 +234,31 @@ llm_answers = Table(
     Column("created", DateTime(timezone=True), nullable=False),
 )
 
+# The sentiment of each segment (narratives.coding.sentiment), replaced whenever it is scored again.
+segment_sentiments = Table(
+    "segment_sentiments",
+    metadata,
+    Column("segment_id", Integer, ForeignKey("segments.id"), primary_key=True),
+    Column("label", String(20), nullable=False),  # positive, mixed, negative
+    Column("positive", Float, nullable=False),
+    Column("mixed", Float, nullable=False),
+    Column("negative", Float, nullable=False),
+    Column("model", String(300), nullable=False),  # the embedder
+    Column("version", String(64), nullable=False),  # model version and the corrections' digest
+    Column("created", DateTime(timezone=True), nullable=False),
+)
+
+# Reviewers' corrections of a segment's sentiment; the latest per segment holds.
+sentiment_reviews = Table(
+    "sentiment_reviews",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("segment_id", Integer, ForeignKey("segments.id"), nullable=False, index=True),
+    Column("label", String(20), nullable=False),
+    Column("user", String(200), nullable=False),
+    Column("created", DateTime(timezone=True), nullable=False),
+)
+
 learned_models = Table(
     "learned_models",
     metadata,

@@ -90,6 +90,14 @@ def cooccurrence_of(path: str, version: str, codebook: str, level: Level, machin
         return code_cooccurrence(connection, codebook, level=level, include_machine=machine)
 
 
+@st.cache_data(show_spinner="Counting themes by sentiment…")
+def sentiment_of(path: str, version: str, codebook: str, machine: bool) -> pd.DataFrame:
+    from narratives.analysis.sentiment import themes_by_sentiment
+
+    with common.project_by_path(path).connect() as connection:
+        return themes_by_sentiment(connection, codebook, include_machine=machine)
+
+
 @st.cache_data(show_spinner=False)
 def themes_of(path: str, version: str, codebook: str) -> dict[str, str]:
     """Active code id -> name, in the codebook's tree order."""

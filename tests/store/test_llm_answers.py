@@ -1,4 +1,4 @@
-"""The LLM coder's stored answers (migration 0004), and a project made before them."""
+"""The LLM coder's stored answers (migration 0004), and a project made before them and sentiment (0005)."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ from sqlalchemy import inspect, text
 
 from narratives.store import init_project
 from narratives.store.llm_answers import count_answers, load_answers, save_answers
+from narratives.store.migrations import HEAD_REVISION
 from narratives.store.project import open_project
 
 
@@ -27,9 +28,11 @@ def test_answers_are_stored_once_per_model_prompt_and_text(tmp_path: Path) -> No
         project.close()
 
 
-def test_a_project_made_before_the_llm_coder_is_upgraded(tmp_path: Path) -> None:
+def test_a_project_made_before_the_llm_coder_and_sentiment_is_upgraded(tmp_path: Path) -> None:
     project = init_project(tmp_path / "old")
-    with project.begin() as connection:
+    with project.begin() as connection:  # as made before migrations 0004 and 0005
+        connection.execute(text("DROP TABLE sentiment_reviews"))
+        connection.execute(text("DROP TABLE segment_sentiments"))
         connection.execute(text("DROP TABLE llm_answers"))
         connection.execute(text("ALTER TABLE suggestions DROP COLUMN reason"))
         connection.execute(text("UPDATE alembic_version SET version_num = '0003'"))
@@ -37,9 +40,13 @@ def test_a_project_made_before_the_llm_coder_is_upgraded(tmp_path: Path) -> None
     reopened = open_project(tmp_path / "old")
     try:
         schema = inspect(reopened.engine)
-        assert "llm_answers" in schema.get_table_names()
+        assert {"llm_answers", "segment_sentiments", "sentiment_reviews"} <= set(schema.get_table_names())
         assert "reason" in {column["name"] for column in schema.get_columns("suggestions")}
         with reopened.connect() as connection:
-            assert connection.execute(text("SELECT version_num FROM alembic_version")).scalar_one() == "0004"
+            assert (
+                connection.execute(text("SELECT version_num FROM alembic_version")).scalar_one()
+                == HEAD_REVISION
+                == "0005"
+            )
     finally:
         reopened.close()

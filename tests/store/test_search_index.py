@@ -86,7 +86,9 @@ def test_an_older_project_gets_its_existing_segments_indexed_on_upgrade(tmp_path
         for name in ("segments_fts_insert", "segments_fts_delete", "segments_fts_update"):
             connection.execute(text(f"DROP TRIGGER {name}"))
         connection.execute(text("DROP TABLE segments_fts"))
-        connection.execute(text("DROP TABLE llm_answers"))  # and without what migration 0004 adds
+        connection.execute(text("DROP TABLE sentiment_reviews"))  # and without what 0004 and 0005 add
+        connection.execute(text("DROP TABLE segment_sentiments"))
+        connection.execute(text("DROP TABLE llm_answers"))
         connection.execute(text("ALTER TABLE suggestions DROP COLUMN reason"))
         connection.execute(text("UPDATE alembic_version SET version_num = '0002'"))
     project.close()

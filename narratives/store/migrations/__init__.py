@@ -5,4 +5,4 @@ is already up to date needs no alembic import. Adding a migration means updating
 ``tests/store/test_project.py`` fails until it matches what Alembic finds in ``versions/``.
 """
 
-HEAD_REVISION = "0004"
+HEAD_REVISION = "0005"

@@ -27,7 +27,7 @@ from narratives.analysis.quotes import DEFAULT_BALANCE
 from narratives.ui import analysis_tables as tables
 from narratives.ui import common
 
-SECTIONS = ["Themes by group", "Waves", "Codes together", "Quotes", "Agreement"]
+SECTIONS = ["Themes by group", "Waves", "Codes together", "Sentiment", "Quotes", "Agreement"]
 UNITS: dict[str, UnitOfCount] = {"Participants": "participants", "Segments": "segments"}
 PERCENTS: dict[str, Percent] = {"Counts": "count", "% of group (column)": "column", "% of theme (row)": "row"}
 MARKDOWN_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|>~<$:])")
@@ -68,6 +68,7 @@ def render() -> None:
         lambda: _heatmap(path, version, codebook, threshold, machine),
         lambda: _waves(path, version, codebook, threshold, machine),
         lambda: _cooccurrence(path, version, codebook, threshold, machine),
+        lambda: _sentiment(path, version, codebook, threshold, machine),
         lambda: _quotes(path, version, codebook, machine),
         lambda: _agreement(path, version, codebook),
     ]
@@ -181,6 +182,27 @@ def _cooccurrence(path: str, version: str, codebook: str, threshold: int, machin
     table = charts.cooccurrence_table(frame, threshold=threshold)
     st.dataframe(table, hide_index=True)
     _download(table, f"codes together by {level}", "cooccurrence")
+
+
+def _sentiment(path: str, version: str, codebook: str, threshold: int, machine: bool) -> None:
+    frame = tables.sentiment_of(path, version, codebook, machine)
+    if frame.empty or not frame.loc[frame["sentiment"] != "(not scored)", "count"].any():
+        st.info(f"No segment has a sentiment yet. Score them with:\n\n```\nnarratives sentiment {path}\n```")
+        return
+    wide = frame.pivot_table(index=["code_id", "code_name"], columns="sentiment", values="count", sort=False)
+    order = [c for c in ("positive", "mixed", "negative", "(not scored)") if c in wide.columns]
+    shown = (
+        wide[order].astype(int).reset_index().rename(columns={"code_name": "theme"}).drop(columns=["code_id"])
+    )
+    masked = shown.copy()
+    for column in order:
+        masked[column] = [f"<{threshold}" if 0 < n < threshold else str(n) for n in shown[column]]
+    st.dataframe(masked, hide_index=True)
+    st.caption(
+        "Segments carrying each theme by their sentiment (a reviewer's correction wins over the model; "
+        f"a parent theme counts its sub-codes' segments once). '<{threshold}': fewer than {threshold} segments."
+    )
+    _download(masked, "themes by sentiment", "sentiment")
 
 
 def _quotes(path: str, version: str, codebook: str, machine: bool) -> None:

@@ -70,7 +70,36 @@ def render() -> None:
     st.markdown(highlight_html(document.text, shown, colours, names, document.turns), unsafe_allow_html=True)
     if not marks:
         st.caption(f"No codes on this document yet (narratives code {path} --codebook FILE).")
+    _sentiments(project, segments)
     _hand_coding(project, codebook, document, segments, codes)
+
+
+def _sentiments(project: Project, segments: list[Segment]) -> None:
+    """How many of the document's segments are positive, mixed or negative, and each one's."""
+    from narratives.coding.sentiment import LABELS
+    from narratives.store.sentiments import current_sentiments
+
+    with project.connect() as connection:
+        found = current_sentiments(connection, [int(s.id or 0) for s in segments])
+    scored = [s for s in segments if int(s.id or 0) in found]
+    if not scored:
+        return
+    counts = {label: sum(1 for s in scored if found[int(s.id or 0)].label == label) for label in LABELS}
+    summary = ", ".join(f"{counts[label]} {label}" for label in LABELS)
+    st.caption(f"Sentiment of its {len(scored)} scored segment(s): {summary}.")
+    with st.expander("Sentiment by segment"):
+        st.dataframe(
+            [
+                {
+                    "segment": s.text if len(s.text) <= 120 else s.text[:119] + "…",
+                    "sentiment": found[int(s.id or 0)].label,
+                    "by": "reviewer" if found[int(s.id or 0)].source == "reviewer" else "machine",
+                }
+                for s in scored
+            ],
+            hide_index=True,
+            width="stretch",
+        )
 
 
 def _about(document: Document) -> None:

@@ -152,6 +152,7 @@ def review_item(project: Project, codebook: str, user: str, selection: tuple, co
     )
     _context(str(project.path), item)
     _suggestion(item)
+    _sentiment(project, item, user)
     _actions(project, codebook, user, item, codes)
 
 
@@ -230,6 +231,35 @@ def _suggestion(item: QueueItem) -> None:
         st.caption(f"The LLM coder's reason: {item.coder_reason}")
     if item.reasons:
         st.caption("Why this item: " + ", ".join(item.reasons))
+
+
+def _sentiment(project: Project, item: QueueItem, user: str) -> None:
+    """The segment's sentiment, and a correction a reviewer can make (the next `narratives sentiment`
+    learns from it)."""
+    from narratives.coding.sentiment import LABELS
+    from narratives.store.sentiments import current_sentiments, record_sentiment_review
+
+    with project.connect() as connection:
+        found = current_sentiments(connection, [item.segment_id]).get(item.segment_id)
+    if found is None:
+        st.caption(f"Sentiment: not scored yet (`narratives sentiment {project.path}`).")
+        return
+    how = "corrected by a reviewer" if found.source == "reviewer" else f"machine, {found.confidence or 0:.2f}"
+    choice = st.radio(
+        f"Sentiment ({how})",
+        LABELS,
+        index=LABELS.index(found.label),
+        horizontal=True,
+        key=f"review_sentiment_{item.segment_id}",
+        help="Change it if the machine got it wrong: the next sentiment run learns from it.",
+    )
+    if choice != found.label:
+
+        def write(connection: Connection) -> int:
+            return record_sentiment_review(connection, item.segment_id, choice, user)
+
+        if common.write(project, write) is not None:
+            st.success(f"Sentiment set to {choice}.", icon=":material/check_circle:")
 
 
 def _review(

@@ -1,0 +1,54 @@
+"""Sentiment in the explorer: the review queue shows it and takes a correction, the document view
+counts it, the Analysis page's Sentiment tab crosses it with the themes (streamlit AppTest)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from narratives.coding.runner import code_project
+from narratives.coding.sentiment_run import score_sentiment
+from narratives.store.project import Project
+from narratives.store.sentiments import current_sentiments
+from tests.builders.themes import FakeEmbedder, make_codebook
+from tests.ui.test_analysis_page import downloads, open_section
+from tests.ui.test_pages import open_app, texts
+
+
+@pytest.fixture
+def scored(themed_project: Project, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Project:
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    code_project(themed_project, make_codebook(), embedder=FakeEmbedder(), user="ana")
+    score_sentiment(themed_project, FakeEmbedder(), user="ana")
+    return themed_project
+
+
+def test_the_review_queue_shows_the_sentiment_and_takes_a_correction(monkeypatch, scored: Project) -> None:
+    at = open_app(monkeypatch, scored.path, "review")
+    (radio,) = [r for r in at.radio if r.key and r.key.startswith("review_sentiment_")]
+    segment_id = int(radio.key.rsplit("_", 1)[1])
+    with scored.connect() as connection:
+        before = current_sentiments(connection, [segment_id])[segment_id]
+    assert radio.value == before.label and radio.label.startswith("Sentiment (machine, ")
+    other = next(o for o in radio.options if o != before.label)
+    radio.set_value(other).run()
+    assert not at.exception, [e.value for e in at.exception]
+    assert f"Sentiment set to {other}." in texts(at.success)
+    with scored.connect() as connection:
+        after = current_sentiments(connection, [segment_id])[segment_id]
+    assert (after.label, after.source) == (other, "reviewer")
+    at.run()
+    (radio,) = [r for r in at.radio if r.key == f"review_sentiment_{segment_id}"]
+    assert radio.value == other and radio.label == "Sentiment (corrected by a reviewer)"
+
+
+def test_documents_and_analysis_show_sentiment(monkeypatch, scored: Project) -> None:
+    at = open_app(monkeypatch, scored.path, "documents")
+    assert "Sentiment of its " in texts(at.caption)
+    at = open_section(open_app(monkeypatch, scored.path, "analysis"), "Sentiment")
+    assert not at.exception, [e.value for e in at.exception]
+    assert downloads(at) == ["Download themes by sentiment (CSV)"]
+    (table,) = at.dataframe
+    assert list(table.value.columns) == ["theme", "positive", "mixed", "negative"]
+    assert "Waiting for care" in table.value["theme"].tolist()
