@@ -137,3 +137,10 @@ def survey(tmp_path: Path) -> Iterator:
     add_documents(made, [[t] for _, t in answers[half:]], kind=SourceKind.blog, prefix="b")
     yield made
     made.close()
+
+
+@pytest.fixture(scope="session")
+def shared_cache_home(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """One XDG cache folder for the whole run: the shipped sentiment comments are embedded (by the
+    test embedder) once, not once per test."""
+    return tmp_path_factory.mktemp("xdg-cache")

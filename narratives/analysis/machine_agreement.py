@@ -309,3 +309,28 @@ def most_confused(reviewed: _Reviewed, predicted: np.ndarray, j: int) -> str | N
             tally[other] += int((missed & predicted[:, k]).sum())
     best = [code for code, n in tally.most_common(1) if n > 0]
     return best[0] if best else None
+
+
+TARGET_SETTING = "machine_agreement_target"
+
+
+def team_target(project: Project) -> float:
+    """The F1 a code's lower bound must reach to be 'ready', as the team set it (default :data:`TARGET_F1`)."""
+    from narratives.store.settings import get_setting
+
+    with project.connect() as connection:
+        value = get_setting(connection, TARGET_SETTING)
+    return float(value) if value is not None else TARGET_F1
+
+
+def set_team_target(project: Project, target: float) -> None:
+    """Set the team's target F1 (between 0 and 1) for every later verdict."""
+    from narratives.store.settings import set_setting
+
+    if not 0 < target <= 1:
+        raise MachineAgreementError(
+            f"a target F1 of {target} is not between 0 and 1.", fix="give a value such as 0.75."
+        )
+    project.write(
+        lambda connection: set_setting(connection, TARGET_SETTING, float(target)), what="the target F1"
+    )

@@ -56,6 +56,16 @@ def agreement(
     bootstrap: int = typer.Option(1000, "--bootstrap", min=0, help="Bootstrap replicates for the intervals."),
     seed: int = typer.Option(0, "--seed", help="Seed of the bootstrap and of the folds."),
     folds: int = typer.Option(5, "--folds", min=2, help="Folds for --machine."),
+    target: float | None = typer.Option(
+        None,
+        "--target",
+        min=0.01,
+        max=1.0,
+        help="F1 a code's lower bound must reach to be 'ready' with --machine (default: the team's, else 0.75).",
+    ),
+    set_target: bool = typer.Option(
+        False, "--set-target", help="Keep --target as the team's target from now on."
+    ),
     json_out: Path | None = typer.Option(None, "--json", help="Also write every figure to this JSON file."),
 ) -> None:
     """Agreement between coders per code and overall (percent, Cohen's kappa for two coders,
@@ -70,11 +80,20 @@ def agreement(
     from narratives.store.project import open_project
 
     project = open_project(project_path)
+    if set_target:
+        from narratives.analysis.machine_agreement import set_team_target
+
+        if target is None:
+            raise typer.BadParameter("--set-target needs --target VALUE.")
+        set_team_target(project, target)
+        console.print(f"The team's target F1 is {target:g} from now on.")
+        if not machine:
+            return
     with project.connect() as connection:
         name = resolve_codebook_name(connection, codebook)
     figures: dict[str, Any] = {"codebook": name}
     if machine:
-        figures["machine"] = _machine(project, name, folds, seed, bootstrap)
+        figures["machine"] = _machine(project, name, folds, seed, bootstrap, target)
     else:
         figures.update(_coders(project, name, _names(coders), _names(codes), bootstrap, seed))
         if show_disagreements:
@@ -172,11 +191,14 @@ def _print_characters(found: list[CharacterAgreement], measure: str) -> None:
     console.print(table if found else "No hand-coded spans that two of these coders share a document for.")
 
 
-def _machine(project: Any, codebook: str, folds: int, seed: int, n_boot: int) -> dict[str, Any]:
-    from narratives.analysis.machine_agreement import machine_agreement
+def _machine(
+    project: Any, codebook: str, folds: int, seed: int, n_boot: int, target: float | None
+) -> dict[str, Any]:
+    from narratives.analysis.machine_agreement import machine_agreement, team_target
 
+    chosen = target if target is not None else team_target(project)
     with console.status(f"Training on {folds - 1} of {folds} folds, {folds} times..."):
-        found = machine_agreement(project, codebook, folds=folds, seed=seed, n_boot=n_boot)
+        found = machine_agreement(project, codebook, folds=folds, seed=seed, n_boot=n_boot, target=chosen)
     _print_machine(found)
     return found.as_dict()
 

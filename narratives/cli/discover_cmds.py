@@ -34,10 +34,20 @@ def discover(
         None, "--model", help="Embedding model (default: the project's, `narratives models use`)."
     ),
     user: str | None = typer.Option(None, "--user", help=USER_HELP),
+    stability_runs: int = typer.Option(
+        0,
+        "--stability",
+        min=0,
+        max=10,
+        help="Fit again with this many other seeds: how often each candidate recurs.",
+    ),
 ) -> None:
     """Find candidate themes with BERTopic; short and filler answers ("N/A") are left out.
 
     Example: narratives discover demo-project --codebook social-care --seed 42 --guided
+
+    With --stability 2 the clustering is fitted twice more (seeds 43, 44): a candidate recurs when a
+    re-run has a topic sharing half its members (Jaccard >= 0.5).
     """
     from narratives.discovery.topics import discover_themes
     from narratives.embed import load_embedder
@@ -47,7 +57,7 @@ def discover(
     project = open_project(path)
     embedder = load_embedder(project_model(project, model))
     with progress_bar() as bar:
-        bar.add_task("discovering themes (the first run compiles UMAP: about a minute)", total=None)
+        task = bar.add_task("discovering themes", total=None)
         result = discover_themes(
             project,
             embedder=embedder,
@@ -58,24 +68,47 @@ def discover(
             seed_topics=guided,
             zeroshot=zeroshot,
             user=user or default_user(),
+            stability_seeds=stability_runs,
+            progress=lambda message: bar.update(task, description=message),
         )
     stats = result.stats
+    stable = stats.get("stability")
+    redundant = stats.get("redundant", {})
     table = Table(title=f"Discovery run {result.run_id}: {len(result.candidates)} candidates")
-    for column in ("id", "label", "keywords", "size", "top overlap"):
+    columns = ["id", "label", "keywords", "size", "top overlap", *(["recurs"] if stable else [])]
+    for column in columns:
         table.add_column(column, overflow="fold")
     for candidate in result.candidates:
         overlap = candidate.overlap[0] if candidate.overlap else None
-        table.add_row(
+        shown = f"{overlap['code_id']} {overlap['share']:.0%}" if overlap else "-"
+        if str(candidate.topic) in redundant:
+            shown += " (redundant)"
+        row = [
             str(candidate.id),
             candidate.label,
             ", ".join(candidate.keywords[:6]),
             str(candidate.size),
-            f"{overlap['code_id']} {overlap['share']:.0%}" if overlap else "-",
-        )
+            shown,
+        ]
+        if stable:
+            row.append(f"{stable['recurs'].get(str(candidate.topic), 0)} of {len(stable['seeds'])}")
+        table.add_row(*row)
     console.print(table)
+    if stable:
+        console.print(
+            f"Stability: {stable['recurring_share']:.0%} of the candidates recur in every re-run "
+            f"(seeds {', '.join(map(str, stable['seeds']))}; topics per re-run: "
+            f"{', '.join(map(str, stable['topics_per_run']))}).",
+            markup=False,
+        )
+    if redundant:
+        console.print(
+            f"Redundant: {len(redundant)} candidate(s) mostly repeat an existing code (half their segments or more).",
+            markup=False,
+        )
     console.print(
         f"{stats['clustered']} segments clustered, {stats['dropped_short_or_filler']} too short or filler "
-        f"left out, {stats.get('outliers', 0)} outliers; {stats['seconds']:.1f} s. "
+        f"left out, {stats.get('outliers', 0)} outliers ({stats.get('outlier_share', 0):.0%}); {stats['seconds']:.1f} s. "
         f"Next: narratives promote {path} ID --code-id ID --name NAME",
         markup=False,
     )

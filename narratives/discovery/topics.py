@@ -16,7 +16,7 @@ import random
 import re
 import time
 import warnings
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, cast
 
@@ -26,6 +26,7 @@ from narratives.coding.runner import choose_unit
 from narratives.discovery.candidates import describe_candidates
 from narratives.discovery.compiled import cache_compiled_code
 from narratives.discovery.neighbours import exact_cosine_knn
+from narratives.discovery.quality import RECUR_JACCARD, redundant, stability
 from narratives.embed import CachedEmbedder, Embedder, EmbeddingCache
 from narratives.errors import CodingError, NotInstalled
 from narratives.hf_compat import hide_kernels_transformers_cannot_use
@@ -111,8 +112,15 @@ def discover_themes(
     seed_topics: bool = False,
     zeroshot: bool = False,
     keybert_labels: bool = True,
+    stability_seeds: int = 0,
+    progress: Callable[[str], None] | None = None,
 ) -> DiscoveryResult:
-    """Cluster the project's segments into candidate themes and store them (one transaction)."""
+    """Cluster the project's segments into candidate themes and store them (one transaction).
+
+    With ``stability_seeds`` the clustering is fitted again that many times with the seeds after
+    ``seed``, and the run's stats say how often each candidate recurs
+    (:func:`~narratives.discovery.quality.stability`); they always name the candidates that mostly
+    repeat an existing code (``redundant``) and the outlier share."""
     started = time.perf_counter()
     with project.connect() as connection:
         chosen_unit = choose_unit(connection, unit)
@@ -137,13 +145,21 @@ def discover_themes(
     cached = cast(
         Embedder, CachedEmbedder(embedder, EmbeddingCache(project.engine))
     )  # BERTopic re-embeds quotes and words
+    say = progress or (lambda message: None)
+    say("clustering")
     fit = _fit_topics([s.text for s in kept], vectors, params, seed, cached, guidance, keybert_labels)
+    reruns = {}
+    for k in range(1, stability_seeds + 1):
+        say(f"clustering again with seed {seed + k} ({k} of {stability_seeds}), for stability")
+        again = _fit_topics([s.text for s in kept], vectors, params, seed + k, cached, guidance, False)
+        reruns[seed + k] = again.topics
     config = {
         "unit": chosen_unit.value,
         "seed": seed,
         "codebook": codebook_name,
         "guidance": guidance["mode"],
         "keybert_labels": keybert_labels,
+        "stability_seeds": stability_seeds,
         **params,
     }
     stats = {
@@ -157,10 +173,29 @@ def discover_themes(
     with project.begin() as connection:
         found = describe_candidates(connection, kept, vectors, fit.topics, fit.keywords, fit.labels, codebook)
         stats["topics"] = len(found)
+        stats["outlier_share"] = round(int((fit.topics == -1).sum()) / len(kept), 4)
+        stats["redundant"] = {str(t): o for t, o in redundant({c.topic: c.overlap for c in found}).items()}
+        if reruns:
+            stats["stability"] = _stability_stats(fit.topics, reruns, [c.topic for c in found])
         stats["seconds"] = round(time.perf_counter() - started, 2)
         run_id = store_candidates(connection, found, config, stats, embedder.name, user)
     logger.info("discovery run %s: %s candidates from %s texts", run_id, len(found), len(kept))
     return DiscoveryResult(run_id=run_id, candidates=found, stats=stats, config=config)
+
+
+def _stability_stats(base: np.ndarray, reruns: dict[int, np.ndarray], shown: list[int]) -> dict[str, Any]:
+    """:func:`~narratives.discovery.quality.stability` of the stored candidates, JSON-ready."""
+    found = stability(base, reruns)
+    kept = {t: found.best_jaccard[t] for t in shown if t in found.best_jaccard}
+    every = sum(1 for t in kept if found.recurs.get(t, 0) == len(found.seeds))
+    return {
+        "seeds": found.seeds,
+        "topics_per_run": found.topics_per_run,
+        "best_jaccard": {str(t): v for t, v in kept.items()},
+        "recurs": {str(t): found.recurs.get(t, 0) for t in kept},
+        "recurring_share": round(every / len(kept), 4) if kept else 0.0,
+        "threshold": RECUR_JACCARD,
+    }
 
 
 def _guidance(codebook: Codebook | None, seed_topics: bool, zeroshot: bool) -> dict[str, Any]:

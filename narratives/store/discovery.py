@@ -120,6 +120,12 @@ def latest_discovery_run_id(connection: Connection) -> int | None:
     return None if found is None else int(found)
 
 
+def discovery_run_stats(connection: Connection, run_id: int) -> dict[str, Any]:
+    """What a discovery run recorded: sizes, outliers, redundancy and (when asked for) stability."""
+    found = connection.execute(select(discovery_runs.c.stats).where(discovery_runs.c.id == run_id)).scalar()
+    return dict(found or {})
+
+
 def stored_candidates(connection: Connection, run_id: int) -> list[StoredCandidate]:
     """The candidates of one discovery run with their last actions, largest first."""
     rows = connection.execute(

@@ -148,7 +148,9 @@ def quotes_of(
 
 
 @st.cache_data(show_spinner="Comparing the machine with reviewers (retraining on each fold)…")
-def machine_agreement_of(path: str, version: str, codebook: str) -> tuple[MachineAgreement | None, str]:
+def machine_agreement_of(
+    path: str, version: str, codebook: str, target: float
+) -> tuple[MachineAgreement | None, str]:
     """The machine/reviewer agreement figures on out-of-fold predictions, or why there are none
     (kept in the cache too, so a project with too few reviews is not retried on every rerun)."""
     from narratives.analysis.machine_agreement import machine_agreement
@@ -159,7 +161,7 @@ def machine_agreement_of(path: str, version: str, codebook: str) -> tuple[Machin
     with project.connect() as connection:
         model = last_model(connection, codebook)
     try:
-        return machine_agreement(project, codebook, embedder=common.embedder(model)), ""
+        return machine_agreement(project, codebook, embedder=common.embedder(model), target=target), ""
     except NarrativesError as error:
         return None, str(error)
 

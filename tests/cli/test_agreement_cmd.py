@@ -72,3 +72,16 @@ def test_agreement_errors_are_one_line_with_a_code_and_a_fix(coded) -> None:
     assert alone.exit_code != 0 and "two coders or more" in alone.output
     too_few = run(str(coded.project.path), "--machine", "--folds", "5")
     assert too_few.exit_code != 0 and "E1105" in too_few.output and "Traceback" not in too_few.output
+
+
+def test_the_team_sets_the_target_a_ready_code_must_reach(tmp_project) -> None:
+    from narratives.analysis.machine_agreement import TARGET_F1, team_target
+
+    runner = CliRunner()
+    assert team_target(tmp_project) == TARGET_F1
+    result = runner.invoke(app, ["agreement", str(tmp_project.path), "--target", "0.8", "--set-target"])
+    assert result.exit_code == 0, result.output
+    assert "The team's target F1 is 0.8 from now on." in result.output
+    assert team_target(tmp_project) == pytest.approx(0.8)
+    refused = runner.invoke(app, ["agreement", str(tmp_project.path), "--set-target"])
+    assert refused.exit_code != 0 and "--set-target needs --target" in refused.output

@@ -26,8 +26,8 @@ runner = CliRunner()
 
 
 @pytest.fixture(autouse=True)
-def own_cache(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))  # the shipped comments' vectors
+def own_cache(shared_cache_home: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("XDG_CACHE_HOME", str(shared_cache_home))  # the shipped comments' vectors
 
 
 @pytest.fixture(scope="module")

@@ -331,3 +331,31 @@ def test_machine_agreement_shows_the_figures_the_library_computes(monkeypatch, r
     caption = texts(at.caption)
     assert f"{expected.n_segments} reviewed segments, 5 folds, seed 0" in caption
     assert "Download machine agreement (CSV)" in downloads(at)
+
+
+def test_the_overview_and_the_review_queue_say_which_codes_are_ready(monkeypatch, reviewed_by_two) -> None:
+    """The Overview shows the out-of-fold table with the team's target (which it sets for everyone);
+    the review queue gives the verdict of the code under review, from the same figures."""
+    from narratives.analysis.machine_agreement import team_target
+    from narratives.coding.runner import code_project
+    from narratives.ui import common
+
+    monkeypatch.setattr(common, "embedder", lambda name: FakeEmbedder())
+    code_project(reviewed_by_two, make_codebook(), embedder=FakeEmbedder(), user="ana")
+    at = open_app(monkeypatch, reviewed_by_two.path, "overview")
+    assert "Is the machine ready? (out of fold)" in texts(at.subheader)
+    at.number_input(key="overview_machine_target").set_value(0.6).run()
+    assert team_target(reviewed_by_two) == pytest.approx(0.6)
+    at.button(key="overview_machine_compute").click().run()
+    assert not at.exception, [e.value for e in at.exception]
+    expected = machine_agreement(reviewed_by_two, AGREEMENT_BOOK, embedder=FakeEmbedder(), target=0.6)
+    table = at.dataframe[-1].value
+    assert list(table["verdict"]) == [c.verdict for c in expected.per_code]
+    assert "reaches 0.60 with at least 30" in texts(at.caption)
+    at.switch_page(f"{PAGES}/review.py").run()  # computed at this state already: shown at once
+    assert not at.exception, [e.value for e in at.exception]
+    assert not [b for b in at.button if b.key == "review_readiness"]
+    shown = texts(at.caption)
+    verdicts = {c.code_id: c.verdict for c in expected.per_code}
+    assert "This code: **" in shown and "(out of fold; target 0.60)" in shown
+    assert any(f"This code: **{verdict}**" in shown for verdict in verdicts.values())

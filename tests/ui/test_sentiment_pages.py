@@ -17,8 +17,8 @@ from tests.ui.test_pages import open_app, texts
 
 
 @pytest.fixture
-def scored(themed_project: Project, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Project:
-    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+def scored(themed_project: Project, shared_cache_home: Path, monkeypatch: pytest.MonkeyPatch) -> Project:
+    monkeypatch.setenv("XDG_CACHE_HOME", str(shared_cache_home))
     code_project(themed_project, make_codebook(), embedder=FakeEmbedder(), user="ana")
     score_sentiment(themed_project, FakeEmbedder(), user="ana")
     return themed_project

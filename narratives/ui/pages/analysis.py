@@ -248,34 +248,10 @@ def _md(text: str) -> str:
 
 
 def _agreement(path: str, version: str, codebook: str) -> None:
-    st.caption(
-        "The learned machine coder against reviewers on out-of-fold predictions: each fold of the "
-        "reviewed segments is predicted by heads trained on the other folds, so no prediction has "
-        "seen its own review. Agreement between people is on the Agreement page."
-    )
-    if st.button("Compute machine–reviewer agreement", key="analysis_agreement_compute"):
-        st.session_state["analysis_agreement_version"] = version
-    if st.session_state.get("analysis_agreement_version") != version:
-        return
-    figures, problem = tables.machine_agreement_of(path, version, codebook)
-    if figures is None:
-        st.info(problem)
-        return
-    names = tables.themes_of(path, version, codebook)
-    columns = st.columns(len(figures.overall) or 1)
-    for column, (name, estimate) in zip(columns, figures.overall.items(), strict=False):
-        column.metric(name.capitalize(), _number(estimate.value), help=f"95% interval {_interval(estimate)}")
-    frame = figures.to_frame()
-    frame.insert(1, "theme", frame["code"].map(names).fillna(frame["code"]))
-    st.dataframe(frame, hide_index=True)
-    st.caption(
-        f"{figures.n_segments} reviewed segments, {figures.folds} folds, seed {figures.seed}, "
-        f"model {figures.model or 'default'}; 'ready' when the F1 interval's lower end reaches "
-        f"{figures.target:.2f} with at least {figures.min_reviews} reviewed segments."
-    )
-    for note in figures.notes:
-        st.caption(note)
-    _download(frame, "machine agreement", "agreement")
+    from narratives.ui.machine_agreement_view import agreement_section
+
+    agreement_section(path, version, codebook, "analysis_agreement", allow_target=True)
+    st.caption("Agreement between people is on the Agreement page.")
 
 
 def _number(value: float) -> str:

@@ -30,6 +30,14 @@ def candidates_of(path: str, version: str) -> list[StoredCandidate]:
 
 
 @st.cache_data(show_spinner=False)
+def run_stats_of(path: str, version: str, run_id: int) -> dict:
+    from narratives.store.discovery import discovery_run_stats
+
+    with common.project_by_path(path).connect() as connection:
+        return discovery_run_stats(connection, run_id)
+
+
+@st.cache_data(show_spinner=False)
 def codes_of(path: str, version: str, codebook: str) -> list[Code]:
     with common.project_by_path(path).connect() as connection:
         return current_codes(connection, codebook)
@@ -71,9 +79,28 @@ def render() -> None:
         common.need_user_notice()
     pending = [c for c in found if c.status is None]
     st.caption(f"{len(found)} candidate(s) from the latest run; {len(pending)} not yet acted on.")
+    stats = run_stats_of(path, version, found[0].run_id)
+    _run_quality(stats, path)
     overlaps = overlaps_of(path, version, codebook)
     for candidate in _page_of(found):
-        _candidate(project, codebook, user, candidate, codes, overlaps.get(candidate.id, []))
+        _candidate(project, codebook, user, candidate, codes, overlaps.get(candidate.id, []), stats)
+
+
+def _run_quality(stats: dict, path: str) -> None:
+    """How far to trust the run: outliers, redundancy with the codebook, stability across seeds."""
+    facts = []
+    if "outlier_share" in stats:
+        facts.append(f"{stats['outlier_share']:.0%} of the texts in no candidate")
+    redundant = stats.get("redundant", {})
+    facts.append(f"{len(redundant)} candidate(s) mostly repeating an existing code")
+    stable = stats.get("stability")
+    if stable:
+        facts.append(
+            f"{stable['recurring_share']:.0%} recur in every one of {len(stable['seeds'])} re-run(s) with other seeds"
+        )
+    else:
+        facts.append(f"stability not measured (narratives discover {path} --stability 2)")
+    st.caption("This run: " + "; ".join(facts) + ".")
 
 
 def _page_of(found: list[StoredCandidate]) -> list[StoredCandidate]:
@@ -91,10 +118,26 @@ def _candidate(
     candidate: StoredCandidate,
     codes: list[Code],
     overlap: list[dict],
+    stats: dict,
 ) -> None:
     with st.container(border=True):
         st.header(f"#{candidate.id} {candidate.label}")
         st.caption(f"{candidate.size} segments · keywords: {', '.join(candidate.keywords)}")
+        stable, redundant = stats.get("stability"), stats.get("redundant", {})
+        notes = []
+        if stable and str(candidate.topic) in stable["recurs"]:
+            best = stable["best_jaccard"][str(candidate.topic)]
+            notes.append(
+                f"Recurs in {stable['recurs'][str(candidate.topic)]} of {len(stable['seeds'])} re-run(s) "
+                f"(best member overlap {', '.join(f'{j:.2f}' for j in best)})"
+            )
+        if str(candidate.topic) in redundant:
+            same = redundant[str(candidate.topic)]
+            notes.append(
+                f"Redundant: {same['share']:.0%} of it is {same.get('name', same['code_id'])} already"
+            )
+        for note in notes:
+            st.caption(note)
         if overlap:
             shares = ", ".join(f"{o.get('name', o['code_id'])} {o['share']:.0%}" for o in overlap)
             st.markdown(f"**Overlap with codes now:** {shares}")

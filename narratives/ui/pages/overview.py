@@ -58,6 +58,7 @@ def render() -> None:
     _frequency(figures)
     _progress(figures)
     _agreement(figures)
+    _machine_readiness(str(project.path), version, codebook)
 
 
 def _corpus(status: ProjectStatus, figures: Overview) -> None:
@@ -187,6 +188,19 @@ def _agreement(figures: Overview) -> None:
             ),
             hide_index=True,
         )
+
+
+def _machine_readiness(path: str, version: str, codebook: str) -> None:
+    """Which codes the machine can be trusted with yet: out-of-fold agreement and a verdict per code."""
+    from narratives.ui.machine_agreement_view import agreement_section
+
+    st.subheader("Is the machine ready? (out of fold)")
+    st.caption(
+        "The figures above compare the current suggestions with the reviews they were trained on. "
+        "Here the machine is scored only on reviews it did not learn from, with 95% intervals, and "
+        "each code is called ready, needing more reviews, or unreliable."
+    )
+    agreement_section(path, version, codebook, "overview_machine", allow_target=True)
 
 
 if __name__ == "__main__":

@@ -152,6 +152,7 @@ def review_item(project: Project, codebook: str, user: str, selection: tuple, co
     )
     _context(str(project.path), item)
     _suggestion(item)
+    _readiness(project, codebook, item)
     _sentiment(project, item, user)
     _actions(project, codebook, user, item, codes)
 
@@ -231,6 +232,13 @@ def _suggestion(item: QueueItem) -> None:
         st.caption(f"The LLM coder's reason: {item.coder_reason}")
     if item.reasons:
         st.caption("Why this item: " + ", ".join(item.reasons))
+
+
+def _readiness(project: Project, codebook: str, item: QueueItem) -> None:
+    """Whether the machine can be trusted with this code yet (out of fold; computed on request)."""
+    from narratives.ui.machine_agreement_view import code_readiness
+
+    code_readiness(str(project.path), common.data_version(project), codebook, item.code_id)
 
 
 def _sentiment(project: Project, item: QueueItem, user: str) -> None:
