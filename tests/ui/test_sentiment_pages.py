@@ -52,3 +52,26 @@ def test_documents_and_analysis_show_sentiment(monkeypatch, scored: Project) -> 
     (table,) = at.dataframe
     assert list(table.value.columns) == ["theme", "positive", "mixed", "negative"]
     assert "Waiting for care" in table.value["theme"].tolist()
+
+
+def test_a_sentiment_scored_again_while_the_page_is_open_is_not_taken_for_a_correction(
+    monkeypatch, scored: Project
+) -> None:
+    from sqlalchemy import func, select
+
+    from narratives.store.sentiments import save_sentiments
+    from narratives.store.tables import sentiment_reviews
+
+    at = open_app(monkeypatch, scored.path, "review")
+    (radio,) = [r for r in at.radio if r.key and r.key.startswith("review_sentiment_")]
+    segment_id = int(radio.key.rsplit("_", 1)[1])
+    other = next(o for o in radio.options if o != radio.value)
+    with scored.begin() as connection:  # as a new `narratives sentiment` run would
+        row = {"segment_id": segment_id, "label": other, "positive": 0.0, "mixed": 0.0, "negative": 0.0}
+        save_sentiments(connection, [{**row, other: 1.0}], "fake", "test")
+    at.run()
+    assert not at.exception, [e.value for e in at.exception]
+    (radio,) = [r for r in at.radio if r.key == f"review_sentiment_{segment_id}"]
+    assert radio.value == other and radio.label.startswith("Sentiment (machine, 1.00")
+    with scored.connect() as connection:
+        assert connection.execute(select(func.count()).select_from(sentiment_reviews)).scalar_one() == 0

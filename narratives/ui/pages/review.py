@@ -36,6 +36,7 @@ QUEUE_KEY = "review_queue_batch"
 DONE_KEY = "review_last_done"  # the last decision's confirmation, shown in the fragment
 SEEN_JOB_KEY = "review_seen_job"  # the background job whose end this session has shown
 CHANGE_KEY, ADD_KEY = "review_change_code", "review_add_code"
+SENTIMENT_CHANGED_KEY = "review_sentiment_changed"  # radio key -> the sentiment just recorded
 STARTED_JOB_KEY = "review_started_job"  # a job started from the fragment: rerun the page once
 BATCH = 50
 REFILL_BELOW = 5
@@ -245,7 +246,7 @@ def _sentiment(project: Project, item: QueueItem, user: str) -> None:
     """The segment's sentiment, and a correction a reviewer can make (the next `narratives sentiment`
     learns from it)."""
     from narratives.coding.sentiment import LABELS
-    from narratives.store.sentiments import current_sentiments, record_sentiment_review
+    from narratives.store.sentiments import current_sentiments
 
     with project.connect() as connection:
         found = current_sentiments(connection, [item.segment_id]).get(item.segment_id)
@@ -253,21 +254,37 @@ def _sentiment(project: Project, item: QueueItem, user: str) -> None:
         st.caption(f"Sentiment: not scored yet (`narratives sentiment {project.path}`).")
         return
     how = "corrected by a reviewer" if found.source == "reviewer" else f"machine, {found.confidence or 0:.2f}"
-    choice = st.radio(
+    key = f"review_sentiment_{item.segment_id}"
+    if st.session_state.get(key) not in (None, found.label) and key not in st.session_state.get(
+        SENTIMENT_CHANGED_KEY, {}
+    ):
+        del st.session_state[key]  # re-scored since it was drawn: show the label as it is now
+    st.radio(
         f"Sentiment ({how})",
         LABELS,
         index=LABELS.index(found.label),
         horizontal=True,
-        key=f"review_sentiment_{item.segment_id}",
+        key=key,
+        on_change=_correct_sentiment,
+        args=(project, item.segment_id, key, user),
         help="Change it if the machine got it wrong: the next sentiment run learns from it.",
     )
-    if choice != found.label:
+    done = st.session_state.get(SENTIMENT_CHANGED_KEY, {}).pop(key, None)
+    if done:
+        st.success(f"Sentiment set to {done}.", icon=":material/check_circle:")
 
-        def write(connection: Connection) -> int:
-            return record_sentiment_review(connection, item.segment_id, choice, user)
 
-        if common.write(project, write) is not None:
-            st.success(f"Sentiment set to {choice}.", icon=":material/check_circle:")
+def _correct_sentiment(project: Project, segment_id: int, key: str, user: str) -> None:
+    """A reviewer chose another sentiment: record the correction (only on their change, never on a redraw)."""
+    from narratives.store.sentiments import record_sentiment_review
+
+    choice = st.session_state[key]
+
+    def write(connection: Connection) -> int:
+        return record_sentiment_review(connection, segment_id, choice, user)
+
+    if common.write(project, write) is not None:
+        st.session_state.setdefault(SENTIMENT_CHANGED_KEY, {})[key] = choice
 
 
 def _review(
