@@ -416,7 +416,42 @@ def _retrain(project: Project, codebook: str, user: str) -> None:
         running = job is not None and job.running
         if st.button("Retrain", key="review_retrain", disabled=running):
             _start_retrain(project, codebook, user)
+        _llm_settings(project)
         st.fragment(run_every=POLL_SECONDS if background_running(project) else None)(_job_status)(project)
+
+
+def _llm_settings(project: Project) -> None:
+    """The project's LLM coder (its own OpenAI-compatible server), used by every retraining and
+    `narratives code`: set, change or switch off; another machine only when explicitly allowed."""
+    from narratives.coding.llm.settings import LLMSettings, check_server, project_llm, set_project_llm
+    from narratives.errors import NarrativesError
+
+    current = project_llm(project)
+    with st.expander("LLM coder" + (f": {current.model}" if current else ": off")):
+        url = st.text_input(
+            "Server (API base)", current.url if current else "http://127.0.0.1:11434/v1", key="llm_url"
+        )
+        model = st.text_input("Model", current.model if current else "", key="llm_model")
+        remote = st.checkbox(
+            "Allow another machine (the segments' text is sent there)",
+            current.allow_remote if current else False,
+            key="llm_allow_remote",
+        )
+        left, right = st.columns(2)
+        if left.button("Save", key="llm_save", disabled=not model.strip()):
+            try:
+                settings = LLMSettings(url=url.strip(), model=model.strip(), allow_remote=remote)
+                warning = check_server(settings)
+                set_project_llm(project, settings)
+            except (NarrativesError, ValueError) as error:
+                st.error(str(error))
+            else:
+                if warning:
+                    st.warning(warning)
+                st.success(f"Retraining and coding now ask {settings.model} too.")
+        if current is not None and right.button("Turn off", key="llm_off"):
+            set_project_llm(project, None)
+            st.success("The LLM coder is off.")
 
 
 def background_running(project: Project) -> bool:
