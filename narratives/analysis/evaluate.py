@@ -24,6 +24,8 @@ from narratives.analysis.metrics import multilabel_scores
 from narratives.coding.base import LabelledExamples
 from narratives.coding.ensemble import EnsembleCoder
 from narratives.coding.learned import LearnedCoder
+from narratives.coding.llm.coder import FileAnswers, LLMCoder
+from narratives.coding.llm.settings import LLMSettings
 from narratives.coding.phrase import PhraseCoder
 from narratives.coding.similarity import SimilarityCoder, codes_to_score
 from narratives.embed import Embedder
@@ -49,6 +51,8 @@ class EvaluationSettings:
     ks: Sequence[int] = (0, 5, 10, 25, 50)
     seeds: int = 3
     use_codebook_examples: bool = True
+    llm: LLMSettings | None = None  # also the LLM coder, on this server (its answers cached in llm_cache)
+    llm_cache: str | None = None
 
 
 @dataclass
@@ -177,6 +181,9 @@ def build_coder(k: int, settings: EvaluationSettings, seed: int = 0) -> Ensemble
     coders: list = [PhraseCoder(), SimilarityCoder(use_examples=use)]
     if k > 0 or use:
         coders.append(LearnedCoder(use_codebook_examples=use, random_state=seed))
+    if settings.llm is not None:
+        store = FileAnswers(settings.llm_cache) if settings.llm_cache else None
+        coders.append(LLMCoder(settings.llm, store, seed=seed))
     return EnsembleCoder(coders)
 
 
@@ -273,4 +280,5 @@ def _settings_dict(
         "n_gold": len(gold.texts),
         "train": train.path if train is not None else None,
         "model": embedder.name,
+        "llm": {"server": settings.llm.url, "model": settings.llm.model} if settings.llm else None,
     }

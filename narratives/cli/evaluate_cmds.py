@@ -11,6 +11,15 @@ import typer
 from rich.table import Table
 
 from narratives.cli.app import app, console, friendly_errors
+from narratives.cli.llm_options import (
+    ALLOW_REMOTE_OPTION,
+    LLM_BATCH_OPTION,
+    LLM_MODEL_OPTION,
+    LLM_TIMEOUT_OPTION,
+    LLM_URL_OPTION,
+    llm_settings,
+    warn_if_remote,
+)
 from narratives.errors import EvaluationError
 
 if TYPE_CHECKING:
@@ -61,6 +70,11 @@ def evaluate(
     cache_dir: Path = typer.Option(
         DEFAULT_CACHE, "--cache-dir", help="Where embeddings are cached between runs."
     ),
+    llm_url: str | None = LLM_URL_OPTION,
+    llm_model: str | None = LLM_MODEL_OPTION,
+    allow_remote_llm: bool = ALLOW_REMOTE_OPTION,
+    llm_timeout: float = LLM_TIMEOUT_OPTION,
+    llm_batch: int = LLM_BATCH_OPTION,
 ) -> None:
     """Score the coders against human coding: zero-shot, then after k reviewed examples per code.
 
@@ -69,6 +83,9 @@ def evaluate(
         narratives evaluate --codebook models/codebooks/nhs-fft.yaml
         --gold evals/data/nhs_fft_dev/comments.csv --labels-column labels_v7
         --where substantive=True --k 0,5,10,25,50 --seeds 3 --json evals/results.json
+
+    With an LLM on your own server as one more coder (answers cached in --cache-dir):
+    add --llm-url http://127.0.0.1:11434/v1 --llm-model NAME.
     """
     from narratives.analysis.evaluate import EvaluationSettings, read_gold
     from narratives.analysis.evaluate import evaluate as run_evaluation
@@ -81,7 +98,16 @@ def evaluate(
     train_set = read_gold(train, book, text_column, labels_column, sep, where) if train else None
     cache = NpyEmbeddingCache(cache_dir)
     embedder = CachedEmbedder(load_embedder(model), cache)
-    settings = EvaluationSettings(ks=ks, seeds=seeds, use_codebook_examples=not no_codebook_examples)
+    llm = llm_settings(llm_url, llm_model, allow_remote_llm, llm_timeout, llm_batch)
+    if llm is not None:
+        warn_if_remote(llm)
+    settings = EvaluationSettings(
+        ks=ks,
+        seeds=seeds,
+        use_codebook_examples=not no_codebook_examples,
+        llm=llm,
+        llm_cache=str(cache_dir) if llm is not None else None,
+    )
     with console.status("Evaluating...") as status:
         report = run_evaluation(
             book,

@@ -13,9 +13,11 @@ every try (``unanswered_``); both reach the run's warnings through ``problems_``
 
 from __future__ import annotations
 
+import json
 import logging
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor, as_completed
+from pathlib import Path
 from typing import Any, Protocol
 
 import numpy as np
@@ -72,6 +74,38 @@ class ProjectAnswers:
 
         with self.engine.begin() as connection:
             save_answers(connection, model, prompt, server, answers)
+
+
+class FileAnswers:
+    """Answers in owner-only JSON files under ``folder``, one per (model, prompt): for
+    ``narratives evaluate``, which has no project. Quotes are the data's own words, hence 0600."""
+
+    def __init__(self, folder: str | Path):
+        self.folder = Path(folder)
+
+    def _path(self, model: str, prompt: str) -> Path:
+        safe = "".join(ch if ch.isalnum() or ch in "-_." else "_" for ch in model)
+        return self.folder / f"llm-{safe}-{prompt[:16]}.json"
+
+    def _read(self, model: str, prompt: str) -> dict[str, Answer]:
+        path = self._path(model, prompt)
+        if not path.exists():
+            return {}
+        try:
+            return dict(json.loads(path.read_text(encoding="utf-8")))
+        except (OSError, ValueError):
+            logger.warning("ignoring an unreadable LLM answer cache: %s", path)
+            return {}
+
+    def load(self, model: str, prompt: str, hashes: Sequence[str]) -> dict[str, Answer]:
+        stored = self._read(model, prompt)
+        return {h: stored[h] for h in hashes if h in stored}
+
+    def save(self, model: str, prompt: str, server: str, answers: dict[str, Answer]) -> None:
+        from narratives.store.files import private_folder, write_private
+
+        private_folder(self.folder)
+        write_private(self._path(model, prompt), json.dumps({**answers, **self._read(model, prompt)}))
 
 
 class LLMCoder:
