@@ -144,3 +144,14 @@ def shared_cache_home(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """One XDG cache folder for the whole run: the shipped sentiment comments are embedded (by the
     test embedder) once, not once per test."""
     return tmp_path_factory.mktemp("xdg-cache")
+
+
+@pytest.fixture
+def llm_server() -> Iterator:
+    """The fake OpenAI-compatible server (tests/builders/fake_llm_server.py) on a loopback port,
+    coding the themed documents by :data:`~tests.builders.fake_llm_server.THEME_KEYWORDS`."""
+    from tests.builders.fake_llm_server import THEME_KEYWORDS, FakeLLMServer
+
+    fake = FakeLLMServer(THEME_KEYWORDS).start()
+    yield fake
+    fake.stop()

@@ -25,6 +25,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 SENTENCE = re.compile(r"[^.!?]+[.!?]?")
+# For the themed test documents (tests/builders/themes.py): a word of each theme's sentences.
+THEME_KEYWORDS = {"waiting": "assessment", "staff": "carer", "money": "charges", "isolation": "lonely"}
 
 
 class FakeLLMServer:

@@ -3,7 +3,6 @@ MiniLM and the fake OpenAI-compatible server (tests/builders/fake_llm_server.py)
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -18,14 +17,6 @@ from tests.builders.fake_llm_server import FakeLLMServer
 from tests.builders.themes import make_codebook
 
 runner = CliRunner()
-KEYWORDS = {"waiting": "assessment", "staff": "carer", "money": "charges", "isolation": "lonely"}
-
-
-@pytest.fixture
-def server() -> Iterator[FakeLLMServer]:
-    fake = FakeLLMServer(KEYWORDS).start()
-    yield fake
-    fake.stop()
 
 
 def llm_suggestions(project: Project) -> int:
@@ -51,11 +42,11 @@ def test_a_remote_server_is_refused_and_allowed_only_with_a_warning(themed_proje
 
 @pytest.mark.slow
 def test_code_uses_the_projects_llm_server(
-    themed_project: Project, server: FakeLLMServer, tmp_path: Path
+    themed_project: Project, llm_server: FakeLLMServer, tmp_path: Path
 ) -> None:
     folder = str(themed_project.path)
     book = save_codebook(make_codebook(), tmp_path / "book.yaml")
-    set_ = runner.invoke(app, ["llm", "set", folder, "--url", server.url, "--model", "fake-model"])
+    set_ = runner.invoke(app, ["llm", "set", folder, "--url", llm_server.url, "--model", "fake-model"])
     assert set_.exit_code == 0, set_.output
     checked = runner.invoke(app, ["llm", "check", folder])
     assert checked.exit_code == 0, checked.output
@@ -63,7 +54,7 @@ def test_code_uses_the_projects_llm_server(
     coded = runner.invoke(app, ["code", folder, "--codebook", str(book)])
     assert coded.exit_code == 0, coded.output
     assert "WARNING" not in coded.output
-    asked = len(server.asked)
+    asked = len(llm_server.asked)
     assert asked > 1  # the check's segment and the project's
     with themed_project.connect() as connection:
         ensemble_reasons = connection.execute(
@@ -73,7 +64,7 @@ def test_code_uses_the_projects_llm_server(
     # --no-llm leaves it out; a one-off --llm-url names another server without saving it
     again = runner.invoke(app, ["code", folder, "--codebook", str(book), "--no-llm"])
     assert again.exit_code == 0, again.output
-    assert len(server.asked) == asked
+    assert len(llm_server.asked) == asked
     with themed_project.connect() as connection:
         current = connection.execute(
             select(func.count())

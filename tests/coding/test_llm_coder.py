@@ -5,7 +5,6 @@ replies, server errors, a server that is down, and the loopback-only rule."""
 from __future__ import annotations
 
 import socket
-from collections.abc import Iterator
 
 import pytest
 from sqlalchemy import select
@@ -17,21 +16,18 @@ from narratives.coding.runner import code_project
 from narratives.errors import LLMError
 from narratives.store.project import Project
 from narratives.store.tables import coding_runs, llm_answers, segments, suggestions
+from tests.builders.fake_llm_server import THEME_KEYWORDS as KEYWORDS
 from tests.builders.fake_llm_server import FakeLLMServer
 from tests.builders.themes import THEMES, FakeEmbedder, add_documents, make_codebook
 
-KEYWORDS = {"waiting": "assessment", "staff": "carer", "money": "charges", "isolation": "lonely"}
 
-
-@pytest.fixture
-def server() -> Iterator[FakeLLMServer]:
-    fake = FakeLLMServer(KEYWORDS).start()
-    yield fake
-    fake.stop()
-
-
-def settings(server: FakeLLMServer, **changes: object) -> LLMSettings:
-    values: dict[str, object] = {"url": server.url, "model": "fake-model", "retries": 2, "timeout_s": 60.0}
+def settings(llm_server: FakeLLMServer, **changes: object) -> LLMSettings:
+    values: dict[str, object] = {
+        "url": llm_server.url,
+        "model": "fake-model",
+        "retries": 2,
+        "timeout_s": 60.0,
+    }
     return LLMSettings.model_validate(values | changes)
 
 
@@ -62,9 +58,9 @@ def expected_cells(project: Project) -> set[tuple[str, str]]:
 
 
 def test_llm_suggestions_carry_a_quote_of_the_segment_and_a_reason(
-    themed_project: Project, server: FakeLLMServer
+    themed_project: Project, llm_server: FakeLLMServer
 ) -> None:
-    result = code(themed_project, settings(server))
+    result = code(themed_project, settings(llm_server))
     rows = llm_rows(themed_project)
     assert {(row.segment_text, row.code_id) for row in rows} == expected_cells(themed_project)
     for row in rows:
@@ -79,82 +75,86 @@ def test_llm_suggestions_carry_a_quote_of_the_segment_and_a_reason(
             )
         ).all()
     provenance = run.config["llm"]
-    assert provenance["server"] == server.url and provenance["llm_model"] == "fake-model"
+    assert provenance["server"] == llm_server.url and provenance["llm_model"] == "fake-model"
     assert len(provenance["prompt_hash"]) == 64 and provenance["asked"] > 0
     assert ensemble_reasons, "the ensemble keeps the LLM's evidence and reason where it decides"
     # the prompt carried the codebook and the segments asked about
-    first = server.requests[0]
+    first = llm_server.requests[0]
     assert "Waiting a long time for an assessment or care." in first["messages"][0]["content"]
     assert first["response_format"]["type"] == "json_schema"
     assert first["model"] == "fake-model" and first["temperature"] == 0.0
 
 
-def test_a_second_run_sends_nothing_already_answered(themed_project: Project, server: FakeLLMServer) -> None:
-    code(themed_project, settings(server))
-    asked = len(server.asked)
-    assert asked == len(set(server.asked)) > 0
-    again = code(themed_project, settings(server), threshold=0.6)  # other settings: everything re-scored
-    assert again.run_id is not None and len(server.asked) == asked
+def test_a_second_run_sends_nothing_already_answered(
+    themed_project: Project, llm_server: FakeLLMServer
+) -> None:
+    code(themed_project, settings(llm_server))
+    asked = len(llm_server.asked)
+    assert asked == len(set(llm_server.asked)) > 0
+    again = code(themed_project, settings(llm_server), threshold=0.6)  # other settings: everything re-scored
+    assert again.run_id is not None and len(llm_server.asked) == asked
     with themed_project.connect() as connection:
         stored = connection.execute(select(llm_answers.c.text_hash)).all()
         run = connection.execute(select(coding_runs.c.config).where(coding_runs.c.id == again.run_id)).one()
     assert len(stored) == asked and run.config["llm"]["asked"] == 0
     add_documents(themed_project, [["My lonely neighbour waits for a carer."]], prefix="new")
-    code(themed_project, settings(server), threshold=0.6)
-    assert server.asked[asked:] == ["My lonely neighbour waits for a carer."]
+    code(themed_project, settings(llm_server), threshold=0.6)
+    assert llm_server.asked[asked:] == ["My lonely neighbour waits for a carer."]
 
 
-def test_invented_quotes_are_dropped_and_counted(themed_project: Project, server: FakeLLMServer) -> None:
-    server.behave("invented")
-    result = code(themed_project, settings(server))
+def test_invented_quotes_are_dropped_and_counted(themed_project: Project, llm_server: FakeLLMServer) -> None:
+    llm_server.behave("invented")
+    result = code(themed_project, settings(llm_server))
     assert llm_rows(themed_project) == []
     (warning,) = [w for w in result.warnings if "invented evidence" in w]
     assert warning.endswith(f": {len(expected_cells(themed_project))}")
 
 
-def test_a_malformed_answer_is_asked_for_again(themed_project: Project, server: FakeLLMServer) -> None:
-    server.behave("malformed", times=1)
-    result = code(themed_project, settings(server, batch_size=50, workers=1))
-    assert len(server.requests) == 2
+def test_a_malformed_answer_is_asked_for_again(themed_project: Project, llm_server: FakeLLMServer) -> None:
+    llm_server.behave("malformed", times=1)
+    result = code(themed_project, settings(llm_server, batch_size=50, workers=1))
+    assert len(llm_server.requests) == 2
     assert {(r.segment_text, r.code_id) for r in llm_rows(themed_project)} == expected_cells(themed_project)
     assert not [w for w in result.warnings if w.startswith("llm:")]
 
 
 def test_answers_that_stay_malformed_stop_the_run_with_nothing_written(
-    themed_project: Project, server: FakeLLMServer
+    themed_project: Project, llm_server: FakeLLMServer
 ) -> None:
-    server.behave("malformed")
+    llm_server.behave("malformed")
     with pytest.raises(LLMError, match=r"answered none of the \d+ segments with the JSON asked for"):
-        code(themed_project, settings(server, retries=1))
+        code(themed_project, settings(llm_server, retries=1))
     with themed_project.connect() as connection:
         assert connection.execute(select(suggestions.c.id)).first() is None
 
 
-def test_a_slow_reply_times_out_and_is_asked_again(themed_project: Project, server: FakeLLMServer) -> None:
-    server.behave("slow", times=1)
+def test_a_slow_reply_times_out_and_is_asked_again(
+    themed_project: Project, llm_server: FakeLLMServer
+) -> None:
+    llm_server.behave("slow", times=1)
     try:
-        code(themed_project, settings(server, timeout_s=2.0, batch_size=50, workers=1))
+        code(themed_project, settings(llm_server, timeout_s=2.0, batch_size=50, workers=1))
     finally:
-        server.release()
-    assert len(server.requests) == 2
+        llm_server.release()
+    assert len(llm_server.requests) == 2
     assert {(r.segment_text, r.code_id) for r in llm_rows(themed_project)} == expected_cells(themed_project)
 
 
-def test_server_errors_are_retried(themed_project: Project, server: FakeLLMServer) -> None:
-    server.behave("error", times=2)
-    code(themed_project, settings(server, batch_size=50, workers=1))
-    assert len(server.requests) == 3
+def test_server_errors_are_retried(themed_project: Project, llm_server: FakeLLMServer) -> None:
+    llm_server.behave("error", times=2)
+    code(themed_project, settings(llm_server, batch_size=50, workers=1))
+    assert len(llm_server.requests) == 3
     assert llm_rows(themed_project)
 
 
 @pytest.mark.parametrize("behaviour", ["error", "html"])
 def test_a_server_that_keeps_failing_gives_a_clear_error(
-    themed_project: Project, server: FakeLLMServer, behaviour: str
+    themed_project: Project, llm_server: FakeLLMServer, behaviour: str
 ) -> None:
-    server.behave(behaviour)
+    llm_server.behave(behaviour)
     with pytest.raises(LLMError, match=r"gave no answer after 2 tries") as error:
-        code(themed_project, settings(server, retries=1, batch_size=50, workers=1))
-    assert server.url in str(error.value)
+        code(themed_project, settings(llm_server, retries=1, batch_size=50, workers=1))
+    assert llm_server.url in str(error.value)
 
 
 def test_a_server_that_is_down_names_the_url(themed_project: Project) -> None:
@@ -168,11 +168,11 @@ def test_a_server_that_is_down_names_the_url(themed_project: Project) -> None:
 
 
 def test_a_server_without_json_schema_is_asked_with_the_prompt_alone(
-    themed_project: Project, server: FakeLLMServer
+    themed_project: Project, llm_server: FakeLLMServer
 ) -> None:
-    server.behave("no_schema")
-    code(themed_project, settings(server, batch_size=50, workers=1))
-    assert "response_format" in server.requests[0] and "response_format" not in server.requests[-1]
+    llm_server.behave("no_schema")
+    code(themed_project, settings(llm_server, batch_size=50, workers=1))
+    assert "response_format" in llm_server.requests[0] and "response_format" not in llm_server.requests[-1]
     assert {(r.segment_text, r.code_id) for r in llm_rows(themed_project)} == expected_cells(themed_project)
 
 

@@ -2,30 +2,16 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
-import pytest
-
 from narratives.coding.config import CodingConfig
 from narratives.coding.llm.settings import LLMSettings
 from narratives.coding.runner import code_project
 from narratives.store.project import Project
-from tests.builders.fake_llm_server import FakeLLMServer
 from tests.builders.themes import FakeEmbedder, make_codebook
 from tests.ui.test_pages import open_app, texts
 
-KEYWORDS = {"waiting": "assessment", "staff": "carer", "money": "charges", "isolation": "lonely"}
 
-
-@pytest.fixture
-def server() -> Iterator[FakeLLMServer]:
-    fake = FakeLLMServer(KEYWORDS).start()
-    yield fake
-    fake.stop()
-
-
-def test_the_queue_shows_the_quote_and_the_reason(monkeypatch, themed_project: Project, server) -> None:
-    config = CodingConfig(coders=["llm"], llm=LLMSettings(url=server.url, model="fake-model"))
+def test_the_queue_shows_the_quote_and_the_reason(monkeypatch, themed_project: Project, llm_server) -> None:
+    config = CodingConfig(coders=["llm"], llm=LLMSettings(url=llm_server.url, model="fake-model"))
     code_project(themed_project, make_codebook(), embedder=FakeEmbedder(), user="ana", config=config)
     at = open_app(monkeypatch, themed_project.path, "review")
     shown = texts(at.caption)
