@@ -33,14 +33,14 @@ def _target(path: str) -> float:
     return team_target(common.project_by_path(path))
 
 
-def _computed(path: str, codebook: str, target: float) -> dict[tuple[str, str, float], str]:
+def _computed() -> dict[tuple[str, str, float], str]:
     return st.session_state.setdefault(COMPUTED_KEY, {})
 
 
 def figures_if_computed(path: str, version: str, codebook: str) -> tuple[MachineAgreement | None, str, bool]:
     """The figures if this session asked for them at this project state; (None, why, asked)."""
     target = _target(path)
-    if _computed(path, codebook, target).get((path, codebook, target)) != version:
+    if _computed().get((path, codebook, target)) != version:
         return None, "", False
     figures, problem = tables.machine_agreement_of(path, version, codebook, target)
     return figures, problem, True
@@ -49,7 +49,7 @@ def figures_if_computed(path: str, version: str, codebook: str) -> tuple[Machine
 def compute_button(path: str, version: str, codebook: str, label: str, key: str) -> None:
     target = _target(path)
     if st.button(label, key=key):
-        _computed(path, codebook, target)[(path, codebook, target)] = version
+        _computed()[(path, codebook, target)] = version
 
 
 def agreement_section(path: str, version: str, codebook: str, key: str, allow_target: bool = False) -> None:
