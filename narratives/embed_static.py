@@ -26,6 +26,7 @@ import numpy as np
 
 from narratives.errors import ModelNotAvailable, NotInstalled
 from narratives.hf_compat import hide_kernels_transformers_cannot_use
+from narratives.paths import user_cache
 
 logger = logging.getLogger(__name__)
 
@@ -40,8 +41,7 @@ _DIGESTS: dict[tuple[str, int, int], str] = {}  # (weights path, size, mtime) ->
 
 def models_dir() -> Path:
     """Where distilled models are kept: ``$XDG_CACHE_HOME/narratives/models`` (default ``~/.cache``)."""
-    cache = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
-    return Path(cache).expanduser() / "narratives" / "models"
+    return user_cache("models")
 
 
 def is_static_model(folder: Path) -> bool:

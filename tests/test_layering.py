@@ -18,7 +18,7 @@ PACKAGE = Path(__file__).resolve().parents[1] / "narratives"
 # Lowest first. The coders learn from reviews, so the review record and state sit below coding;
 # nothing in review/ imports a coder or an embedder.
 LAYERS: list[set[str]] = [
-    {"kinds", "__init__"},
+    {"kinds", "paths", "__init__"},
     {
         "schema",
         "errors",

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -21,11 +20,12 @@ from narratives.cli.llm_options import (
     warn_if_remote,
 )
 from narratives.errors import EvaluationError
+from narratives.paths import user_cache
 
 if TYPE_CHECKING:
     from narratives.analysis.evaluate import EvaluationReport
 
-DEFAULT_CACHE = Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "narratives" / "embeddings"
+DEFAULT_CACHE = user_cache("embeddings")
 
 
 def _parse_ks(text: str) -> list[int]:

@@ -8,7 +8,6 @@ project's own cache. Interviewers' turns are left out, as coding leaves them out
 
 from __future__ import annotations
 
-import os
 import time
 from collections import Counter
 from dataclasses import dataclass, field
@@ -22,6 +21,7 @@ from narratives.coding.engine import Progress
 from narratives.coding.runner import choose_unit
 from narratives.coding.sentiment import LABELS, VERSION, corrections_digest, train_sentiment
 from narratives.embed import CachedEmbedder, Embedder, EmbeddingCache, NpyEmbeddingCache
+from narratives.paths import user_cache
 from narratives.schema import SegmentUnit
 from narratives.store.events import record_event
 from narratives.store.project import Project
@@ -32,7 +32,8 @@ SKIPPED_SPEAKERS = ["Interviewer"]
 
 
 def shipped_cache_folder() -> Path:
-    return Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "narratives" / "embeddings"
+    """Where the shipped comments' vectors are cached: the folder `narratives evaluate` uses."""
+    return user_cache("embeddings")
 
 
 @dataclass

@@ -20,6 +20,8 @@ import os
 import pkgutil
 from pathlib import Path
 
+from narratives.paths import user_cache
+
 logger = logging.getLogger(__name__)
 
 PACKAGES = ("umap", "pynndescent")
@@ -31,8 +33,7 @@ def numba_cache_folder() -> Path:
     """Where compiled code is kept: ``$NUMBA_CACHE_DIR`` if set, else the user's narratives cache."""
     if os.environ.get("NUMBA_CACHE_DIR"):
         return Path(os.environ["NUMBA_CACHE_DIR"])
-    base = Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache"))
-    return base / "narratives" / "numba"
+    return user_cache("numba")
 
 
 def cache_compiled_code() -> int:
