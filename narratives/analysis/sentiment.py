@@ -10,14 +10,21 @@ from __future__ import annotations
 import pandas as pd
 from sqlalchemy import Connection
 
-from narratives.analysis.coded import Threshold, carried_codes, code_hierarchy, codebook_name
+from narratives.analysis.coded import (
+    Threshold,
+    carried_codes,
+    code_hierarchy,
+    codebook_name,
+    coded_with_documents,
+    document_table,
+)
 from narratives.analysis.crosstab import with_hierarchy
 from narratives.coding.sentiment import LABELS
 from narratives.schema import Codebook
 from narratives.store.sentiments import current_sentiments
 
 NOT_SCORED = "(not scored)"
-SENTIMENT_COLUMNS = ["code_id", "sentiment", "count", "share", "code_total"]
+SENTIMENT_COLUMNS = ["code_id", "sentiment", "count", "people", "share", "code_total"]
 
 
 def themes_by_sentiment(
@@ -27,10 +34,14 @@ def themes_by_sentiment(
     include_machine: bool = True,
     threshold: Threshold = None,
 ) -> pd.DataFrame:
-    """One row per (code, sentiment) with the hierarchy columns: ``count`` segments, ``share`` of the
-    code's ``code_total`` segments. Every code has a row for each label (zero counts included)."""
+    """One row per (code, sentiment) with the hierarchy columns: ``count`` segments, ``people`` they
+    come from (for small-cell suppression), ``share`` of the code's ``code_total`` segments. Every
+    code has a row for each label (zero counts included). Segments of current documents only."""
     name = codebook_name(codebook)
-    carried = carried_codes(connection, name, include_machine=include_machine, threshold=threshold)
+    docs = document_table(connection)[["document_id", "person"]]
+    carried = coded_with_documents(
+        carried_codes(connection, name, include_machine=include_machine, threshold=threshold), docs
+    )
     sentiments = current_sentiments(connection, sorted({int(s) for s in carried["segment_id"]}))
     carried = carried.assign(
         sentiment=[
@@ -40,13 +51,15 @@ def themes_by_sentiment(
     hierarchy = code_hierarchy(connection, name)
     rows = []
     for code in hierarchy.codes:
-        own = carried[carried["code_id"] == code.id]
-        total = int(own["segment_id"].nunique())
-        counts = own.drop_duplicates("segment_id")["sentiment"].value_counts()
+        own = carried[carried["code_id"] == code.id].drop_duplicates("segment_id")
+        total = len(own)
+        counts = own["sentiment"].value_counts()
+        people = own.groupby("sentiment")["person"].nunique()
         labels = [*LABELS, *([NOT_SCORED] if NOT_SCORED in counts.index else [])]
         for label in labels:
             count = int(counts.get(label, 0))
-            rows.append((code.id, label, count, round(count / total, 4) if total else 0.0, total))
+            share = round(count / total, 4) if total else 0.0
+            rows.append((code.id, label, count, int(people.get(label, 0)), share, total))
     return with_hierarchy(pd.DataFrame(rows, columns=SENTIMENT_COLUMNS), hierarchy)
 
 

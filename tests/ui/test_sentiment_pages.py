@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from narratives.analysis.sentiment import themes_by_sentiment
 from narratives.coding.runner import code_project
 from narratives.coding.sentiment_run import score_sentiment
 from narratives.store.project import Project
@@ -52,6 +53,13 @@ def test_documents_and_analysis_show_sentiment(monkeypatch, scored: Project) -> 
     (table,) = at.dataframe
     assert list(table.value.columns) == ["theme", "positive", "mixed", "negative"]
     assert "Waiting for care" in table.value["theme"].tolist()
+    # small cells are hidden by the people behind them, as everywhere on the page (threshold 5)
+    with scored.connect() as connection:
+        frame = themes_by_sentiment(connection, "test-book")
+    shown = table.value.set_index("theme")
+    for row in frame.itertuples():
+        expected = "<5" if 0 < row.people < 5 else str(row.count)
+        assert shown.loc[row.code_name, row.sentiment] == expected, row
 
 
 def test_a_sentiment_scored_again_while_the_page_is_open_is_not_taken_for_a_correction(

@@ -11,7 +11,6 @@ the tab and the selections, under ``analysis_`` keys.
 
 from __future__ import annotations
 
-import math
 import re
 from collections.abc import Callable
 
@@ -19,11 +18,11 @@ import pandas as pd
 import streamlit as st
 
 from narratives.analysis import charts
-from narratives.analysis.agreement_stats import Estimate
 from narratives.analysis.charts import Percent
 from narratives.analysis.cooccurrence import Level
 from narratives.analysis.crosstab import MIN_GROUP, UnitOfCount
 from narratives.analysis.quotes import DEFAULT_BALANCE
+from narratives.kinds import SENTIMENTS
 from narratives.ui import analysis_tables as tables
 from narratives.ui import common
 
@@ -185,24 +184,32 @@ def _cooccurrence(path: str, version: str, codebook: str, threshold: int, machin
 
 
 def _sentiment(path: str, version: str, codebook: str, threshold: int, machine: bool) -> None:
+    from narratives.analysis.sentiment import NOT_SCORED
+
     frame = tables.sentiment_of(path, version, codebook, machine)
-    if frame.empty or not frame.loc[frame["sentiment"] != "(not scored)", "count"].any():
+    if frame.empty or not frame.loc[frame["sentiment"] != NOT_SCORED, "count"].any():
         st.info(f"No segment has a sentiment yet. Score them with:\n\n```\nnarratives sentiment {path}\n```")
         return
-    wide = frame.pivot_table(index=["code_id", "code_name"], columns="sentiment", values="count", sort=False)
-    order = [c for c in ("positive", "mixed", "negative", "(not scored)") if c in wide.columns]
-    shown = (
-        wide[order].astype(int).reset_index().rename(columns={"code_name": "theme"}).drop(columns=["code_id"])
+    frame = frame.assign(
+        shown=[
+            charts.suppressed_label(threshold) if 0 < people < threshold else str(count)
+            for count, people in zip(frame["count"], frame["people"], strict=True)
+        ]
     )
-    masked = shown.copy()
-    for column in order:
-        masked[column] = [f"<{threshold}" if 0 < n < threshold else str(n) for n in shown[column]]
-    st.dataframe(masked, hide_index=True)
+    wide = frame.pivot_table(
+        index=["code_id", "code_name"], columns="sentiment", values="shown", aggfunc="first", sort=False
+    )  # rows in the frame's tree order
+    order = [c for c in (*SENTIMENTS, NOT_SCORED) if c in wide.columns]
+    wide = wide[order].fillna("0")
+    table = wide.reset_index().rename(columns={"code_name": "theme"}).drop(columns=["code_id"])
+    table.columns.name = None
+    st.dataframe(table, hide_index=True)
     st.caption(
         "Segments carrying each theme by their sentiment (a reviewer's correction wins over the model; "
-        f"a parent theme counts its sub-codes' segments once). '<{threshold}': fewer than {threshold} segments."
+        f"a parent theme counts its sub-codes' segments once). '{charts.suppressed_label(threshold)}': "
+        f"the segments of fewer than {threshold} people."
     )
-    _download(masked, "themes by sentiment", "sentiment")
+    _download(table, "themes by sentiment", "sentiment")
 
 
 def _quotes(path: str, version: str, codebook: str, machine: bool) -> None:
@@ -252,14 +259,6 @@ def _agreement(path: str, version: str, codebook: str) -> None:
 
     agreement_section(path, version, codebook, "analysis_agreement", allow_target=True)
     st.caption("Agreement between people is on the Agreement page.")
-
-
-def _number(value: float) -> str:
-    return "–" if math.isnan(value) else f"{value:.2f}"
-
-
-def _interval(estimate: Estimate) -> str:
-    return f"{_number(estimate.low)} to {_number(estimate.high)}"
 
 
 if __name__ == "__main__":
