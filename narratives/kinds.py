@@ -35,3 +35,7 @@ class Role(str, Enum):
     admin = "admin"
     researcher = "researcher"
     panel = "panel"  # a co-production panel member: the panel view only
+
+
+# A segment's sentiment, in this order everywhere (model columns, tables, the review queue).
+SENTIMENTS = ("positive", "mixed", "negative")

@@ -134,10 +134,10 @@ def _code(
 
     codebook = load_codebook(base / step.codebook)
     config = CodingConfig.model_validate(step.model_dump(exclude={"codebook"}))
-    if config.llm is None:  # the project's LLM server (`narratives llm set`), as `narratives code` does
-        from narratives.coding.llm.settings import project_llm
+    from narratives.coding.llm.settings import llm_for
 
-        config = config.model_copy(update={"llm": project_llm(project)})
+    # the [code] step's own LLM server, else the project's (`narratives llm set`), as `narratives code` does
+    config = config.model_copy(update={"llm": llm_for(project, config.llm)})
     outcome = code_with(
         engine, project, codebook, unit=step.unit, embedder=embedder, user=user, config=config
     )

@@ -10,7 +10,7 @@ import functools
 import logging
 import os
 from collections.abc import Callable
-from typing import TYPE_CHECKING, ParamSpec, TypeVar
+from typing import TYPE_CHECKING, Any, ParamSpec, TypeVar
 
 import typer
 from rich.console import Console
@@ -102,6 +102,19 @@ WORKERS_OPTION = typer.Option(
     "--workers",
     help="With --engine ray: workers (one CPU each) per stage (default: every CPU Ray has).",
 )
+
+
+def stage_reporter(bar: Progress) -> Callable[[str, int, int], None]:
+    """``report(stage, done, total)`` drawing one task of ``bar`` per stage, as the library's
+    progress callbacks (coding, sentiment) call it."""
+    tasks: dict[str, Any] = {}
+
+    def report(stage: str, done: int, total: int) -> None:
+        if stage not in tasks:
+            tasks[stage] = bar.add_task(stage, total=total)
+        bar.update(tasks[stage], completed=done, total=total)
+
+    return report
 
 
 def progress_bar() -> Progress:

@@ -18,6 +18,7 @@ from narratives.cli.app import (
     default_user,
     friendly_errors,
     progress_bar,
+    stage_reporter,
 )
 from narratives.cli.llm_options import (
     ALLOW_REMOTE_OPTION,
@@ -31,8 +32,6 @@ from narratives.cli.llm_options import (
 from narratives.kinds import SegmentUnit
 
 if TYPE_CHECKING:
-    from rich.progress import TaskID
-
     from narratives.coding.config import CodingRunResult
     from narratives.review.queue import Band
     from narratives.schema import Codebook
@@ -114,23 +113,16 @@ def code(
     project = open_project(path)
     book = _codebook(project, codebook)
     model = project_model(project, model)
-    llm = None if no_llm else llm_settings(llm_url, llm_model, allow_remote_llm, llm_timeout, llm_batch)
-    if llm is None and not no_llm:
-        from narratives.coding.llm.settings import project_llm
+    llm = None
+    if not no_llm:
+        from narratives.coding.llm.settings import llm_for
 
-        llm = project_llm(project)
+        llm = llm_for(project, llm_settings(llm_url, llm_model, allow_remote_llm, llm_timeout, llm_batch))
     if llm is not None:
         warn_if_remote(llm)
     embedder = load_embedder(model)
     console.print(start_engine(options), style="dim", highlight=False)
     with progress_bar() as bar:
-        tasks: dict[str, TaskID] = {}
-
-        def report(stage: str, done: int, total: int) -> None:
-            if stage not in tasks:
-                tasks[stage] = bar.add_task(stage, total=total)
-            bar.update(tasks[stage], completed=done, total=total)
-
         result = code_with(
             options,
             project,
@@ -139,7 +131,7 @@ def code(
             embedder=embedder,
             user=user or default_user(),
             config=CodingConfig(model=model, llm=llm),
-            progress=report,
+            progress=stage_reporter(bar),
         )
     print_coding_summary(result)
 

@@ -47,6 +47,7 @@ def set_llm(
     from narratives.store.project import open_project
 
     settings = llm_settings(url, model, allow_remote, timeout, batch)
+    assert settings is not None  # --url is required
     warn_if_remote(settings)
     set_project_llm(open_project(path), settings)
     console.print(f"The project codes with {escape(settings.model)} at {escape(settings.url)} from now on.")

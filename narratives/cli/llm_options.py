@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import typer
 from rich.markup import escape
 
 from narratives.cli.app import err_console
+
+if TYPE_CHECKING:
+    from narratives.coding.llm.settings import LLMSettings
 
 LLM_URL_OPTION: Any = typer.Option(
     None, "--llm-url", help="API base of an OpenAI-compatible server, e.g. http://127.0.0.1:11434/v1."
@@ -20,7 +23,9 @@ LLM_TIMEOUT_OPTION: Any = typer.Option(120.0, "--llm-timeout", min=1, help="Seco
 LLM_BATCH_OPTION: Any = typer.Option(4, "--llm-batch", min=1, max=50, help="Segments per request.")
 
 
-def llm_settings(url: str | None, model: str | None, allow_remote: bool, timeout: float, batch: int) -> Any:
+def llm_settings(
+    url: str | None, model: str | None, allow_remote: bool, timeout: float, batch: int
+) -> LLMSettings | None:
     """LLMSettings from the command line, or None when no URL is given."""
     from narratives.coding.llm.settings import LLMSettings
     from narratives.errors import LLMError
@@ -38,7 +43,7 @@ def llm_settings(url: str | None, model: str | None, allow_remote: bool, timeout
     return LLMSettings(url=url, model=model, allow_remote=allow_remote, timeout_s=timeout, batch_size=batch)
 
 
-def warn_if_remote(settings: Any) -> None:
+def warn_if_remote(settings: LLMSettings) -> None:
     from narratives.coding.llm.settings import check_server
 
     warning = check_server(settings)

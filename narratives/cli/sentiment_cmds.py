@@ -13,9 +13,10 @@ from narratives.cli.app import (
     default_user,
     friendly_errors,
     progress_bar,
+    stage_reporter,
 )
 from narratives.cli.coding_cmds import MODEL_HELP, USER_HELP
-from narratives.kinds import SegmentUnit
+from narratives.kinds import SENTIMENTS, SegmentUnit
 
 
 @app.command()
@@ -43,20 +44,18 @@ def sentiment(
     project = open_project(path)
     chosen = project_model(project, model)
     with progress_bar() as bar:
-        tasks: dict[str, object] = {}
-
-        def report(stage: str, done: int, total: int) -> None:
-            if stage not in tasks:
-                tasks[stage] = bar.add_task(stage, total=total)
-            bar.update(tasks[stage], completed=done, total=total)  # type: ignore[arg-type]
-
         result = score_sentiment(
-            project, load_embedder(chosen), user=user or default_user(), unit=unit, seed=seed, progress=report
+            project,
+            load_embedder(chosen),
+            user=user or default_user(),
+            unit=unit,
+            seed=seed,
+            progress=stage_reporter(bar),
         )
     table = Table(title=f"Sentiment of {result.segments:,} {result.unit} segments")
     table.add_column("sentiment")
     table.add_column("segments", justify="right")
-    for label in ("positive", "mixed", "negative"):
+    for label in SENTIMENTS:
         table.add_row(label, f"{result.counts.get(label, 0):,}")
     console.print(table)
     console.print(

@@ -20,7 +20,9 @@ from typing import Any
 
 import numpy as np
 
-LABELS = ("positive", "mixed", "negative")
+from narratives.kinds import SENTIMENTS
+
+LABELS = SENTIMENTS
 VERSION = "1"
 CORRECTION_WEIGHT = 3.0
 TRAINING_FILE = "sentiment_nhs_fft.csv"

@@ -14,7 +14,7 @@ against human codes, purity, NMI and the outlier share.
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
@@ -56,9 +56,12 @@ class Stability:
         return {**asdict(self), "recurring_share": round(self.recurring_share, 4)}
 
 
-def stability(base: np.ndarray, reruns: Mapping[int, np.ndarray]) -> Stability:
-    """Each candidate of ``base`` against the topics of each re-run (seed -> topics per text)."""
-    own = members(base)
+def stability(
+    base: np.ndarray, reruns: Mapping[int, np.ndarray], only: Collection[int] | None = None
+) -> Stability:
+    """Each candidate of ``base`` (those in ``only``, when given) against the topics of each re-run
+    (seed -> topics per text)."""
+    own = {t: group for t, group in members(base).items() if only is None or t in only}
     best: dict[int, list[float]] = {topic: [] for topic in own}
     sizes = []
     for _seed, topics in sorted(reruns.items()):

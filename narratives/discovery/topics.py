@@ -185,17 +185,10 @@ def discover_themes(
 
 def _stability_stats(base: np.ndarray, reruns: dict[int, np.ndarray], shown: list[int]) -> dict[str, Any]:
     """:func:`~narratives.discovery.quality.stability` of the stored candidates, JSON-ready."""
-    found = stability(base, reruns)
-    kept = {t: found.best_jaccard[t] for t in shown if t in found.best_jaccard}
-    every = sum(1 for t in kept if found.recurs.get(t, 0) == len(found.seeds))
-    return {
-        "seeds": found.seeds,
-        "topics_per_run": found.topics_per_run,
-        "best_jaccard": {str(t): v for t, v in kept.items()},
-        "recurs": {str(t): found.recurs.get(t, 0) for t in kept},
-        "recurring_share": round(every / len(kept), 4) if kept else 0.0,
-        "threshold": RECUR_JACCARD,
-    }
+    found = stability(base, reruns, only=set(shown)).as_dict()
+    for per_topic in ("best_jaccard", "recurs"):
+        found[per_topic] = {str(t): v for t, v in found[per_topic].items()}  # JSON keys
+    return {**found, "threshold": RECUR_JACCARD}
 
 
 def _guidance(codebook: Codebook | None, seed_topics: bool, zeroshot: bool) -> dict[str, Any]:
@@ -225,8 +218,8 @@ class _Fit:
 
 
 def _backend(embedder: Embedder) -> Any:
-    """A BERTopic embedding backend over our embedder, so BERTopic never loads a model by name."""
-    hide_kernels_transformers_cannot_use()
+    """A BERTopic embedding backend over our embedder, so BERTopic never loads a model by name
+    (called from :func:`_topic_model`, after the transformers guard)."""
     from bertopic.backend import BaseEmbedder
 
     class NarrativesBackend(BaseEmbedder):

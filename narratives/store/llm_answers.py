@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from sqlalchemy import Connection, select
+from sqlalchemy import Connection, func, select
 
 from narratives.schema import utcnow
 from narratives.store.idempotent import insert_new_rows
@@ -63,8 +63,6 @@ def save_answers(
 
 def count_answers(connection: Connection, model: str | None = None) -> int:
     """How many answers are stored (for ``model`` only, when given)."""
-    from sqlalchemy import func
-
     query = select(func.count()).select_from(llm_answers)
     if model is not None:
         query = query.where(llm_answers.c.model == model)

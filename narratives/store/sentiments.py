@@ -12,12 +12,11 @@ from typing import Any
 
 from sqlalchemy import Connection, delete, func, insert, select
 
+from narratives.kinds import SENTIMENTS
 from narratives.schema import utcnow
 from narratives.store.events import record_event
 from narratives.store.rows import chunked, inserted_id
 from narratives.store.tables import segment_sentiments, segments, sentiment_reviews
-
-LABEL_COLUMNS = ("positive", "mixed", "negative")
 
 
 @dataclass(frozen=True)
@@ -43,7 +42,7 @@ def save_sentiments(connection: Connection, rows: Sequence[dict[str, Any]], mode
 
 def record_sentiment_review(connection: Connection, segment_id: int, label: str, user: str) -> int:
     """A reviewer's correction of a segment's sentiment (and its audit event); returns its id."""
-    if label not in LABEL_COLUMNS:
+    if label not in SENTIMENTS:
         raise ValueError(f"unknown sentiment '{label}'")
     review_id = inserted_id(
         connection.execute(

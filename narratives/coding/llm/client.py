@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import json
 import logging
-import socket
 import time
 import urllib.error
 import urllib.request
@@ -27,10 +26,6 @@ logger = logging.getLogger(__name__)
 BACKOFF_S = 0.5  # first wait before trying again; doubles each time
 RETRY_STATUS = {408, 409, 429, 500, 502, 503, 504}
 BODY_EXCERPT = 300
-
-
-class Unusable(Exception):
-    """The server answered, but not with a chat completion (HTML, no choices, an empty message)."""
 
 
 def chat_url(settings: LLMSettings) -> str:
@@ -100,15 +95,12 @@ class ChatClient:
         except TimeoutError:
             raise _Retry(f"no reply within {self.settings.timeout_s:g} s") from None
         except urllib.error.URLError as error:
-            if isinstance(error.reason, TimeoutError | socket.timeout):
+            if isinstance(error.reason, TimeoutError):
                 raise _Retry(f"no reply within {self.settings.timeout_s:g} s") from None
             raise _Retry(f"cannot connect: {error.reason}") from None
-        except (ConnectionError, OSError) as error:
+        except OSError as error:  # a reset or broken connection
             raise _Retry(f"connection failed: {error}") from None
-        try:
-            return _content(raw)
-        except Unusable as error:
-            raise _Retry(f"not a chat completion: {error}") from None
+        return _content(raw)
 
 
 class _Retry(Exception):
@@ -116,13 +108,15 @@ class _Retry(Exception):
 
 
 def _content(raw: bytes) -> str:
+    """The first choice's message; :class:`_Retry` when the server answered something else (HTML,
+    no choices, an empty message)."""
     try:
         document = json.loads(raw.decode("utf-8"))
         content = document["choices"][0]["message"]["content"]
     except (UnicodeDecodeError, json.JSONDecodeError, KeyError, IndexError, TypeError):
-        raise Unusable(_excerpt(raw)) from None
+        raise _Retry(f"not a chat completion: {_excerpt(raw)}") from None
     if not isinstance(content, str) or not content.strip():
-        raise Unusable("an empty message")
+        raise _Retry("not a chat completion: an empty message")
     return content
 
 

@@ -118,7 +118,7 @@ class LLMCoder:
         self.settings = settings
         self.store = store
         self.seed = seed
-        self.warning = check_server(settings)  # raises for another machine unless allowed
+        check_server(settings)  # raises for another machine unless allowed (the caller shows the warning)
 
     def get_config(self) -> dict:
         config: dict[str, Any] = {
@@ -274,7 +274,7 @@ class LLMCoder:
     # --------------------------------------------------------------------------------- scoring
 
     def predict(self, texts: Sequence[str], embeddings: np.ndarray) -> CoderOutput:
-        if any(text_hash(t) not in self.answers_ for t in texts) and not self._all_unanswered(texts):
+        if not self._all_asked(texts):  # scored without ask() first (a direct call, not a run)
             self.ask(texts)
         column = {code_id: j for j, code_id in enumerate(self.code_ids_)}
         scores = np.zeros((len(texts), len(self.code_ids_)), dtype=np.float32)
@@ -302,5 +302,6 @@ class LLMCoder:
                     )
         return CoderOutput(self.name, self.version, list(self.code_ids_), scores, evidence, self.get_config())
 
-    def _all_unanswered(self, texts: Sequence[str]) -> bool:
+    def _all_asked(self, texts: Sequence[str]) -> bool:
+        """Whether every text has an answer, or was asked and got none usable."""
         return all(text_hash(t) in self.answers_ or text_hash(t) in self.unanswered_ for t in texts)

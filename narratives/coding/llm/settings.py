@@ -86,6 +86,11 @@ def project_llm(project: Project) -> LLMSettings | None:
     return LLMSettings.model_validate(stored) if stored else None
 
 
+def llm_for(project: Project, given: LLMSettings | None) -> LLMSettings | None:
+    """The LLM server a run codes with: ``given`` (this run's own), else the project's setting."""
+    return given if given is not None else project_llm(project)
+
+
 def set_project_llm(project: Project, settings: LLMSettings | None) -> None:
     """Make ``settings`` the project's LLM server (checked first); None switches the LLM coder off."""
     from narratives.store.settings import set_setting
