@@ -155,3 +155,12 @@ def llm_server() -> Iterator:
     fake = FakeLLMServer(THEME_KEYWORDS).start()
     yield fake
     fake.stop()
+
+
+@pytest.fixture(scope="session")
+def tiny_model(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A 2-layer, 32-dimension sentence-transformers model made here (tests/builders/tiny_model.py):
+    a real model to fine-tune in seconds."""
+    from tests.builders.tiny_model import make_tiny_model
+
+    return make_tiny_model(tmp_path_factory.mktemp("tiny-model"))

@@ -10,10 +10,12 @@ from another file and scores the whole gold file.
 
 from __future__ import annotations
 
+import hashlib
+import json
 import logging
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -23,13 +25,15 @@ import pandas as pd
 from narratives.analysis.metrics import multilabel_scores
 from narratives.coding.base import LabelledExamples
 from narratives.coding.ensemble import EnsembleCoder
+from narratives.coding.fine_tune import FineTuneSettings, ReviewedTexts, fine_tune, fine_tuned_models
 from narratives.coding.learned import LearnedCoder
 from narratives.coding.llm.coder import FileAnswers, LLMCoder
 from narratives.coding.llm.settings import LLMSettings
 from narratives.coding.phrase import PhraseCoder
 from narratives.coding.similarity import SimilarityCoder, codes_to_score
-from narratives.embed import Embedder
+from narratives.embed import CachedEmbedder, Embedder, NpyEmbeddingCache, SentenceTransformerEmbedder
 from narratives.errors import EvaluationError
+from narratives.paths import user_cache
 from narratives.schema import Codebook
 
 logger = logging.getLogger(__name__)
@@ -53,6 +57,9 @@ class EvaluationSettings:
     use_codebook_examples: bool = True
     llm: LLMSettings | None = None  # also the LLM coder, on this server (its answers cached in llm_cache)
     llm_cache: str | None = None
+    # fine-tune the embedder on each run's reviews first (models and their vectors kept in fine_tune_cache)
+    fine_tune: FineTuneSettings | None = None
+    fine_tune_cache: str | None = None
 
 
 @dataclass
@@ -198,7 +205,6 @@ def evaluate(
 ) -> EvaluationReport:
     """Score the coders on ``gold`` for each k and seed; ``embed`` is a cached encoder of texts."""
     started = time.perf_counter()
-    [code.id for code in codes_to_score(codebook)]
     gold_vectors = embed(gold.texts)
     pool, pool_vectors = (train, embed(train.texts)) if train is not None else (gold, gold_vectors)
     report = EvaluationReport(settings=_settings_dict(settings, gold, train, embedder))
@@ -231,6 +237,11 @@ def _one_run(
     started = time.perf_counter()
     code_ids = [code.id for code in codes_to_score(codebook)]
     reviewed = sample_reviewed(pool.labels, code_ids, k, seed) if k > 0 else []
+    tuned: dict[str, Any] = {}
+    if reviewed and settings.fine_tune is not None:
+        embedder, gold_vectors, pool_vectors, tuned = _fine_tuned(
+            gold, pool, reviewed, code_ids, settings, seed
+        )
     examples = reviewed_examples(pool, reviewed, pool_vectors, code_ids) if reviewed else None
     coder = build_coder(k, settings, seed).fit(codebook, embedder, examples)
     used = set(reviewed) if pool is gold else set()
@@ -249,10 +260,42 @@ def _one_run(
         "micro_recall": round(scores.micro_recall, 4),
         "mode": coder.mode_,
         "seconds": round(time.perf_counter() - started, 2),
+        **tuned,
     }
     logger.info("evaluate %s", run)
     per_code = [row.as_dict() for row in scores.per_code if row.support or row.predicted]
     return run, per_code
+
+
+def _fine_tuned(
+    gold: GoldSet,
+    pool: GoldSet,
+    reviewed: Sequence[int],
+    code_ids: Sequence[str],
+    settings: EvaluationSettings,
+    seed: int,
+) -> tuple[Embedder, np.ndarray, np.ndarray, dict[str, Any]]:
+    """The embedder fine-tuned on this run's reviews (made once per reviews, settings and seed, then
+    kept in ``settings.fine_tune_cache``) and the gold and pool vectors it gives."""
+    assert settings.fine_tune is not None
+    tuning = replace(settings.fine_tune, seed=seed, holdout=0.0)  # the gold file is the test
+    accepted = [set(pool.labels[i]) & set(code_ids) for i in reviewed]
+    texts = ReviewedTexts([pool.texts[i] for i in reviewed], accepted, [set(code_ids) - a for a in accepted])
+    basis = json.dumps([texts.texts, [sorted(a) for a in accepted], asdict(tuning)], sort_keys=True)
+    root = Path(settings.fine_tune_cache) if settings.fine_tune_cache else user_cache("fine-tune-evals")
+    folder = root / hashlib.sha256(basis.encode()).hexdigest()[:16]
+    made = fine_tuned_models(folder)
+    model = made[-1] if made else fine_tune(texts, folder, settings=tuning)
+    embedder = CachedEmbedder(SentenceTransformerEmbedder(model.path), NpyEmbeddingCache(root / "vectors"))
+    gold_vectors = embedder.encode(gold.texts)
+    pool_vectors = gold_vectors if pool is gold else embedder.encode(pool.texts)
+    about = {
+        "fine_tuned": model.name,
+        "fine_tune_seconds": model.card.get("seconds"),
+        "fine_tune_steps": model.card.get("steps"),
+        "fine_tune_pairs": model.card.get("pairs"),
+    }
+    return embedder, gold_vectors, pool_vectors, about
 
 
 def summarise(runs: list[dict]) -> list[dict]:
@@ -281,4 +324,5 @@ def _settings_dict(
         "train": train.path if train is not None else None,
         "model": embedder.name,
         "llm": {"server": settings.llm.url, "model": settings.llm.model} if settings.llm else None,
+        "fine_tune": asdict(settings.fine_tune) if settings.fine_tune else None,
     }

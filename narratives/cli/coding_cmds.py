@@ -33,6 +33,7 @@ from narratives.kinds import SegmentUnit
 
 if TYPE_CHECKING:
     from narratives.coding.config import CodingRunResult
+    from narratives.coding.fine_tune import FineTuneSettings
     from narratives.review.queue import Band
     from narratives.schema import Codebook
     from narratives.store.project import Project
@@ -93,6 +94,18 @@ def code(
     llm_timeout: float = LLM_TIMEOUT_OPTION,
     llm_batch: int = LLM_BATCH_OPTION,
     no_llm: bool = typer.Option(False, "--no-llm", help="Leave out the project's LLM coder this time."),
+    fine_tune: bool = typer.Option(
+        False,
+        "--fine-tune",
+        help="First fine-tune the embedder on the reviews (codes with 8+ accepted reviews), make it the "
+        "project's model, then code with it. Minutes on a CPU; `narratives models use default` goes back.",
+    ),
+    fine_tune_seconds: float = typer.Option(
+        170.0, "--fine-tune-seconds", min=1.0, help="Most seconds the fine-tuning trains for."
+    ),
+    fine_tune_min_reviews: int = typer.Option(
+        8, "--fine-tune-min-reviews", min=1, help="Accepted reviews a code needs to be fine-tuned on."
+    ),
 ) -> None:
     """Suggest codes for every segment; re-running codes only new segments and changed codes.
 
@@ -102,8 +115,11 @@ def code(
 
     With an LLM on your own OpenAI-compatible server as one more coder: add
     --llm-url http://127.0.0.1:11434/v1 --llm-model NAME (or set it once: narratives llm set).
+
+    With the embedder fine-tuned on the project's reviews first: add --fine-tune.
     """
     from narratives.coding.config import CodingConfig
+    from narratives.coding.fine_tune import FineTuneSettings
     from narratives.embed import load_embedder
     from narratives.engines import EngineOptions, code_with, start_engine
     from narratives.models_local import project_model
@@ -112,7 +128,11 @@ def code(
     options = EngineOptions(name=engine, address=ray_address, workers=workers)
     project = open_project(path)
     book = _codebook(project, codebook)
-    model = project_model(project, model)
+    if fine_tune:
+        tuning = FineTuneSettings(max_seconds=fine_tune_seconds, min_reviews_per_code=fine_tune_min_reviews)
+        model = _fine_tuned(project, book, model, tuning)
+    else:
+        model = project_model(project, model)
     llm = None
     if not no_llm:
         from narratives.coding.llm.settings import llm_for
@@ -134,6 +154,55 @@ def code(
             progress=stage_reporter(bar),
         )
     print_coding_summary(result)
+
+
+def _fine_tuned(project: Project, book: Codebook, base: str | None, settings: FineTuneSettings) -> str:
+    """Fine-tune on the project's reviews (from ``base``, else the bundled MiniLM), say how it went,
+    and return the new model's folder: the project's model from now on."""
+    from narratives.coding.fine_tune_run import fine_tune_project
+
+    with progress_bar() as bar:
+        task = bar.add_task("fine-tuning the embedder on the reviews", total=None)
+        made = fine_tune_project(
+            project,
+            book,
+            base=base,
+            settings=settings,
+            progress=lambda done, total: bar.update(task, completed=done, total=total),
+        )
+    print_fine_tune_card(made.card)
+    console.print(
+        f"The project now embeds with {escape(made.name)} ({escape(str(made.path))}); "
+        f"`narratives models use default --project {escape(str(project.path))}` goes back to the base model.",
+        highlight=False,
+    )
+    return str(made.path)
+
+
+def print_fine_tune_card(card: dict) -> None:
+    """What a fine-tuning learned from, how long it took, and whether it helped on held-out reviews."""
+    console.print(
+        f"Fine-tuned {escape(str(card.get('base_model')))} on {card.get('trained_on_texts')} reviewed segments "
+        f"({card.get('pairs')} pairs, {card.get('steps')} steps, {len(card.get('codes_learned', []))} codes) "
+        f"in {card.get('seconds')} s.",
+        highlight=False,
+    )
+    scores = card.get("held_out_f1")
+    if not scores:
+        console.print("Too few reviewed segments to hold some out (20 or more): no held-out score.")
+        return
+    base, tuned = scores["base"], scores["fine_tuned"]
+    console.print(
+        f"On {card.get('held_out_texts')} held-out reviewed segments: macro-F1 {base['macro_f1']:.3f} with the "
+        f"base model, {tuned['macro_f1']:.3f} fine-tuned (micro {base['micro_f1']:.3f} -> {tuned['micro_f1']:.3f}).",
+        highlight=False,
+    )
+    if tuned["macro_f1"] < base["macro_f1"]:
+        console.print(
+            "[yellow]warning:[/] fine-tuning did not help on the held-out reviews; review more, or go back "
+            "to the base model with `narratives models use default --project PROJECT`.",
+            highlight=False,
+        )
 
 
 def print_coding_summary(result: CodingRunResult) -> None:

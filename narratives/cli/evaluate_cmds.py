@@ -75,6 +75,13 @@ def evaluate(
     allow_remote_llm: bool = ALLOW_REMOTE_OPTION,
     llm_timeout: float = LLM_TIMEOUT_OPTION,
     llm_batch: int = LLM_BATCH_OPTION,
+    fine_tune: bool = typer.Option(
+        False, "--fine-tune", help="Fine-tune the embedder on each run's reviews first (slow: minutes a run)."
+    ),
+    fine_tune_pairs: int = typer.Option(4000, "--fine-tune-pairs", min=2, help="Most training pairs a run."),
+    fine_tune_seconds: float = typer.Option(
+        170.0, "--fine-tune-seconds", min=1.0, help="Most seconds one fine-tuning trains for."
+    ),
 ) -> None:
     """Score the coders against human coding: zero-shot, then after k reviewed examples per code.
 
@@ -86,10 +93,14 @@ def evaluate(
 
     With an LLM on your own server as one more coder (answers cached in --cache-dir):
     add --llm-url http://127.0.0.1:11434/v1 --llm-model NAME.
+
+    With the embedder fine-tuned on each run's reviews (`narratives code --fine-tune`): add --fine-tune;
+    the fine-tuned models and their vectors are kept in --cache-dir/fine-tuned, so a second run reuses them.
     """
     from narratives.analysis.evaluate import EvaluationSettings, read_gold
     from narratives.analysis.evaluate import evaluate as run_evaluation
     from narratives.codebook.files import load_codebook
+    from narratives.coding.fine_tune import FineTuneSettings
     from narratives.embed import CachedEmbedder, NpyEmbeddingCache, load_embedder
 
     ks = _parse_ks(k)
@@ -107,6 +118,10 @@ def evaluate(
         use_codebook_examples=not no_codebook_examples,
         llm=llm,
         llm_cache=str(cache_dir) if llm is not None else None,
+        fine_tune=FineTuneSettings(max_pairs=fine_tune_pairs, max_seconds=fine_tune_seconds)
+        if fine_tune
+        else None,
+        fine_tune_cache=str(cache_dir / "fine-tuned"),
     )
     with console.status("Evaluating...") as status:
         report = run_evaluation(

@@ -66,7 +66,8 @@ def distill(
 def list_models(
     project: Path | None = typer.Option(None, "--project", help="Mark the model this project uses."),
 ) -> None:
-    """List the bundled MiniLM and the static models distilled on this machine.
+    """List the bundled MiniLM and the static models distilled on this machine; with --project,
+    also the models fine-tuned on that project's reviews (`narratives code --fine-tune`).
 
     Example: narratives models list --project my-project
     """
@@ -79,14 +80,14 @@ def list_models(
         table.add_column(column, overflow="fold")
     if project is not None:
         table.add_column("project", overflow="fold")
-    for model in local_models():
+    for model in local_models() + (_fine_tuned_models(project) if project is not None else []):
         card = model.card
         row = [
             escape(model.name),
             model.kind,
-            str(card.get("dim", 384 if model.kind == "bundled" else "?")),
+            str(card.get("dim", 384 if model.kind in ("bundled", "fine-tuned") else "?")),
             escape(str(card.get("base_model", card.get("package", "")))),
-            f"{card['created']} in {card['seconds']} s" if "created" in card else "",
+            f"{card['created']} in {card['seconds']} s" if "created" in card else "",  # distilled or tuned
             escape(str(model.path)),
         ]
         if project is not None:
@@ -127,6 +128,16 @@ def use_model(
         "the first run with this one embeds every segment again.[/yellow]",
         highlight=False,
     )
+
+
+def _fine_tuned_models(project: Path) -> list:
+    """The models fine-tuned on this project's reviews (`narratives code --fine-tune`), as list rows."""
+    from narratives.coding.fine_tune import fine_tuned_models
+    from narratives.models_local import LocalModel
+    from narratives.store.project import open_project
+
+    folder = open_project(project).models_dir
+    return [LocalModel(made.name, "fine-tuned", made.path, made.card) for made in fine_tuned_models(folder)]
 
 
 def _chosen_folder(project: Path) -> Path | None:

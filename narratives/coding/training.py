@@ -55,16 +55,7 @@ def prepare_training(
     project: Project, codebook: Codebook, embedder: Embedder, cache: EmbeddingCache, config: CodingConfig
 ) -> Training:
     """Reviewed labels joined to segment texts and embeddings; a saved learned coder if still valid."""
-    with project.connect() as connection:
-        labels = reviewed_labels(connection, codebook.name)
-        ids = sorted({label.segment_id for label in labels})
-        texts = {s.id: s.text for s in load_segments(connection, ids=ids, current_only=False)} if ids else {}
-    ids = [i for i in ids if i in texts]
-    accepted: dict[int, set[str]] = {i: set() for i in ids}
-    rejected: dict[int, set[str]] = {i: set() for i in ids}
-    for label in labels:
-        if label.segment_id in texts:
-            (accepted if label.applies else rejected)[label.segment_id].add(label.code_id)
+    ids, texts, accepted, rejected = reviewed_segments(project, codebook.name)
     examples = None  # with no reviews, the learned coder trains on the codebook's examples alone
     if ids:
         examples = LabelledExamples(
@@ -88,6 +79,24 @@ def prepare_training(
             training.learned = load_learned(connection, codebook.name, embedder.name, digest)
         training.status = "loaded" if training.learned is not None else "off"
     return training
+
+
+def reviewed_segments(
+    project: Project, codebook: str
+) -> tuple[list[int], dict[int, str], dict[int, set[str]], dict[int, set[str]]]:
+    """The reviewed segments' ids (in id order), texts, and the codes accepted and rejected for each."""
+    with project.connect() as connection:
+        labels = reviewed_labels(connection, codebook)
+        ids = sorted({label.segment_id for label in labels})
+        found = load_segments(connection, ids=ids, current_only=False) if ids else []
+    texts = {s.id: s.text for s in found if s.id is not None}
+    ids = [i for i in ids if i in texts]
+    accepted: dict[int, set[str]] = {i: set() for i in ids}
+    rejected: dict[int, set[str]] = {i: set() for i in ids}
+    for label in labels:
+        if label.segment_id in texts:
+            (accepted if label.applies else rejected)[label.segment_id].add(label.code_id)
+    return ids, texts, accepted, rejected
 
 
 def _dumps(value: Any) -> bytes:

@@ -407,3 +407,22 @@ def retrain(project: Project, codebook: str, user: str) -> Any:
         config=config,
         progress=progress_reporter(),
     )
+
+
+def fine_tune_and_retrain(project: Project, codebook: str, user: str) -> tuple[Any, Any]:
+    """Fine-tune the embedder on the reviews (:func:`~narratives.coding.fine_tune_run.fine_tune_project`),
+    which makes it the project's model, then retrain and recode with it; returns both results.
+    Runs in a worker thread, as :func:`retrain` does."""
+    from narratives.coding.fine_tune_run import fine_tune_project
+    from narratives.store.codebooks import current_codebook
+    from narratives.ui.background import progress_reporter
+
+    report = progress_reporter()
+    with project.connect() as connection:
+        book = current_codebook(connection, codebook)
+    made = fine_tune_project(
+        project,
+        book,
+        progress=(lambda done, total: report("fine-tuning the embedder", done, total)) if report else None,
+    )
+    return made, retrain(project, codebook, user)

@@ -25,7 +25,7 @@ from narratives.store.documents import load_document
 from narratives.store.project import Project
 from narratives.store.segments import load_segments, neighbours
 from narratives.store.status import project_status
-from narratives.ui import background, common
+from narratives.ui import background, common, fine_tune_view
 from narratives.ui.highlight import evidence_html
 from narratives.ui.keyboard import enable_shortcuts
 
@@ -416,6 +416,7 @@ def _retrain(project: Project, codebook: str, user: str) -> None:
         running = job is not None and job.running
         if st.button("Retrain", key="review_retrain", disabled=running):
             _start_retrain(project, codebook, user)
+        fine_tune_view.render(project, codebook, user, running)
         _llm_settings(project)
         st.fragment(run_every=POLL_SECONDS if background_running(project) else None)(_job_status)(project)
 
@@ -467,12 +468,13 @@ def _job_status(project: Project) -> None:
         return
     if job.running:
         stage = f"{job.stage} {job.done:,}/{job.total:,}" if job.total else job.stage
-        st.progress(job.fraction or 0.0, text=f"Retraining in the background ({job.user}): {stage}")
+        doing = "Fine-tuning" if job.kind == "fine-tune" else "Retraining"
+        st.progress(job.fraction or 0.0, text=f"{doing} in the background ({job.user}): {stage}")
         return
     if job.state == background.DONE:
         st.success(job.message)
     else:
-        st.error(f"Retraining failed: {job.message}")
+        st.error(f"{'Fine-tuning' if job.kind == 'fine-tune' else 'Retraining'} failed: {job.message}")
     if st.session_state.get(SEEN_JOB_KEY) != job.id:
         st.session_state[SEEN_JOB_KEY] = job.id
         st.rerun()
