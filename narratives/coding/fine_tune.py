@@ -24,6 +24,7 @@ from typing import Any
 
 import numpy as np
 
+from narratives.coding.held_out import held_out_f1, split_holdout
 from narratives.errors import CodingError, NotInstalled
 from narratives.hf_compat import hide_kernels_transformers_cannot_use
 
@@ -42,15 +43,15 @@ class FineTuneSettings:
     positive, up to ``max_pairs``; training stops early once ``max_seconds`` have passed. Only the
     top ``trainable_layers`` transformer layers learn (the token embeddings and the lower layers
     stay as they are): on two CPU cores a step then costs about half as much. ``holdout`` of the
-    reviewed texts are kept out of the pairs and score the result (:func:`held_out_f1`)."""
+    reviewed texts are kept out of the pairs and score the result
+    (:func:`~narratives.coding.held_out.held_out_f1`)."""
 
     pairs_per_text: int = 8
     max_pairs: int = 4000
     epochs: int = 1
     batch_size: int = 16
-    learning_rate: float = (
-        2e-4  # k = 25, seed 0 on evals/: 2e-5 macro 0.578, 1e-4 0.592, 2e-4 0.599, 5e-4 0.585
-    )
+    # k = 25, seed 0 on evals/ (macro-F1): 2e-5 0.578, 1e-4 0.592, 2e-4 0.599, 5e-4 0.585
+    learning_rate: float = 2e-4
     max_seq_length: int = 64
     trainable_layers: int = 3  # the top transformer layers trained; the embeddings and the rest stay
     max_seconds: float = 170.0
@@ -192,53 +193,11 @@ def fine_tune(
     if before is not None:
         after = _encode(model, reviewed.texts)
         card["held_out_f1"] = {
-            "base": held_out_f1(before, reviewed, train_rows, test_rows),
-            "fine_tuned": held_out_f1(after, reviewed, train_rows, test_rows),
+            "base": held_out_f1(before, reviewed.accepted, train_rows, test_rows),
+            "fine_tuned": held_out_f1(after, reviewed.accepted, train_rows, test_rows),
             "what": "per-code logistic heads trained on the other reviews, scored on the held-out ones",
         }
     return save_fine_tuned(model, into, card)
-
-
-def split_holdout(n: int, share: float, seed: int) -> tuple[list[int], list[int]]:
-    """Row indices to train on and to hold out (none held out under 20 texts or with ``share`` 0)."""
-    held = round(n * share) if n >= 20 else 0
-    order = np.random.default_rng(seed).permutation(n)
-    return sorted(order[held:].tolist()), sorted(order[:held].tolist())
-
-
-def held_out_f1(
-    vectors: np.ndarray, reviewed: ReviewedTexts, train_rows: Sequence[int], test_rows: Sequence[int]
-) -> dict[str, float | int]:
-    """Micro and macro F1 on ``test_rows`` of one logistic head per code trained on ``train_rows``
-    (codes with at least two accepted and one other training text, and one accepted held-out text)."""
-    from sklearn.linear_model import LogisticRegression
-
-    true_positive = false_positive = false_negative = 0
-    per_code: list[float] = []
-    for code in sorted(set().union(*reviewed.accepted)):
-        y = np.array([code in codes for codes in reviewed.accepted])
-        train_y, test_y = y[list(train_rows)], y[list(test_rows)]
-        if train_y.sum() < 2 or train_y.all() or not test_y.any():
-            continue
-        head = LogisticRegression(C=1.0, max_iter=1000).fit(vectors[list(train_rows)], train_y)
-        predicted = head.predict(vectors[list(test_rows)]).astype(bool)
-        tp, fp, fn = (
-            int((predicted & test_y).sum()),
-            int((predicted & ~test_y).sum()),
-            int((~predicted & test_y).sum()),
-        )
-        true_positive, false_positive, false_negative = (
-            true_positive + tp,
-            false_positive + fp,
-            false_negative + fn,
-        )
-        per_code.append(2 * tp / (2 * tp + fp + fn))
-    pooled = 2 * true_positive + false_positive + false_negative
-    return {
-        "micro_f1": round(2 * true_positive / pooled, 4) if pooled else 0.0,
-        "macro_f1": round(float(np.mean(per_code)), 4) if per_code else 0.0,
-        "codes": len(per_code),
-    }
 
 
 def _base_name(base_path: Path) -> str:

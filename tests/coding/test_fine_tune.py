@@ -187,3 +187,17 @@ def test_the_cli_fine_tunes_codes_and_lists_the_model(
     assert listed.exit_code == 0 and tuned.name in listed.output and "fine-tuned" in listed.output
     back = runner.invoke(app, ["models", "use", "default", "--project", str(project.path)])
     assert back.exit_code == 0 and project_fine_tuned(project) is None
+
+
+def test_held_out_scores_come_from_heads_trained_on_the_other_rows() -> None:
+    from narratives.coding.held_out import held_out_f1, split_holdout
+
+    train, test = split_holdout(40, 0.25, seed=0)
+    assert len(test) == 10 and sorted(train + test) == list(range(40)) and split_holdout(19, 0.25, 0)[1] == []
+    accepted = [{"a"} if i % 2 else {"b"} for i in range(40)]
+    apart = np.array([[1.0, 0.0] if i % 2 else [0.0, 1.0] for i in range(40)])  # the codes lie apart
+    assert held_out_f1(apart, accepted, train, test) == {"micro_f1": 1.0, "macro_f1": 1.0, "codes": 2}
+    mixed = np.random.default_rng(0).standard_normal((40, 2))  # nothing to learn from
+    assert held_out_f1(mixed, accepted, train, test)["macro_f1"] < 1.0
+    only_train = [{"a"} if i in train[:3] else set() for i in range(40)]  # no held-out example: not scored
+    assert held_out_f1(apart, only_train, train, test)["codes"] == 0
