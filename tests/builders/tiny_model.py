@@ -13,7 +13,7 @@ def make_tiny_model(folder: Path, seed: int = 0) -> Path:
     hide_kernels_transformers_cannot_use()
     import torch
     from sentence_transformers import SentenceTransformer
-    from sentence_transformers.models import Pooling, Transformer
+    from sentence_transformers.sentence_transformer.modules import Pooling, Transformer
     from transformers import AutoTokenizer, BertConfig, BertModel
 
     from narratives.embed import default_model_path
