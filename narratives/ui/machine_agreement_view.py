@@ -19,12 +19,13 @@ from narratives.ui import common
 COMPUTED_KEY = "machine_agreement_computed"  # (path, codebook, target) -> the data version computed at
 
 
-def _number(value: float) -> str:
+def number(value: float) -> str:
+    """A figure to two decimals, "–" when there is none (NaN)."""
     return "–" if math.isnan(value) else f"{value:.2f}"
 
 
 def _interval(estimate: Estimate) -> str:
-    return f"{_number(estimate.low)} to {_number(estimate.high)}"
+    return f"{number(estimate.low)} to {number(estimate.high)}"
 
 
 def _target(path: str) -> float:
@@ -71,7 +72,7 @@ def agreement_section(path: str, version: str, codebook: str, key: str, allow_ta
     names = tables.themes_of(path, version, codebook)
     columns = st.columns(len(figures.overall) or 1)
     for column, (name, estimate) in zip(columns, figures.overall.items(), strict=False):
-        column.metric(name.capitalize(), _number(estimate.value), help=f"95% interval {_interval(estimate)}")
+        column.metric(name.capitalize(), number(estimate.value), help=f"95% interval {_interval(estimate)}")
     frame = figures.to_frame()
     frame.insert(1, "theme", frame["code"].map(names).fillna(frame["code"]))
     st.dataframe(frame, hide_index=True)
@@ -124,7 +125,7 @@ def code_readiness(path: str, version: str, codebook: str, code_id: str) -> None
         return
     confused = f", confused with {found.confused_with}" if found.confused_with else ""
     st.caption(
-        f"This code: **{found.verdict}**{confused} · F1 {_number(found.f1.value)} "
-        f"({_interval(found.f1)}), kappa {_number(found.kappa.value)}, {found.n_reviewed} reviewed "
+        f"This code: **{found.verdict}**{confused} · F1 {number(found.f1.value)} "
+        f"({_interval(found.f1)}), kappa {number(found.kappa.value)}, {found.n_reviewed} reviewed "
         f"(out of fold; target {figures.target:.2f})."
     )

@@ -11,7 +11,7 @@ import streamlit as st
 
 from narratives.analysis.overview import Overview, overview
 from narratives.store.status import ProjectStatus, project_status
-from narratives.ui import common
+from narratives.ui import common, machine_agreement_view
 
 
 @st.cache_data(show_spinner=False)
@@ -28,10 +28,6 @@ def figures_of(path: str, version: str, codebook: str) -> Overview:
 
 def _percent(value: float) -> str:
     return "–" if math.isnan(value) else f"{value:.0%}"
-
-
-def _number(value: float) -> str:
-    return "–" if math.isnan(value) else f"{value:.2f}"
 
 
 def render() -> None:
@@ -169,7 +165,7 @@ def _agreement(figures: Overview) -> None:
     columns = st.columns(3)
     columns[0].metric("Reviewed pairs", machine.items)
     columns[1].metric("Machine–reviewer agreement", _percent(machine.agreement))
-    columns[2].metric("Cohen's kappa", _number(machine.kappa))
+    columns[2].metric("Cohen's kappa", machine_agreement_view.number(machine.kappa))
     if machine.items == 0:
         st.caption("Agreement appears once suggestions have been reviewed.")
     if figures.reviewers:
@@ -181,7 +177,7 @@ def _agreement(figures: Overview) -> None:
                         "Other reviewer": r.second,
                         "Pairs both reviewed": r.agreement.items,
                         "Agreement": _percent(r.agreement.agreement),
-                        "Kappa": _number(r.agreement.kappa),
+                        "Kappa": machine_agreement_view.number(r.agreement.kappa),
                     }
                     for r in figures.reviewers
                 ]
@@ -192,15 +188,13 @@ def _agreement(figures: Overview) -> None:
 
 def _machine_readiness(path: str, version: str, codebook: str) -> None:
     """Which codes the machine can be trusted with yet: out-of-fold agreement and a verdict per code."""
-    from narratives.ui.machine_agreement_view import agreement_section
-
     st.subheader("Is the machine ready? (out of fold)")
     st.caption(
         "The figures above compare the current suggestions with the reviews they were trained on. "
         "Here the machine is scored only on reviews it did not learn from, with 95% intervals, and "
         "each code is called ready, needing more reviews, or unreliable."
     )
-    agreement_section(path, version, codebook, "overview_machine", allow_target=True)
+    machine_agreement_view.agreement_section(path, version, codebook, "overview_machine", allow_target=True)
 
 
 if __name__ == "__main__":
