@@ -409,6 +409,13 @@ def retrain(project: Project, codebook: str, user: str) -> Any:
     )
 
 
+def score_sentiment(project: Project, user: str) -> Any:
+    """Label every segment's sentiment with the project's model (`narratives sentiment`'s library call)."""
+    from narratives.coding.sentiment_run import score_sentiment as score
+
+    return score(project, embedder(None, project), user=user)
+
+
 def fine_tune_and_retrain(project: Project, codebook: str, user: str) -> tuple[Any, Any]:
     """Fine-tune the embedder on the reviews (:func:`~narratives.coding.fine_tune_run.fine_tune_project`),
     which makes it the project's model, then retrain and recode with it; returns both results.

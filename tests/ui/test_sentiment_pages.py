@@ -83,3 +83,25 @@ def test_a_sentiment_scored_again_while_the_page_is_open_is_not_taken_for_a_corr
     assert radio.value == other and radio.label.startswith("Sentiment (machine, 1.00")
     with scored.connect() as connection:
         assert connection.execute(select(func.count()).select_from(sentiment_reviews)).scalar_one() == 0
+
+
+def test_the_analysis_page_scores_sentiment_with_a_button(
+    monkeypatch, themed_project: Project, tiny_model: Path, shared_cache_home: Path
+) -> None:
+    from narratives.models_local import choose_model
+
+    monkeypatch.setenv("XDG_CACHE_HOME", str(shared_cache_home))
+    code_project(themed_project, make_codebook(), embedder=FakeEmbedder(), user="ana")
+    with themed_project.begin() as connection:
+        choose_model(connection, str(tiny_model))  # a real model that embeds the rated comments in seconds
+    at = open_section(open_app(monkeypatch, themed_project.path, "analysis"), "Sentiment")
+    assert "No segment has a sentiment yet" in texts(at.info) and not at.dataframe
+    at.button(key="analysis_sentiment_score").click().run()
+    assert not at.exception, [e.value for e in at.exception]
+    with themed_project.connect() as connection:
+        labels = current_sentiments(connection, list(range(1, 100)))
+    assert len(labels) == 24  # every sentence segment of the eight documents
+    assert "Sentiment of 24 sentence segments: " in texts(at.success)
+    assert at.button(key="analysis_sentiment_score").label.startswith("Score sentiment again")
+    (table,) = at.dataframe
+    assert "Waiting for care" in table.value["theme"].tolist()

@@ -22,7 +22,9 @@ from narratives.analysis.charts import Percent
 from narratives.analysis.cooccurrence import Level
 from narratives.analysis.crosstab import MIN_GROUP, UnitOfCount
 from narratives.analysis.quotes import DEFAULT_BALANCE
+from narratives.errors import NarrativesError
 from narratives.kinds import SENTIMENTS
+from narratives.store.project import Project
 from narratives.ui import analysis_tables as tables
 from narratives.ui import common
 
@@ -67,7 +69,7 @@ def render() -> None:
         lambda: _heatmap(path, version, codebook, threshold, machine),
         lambda: _waves(path, version, codebook, threshold, machine),
         lambda: _cooccurrence(path, version, codebook, threshold, machine),
-        lambda: _sentiment(path, version, codebook, threshold, machine),
+        lambda: _sentiment(project, version, codebook, threshold, machine),
         lambda: _quotes(path, version, codebook, machine),
         lambda: _agreement(path, version, codebook),
     ]
@@ -183,12 +185,18 @@ def _cooccurrence(path: str, version: str, codebook: str, threshold: int, machin
     _download(table, f"codes together by {level}", "cooccurrence")
 
 
-def _sentiment(path: str, version: str, codebook: str, threshold: int, machine: bool) -> None:
+def _sentiment(project: Project, version: str, codebook: str, threshold: int, machine: bool) -> None:
     from narratives.analysis.sentiment import NOT_SCORED
 
+    path = str(project.path)
     frame = tables.sentiment_of(path, version, codebook, machine)
-    if frame.empty or not frame.loc[frame["sentiment"] != NOT_SCORED, "count"].any():
-        st.info(f"No segment has a sentiment yet. Score them with:\n\n```\nnarratives sentiment {path}\n```")
+    scored = not frame.empty and bool(frame.loc[frame["sentiment"] != NOT_SCORED, "count"].any())
+    _score_sentiment(project, scored)
+    if not scored:
+        st.info(
+            "No segment has a sentiment yet: press the button above, or run\n\n"
+            f"```\nnarratives sentiment {path}\n```"
+        )
         return
     frame = frame.assign(
         shown=[
@@ -210,6 +218,25 @@ def _sentiment(path: str, version: str, codebook: str, threshold: int, machine: 
         f"the segments of fewer than {threshold} people."
     )
     _download(table, "themes by sentiment", "sentiment")
+
+
+def _score_sentiment(project: Project, scored: bool) -> None:
+    """Label every segment's sentiment here (as `narratives sentiment` does), or again, to learn from
+    the reviewers' corrections; a minute or so, the first time longer (the rated comments are embedded)."""
+    common.show_flash()
+    label = "Score sentiment again (learns from corrections)" if scored else "Score sentiment"
+    if not st.button(label, key="analysis_sentiment_score"):
+        return
+    viewer = common.viewer()
+    with st.spinner("Scoring the sentiment of every segment..."):
+        try:
+            result = common.score_sentiment(project, viewer.name if viewer else "explorer")
+        except NarrativesError as error:
+            st.error(str(error))
+            return
+    counts = ", ".join(f"{result.counts.get(label, 0):,} {label}" for label in SENTIMENTS)
+    st.session_state["flash"] = f"Sentiment of {result.segments:,} {result.unit} segments: {counts}."
+    st.rerun()  # the tables follow the new labels
 
 
 def _quotes(path: str, version: str, codebook: str, machine: bool) -> None:
