@@ -1,4 +1,4 @@
-"""Run a pipeline configuration (TOML in `pipelines/`): ingest -> segment -> code -> discover.
+"""Run a pipeline configuration (TOML in `pipelines/`): ingest -> segment -> code -> sentiment -> discover.
 
 A configuration holds settings only, checked by :mod:`narratives.pipeline_config` before anything
 runs; each step calls the same library function as its CLI command, with its options built the same
@@ -31,6 +31,7 @@ from narratives.segment.to_project import SegmentReport
 from narratives.store.project import Project
 
 if TYPE_CHECKING:
+    from narratives.coding.sentiment_run import SentimentRunResult
     from narratives.discovery.topics import DiscoveryResult
     from narratives.embed import Embedder
 
@@ -52,6 +53,7 @@ class PipelineResult:
     ingest: list[IngestReport] = field(default_factory=list)
     segment: list[SegmentReport] = field(default_factory=list)
     coding: CodingRunResult | None = None
+    sentiment: SentimentRunResult | None = None
     discovery: DiscoveryResult | None = None
     timings: dict[str, float] = field(default_factory=dict)
 
@@ -85,16 +87,25 @@ def run_pipeline(
         result.segment.append(segmented)
         result.timings[f"segment {unit.value}"] = time.perf_counter() - started
         say(f"segmented into {unit.value}s: {segmented.segments} new segments ({segmented.pipeline})")
-    if config.code is None and config.discover is None:
+    if config.code is None and config.sentiment is None and config.discover is None:
         return result
     from narratives.embed import load_embedder
     from narratives.models_local import project_model
 
-    embedder = load_embedder(project_model(project, config.embedding_model))  # one model for both steps
+    embedder = load_embedder(project_model(project, config.embedding_model))  # one model for every step
     if config.code is not None:
         started = time.perf_counter()
         result.coding = _code(project, config.code, embedder, base, user, say, engine)
         result.timings["code"] = time.perf_counter() - started
+    if config.sentiment is not None:
+        from narratives.coding.sentiment_run import score_sentiment
+
+        started = time.perf_counter()
+        scoring = config.sentiment
+        result.sentiment = score_sentiment(project, embedder, user=user, unit=scoring.unit, seed=scoring.seed)
+        result.timings["sentiment"] = time.perf_counter() - started
+        counts = ", ".join(f"{n:,} {label}" for label, n in result.sentiment.counts.items())
+        say(f"sentiment of {result.sentiment.segments:,} {result.sentiment.unit} segments: {counts}")
     if config.discover is not None:
         started = time.perf_counter()
         codebook_name = result.coding.codebook if result.coding is not None else None

@@ -83,12 +83,21 @@ class DiscoverStep(Step):
     model: str | None = None  # embedding model when there is no [code] step
 
 
+class SentimentStep(Step):
+    """The ``[sentiment]`` table: the options of `narratives sentiment`."""
+
+    unit: SegmentUnit | None = None
+    seed: int = 0
+    model: str | None = None  # embedding model when there is no [code] or [discover] step
+
+
 class PipelineConfig(Step):
     """A whole pipeline file. Each step calls the same library function as its CLI command."""
 
     ingest: list[IngestStep] = Field(default_factory=list)
     segment: SegmentStep | None = None
     code: CodeStep | None = None
+    sentiment: SentimentStep | None = None
     discover: DiscoverStep | None = None
 
     @model_validator(mode="after")
@@ -98,30 +107,39 @@ class PipelineConfig(Step):
         def same(first: str | None, second: str | None) -> bool:
             return first == second or (first in DEFAULT_NAMES and second in DEFAULT_NAMES)
 
-        if (
-            self.code
-            and self.discover
-            and self.discover.model
-            and not same(self.discover.model, self.code.model)
-        ):
+        named = [
+            (section, step.model)
+            for section, step in (
+                ("code", self.code),
+                ("discover", self.discover),
+                ("sentiment", self.sentiment),
+            )
+            if step is not None and step.model
+        ]
+        if any(not same(model, named[0][1]) for _, model in named[1:]):
+            sections = " and ".join(f"[{section}]" for section, _ in named)
             raise ValueError(
-                "[code] and [discover] name different embedding models; the steps share one: "
-                "give 'model' in [code] only"
+                f"{sections} name different embedding models; the steps share one: "
+                "give 'model' in one of them only"
             )
         return self
 
     @property
     def embedding_model(self) -> str | None:
-        """The embedding model of the coding and discovery steps (None: the default model)."""
+        """The embedding model of the coding, sentiment and discovery steps (None: the default model)."""
         if self.code is not None:
             return self.code.model
-        return self.discover.model if self.discover is not None else None
+        for step in (self.discover, self.sentiment):
+            if step is not None and step.model:
+                return step.model
+        return None
 
 
 SECTIONS: dict[str, type[BaseModel]] = {
     "ingest": IngestStep,
     "segment": SegmentStep,
     "code": CodeStep,
+    "sentiment": SentimentStep,
     "discover": DiscoverStep,
 }
 HINTS = {

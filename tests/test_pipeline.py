@@ -277,3 +277,38 @@ def test_a_bad_pipeline_file_stops_the_run_before_the_project_is_made(tmp_path: 
     assert result.exit_code == 1
     assert "E120" in result.output and "ingest[1].fiels" in result.output and "Traceback" not in result.output
     assert not (tmp_path / "p").exists()
+
+
+def test_a_sentiment_step_labels_every_segment_with_the_pipelines_model(
+    tmp_path: Path, tiny_model: Path, shared_cache_home: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from narratives.store.segments import load_segments
+    from narratives.store.sentiments import current_sentiments
+
+    monkeypatch.setenv("XDG_CACHE_HOME", str(shared_cache_home))
+    pipeline = write_corpus(tmp_path)
+    pipeline.write_text(
+        PIPELINE + f'\n[sentiment]\nunit = "sentence"\nmodel = "{tiny_model}"\n', encoding="utf-8"
+    )
+    project = init_project(tmp_path / "project")
+    said: list[str] = []
+    result = run_pipeline(project, load_pipeline_config(pipeline), base=tmp_path, user="t", say=said.append)
+    with project.connect() as connection:
+        sentences = [s.id for s in load_segments(connection, unit=SegmentUnit.sentence)]
+        labels = current_sentiments(connection, sentences)
+    project.close()
+    assert result.sentiment is not None and result.sentiment.model == "tiny-bert"
+    assert result.sentiment.segments == len(labels) == len(sentences) - 1  # not the interviewer's question
+    assert result.sentiment.unit == "sentence" and "sentiment" in result.timings
+    assert any(line.startswith(f"sentiment of {len(labels)} sentence segments: ") for line in said)
+
+
+def test_steps_naming_different_models_are_refused(tmp_path: Path) -> None:
+    raw = {
+        "code": {"codebook": "b.yaml", "model": "all-MiniLM-L6-v2"},
+        "sentiment": {"model": "minilm-static"},
+    }
+    with pytest.raises(PipelineError, match=r"\[code\] and \[sentiment\] name different embedding models"):
+        check_pipeline_config(raw, tmp_path / "p.toml")
+    same = check_pipeline_config({"sentiment": {"model": "minilm-static"}}, tmp_path / "p.toml")
+    assert same.embedding_model == "minilm-static"
