@@ -157,8 +157,9 @@ def code(
 
 
 def _fine_tuned(project: Project, book: Codebook, base: str | None, settings: FineTuneSettings) -> str:
-    """Fine-tune on the project's reviews (from ``base``, else the bundled MiniLM), say how it went,
-    and return the new model's folder: the project's model from now on."""
+    """Fine-tune on the project's reviews (from ``base``, else from the project's base model: see
+    :func:`~narratives.coding.fine_tune_run.fine_tune_project`), say how it went, and return the new
+    model's folder: the project's model from now on."""
     from narratives.coding.fine_tune_run import fine_tune_project
 
     with progress_bar() as bar:

@@ -55,7 +55,7 @@ def fine_tune_project(
         extra_card={"codebook": codebook.name, "codebook_version": codebook.version},
     )
     with project.begin("the project's embedding model") as connection:
-        choose_model(connection, str(made.path))
+        choose_model(connection, str(made.path.resolve()))  # found from wherever the explorer runs
     return made
 
 

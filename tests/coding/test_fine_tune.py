@@ -166,14 +166,15 @@ def test_a_project_codes_with_its_fine_tuned_model_and_can_go_back(
 
 
 def test_the_cli_fine_tunes_codes_and_lists_the_model(
-    themed_project: Project, tiny_model: Path, tmp_path: Path
+    themed_project: Project, tiny_model: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     project = themed_project
     review_everything(project, tmp_path)
     with project.begin() as connection:
         choose_model(connection, str(tiny_model))  # the project's model is the base the CLI tunes
     runner = CliRunner()
-    command = ["code", str(project.path), "--codebook", "test-book", "--fine-tune"]
+    monkeypatch.chdir(project.path.parent)  # the project named by a relative path, as a user types it
+    command = ["code", project.path.name, "--codebook", "test-book", "--fine-tune"]
     too_few = runner.invoke(app, command)
     assert too_few.exit_code == 1 and "no code has 8 accepted reviews yet" in too_few.output
     assert project_fine_tuned(project) is None and not fine_tuned_models(project.models_dir)
@@ -183,6 +184,7 @@ def test_the_cli_fine_tunes_codes_and_lists_the_model(
     assert "no held-out score" in result.output and "Computing widget" not in result.output
     tuned = project_fine_tuned(project)
     assert tuned is not None and tuned.name in result.output
+    assert Path(project_model(project)).is_absolute()  # found from wherever the explorer starts
     listed = runner.invoke(app, ["models", "list", "--project", str(project.path)])
     assert listed.exit_code == 0 and tuned.name in listed.output and "fine-tuned" in listed.output
     back = runner.invoke(app, ["models", "use", "default", "--project", str(project.path)])
