@@ -19,7 +19,9 @@ def held_out_f1(
     vectors: np.ndarray, accepted: Sequence[set[str]], train_rows: Sequence[int], test_rows: Sequence[int]
 ) -> dict[str, float | int]:
     """Micro and macro F1 on ``test_rows`` of one logistic head per code trained on ``train_rows``
-    (codes with at least two accepted and one other training text, and one accepted held-out text)."""
+    (codes with at least two accepted and one other training text, and one accepted held-out text).
+    The heads are balanced and lightly regularised (C = 10): on 516 reviewed NHS comments, plain C = 1
+    heads found almost nothing on unit-length vectors (macro-F1 0.09 with MiniLM, against 0.50)."""
     from sklearn.linear_model import LogisticRegression
 
     counts: list[tuple[int, int, int]] = []  # per scored code: true positives, false positives, misses
@@ -28,7 +30,9 @@ def held_out_f1(
         y = np.array([code in codes for codes in accepted])
         if y[train].sum() < 2 or y[train].all() or not y[test].any():
             continue
-        head = LogisticRegression(C=1.0, max_iter=1000).fit(vectors[train], y[train])
+        head = LogisticRegression(C=10.0, class_weight="balanced", max_iter=2000).fit(
+            vectors[train], y[train]
+        )
         said, truth = head.predict(vectors[test]).astype(bool), y[test]
         counts.append((int((said & truth).sum()), int((said & ~truth).sum()), int((~said & truth).sum())))
     tp, fp, fn = (sum(column) for column in zip(*counts, strict=True)) if counts else (0, 0, 0)
