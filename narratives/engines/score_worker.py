@@ -20,6 +20,7 @@ SUGGESTION_FIELDS = (
     "evidence",
     "evidence_start",
     "evidence_end",
+    "reason",  # the LLM coder's one-sentence reason
 )
 
 
@@ -56,5 +57,6 @@ def suggestion_schema() -> Any:
             ("evidence", pa.string()),
             ("evidence_start", pa.int64()),
             ("evidence_end", pa.int64()),
+            ("reason", pa.string()),
         ]
     )
