@@ -237,12 +237,11 @@ def _one_run(
     started = time.perf_counter()
     code_ids = [code.id for code in codes_to_score(codebook)]
     reviewed = sample_reviewed(pool.labels, code_ids, k, seed) if k > 0 else []
-    tuned: dict[str, Any] = {}
-    if reviewed and settings.fine_tune is not None:
-        embedder, gold_vectors, pool_vectors, tuned = _fine_tuned(
-            gold, pool, reviewed, code_ids, settings, seed
-        )
     examples = reviewed_examples(pool, reviewed, pool_vectors, code_ids) if reviewed else None
+    tuned: dict[str, Any] = {}
+    if examples is not None and settings.fine_tune is not None:
+        embedder, gold_vectors, pool_vectors, tuned = _fine_tuned(gold, pool, examples, settings, seed)
+        examples = replace(examples, embeddings=pool_vectors[list(reviewed)])
     coder = build_coder(k, settings, seed).fit(codebook, embedder, examples)
     used = set(reviewed) if pool is gold else set()
     rows = [i for i in range(len(gold.texts)) if i not in used]
@@ -268,21 +267,19 @@ def _one_run(
 
 
 def _fine_tuned(
-    gold: GoldSet,
-    pool: GoldSet,
-    reviewed: Sequence[int],
-    code_ids: Sequence[str],
-    settings: EvaluationSettings,
-    seed: int,
+    gold: GoldSet, pool: GoldSet, examples: LabelledExamples, settings: EvaluationSettings, seed: int
 ) -> tuple[Embedder, np.ndarray, np.ndarray, dict[str, Any]]:
-    """The embedder fine-tuned on this run's reviews (made once per reviews, settings and seed, then
-    kept in ``settings.fine_tune_cache``) and the gold and pool vectors it gives."""
+    """The embedder fine-tuned on this run's reviewed ``examples`` (made once per reviews, settings
+    and seed, then kept in ``settings.fine_tune_cache``) and the gold and pool vectors it gives."""
     assert settings.fine_tune is not None
     tuning = replace(settings.fine_tune, seed=seed, holdout=0.0)  # the gold file is the test
-    accepted = [set(pool.labels[i]) & set(code_ids) for i in reviewed]
-    texts = ReviewedTexts([pool.texts[i] for i in reviewed], accepted, [set(code_ids) - a for a in accepted])
-    basis = json.dumps([texts.texts, [sorted(a) for a in accepted], asdict(tuning)], sort_keys=True)
-    root = Path(settings.fine_tune_cache) if settings.fine_tune_cache else user_cache("fine-tune-evals")
+    texts = ReviewedTexts(examples.texts, examples.labels, examples.rejected)
+    basis = json.dumps([texts.texts, [sorted(a) for a in texts.accepted], asdict(tuning)], sort_keys=True)
+    root = (
+        Path(settings.fine_tune_cache)
+        if settings.fine_tune_cache
+        else user_cache("embeddings") / "fine-tuned"
+    )
     folder = root / hashlib.sha256(basis.encode()).hexdigest()[:16]
     made = fine_tuned_models(folder)
     model = made[-1] if made else fine_tune(texts, folder, settings=tuning)

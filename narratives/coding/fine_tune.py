@@ -3,7 +3,7 @@ pulled together, pairs with no code in common pushed apart (cosine-similarity lo
 
 :func:`review_pairs` draws the pairs; :func:`fine_tune` trains a copy of the base model
 (sentence-transformers' own trainer) within a time budget and saves it with a model card
-(:data:`CARD_FILE`) into a folder named by its weights, ``fine-tuned-1a2b3c4d``, so the name that goes
+(``narratives-card.json``, as a distilled model's) into a folder named by its weights, ``fine-tuned-1a2b3c4d``, so the name that goes
 on every suggestion and keys the embedding cache changes whenever the weights do. Nothing is
 downloaded: the base is a local folder (by default the bundled all-MiniLM-L6-v2).
 """
@@ -25,12 +25,12 @@ from typing import Any
 import numpy as np
 
 from narratives.coding.held_out import held_out_f1, split_holdout
+from narratives.embed_static import CARD_FILE, read_card  # the card file every local model carries
 from narratives.errors import CodingError, NotInstalled
 from narratives.hf_compat import hide_kernels_transformers_cannot_use
 
 logger = logging.getLogger(__name__)
 
-CARD_FILE = "narratives-card.json"
 FOLDER_PREFIX = "fine-tuned-"
 TRAIN_PACKAGE = "sentence-transformers[train]"
 MIN_REVIEWS_PER_CODE = 8  # codes with fewer accepted reviews give no positive pairs of their own
@@ -365,15 +365,6 @@ def _weights_digest(folder: Path) -> str:
             for block in iter(lambda: handle.read(1 << 20), b""):
                 digest.update(block)
     return digest.hexdigest()[:8]
-
-
-def read_card(folder: Path) -> dict[str, Any]:
-    """The card :func:`fine_tune` wrote (empty when there is none or it is unreadable)."""
-    try:
-        card = json.loads((folder / CARD_FILE).read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return {}
-    return card if isinstance(card, dict) else {}
 
 
 def fine_tuned_models(folder: Path) -> list[FineTuned]:

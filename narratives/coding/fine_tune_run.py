@@ -12,16 +12,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from narratives.coding.fine_tune import (
-    FineTuned,
-    FineTuneSettings,
-    Progress,
-    ReviewedTexts,
-    fine_tune,
-    read_card,
-)
+from narratives.coding.fine_tune import FineTuned, FineTuneSettings, Progress, ReviewedTexts, fine_tune
 from narratives.coding.training import reviewed_segments
 from narratives.embed import DEFAULT_MODEL, DEFAULT_NAMES
+from narratives.embed_static import read_card
 from narratives.models_local import choose_model, chosen_model
 from narratives.schema import Codebook
 from narratives.store.project import Project
@@ -61,15 +55,16 @@ def fine_tune_project(
 
 def base_of_project(project: Project) -> str | None:
     """What a fine-tuning in ``project`` starts from when no base is named (None: the bundled MiniLM)."""
+    tuned = project_fine_tuned(project)
+    if tuned is not None:
+        return str(tuned.card.get("base_path") or "") or None
     name = chosen_model(project)
     if not name or name in DEFAULT_NAMES:
         return None
-    folder = Path(name)
-    card = read_card(folder) if folder.is_dir() else {}
-    if card.get("kind") == "fine-tuned":
-        return str(card.get("base_path") or "") or None
-    is_transformer = (folder / "modules.json").is_file()  # a sentence-transformers folder, not a static model
-    return str(folder) if is_transformer else None
+    is_transformer = (
+        Path(name) / "modules.json"
+    ).is_file()  # a sentence-transformers folder, not a static model
+    return name if is_transformer else None
 
 
 def project_fine_tuned(project: Project) -> FineTuned | None:
@@ -77,9 +72,8 @@ def project_fine_tuned(project: Project) -> FineTuned | None:
     name = chosen_model(project)
     if not name:
         return None
-    folder = Path(name)
-    card = read_card(folder) if folder.is_dir() else {}
-    return FineTuned(folder, card) if card.get("kind") == "fine-tuned" else None
+    card = read_card(Path(name))  # {} for a folder without one, or no folder (a model's name)
+    return FineTuned(Path(name), card) if card.get("kind") == "fine-tuned" else None
 
 
 def use_base_model(project: Project) -> None:
