@@ -7,7 +7,11 @@ which each code lives in a few sentences. ``narratives.analysis.evaluate`` then 
 on the short comments (k reviewed long texts per code, the rest scored; the ensemble max-pools each
 code over a text's sentences).
 
-    python evals/long_texts.py [--texts 600] [--k 0,10,25] [--seeds 3] [--json evals/results-long-texts.json]
+    python evals/long_texts.py [--texts 600] [--k 0,10,25] [--seeds 3] [--passages]
+        [--json evals/results-long-texts.json]
+
+``--passages`` adds the passage coder (:mod:`narratives.coding.passages`), as ``narratives code``
+does by itself on long segments.
 """
 
 from __future__ import annotations
@@ -26,15 +30,15 @@ CODEBOOK = ROOT / "models/codebooks/nhs-fft.yaml"
 
 
 def long_texts(
-    texts: list[str], labels: list[set[str]], n: int, seed: int = 0
+    texts: list[str], labels: list[set[str]], n: int, seed: int = 0, sizes: tuple[int, int] = (3, 10)
 ) -> tuple[list[str], list[set[str]]]:
-    """``n`` texts of 3-10 comments each, with the union of their codes."""
+    """``n`` texts of ``sizes`` (3-10) comments each, with the union of their codes."""
     rng = random.Random(seed)
     order = list(range(len(texts)))
     rng.shuffle(order)
     joined, unions, at = [], [], 0
     while len(joined) < n and at < len(order):
-        size = rng.randint(3, 10)
+        size = rng.randint(*sizes)
         chosen = order[at : at + size]
         at += size
         pieces = [texts[i].strip().rstrip(".") + "." for i in chosen]
@@ -54,22 +58,34 @@ def main() -> None:
     parser.add_argument("--k", default="0,10,25")
     parser.add_argument("--seeds", type=int, default=3)
     parser.add_argument("--json", type=Path, default=None)
+    parser.add_argument("--passages", action="store_true", help="add the passage coder (MIL)")
+    parser.add_argument("--min-comments", type=int, default=3)
+    parser.add_argument("--max-comments", type=int, default=10)
     args = parser.parse_args()
     book = load_codebook(CODEBOOK)
     short = read_gold(COMMENTS, book, "text", "labels_v7", "|", "substantive=True")
-    texts, labels = long_texts(short.texts, short.labels, args.texts)
+    texts, labels = long_texts(
+        short.texts, short.labels, args.texts, sizes=(args.min_comments, args.max_comments)
+    )
     gold = GoldSet(path="long texts from " + str(COMMENTS.relative_to(ROOT)), texts=texts, labels=labels)
     embedder = CachedEmbedder(load_embedder(None), NpyEmbeddingCache(shipped_cache_folder()))
-    settings = EvaluationSettings(ks=tuple(int(k) for k in args.k.split(",")), seeds=args.seeds)
+    settings = EvaluationSettings(
+        ks=tuple(int(k) for k in args.k.split(",")), seeds=args.seeds, passages=args.passages
+    )
     started = time.perf_counter()
     report = evaluate(book, gold, embedder.encode, embedder, settings, progress=print)
     words = [len(t.split()) for t in texts]
     result = {
         "texts": len(texts),
-        "comments_per_text": "3-10",
+        "comments_per_text": f"{args.min_comments}-{args.max_comments}",
+        "passages": args.passages,
         "words_per_text": {"median": sorted(words)[len(words) // 2], "max": max(words)},
         "codes_per_text": round(sum(len(lab) for lab in labels) / len(labels), 2),
         "summary": report.summary,
+        "runs": [
+            {key: run[key] for key in ("k", "seed", "n_reviewed", "micro_f1", "macro_f1", "mode", "seconds")}
+            for run in report.runs
+        ],
         "seconds": round(time.perf_counter() - started, 1),
     }
     print(json.dumps(result, indent=2))

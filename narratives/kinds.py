@@ -22,6 +22,10 @@ class SegmentUnit(str, Enum):
     response = "response"
 
 
+# Segment units from the finest to the coarsest: a segment of a finer unit is a passage of a coarser one.
+UNIT_ORDER = (SegmentUnit.sentence, SegmentUnit.paragraph, SegmentUnit.turn, SegmentUnit.response)
+
+
 class Decision(str, Enum):
     accept = "accept"
     reject = "reject"

@@ -29,6 +29,7 @@ from narratives.coding.fine_tune import FineTuneSettings, ReviewedTexts, fine_tu
 from narratives.coding.learned import LearnedCoder
 from narratives.coding.llm.coder import FileAnswers, LLMCoder
 from narratives.coding.llm.settings import LLMSettings
+from narratives.coding.passages import PassageCoder
 from narratives.coding.phrase import PhraseCoder
 from narratives.coding.similarity import SimilarityCoder, codes_to_score
 from narratives.embed import CachedEmbedder, Embedder, NpyEmbeddingCache, SentenceTransformerEmbedder
@@ -57,6 +58,7 @@ class EvaluationSettings:
     use_codebook_examples: bool = True
     llm: LLMSettings | None = None  # also the LLM coder, on this server (its answers cached in llm_cache)
     llm_cache: str | None = None
+    passages: bool = False  # also the passage coder (multiple-instance learning over sentences)
     # fine-tune the embedder on each run's reviews first (models and their vectors kept in fine_tune_cache)
     fine_tune: FineTuneSettings | None = None
     fine_tune_cache: str | None = None
@@ -188,6 +190,8 @@ def build_coder(k: int, settings: EvaluationSettings, seed: int = 0) -> Ensemble
     coders: list = [PhraseCoder(), SimilarityCoder(use_examples=use)]
     if k > 0 or use:
         coders.append(LearnedCoder(use_codebook_examples=use, random_state=seed))
+    if settings.passages and k > 0:
+        coders.append(PassageCoder(use_codebook_examples=use, random_state=seed))
     if settings.llm is not None:
         store = FileAnswers(settings.llm_cache) if settings.llm_cache else None
         coders.append(LLMCoder(settings.llm, store, seed=seed))
@@ -321,5 +325,6 @@ def _settings_dict(
         "train": train.path if train is not None else None,
         "model": embedder.name,
         "llm": {"server": settings.llm.url, "model": settings.llm.model} if settings.llm else None,
+        "passages": settings.passages,
         "fine_tune": asdict(settings.fine_tune) if settings.fine_tune else None,
     }

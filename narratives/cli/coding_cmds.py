@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING, cast
+from typing import TYPE_CHECKING, Any, cast
 
 import typer
 from rich.markup import escape
@@ -94,6 +94,12 @@ def code(
     llm_timeout: float = LLM_TIMEOUT_OPTION,
     llm_batch: int = LLM_BATCH_OPTION,
     no_llm: bool = typer.Option(False, "--no-llm", help="Leave out the project's LLM coder this time."),
+    passages: str = typer.Option(
+        "auto",
+        "--passages",
+        help="The passage coder, which scores a long segment from its sentences and learns from "
+        "whole-segment reviews: auto (when a quarter of the segments hold 3+ sentences), on, off.",
+    ),
     fine_tune: bool = typer.Option(
         False,
         "--fine-tune",
@@ -125,6 +131,8 @@ def code(
     from narratives.models_local import project_model
     from narratives.store.project import open_project
 
+    if passages not in ("auto", "on", "off"):
+        raise typer.BadParameter(f"{passages!r} is not one of auto, on, off.", param_hint="--passages")
     options = EngineOptions(name=engine, address=ray_address, workers=workers)
     project = open_project(path)
     book = _codebook(project, codebook)
@@ -150,7 +158,7 @@ def code(
             unit=unit,
             embedder=embedder,
             user=user or default_user(),
-            config=CodingConfig(model=model, llm=llm),
+            config=CodingConfig(model=model, llm=llm, passages=cast(Any, passages)),
             progress=stage_reporter(bar),
         )
     print_coding_summary(result)

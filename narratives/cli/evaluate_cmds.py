@@ -63,6 +63,11 @@ def evaluate(
         "--no-codebook-examples",
         help="Ignore the codebook's own examples (when drawn from this data).",
     ),
+    passages: bool = typer.Option(
+        False,
+        "--passages",
+        help="Add the passage coder: each text scored from its sentences, learned from whole-text reviews.",
+    ),
     json_out: Path | None = typer.Option(None, "--json", help="Write every figure to this JSON file."),
     model: str | None = typer.Option(
         None, "--model", help="Embedding model: default, a distilled one (`models list`) or a local folder."
@@ -118,6 +123,7 @@ def evaluate(
         use_codebook_examples=not no_codebook_examples,
         llm=llm,
         llm_cache=str(cache_dir) if llm is not None else None,
+        passages=passages,
         fine_tune=FineTuneSettings(max_pairs=fine_tune_pairs, max_seconds=fine_tune_seconds)
         if fine_tune
         else None,

@@ -34,17 +34,22 @@ class LabelledExamples:
     """Reviewed examples: texts with their embeddings and, per code, which were accepted/rejected.
 
     ``labels[i]`` holds the code ids accepted for text i; ``rejected[i]`` the code ids a reviewer
-    said do not apply. A text with neither for a code says nothing about that code.
+    said do not apply. A text with neither for a code says nothing about that code. ``spans[i]``
+    maps a code to the passages of text i (offsets into it) a reviewer coded with it by hand: the
+    decision on a passage, which also makes the code accepted for the whole text.
     """
 
     texts: list[str]
     embeddings: np.ndarray
     labels: list[set[str]]
     rejected: list[set[str]] = field(default_factory=list)
+    spans: list[dict[str, list[tuple[int, int]]]] = field(default_factory=list)
 
     def __post_init__(self) -> None:
         if not self.rejected:
             self.rejected = [set() for _ in self.texts]
+        if not self.spans:
+            self.spans = [{} for _ in self.texts]
 
     def __len__(self) -> int:
         return len(self.texts)

@@ -8,6 +8,7 @@ and what the run records in its stats.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -44,6 +45,9 @@ class CodingConfig(BaseModel):
     threshold: float = Field(default=0.5, ge=0, le=1)  # default decision threshold of the ensemble
     thresholds: dict[str, float] = Field(default_factory=dict)  # per-code overrides
     coders: list[str] = Field(default_factory=lambda: ["phrase", "similarity", "learned"])
+    # The passage coder (narratives.coding.passages): "auto" adds it when the segments are long
+    # (a quarter or more of them hold three or more sentences), "on" always, "off" never.
+    passages: Literal["auto", "on", "off"] = "auto"
     # The LLM coder's server and model; with it set, "llm" joins the coders (narratives.coding.llm).
     llm: LLMSettings | None = None
     store_components: list[str] = Field(default_factory=list)  # also store these coders' own rows

@@ -29,6 +29,11 @@ thresholds are fitted on whole-text scores, and a maximum over several sentences
 they expect (measured on NHS FFT at k=25, pooling there cost about 0.01 F1). Sentence segments are
 left as they are; the runner and ``evaluate`` take the same path, so response-level units are coded
 the same way.
+
+With the passage coder (:mod:`narratives.coding.passages`, added by the runner on long segments) the
+stacked ensemble learns from passages too: its out-of-fold best-sentence scores on the reviewed texts
+are two more stacking features (:data:`PASSAGE_FEATURES`), and its deciding sentence is the evidence a
+cell shows first. Without stacking (too few reviews) it is not asked (no weight in the fixed blend).
 """
 
 from __future__ import annotations
@@ -44,6 +49,7 @@ from sklearn.linear_model import LogisticRegression
 
 from narratives.coding.base import Coder, CoderOutput, Evidence, LabelledExamples
 from narratives.coding.learned import LearnedCoder
+from narratives.coding.passages import PassageCoder
 from narratives.coding.phrase import PhraseCoder
 from narratives.coding.similarity import SimilarityCoder, codes_to_score
 from narratives.embed import Embedder
@@ -54,6 +60,8 @@ logger = logging.getLogger(__name__)
 DEFAULT_WEIGHTS = {"similarity": 0.25, "learned": 0.75}
 FEATURES = ("learned_logit", "learned_fitted", "similarity_logit", "phrase")
 LLM_FEATURE = "llm"  # a further stacking feature when the ensemble holds the LLM coder
+PASSAGE = "passage"  # the passage coder's name
+PASSAGE_FEATURES = ("passage_logit", "passage_fitted")  # further features when the ensemble holds it
 THRESHOLD_GRID = np.round(np.arange(0.1, 0.91, 0.025), 3)
 SENTENCE_BREAK = re.compile(r"(?<=[.!?])\s+|\s*\n\s*")
 
@@ -186,12 +194,25 @@ class EnsembleCoder:
 
     @property
     def features(self) -> tuple[str, ...]:
-        """The stacking features: :data:`FEATURES`, and the LLM coder's score when it is one of the coders."""
-        return (*FEATURES, LLM_FEATURE) if self._has_llm else FEATURES
+        """The stacking features: :data:`FEATURES`, the LLM coder's score when it is one of the coders,
+        and the passage coder's (:data:`PASSAGE_FEATURES`) when it is."""
+        extra = (LLM_FEATURE,) if self._has_llm else ()
+        return (*FEATURES, *extra, *(PASSAGE_FEATURES if self._passage_coder else ()))
 
     @property
     def _has_llm(self) -> bool:
         return any(coder.name == LLM_FEATURE for coder in self.coders)
+
+    @property
+    def _passage_coder(self) -> PassageCoder | None:
+        return next((c for c in self.coders if isinstance(c, PassageCoder)), None)
+
+    @property
+    def _uses_passages(self) -> bool:
+        """Whether predicting asks the passage coder: it has one, and it is stacked or weighted."""
+        return self._passage_coder is not None and (
+            getattr(self, "calibrator_", None) is not None or PASSAGE in self.weights
+        )
 
     # ------------------------------------------------------------------------------------ fitting
 
@@ -261,10 +282,12 @@ class EnsembleCoder:
         whole segments: asking it about each sentence would multiply the requests)."""
         outputs = {}
         for coder in self.coders:
-            if sentences and coder.name == LLM_FEATURE:
+            if sentences and coder.name in (LLM_FEATURE, PASSAGE):
+                continue  # the passage coder pools a text's sentences itself
+            if coder.name == PASSAGE and not (in_sample or self._uses_passages):
                 continue
             output = coder.predict(texts, embeddings)
-            if in_sample and isinstance(coder, LearnedCoder):
+            if in_sample and isinstance(coder, LearnedCoder | PassageCoder):
                 output.scores = np.nan_to_num(coder.oof_scores_, nan=0.0)
             outputs[coder.name] = self._aligned(output)
         return outputs
@@ -284,9 +307,9 @@ class EnsembleCoder:
             output.coder, output.version, list(self.code_ids_), scores, evidence, output.config
         )
 
-    def _fitted_mask(self) -> np.ndarray:
-        learned = next((c for c in self.coders if isinstance(c, LearnedCoder)), None)
-        fitted = set(learned.fitted_codes_) if learned is not None else set()
+    def _fitted_mask(self, kind: type = LearnedCoder) -> np.ndarray:
+        coder: Any = next((c for c in self.coders if isinstance(c, kind)), None)
+        fitted = set(coder.fitted_codes_) if coder is not None else set()
         return np.array([code_id in fitted for code_id in self.code_ids_], dtype=float)
 
     def _stack(self, outputs: dict[str, CoderOutput]) -> np.ndarray:
@@ -299,6 +322,10 @@ class EnsembleCoder:
         columns = [_logit(learned) * fitted, fitted, _logit(similarity), (phrase > 0).astype(float)]
         if self._has_llm:
             columns.append(outputs[LLM_FEATURE].scores if LLM_FEATURE in outputs else zeros)
+        if self._passage_coder is not None:
+            passage_fitted = np.broadcast_to(self._fitted_mask(PassageCoder), shape)
+            passage = outputs[PASSAGE].scores if PASSAGE in outputs else zeros
+            columns += [_logit(passage) * passage_fitted, passage_fitted]
         return np.stack(columns, axis=-1)
 
     def _combine(self, outputs: dict[str, CoderOutput]) -> np.ndarray:
@@ -335,7 +362,11 @@ class EnsembleCoder:
     def sentences_to_encode(self, texts: Sequence[str]) -> list[str]:
         """The sentences :meth:`predict` will embed for ``texts`` (none unless it pools them), so a
         run can embed them beforehand, all at once, through the cache its embedder reads."""
-        return _sentence_pieces(texts)[2] if self.pools_sentences else []
+        sentences = _sentence_pieces(texts)[2] if self.pools_sentences else []
+        coder = self._passage_coder
+        if coder is not None and self._uses_passages:
+            sentences += coder.passages_to_encode(texts)
+        return sentences
 
     def _pooled(
         self, texts: Sequence[str], scores: np.ndarray
@@ -387,11 +418,12 @@ class EnsembleCoder:
     def _evidence(
         self, outputs: dict[str, CoderOutput], scores: np.ndarray
     ) -> dict[tuple[int, int], Evidence]:
-        """Per cell, the evidence of the coder with the highest score that has evidence there."""
+        """Per cell, the evidence of the coder with the highest score that has evidence there; the
+        passage that decides comes first (a span of the text, where the code lives)."""
         found: dict[tuple[int, int], Evidence] = {}
         for i, j in zip(*np.nonzero(scores >= 0.1), strict=True):
             cell = (int(i), int(j))
-            ranked = sorted(outputs.values(), key=lambda out: -out.scores[cell])
+            ranked = sorted(outputs.values(), key=lambda out: (out.coder != PASSAGE, -out.scores[cell]))
             for output in ranked:
                 if cell in output.evidence:
                     found[cell] = output.evidence[cell]

@@ -40,11 +40,13 @@ from narratives.coding.engine import (
 from narratives.coding.ensemble import EnsembleCoder
 from narratives.coding.learned import LearnedCoder
 from narratives.coding.llm.coder import LLMCoder, ProjectAnswers
+from narratives.coding.passages import PassageCoder, long_segments
 from narratives.coding.phrase import PhraseCoder
 from narratives.coding.similarity import SimilarityCoder, codes_to_score
 from narratives.coding.training import Training, prepare_training, save_learned
 from narratives.embed import CachedEmbedder, Embedder, EmbeddingCache
 from narratives.errors import CodingError
+from narratives.kinds import UNIT_ORDER
 from narratives.schema import Codebook, Segment, SegmentUnit, Suggestion, utcnow
 from narratives.store.codebooks import codebook_names, codebook_version, current_codebook, store_codebook
 from narratives.store.coding_runs import (
@@ -62,8 +64,6 @@ from narratives.store.project import Project, refresh_statistics
 from narratives.store.segments import load_segments, segmented_units
 
 logger = logging.getLogger(__name__)
-
-UNIT_ORDER = (SegmentUnit.sentence, SegmentUnit.paragraph, SegmentUnit.turn, SegmentUnit.response)
 
 
 @dataclass
@@ -119,8 +119,8 @@ def code_project(
         previous = latest_run(connection, codebook.name, chosen.value)
     cache = EmbeddingCache(project.engine)
     vectors = engine.embed(cache, embedder, [s.text for s in segs], report)
-    training = prepare_training(project, codebook, embedder, cache, config)
-    ensemble = _ensemble(config, training, codebook, project)
+    training = prepare_training(project, codebook, embedder, cache, config, chosen)
+    ensemble = _ensemble(config, training, codebook, project, [s.text for s in segs])
     config_doc = _config_document(config, embedder, ensemble, training, chosen)
     config_hash = hash_of_config(config_doc)
     fingerprints = codebook.fingerprints()
@@ -243,7 +243,7 @@ def _check_no_run_since(connection: Connection, codebook: str, unit: str, previo
 
 
 def _ensemble(
-    config: CodingConfig, training: Training, codebook: Codebook, project: Project
+    config: CodingConfig, training: Training, codebook: Codebook, project: Project, texts: list[str]
 ) -> EnsembleCoder:
     unknown = set(config.coders) - {"phrase", "similarity", "learned", "llm"}
     if unknown:
@@ -271,16 +271,28 @@ def _ensemble(
         coders.append(training.trained)
     if config.llm is not None:
         coders.append(LLMCoder(config.llm, ProjectAnswers(project.engine), seed=config.seed))
+    if _wants_passages(config, texts) and (
+        training.examples is not None or any(code.examples for code in codebook.active_codes)
+    ):
+        coders.append(PassageCoder(random_state=config.seed))
     if not coders:
         raise CodingError("no coder is switched on.", fix="enable at least one of phrase, similarity.")
     return EnsembleCoder(coders, threshold=config.threshold, min_reviewed=config.min_reviewed)
+
+
+def _wants_passages(config: CodingConfig, texts: list[str]) -> bool:
+    """Whether the run adds the passage coder: ``config.passages``, "auto" deciding by the texts."""
+    if config.passages == "auto":
+        return long_segments(texts)
+    return config.passages == "on"
 
 
 def _config_document(
     config: CodingConfig, embedder: Embedder, ensemble: EnsembleCoder, training: Training, unit: SegmentUnit
 ) -> dict[str, Any]:
     # the embedder name is below; the LLM coder's settings that change answers are in its own config
-    settings = config.model_dump(mode="json", exclude={"batch_size", "model", "llm"})
+    # "passages" decides whether the passage coder is one of the coders, which are recorded below
+    settings = config.model_dump(mode="json", exclude={"batch_size", "model", "llm", "passages"})
     settings["unit"] = unit.value
     coders: list[Any] = list(ensemble.coders)
     coder_configs = [c.get_config() for c in coders]

@@ -14,7 +14,7 @@ from __future__ import annotations
 import hashlib
 import io
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy import Connection
@@ -23,8 +23,9 @@ from narratives.coding.base import LabelledExamples
 from narratives.coding.config import CodingConfig
 from narratives.coding.learned import LearnedCoder
 from narratives.embed import Embedder, EmbeddingCache
+from narratives.kinds import UNIT_ORDER
 from narratives.review.state import reviewed_labels
-from narratives.schema import Codebook, text_hash
+from narratives.schema import Codebook, Segment, SegmentUnit, text_hash
 from narratives.store.learned_models import latest_training, save_training, training_estimators
 from narratives.store.project import Project
 from narratives.store.segments import load_segments
@@ -52,10 +53,18 @@ class _TrainedLearnedCoder(LearnedCoder):
 
 
 def prepare_training(
-    project: Project, codebook: Codebook, embedder: Embedder, cache: EmbeddingCache, config: CodingConfig
+    project: Project,
+    codebook: Codebook,
+    embedder: Embedder,
+    cache: EmbeddingCache,
+    config: CodingConfig,
+    unit: SegmentUnit | None = None,
 ) -> Training:
-    """Reviewed labels joined to segment texts and embeddings; a saved learned coder if still valid."""
-    ids, texts, accepted, rejected = reviewed_segments(project, codebook.name)
+    """Reviewed labels joined to segment texts and embeddings; a saved learned coder if still valid.
+    With the coding ``unit``, decisions on passages count for the segments of it they lie in
+    (:func:`reviewed_set`)."""
+    reviewed = reviewed_set(project, codebook.name, unit)
+    ids, texts, accepted, rejected = reviewed.ids, reviewed.texts, reviewed.accepted, reviewed.rejected
     examples = None  # with no reviews, the learned coder trains on the codebook's examples alone
     if ids:
         examples = LabelledExamples(
@@ -63,6 +72,7 @@ def prepare_training(
             embeddings=cache.embed(embedder, [texts[i] for i in ids]),
             labels=[accepted[i] for i in ids],
             rejected=[rejected[i] for i in ids],
+            spans=[reviewed.spans.get(i, {}) for i in ids],
         )
     basis = {
         "labels": [[text_hash(texts[i]), sorted(accepted[i]), sorted(rejected[i])] for i in ids],
@@ -70,6 +80,10 @@ def prepare_training(
         "embedder": embedder.name,
         "seed": config.seed,
     }
+    if reviewed.spans:  # hand-coded passages (only then, so digests without them stay as they were)
+        basis["spans"] = [
+            [i, sorted((c, sorted(s)) for c, s in reviewed.spans.get(i, {}).items())] for i in ids
+        ]
     digest = hashlib.sha256(json.dumps(basis, sort_keys=True).encode()).hexdigest()
     reviews_basis = {k: v for k, v in basis.items() if k != "codebook_examples"}
     reviews_digest = hashlib.sha256(json.dumps(reviews_basis, sort_keys=True).encode()).hexdigest()
@@ -85,18 +99,82 @@ def reviewed_segments(
     project: Project, codebook: str
 ) -> tuple[list[int], dict[int, str], dict[int, set[str]], dict[int, set[str]]]:
     """The reviewed segments' ids (in id order), texts, and the codes accepted and rejected for each."""
+    found = reviewed_set(project, codebook)
+    return found.ids, found.texts, found.accepted, found.rejected
+
+
+@dataclass
+class ReviewedSet:
+    """Reviewed segments (ids in id order) with their texts, the codes accepted and rejected for
+    each, and per segment the passages (offsets into its text) coded by hand, per code."""
+
+    ids: list[int]
+    texts: dict[int, str]
+    accepted: dict[int, set[str]]
+    rejected: dict[int, set[str]]
+    spans: dict[int, dict[str, list[tuple[int, int]]]] = field(default_factory=dict)
+
+
+def reviewed_set(project: Project, codebook: str, unit: SegmentUnit | None = None) -> ReviewedSet:
+    """Every reviewed segment with its decisions (see :class:`ReviewedSet`). A hand-coded span is a
+    decision on a passage of its segment. With ``unit`` (the unit a run codes), a code accepted for a
+    finer segment (a sentence of a turn) also counts for the segment of ``unit`` it lies in, as a
+    passage of it, unless that segment has its own decision on the code."""
     with project.connect() as connection:
         labels = reviewed_labels(connection, codebook)
         ids = sorted({label.segment_id for label in labels})
-        found = load_segments(connection, ids=ids, current_only=False) if ids else []
-    texts = {s.id: s.text for s in found if s.id is not None}
-    ids = [i for i in ids if i in texts]
-    accepted: dict[int, set[str]] = {i: set() for i in ids}
-    rejected: dict[int, set[str]] = {i: set() for i in ids}
-    for label in labels:
-        if label.segment_id in texts:
-            (accepted if label.applies else rejected)[label.segment_id].add(label.code_id)
-    return ids, texts, accepted, rejected
+        found = {s.id: s for s in (load_segments(connection, ids=ids, current_only=False) if ids else [])}
+        ids = [i for i in ids if i in found]
+        result = ReviewedSet(
+            ids, {i: found[i].text for i in ids}, {i: set() for i in ids}, {i: set() for i in ids}
+        )
+        for label in labels:
+            segment = found.get(label.segment_id)
+            if segment is None:
+                continue
+            (result.accepted if label.applies else result.rejected)[label.segment_id].add(label.code_id)
+            if label.applies and label.start is not None and label.end is not None:
+                span = (
+                    max(0, label.start - segment.start),
+                    min(len(segment.text), label.end - segment.start),
+                )
+                if span[1] > span[0]:
+                    result.spans.setdefault(label.segment_id, {}).setdefault(label.code_id, []).append(span)
+        if unit is not None:
+            _lift_passages(connection, result, [found[i] for i in ids], unit)
+    result.ids = sorted(result.ids)
+    return result
+
+
+def _lift_passages(
+    connection: Connection, result: ReviewedSet, reviewed: list[Segment], unit: SegmentUnit
+) -> None:
+    """Codes accepted for segments finer than ``unit`` counted for the ``unit`` segments holding them."""
+    finer = {u.value for u in UNIT_ORDER[: UNIT_ORDER.index(unit)]} if unit in UNIT_ORDER else set()
+    passages = [s for s in reviewed if s.unit.value in finer and result.accepted.get(int(s.id or 0))]
+    holders: dict[int, list[Segment]] = {}
+    for passage in passages:
+        if passage.document_id not in holders:
+            holders[passage.document_id] = load_segments(
+                connection, unit=unit, document_id=passage.document_id, current_only=False
+            )
+        holder = next(
+            (h for h in holders[passage.document_id] if h.start <= passage.start and passage.end <= h.end),
+            None,
+        )
+        if holder is None or holder.id is None:
+            continue
+        story = int(holder.id)
+        if story not in result.texts:
+            result.ids.append(story)
+            result.texts[story] = holder.text
+            result.accepted[story], result.rejected[story] = set(), set()
+        span = (passage.start - holder.start, passage.end - holder.start)
+        for code_id in sorted(result.accepted[int(passage.id or 0)]):
+            if code_id in result.rejected[story]:
+                continue  # the story's own decision holds
+            result.accepted[story].add(code_id)
+            result.spans.setdefault(story, {}).setdefault(code_id, []).append(span)
 
 
 def _dumps(value: Any) -> bytes:

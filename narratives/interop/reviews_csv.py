@@ -25,8 +25,9 @@ from pathlib import Path
 from sqlalchemy import Connection
 
 from narratives.errors import ReviewError, StoreError
+from narratives.kinds import UNIT_ORDER as UNITS_FINEST_FIRST
 from narratives.review.record import check_review, record_review
-from narratives.schema import Decision, Review, SegmentUnit
+from narratives.schema import Decision, Review
 from narratives.store.codebooks import current_codes
 from narratives.store.files import private_file
 from narratives.store.project import Project
@@ -40,9 +41,7 @@ logger = logging.getLogger(__name__)
 BATCH_ROWS = 500
 IMPORTED_KEY = "reviews.import/"  # + the file's fingerprint: {"last_row": the last row stored}
 
-UNIT_ORDER = [
-    u.value for u in (SegmentUnit.sentence, SegmentUnit.paragraph, SegmentUnit.turn, SegmentUnit.response)
-]
+UNIT_ORDER = [u.value for u in UNITS_FINEST_FIRST]
 EXPORT_COLUMNS = [
     "review_id",
     "segment_id",

@@ -194,6 +194,8 @@ class ReviewedLabel:
     applies: bool  # the latest decision, by anyone
     users: tuple[str, ...]
     disagreement: bool
+    start: int | None = None  # a hand-coded span's document offsets, when the decision has one
+    end: int | None = None
 
 
 def reviewed_labels(connection: Connection, codebook: str) -> list[ReviewedLabel]:
@@ -211,6 +213,8 @@ def reviewed_labels(connection: Connection, codebook: str) -> list[ReviewedLabel
                 applies=review.applies,
                 users=tuple(sorted(votes)),
                 disagreement=len({v.applies for v in votes.values()}) > 1,
+                start=review.start,
+                end=review.end,
             )
         )
     return labels

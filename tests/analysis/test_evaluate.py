@@ -115,3 +115,26 @@ def test_evaluate_command_missing_column_is_one_clear_error(files, tmp_path) -> 
 def test_evaluate_has_help_with_an_example() -> None:
     result = CliRunner().invoke(app, ["evaluate", "--help"])
     assert result.exit_code == 0 and "Example" in result.output
+
+
+def test_evaluate_with_the_passage_coder_scores_long_stories(tmp_path, fake_embedder) -> None:
+    """Stories reviewed whole (k per code), the rest scored: the passage coder is in the stacked
+    ensemble, and the learning curve records that it was."""
+    from narratives.analysis.evaluate import EvaluationSettings, GoldSet, evaluate
+    from tests.builders.stories import stories
+    from tests.builders.themes import make_codebook
+
+    told = stories(60, seed=8)
+    gold = GoldSet("stories", [s.text for s in told], [{s.theme} for s in told])
+    settings = EvaluationSettings(ks=(8,), seeds=1, passages=True)
+    report = evaluate(make_codebook(), gold, fake_embedder.encode, fake_embedder, settings)
+    run = report.runs[0]
+    assert report.settings["passages"] is True and run["mode"] == "stacked" and run["n_reviewed"] == 32
+    assert run["micro_f1"] >= 0.6  # each story's one theme sentence among four unrelated ones
+
+
+def test_code_refuses_an_unknown_passages_setting(tmp_path) -> None:
+    result = CliRunner().invoke(
+        app, ["code", str(tmp_path), "--codebook", "x.yaml", "--passages", "sometimes"]
+    )
+    assert result.exit_code == 2 and "auto, on, off" in result.output

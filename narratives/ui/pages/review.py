@@ -228,7 +228,8 @@ def _suggestion(item: QueueItem) -> None:
     elif item.evidence and item.coder_reason:
         st.caption(f"Quoted by the LLM coder: “{item.evidence}”")
     elif item.evidence:
-        st.caption(f"Matched phrase: “{item.evidence}” ({item.coder})")
+        # a matched phrase, or in a long segment the passage that decides (marked in the text above)
+        st.caption(f"Evidence, marked in the text: “{item.evidence}” ({item.coder})")
     if item.coder_reason:
         st.caption(f"The LLM coder's reason: {item.coder_reason}")
     if item.reasons:
