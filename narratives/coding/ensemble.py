@@ -39,7 +39,6 @@ cell shows first. Without stacking (too few reviews) it is not asked (no weight 
 from __future__ import annotations
 
 import logging
-import re
 from collections.abc import Sequence
 from dataclasses import replace
 from typing import Any
@@ -51,6 +50,7 @@ from narratives.coding.base import Coder, CoderOutput, Evidence, LabelledExample
 from narratives.coding.learned import LearnedCoder
 from narratives.coding.passages import PassageCoder
 from narratives.coding.phrase import PhraseCoder
+from narratives.coding.sentences import sentence_spans
 from narratives.coding.similarity import SimilarityCoder, codes_to_score
 from narratives.embed import Embedder
 from narratives.schema import Codebook
@@ -63,22 +63,6 @@ LLM_FEATURE = "llm"  # a further stacking feature when the ensemble holds the LL
 PASSAGE = "passage"  # the passage coder's name
 PASSAGE_FEATURES = ("passage_logit", "passage_fitted")  # further features when the ensemble holds it
 THRESHOLD_GRID = np.round(np.arange(0.1, 0.91, 0.025), 3)
-SENTENCE_BREAK = re.compile(r"(?<=[.!?])\s+|\s*\n\s*")
-
-
-def sentence_spans(text: str, min_chars: int = 15) -> list[tuple[int, int]]:
-    """(start, end) of the sentences of ``text`` with at least ``min_chars`` characters, trimmed;
-    [] when there are fewer than two."""
-    spans, start = [], 0
-    for found in [*SENTENCE_BREAK.finditer(text), None]:
-        end = found.start() if found is not None else len(text)
-        piece = text[start:end]
-        left = start + len(piece) - len(piece.lstrip())
-        right = start + len(piece.rstrip())
-        if right - left >= min_chars:
-            spans.append((left, right))
-        start = found.end() if found is not None else len(text)
-    return spans if len(spans) > 1 else []
 
 
 def _sentence_pieces(texts: Sequence[str]) -> tuple[list[int], list[int], list[str]]:

@@ -3,7 +3,7 @@
 A reviewer codes a whole interview turn, blog post or story, but each code lives in a few sentences
 of it, and one embedding of the whole text blurs them (and a transformer reads only its first 256
 word pieces). This coder splits every text into passages (its sentences, see
-:func:`narratives.coding.ensemble.sentence_spans`; a text of one sentence is one passage) and keeps,
+:func:`narratives.coding.sentences.sentence_spans`; a text of one sentence is one passage) and keeps,
 per code, a logistic regression on passage embeddings trained by multiple-instance learning:
 
 - a segment a reviewer accepted a code for is a positive *bag*: at least one of its passages carries
@@ -36,6 +36,7 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import StratifiedKFold
 
 from narratives.coding.base import CoderOutput, Evidence, LabelledExamples
+from narratives.coding.sentences import sentence_spans
 from narratives.coding.similarity import codes_to_score
 from narratives.embed import Embedder
 from narratives.schema import Codebook
@@ -50,8 +51,6 @@ EVIDENCE_FROM = 0.2
 def passage_spans(text: str) -> list[tuple[int, int]]:
     """(start, end) of the passages of ``text``: its sentences, or the whole (trimmed) text when it
     has fewer than two."""
-    from narratives.coding.ensemble import sentence_spans
-
     spans = sentence_spans(text)
     if spans:
         return spans
@@ -62,8 +61,6 @@ def passage_spans(text: str) -> list[tuple[int, int]]:
 def long_segments(texts: Sequence[str], share: float = 0.25, sentences: int = 3) -> bool:
     """Whether at least ``share`` of ``texts`` hold ``sentences`` or more sentences: segments a
     single embedding blurs, which the passage coder is for (``passages = "auto"``)."""
-    from narratives.coding.ensemble import sentence_spans
-
     if not texts:
         return False
     long = sum(1 for text in texts if len(sentence_spans(text)) >= sentences)
