@@ -70,6 +70,18 @@ class CoderOutput:
         return self.scores[:, self.code_ids.index(code_id)]
 
 
+def coder_config(coder: Coder) -> dict:
+    """What a coder records as its config: its name and version, the settings it was made with (its
+    attributes not ending in ``_``) and the embedding model ``fit`` recorded (``model_``)."""
+    settings = {key: value for key, value in vars(coder).items() if not key.endswith("_")}
+    return {
+        "coder": coder.name,
+        "version": coder.version,
+        **settings,
+        "model": getattr(coder, "model_", None),
+    }
+
+
 class Coder(Protocol):
     """fit() stores what it learned in attributes ending in ``_`` and returns self."""
 

@@ -61,10 +61,8 @@ def base_of_project(project: Project) -> str | None:
     name = chosen_model(project)
     if not name or name in DEFAULT_NAMES:
         return None
-    is_transformer = (
-        Path(name) / "modules.json"
-    ).is_file()  # a sentence-transformers folder, not a static model
-    return name if is_transformer else None
+    # a sentence-transformers folder, not a static model
+    return name if (Path(name) / "modules.json").is_file() else None
 
 
 def project_fine_tuned(project: Project) -> FineTuned | None:

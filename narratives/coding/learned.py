@@ -23,9 +23,9 @@ from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import StratifiedKFold
 
-from narratives.coding.base import CoderOutput, Evidence, LabelledExamples
+from narratives.coding.base import CoderOutput, Evidence, LabelledExamples, coder_config
 from narratives.coding.char_ngrams import CharNgramCounter, fast_path_applies
-from narratives.coding.similarity import codes_to_score
+from narratives.coding.similarity import codebook_examples, codes_to_score
 from narratives.embed import Embedder
 from narratives.schema import Codebook
 
@@ -78,8 +78,7 @@ class LearnedCoder:
         self.class_weight = class_weight
 
     def get_config(self) -> dict:
-        config = {key: value for key, value in vars(self).items() if not key.endswith("_")}
-        return {"coder": self.name, "version": self.version, **config, "model": getattr(self, "model_", None)}
+        return coder_config(self)
 
     # ------------------------------------------------------------------------------------ fitting
 
@@ -120,18 +119,7 @@ class LearnedCoder:
             rejected += [set(x) for x in examples.rejected]
             vectors.append(np.asarray(examples.embeddings, dtype=np.float32))
         if self.use_codebook_examples:
-            extra: list[str] = []
-            extra_labels: list[set[str]] = []
-            extra_rejected: list[set[str]] = []
-            for code in codes_to_score(codebook):
-                for example in code.examples:
-                    extra.append(example)
-                    extra_labels.append({code.id})
-                    extra_rejected.append(set())
-                for near_miss in code.near_misses:
-                    extra.append(near_miss)
-                    extra_labels.append(set())
-                    extra_rejected.append({code.id})
+            extra, extra_labels, extra_rejected = codebook_examples(codebook)
             if extra:
                 texts += extra
                 labels += extra_labels

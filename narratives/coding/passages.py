@@ -28,16 +28,15 @@ from __future__ import annotations
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
 
 import numpy as np
 from scipy.special import expit
 from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import StratifiedKFold
 
-from narratives.coding.base import CoderOutput, Evidence, LabelledExamples
+from narratives.coding.base import CoderOutput, Evidence, LabelledExamples, coder_config
 from narratives.coding.sentences import sentence_spans
-from narratives.coding.similarity import codes_to_score
+from narratives.coding.similarity import codebook_examples, codes_to_score
 from narratives.embed import Embedder
 from narratives.schema import Codebook
 
@@ -144,8 +143,7 @@ class PassageCoder:
         self.random_state = random_state
 
     def get_config(self) -> dict:
-        config = {key: value for key, value in vars(self).items() if not key.endswith("_")}
-        return {"coder": self.name, "version": self.version, **config, "model": getattr(self, "model_", None)}
+        return coder_config(self)
 
     # ------------------------------------------------------------------------------------ fitting
 
@@ -158,7 +156,7 @@ class PassageCoder:
         self.n_reviewed_ = len(examples) if examples is not None else 0
         self.weights_ = np.zeros((embedder.dim, len(self.code_ids_)), dtype=np.float32)
         self.intercepts_ = np.zeros(len(self.code_ids_), dtype=np.float32)
-        self.fitted_: list[str] = []
+        self.fitted_codes_: list[str] = []
         self.skipped_codes_: dict[str, str] = {}
         self.oof_scores_ = np.full((self.n_reviewed_, len(self.code_ids_)), np.nan, dtype=np.float32)
         texts, labels, rejected, spans = self._training_texts(codebook, examples)
@@ -176,11 +174,11 @@ class PassageCoder:
             estimator = self._fit_bags(bags, passages.vectors)
             self.weights_[:, j] = estimator.coef_[0]
             self.intercepts_[j] = estimator.intercept_[0]
-            self.fitted_.append(code_id)
+            self.fitted_codes_.append(code_id)
             self._out_of_fold(j, bags, passages.vectors)
         logger.info(
             "passage coder: %d codes fitted on %d passages of %d texts, %d skipped",
-            len(self.fitted_),
+            len(self.fitted_codes_),
             len(passages.spans),
             len(texts),
             len(self.skipped_codes_),
@@ -201,17 +199,14 @@ class PassageCoder:
             rejected += [set(x) for x in examples.rejected]
             spans += [dict(x) for x in examples.spans]
         if self.use_codebook_examples:
-            for code in codes_to_score(codebook):
-                for example in code.examples:
-                    texts.append(example)
-                    labels.append({code.id})
-                    rejected.append(set())
-                    spans.append({code.id: [(0, len(example))]})
-                for near_miss in code.near_misses:
-                    texts.append(near_miss)
-                    labels.append(set())
-                    rejected.append({code.id})
-                    spans.append({})
+            extra, extra_labels, extra_rejected = codebook_examples(codebook)
+            texts += extra
+            labels += extra_labels
+            rejected += extra_rejected
+            # an example is one known passage of its code; a near miss knows none
+            spans += [
+                {c: [(0, len(text))] for c in codes} for text, codes in zip(extra, extra_labels, strict=True)
+            ]
         return texts, labels, rejected, spans
 
     def _bags(
@@ -301,13 +296,13 @@ class PassageCoder:
         scores = np.zeros((len(texts), len(self.code_ids_)), dtype=np.float32)
         evidence: dict[tuple[int, int], Evidence] = {}
         embedder = self.embedder_
-        if not len(texts) or not self.fitted_ or embedder is None:
+        if not len(texts) or not self.fitted_codes_ or embedder is None:
             return CoderOutput(
                 self.name, self.version, list(self.code_ids_), scores, evidence, self.get_config()
             )
         passages = _Passages.of(texts, embedder)
         probability = expit(passages.vectors @ self.weights_ + self.intercepts_)
-        fitted = [j for j, code_id in enumerate(self.code_ids_) if code_id in self.fitted_]
+        fitted = [j for j, code_id in enumerate(self.code_ids_) if code_id in self.fitted_codes_]
         for i, rows in enumerate(passages.of_text()):
             if not len(rows):
                 continue
@@ -320,10 +315,3 @@ class PassageCoder:
                         texts[i][start:end], "passage", start, end, float(probability[p, j])
                     )
         return CoderOutput(self.name, self.version, list(self.code_ids_), scores, evidence, self.get_config())
-
-    def __getstate__(self) -> dict[str, Any]:
-        return dict(self.__dict__)
-
-    @property
-    def fitted_codes_(self) -> list[str]:
-        return list(self.fitted_)

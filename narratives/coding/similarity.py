@@ -18,7 +18,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from narratives.coding.base import CoderOutput, Evidence, LabelledExamples
+from narratives.coding.base import CoderOutput, Evidence, LabelledExamples, coder_config
 from narratives.embed import Embedder
 from narratives.schema import Code, Codebook
 
@@ -79,8 +79,7 @@ class SimilarityCoder:
         self.top_k_examples = top_k_examples
 
     def get_config(self) -> dict:
-        config = {key: value for key, value in vars(self).items() if not key.endswith("_")}
-        return {"coder": self.name, "version": self.version, **config, "model": getattr(self, "model_", None)}
+        return coder_config(self)
 
     def fit(
         self, codebook: Codebook, embedder: Embedder, examples: LabelledExamples | None = None
@@ -182,3 +181,21 @@ def codes_to_score(codebook: Codebook) -> list[Code]:
     """Active leaf codes: parents are themes, scored through their sub-codes."""
     parents = {other.parent for other in codebook.codes if not other.retired}
     return [code for code in codebook.active_codes if code.id not in parents]
+
+
+def codebook_examples(codebook: Codebook) -> tuple[list[str], list[set[str]], list[set[str]]]:
+    """The scored codes' examples and near misses as labelled texts, for the coders that learn from
+    them: each example accepted for its code, each near miss rejected for it."""
+    texts: list[str] = []
+    accepted: list[set[str]] = []
+    rejected: list[set[str]] = []
+    for code in codes_to_score(codebook):
+        for example in code.examples:
+            texts.append(example)
+            accepted.append({code.id})
+            rejected.append(set())
+        for near_miss in code.near_misses:
+            texts.append(near_miss)
+            accepted.append(set())
+            rejected.append({code.id})
+    return texts, accepted, rejected

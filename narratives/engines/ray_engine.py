@@ -299,16 +299,15 @@ class RayCodingEngine:
         """``job`` as a worker can use it: the embedders that encode while scoring (the ensemble's for
         sentence pooling, the passage coder's) go through the project's cache opened in the worker
         rather than this process's."""
-        ensemble = copy.copy(self._with_store_cache(job.ensemble))
-        ensemble.coders = [self._with_store_cache(coder) for coder in ensemble.coders]
+        ensemble = copy.copy(job.ensemble)
+        ensemble.coders = [copy.copy(coder) for coder in ensemble.coders]
+        scorers: list[Any] = [ensemble, *ensemble.coders]
+        for scorer in scorers:
+            embedder = getattr(scorer, "embedder_", None)
+            if embedder is not None:
+                inner = embedder.embedder if isinstance(embedder, CachedEmbedder) else embedder
+                scorer.embedder_ = StoreCachedEmbedder(inner, StoreAddress.of(self.project))
         return replace(job, ensemble=ensemble)
-
-    def _with_store_cache(self, scorer: Any) -> Any:
-        """A copy of ``scorer`` whose embedder (the ensemble's, for sentence pooling; the passage
-        coder's) reads and writes the project's cache from the worker; ``scorer`` itself without one."""
-        embedder = getattr(scorer, "embedder_", None)
-        if embedder is None:
-            return scorer
         inner = embedder.embedder if isinstance(embedder, CachedEmbedder) else embedder
         scorer = copy.copy(scorer)
         scorer.embedder_ = StoreCachedEmbedder(inner, StoreAddress.of(self.project))

@@ -4,7 +4,8 @@ everyday sentences that carry no code, the way a code lives in a few sentences o
 ``stories(n, seed)`` gives ``n`` stories with their theme and the offsets of the sentence that
 carries it, so a test can check the evidence is exactly that sentence. ``add_stories`` stores them
 in a project (each story one response segment, each of its sentences a sentence segment) and
-``review_whole`` reviews stories whole, as a reviewer coding stories would.
+``review_whole`` reviews stories whole, as a reviewer coding stories would; ``coded_stories`` does
+all three and codes the stories (by response) before and after the reviews.
 """
 
 from __future__ import annotations
@@ -12,11 +13,13 @@ from __future__ import annotations
 import random
 from dataclasses import dataclass
 
+from narratives.coding.config import CodingRunResult
 from narratives.coding.passages import passage_spans
+from narratives.engines import LOCAL, EngineOptions, code_with
 from narratives.schema import Decision, Document, Segment, SegmentUnit, SourceKind
 from narratives.store.project import Project
 from tests.builders.project import ProjectBuilder
-from tests.builders.themes import THEMES
+from tests.builders.themes import THEMES, FakeEmbedder, make_codebook
 
 FILLER = [
     "The weather was grey that whole week.",
@@ -30,6 +33,9 @@ FILLER = [
     "The neighbours have painted their front door.",
     "We walked the dog along the canal path.",
 ]
+
+# every sentence a story is made of: a marked passage is one of these, whole
+SENTENCES = {sentence for group in THEMES.values() for sentence in group} | set(FILLER)
 
 
 @dataclass(frozen=True)
@@ -102,3 +108,16 @@ def review_whole(project: Project, told: list[Story], ids: dict[str, int]) -> No
             for code in THEMES:
                 decision = Decision.accept if code == story.theme else Decision.reject
                 build.review(ids[story.text], code, decision, user="ana")
+
+
+def coded_stories(
+    project: Project, n: int, seed: int, reviewed: int = 24, engine: EngineOptions = LOCAL
+) -> CodingRunResult:
+    """``n`` stories stored, coded by response, the first ``reviewed`` of them reviewed whole, and
+    coded again (now with the passage coder, stacked on the reviews); returns the second run."""
+    told = stories(n, seed)
+    ids = add_stories(project, told)
+    book, unit = make_codebook(), SegmentUnit.response
+    code_with(engine, project, book, embedder=FakeEmbedder(), user="setup", unit=unit)
+    review_whole(project, told[:reviewed], ids)
+    return code_with(engine, project, book, embedder=FakeEmbedder(), user="setup", unit=unit)

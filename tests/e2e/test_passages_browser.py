@@ -11,30 +11,20 @@ from typing import Any
 
 import pytest
 
-from narratives.coding.runner import code_project
-from narratives.schema import SegmentUnit
 from narratives.store import init_project
 from tests.builders.demo_project import DemoProject
-from tests.builders.stories import FILLER, add_stories, review_whole, stories
-from tests.builders.themes import THEMES, FakeEmbedder, make_codebook
+from tests.builders.stories import SENTENCES, coded_stories
 from tests.e2e.conftest import script_run
 
 pytestmark = pytest.mark.browser
-
-SENTENCES = {sentence for group in THEMES.values() for sentence in group} | set(FILLER)
 
 
 @pytest.fixture(scope="module")
 def demo_project(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DemoProject]:
     """Replaces the conftest's project: 40 stories, 24 of them reviewed whole, coded by response."""
     project = init_project(tmp_path_factory.mktemp("passages") / "stories")
-    told = stories(40, seed=9)
-    ids = add_stories(project, told)
-    book, unit = make_codebook(), SegmentUnit.response
-    code_project(project, book, embedder=FakeEmbedder(), user="setup", unit=unit)
-    review_whole(project, told[:24], ids)
-    code_project(project, book, embedder=FakeEmbedder(), user="setup", unit=unit)
-    yield DemoProject(project, ids, {}, {}, [])
+    coded_stories(project, 40, seed=9)
+    yield DemoProject(project, {}, {}, {}, [])
     project.close()
 
 

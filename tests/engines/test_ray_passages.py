@@ -7,24 +7,17 @@ from pathlib import Path
 
 import pytest
 
-from narratives.engines import LOCAL, EngineOptions, code_with
-from narratives.schema import SegmentUnit
+from narratives.engines import LOCAL, EngineOptions
 from narratives.store import init_project
-from tests.builders.stories import add_stories, review_whole, stories
-from tests.builders.themes import FakeEmbedder, make_codebook
+from tests.builders.stories import coded_stories
 from tests.engines.snapshots import snapshot
 
 pytest.importorskip("ray")
 
 
 def coded_from_passages(engine: EngineOptions, folder: Path) -> dict:
-    told = stories(36, seed=7)
     project = init_project(folder)
-    ids = add_stories(project, told)
-    book, unit = make_codebook(), SegmentUnit.response
-    code_with(engine, project, book, embedder=FakeEmbedder(), user="t", unit=unit)
-    review_whole(project, told[:24], ids)
-    result = code_with(engine, project, book, embedder=FakeEmbedder(), user="t", unit=unit)
+    result = coded_stories(project, 36, seed=7, engine=engine)
     project.close()
     assert result.suggestions_written > 0 and result.warnings == []
     return snapshot(folder)
